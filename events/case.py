@@ -1,0 +1,67 @@
+"""Case lifecycle: a period of supervision of one child under one disposal opens and closes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import model_validator
+
+from events.base import Event, Identifier, InterventionLevel, PersonalDate, PersonalText, Setting
+
+CourtDisposal = Literal["referral_order", "yro", "yro_iss", "dto", "remand"]
+OutOfCourtDisposal = Literal["community_resolution", "youth_caution", "youth_conditional_caution"]
+DisposalType = Literal[
+    "referral_order", "yro", "yro_iss", "dto", "remand",
+    "community_resolution", "youth_caution", "youth_conditional_caution",
+]
+COURT_DISPOSALS = frozenset({"referral_order", "yro", "yro_iss", "dto", "remand"})
+CUSTODIAL_DISPOSALS = frozenset({"dto", "remand"})
+
+
+class CaseOpened(Event):
+    """Supervision of a child under a disposal began. Version 2 added ``setting`` and renamed
+    ``level`` to ``intervention_level``; version-1 payloads are upcast when read."""
+
+    type = "case_opened"
+    version = 2
+    family = "case"
+
+    child_id: Identifier
+    date_of_birth: PersonalDate | None = None
+    disposal_type: DisposalType
+    route: Literal["court", "out_of_court"]
+    start_date: date
+    expected_end_date: date | None = None
+    setting: Setting = "community"
+    intervention_level: InterventionLevel
+    service: Identifier
+    team: Identifier
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CaseOpened:
+        expected_route = "court" if self.disposal_type in COURT_DISPOSALS else "out_of_court"
+        if self.route != expected_route:
+            raise ValueError(
+                f"route must be '{expected_route}' for disposal_type '{self.disposal_type}'"
+            )
+        if self.expected_end_date is not None and self.expected_end_date < self.start_date:
+            raise ValueError("expected_end_date must not be before start_date")
+        if self.setting == "custody" and self.disposal_type not in CUSTODIAL_DISPOSALS:
+            raise ValueError("setting 'custody' needs a custodial disposal (dto or remand)")
+        if self.date_of_birth is not None and self.date_of_birth >= self.start_date:
+            raise ValueError("date_of_birth must be before start_date")
+        return self
+
+
+class CaseClosed(Event):
+    """Supervision under this disposal ended."""
+
+    type = "case_closed"
+    family = "case"
+
+    reason: Literal[
+        "order_completed", "order_revoked", "resentenced", "transferred_to_probation",
+        "transferred_to_another_service", "other",
+    ]
+    note: PersonalText | None = None

@@ -1,0 +1,114 @@
+"""The event catalogue: every event type by name, and the upcasters for older versions.
+
+A stored event names its type and the schema version it was written with. Reading it
+upcasts the payload step by step to the current version, so code only ever sees the
+current shape, and old rows are never rewritten (that would break the hash chain).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
+from events.assessment import AssessmentCompleted, SignificantChangeNoted
+from events.audit import CaseAudited
+from events.base import Event
+from events.case import CaseClosed, CaseOpened
+from events.correction import EventRetracted, EventSuperseded
+from events.delivery import (
+    ContactAttended,
+    ContactMissed,
+    ContactScheduled,
+    MissedContactFollowedUp,
+)
+from events.enforcement import BreachInitiated, ExceptionalCircumstancesRecorded, WarningIssued
+from events.planning import PlanAgreed, PlanRevised
+from events.review import ReviewCompleted
+from events.transition import TransitionCompleted, TransitionPlanned
+from tracker.errors import FieldProblem, InvalidInput, UnknownEventType
+
+EVENT_CLASSES: tuple[type[Event], ...] = (
+    CaseOpened, CaseClosed,
+    CaseManagerAllocated, CaseManagerAllocationEnded,
+    AssessmentCompleted, SignificantChangeNoted,
+    PlanAgreed, PlanRevised,
+    ContactScheduled, ContactAttended, ContactMissed, MissedContactFollowedUp,
+    ReviewCompleted,
+    TransitionPlanned, TransitionCompleted,
+    WarningIssued, BreachInitiated, ExceptionalCircumstancesRecorded,
+    EventSuperseded, EventRetracted,
+    CaseAudited,
+)
+
+EVENT_TYPES: Mapping[str, type[Event]] = {cls.type: cls for cls in EVENT_CLASSES}
+
+Payload = dict[str, Any]
+Upcaster = Callable[[Payload], Payload]
+
+
+def _case_opened_v1_to_v2(payload: Payload) -> Payload:
+    """v1 called the intervention level ``level`` and had no setting (always community)."""
+    out = dict(payload)
+    out["intervention_level"] = out.pop("level")
+    out.setdefault("setting", "community")
+    return out
+
+
+UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
+    ("case_opened", 1): _case_opened_v1_to_v2,
+}
+"""(type, from_version) -> function giving the payload at from_version + 1."""
+
+
+def event_class(type_name: str) -> type[Event]:
+    """The class for a type name: ``contact_missed``, ``contact-missed`` or ``ContactMissed``."""
+    key = _normalise(type_name)
+    try:
+        return EVENT_TYPES[key]
+    except KeyError:
+        known = ", ".join(sorted(EVENT_TYPES))
+        raise UnknownEventType(f"unknown event type '{type_name}'; known types: {known}") from None
+
+
+def _normalise(name: str) -> str:
+    name = name.strip().replace("-", "_")
+    if "_" not in name and name[:1].isupper():
+        name = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+    return name
+
+
+def upcast(type_name: str, schema_version: int, payload: Payload) -> Payload:
+    """Bring a stored payload from ``schema_version`` to the class's current version."""
+    cls = event_class(type_name)
+    version = schema_version
+    while version < cls.version:
+        step = UPCASTERS.get((cls.type, version))
+        if step is None:
+            raise UnknownEventType(f"no upcaster for {cls.type} v{version}")
+        payload = step(payload)
+        version += 1
+    return payload
+
+
+def parse_event(type_name: str, data: Mapping[str, Any], *, context: str = "") -> Event:
+    """Validate ``data`` as an event of ``type_name``; bad input names each field and why."""
+    cls = event_class(type_name)
+    try:
+        return cls.model_validate(dict(data))
+    except ValidationError as exc:
+        raise InvalidInput(problems_from(exc, prefix=f"{context}." if context else "")) from None
+
+
+def problems_from(exc: ValidationError, prefix: str = "") -> list[FieldProblem]:
+    """Pydantic's errors as field/reason pairs a person can read."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(part) for part in err["loc"]) or "(whole record)"
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        problems.append(FieldProblem(field=f"{prefix}{loc}", reason=msg))
+    return problems

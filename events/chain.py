@@ -1,0 +1,69 @@
+"""Tamper evidence: each event's hash covers its canonical form and the previous hash.
+
+The chain runs per stream (case), so a case's history can be verified, exported or moved
+on its own. The global position is deliberately outside the hash: it is the delivery
+order of this database, not a fact about the case. What is hashed is what is stored
+(sealed payloads), so destroying a child's key leaves the chain intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class ChainFields:
+    """The stored columns that the hash covers, exactly as stored."""
+
+    event_id: str
+    stream_id: str
+    stream_version: int
+    type: str
+    schema_version: int
+    occurred_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+    recorded_role: str
+    correlation_id: str
+    payload: str
+
+
+def iso(moment: datetime) -> str:
+    """One spelling of a moment: UTC, microseconds, 'Z'."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(fields: ChainFields) -> bytes:
+    """Sorted-key JSON of the envelope, then the payload text verbatim."""
+    envelope = {
+        "event_id": fields.event_id,
+        "stream_id": fields.stream_id,
+        "stream_version": fields.stream_version,
+        "type": fields.type,
+        "schema_version": fields.schema_version,
+        "occurred_at": iso(fields.occurred_at),
+        "recorded_at": iso(fields.recorded_at),
+        "recorded_by": fields.recorded_by,
+        "recorded_role": fields.recorded_role,
+        "correlation_id": fields.correlation_id,
+    }
+    head = json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return head.encode() + b"\n" + fields.payload.encode()
+
+
+def link_hash(prev_hash: str, fields: ChainFields) -> str:
+    """SHA-256 over the previous link and this event's canonical form."""
+    digest = hashlib.sha256(prev_hash.encode())
+    digest.update(b"\n")
+    digest.update(canonical(fields))
+    return digest.hexdigest()
+
+
+def canonical_payload(payload: dict[str, object]) -> str:
+    """The one JSON spelling of a payload that is stored and hashed."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,44 @@
+"""Planning: the SP of ASPIRE, a plan with objectives, targets and contingency."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from events.base import Domain, Event, Fact, PersonalText
+
+
+class Objective(Fact):
+    """One objective of a plan, in one domain, with a target date."""
+
+    domain: Domain
+    description: PersonalText
+    target_date: date
+
+
+class PlanAgreed(Event):
+    """A plan was agreed with the child (and parent/carer)."""
+
+    type = "plan_agreed"
+    family = "planning"
+
+    objectives: list[Objective] = Field(min_length=1, max_length=30)
+    contingency_for_safety: bool
+    contingency_for_risk: bool
+    child_involved: bool
+    parent_carer_involved: bool
+
+
+class PlanRevised(Event):
+    """An agreed plan was changed (after a review, a change, or a transition)."""
+
+    type = "plan_revised"
+    family = "planning"
+
+    objectives: list[Objective] = Field(min_length=1, max_length=30)
+    contingency_for_safety: bool
+    contingency_for_risk: bool
+    child_involved: bool
+    parent_carer_involved: bool
+    reason: PersonalText | None = None

@@ -1,0 +1,226 @@
+"""Personal data in the log is sealed with the child's own key (crypto-shredding).
+
+Fields marked ``PERSONAL`` (notes, reasons, date of birth, objective text) are stored as
+``sealed:v1:<child>:<base64(nonce|AES-256-GCM ciphertext)>``. Each child has a random
+data key, kept wrapped by the service's master key in ``child_keys``. Destroying that
+row at the end of retention makes the sealed values unreadable for good, while the
+stored bytes, and so the hash chain over them, stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel
+from sqlalchemy import Engine, insert, select, update
+
+from events.base import PERSONAL
+from events.schema import child_keys
+from tracker.errors import ConfigurationError, KeyUnavailable
+
+PREFIX = "sealed:v1:"
+ERASED = "[erased]"
+
+
+class Keyring(Protocol):
+    """Gives a child's data key; ``None`` once it has been destroyed."""
+
+    def key_for(self, child_id: str, *, create: bool) -> bytes | None: ...
+
+
+class SqlKeyring:
+    """Data keys in the database, wrapped (AES-GCM) by a master key held outside it."""
+
+    def __init__(self, engine: Engine, master_key: bytes) -> None:
+        if len(master_key) != 32:
+            raise ConfigurationError("master key must be 32 bytes (base64 in TRACKER_MASTER_KEY)")
+        self._engine = engine
+        self._kek = AESGCM(master_key)
+        self._cache: dict[str, bytes | None] = {}
+
+    def key_for(self, child_id: str, *, create: bool) -> bytes | None:
+        if child_id in self._cache and (self._cache[child_id] is not None or not create):
+            return self._cache[child_id]
+        with self._engine.begin() as conn:
+            row = conn.execute(
+                select(child_keys.c.wrapped_key, child_keys.c.destroyed_at).where(
+                    child_keys.c.child_id == child_id
+                )
+            ).first()
+            if row is None and create:
+                dek = AESGCM.generate_key(bit_length=256)
+                nonce = os.urandom(12)
+                wrapped = nonce + self._kek.encrypt(nonce, dek, child_id.encode())
+                conn.execute(
+                    insert(child_keys).values(
+                        child_id=child_id, wrapped_key=wrapped, created_at=datetime.now(UTC)
+                    )
+                )
+                self._cache[child_id] = dek
+                return dek
+        if row is None or row.destroyed_at is not None or row.wrapped_key is None:
+            if create and row is not None:
+                raise KeyUnavailable(f"child {child_id}: personal data key was destroyed")
+            self._cache[child_id] = None
+            return None
+        blob = bytes(row.wrapped_key)
+        try:
+            dek = self._kek.decrypt(blob[:12], blob[12:], child_id.encode())
+        except InvalidTag:
+            raise ConfigurationError(
+                "the master key does not open this database's child keys"
+            ) from None
+        self._cache[child_id] = dek
+        return dek
+
+    def destroy(self, child_id: str) -> bool:
+        """Crypto-shred: forget the child's key. Returns False if there was none."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(child_keys)
+                .where(child_keys.c.child_id == child_id, child_keys.c.destroyed_at.is_(None))
+                .values(wrapped_key=None, destroyed_at=datetime.now(UTC))
+            )
+        self._cache[child_id] = None
+        return bool(result.rowcount)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    name: str
+    kind: str  # "personal", "model", "model_list", "replacement"
+    optional: bool
+    model: type[BaseModel] | None = None
+
+
+def _personal(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is typing.Annotated:
+        return PERSONAL in annotation.__metadata__
+    return any(_personal(arg) for arg in typing.get_args(annotation))
+
+
+def _nested_model(annotation: Any) -> tuple[str, type[BaseModel]] | None:
+    origin = typing.get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "model", annotation
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return "model_list", item
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _nested_model(arg)
+            if found:
+                return found
+    return None
+
+
+@cache
+def plan(model: type[BaseModel]) -> tuple[_Slot, ...]:
+    """Which fields of ``model`` hold personal data, directly or nested (computed once)."""
+    slots: list[_Slot] = []
+    for name, info in model.model_fields.items():
+        optional = not info.is_required()
+        if PERSONAL in info.metadata or _personal(info.annotation):
+            slots.append(_Slot(name, "personal", optional))
+        elif name == "replacement" and "replacement_type" in model.model_fields:
+            slots.append(_Slot(name, "replacement", optional))
+        else:
+            nested = _nested_model(info.annotation)
+            if nested:
+                slots.append(_Slot(name, nested[0], optional, nested[1]))
+    return tuple(slots)
+
+
+Resolver = Callable[[str], type[BaseModel]]
+
+
+def seal(
+    model: type[BaseModel], data: dict[str, Any], child_id: str | None, keyring: Keyring,
+    resolve: Resolver,
+) -> dict[str, Any]:
+    """Seal the personal fields of a JSON-ready payload with the child's key."""
+    slots = plan(model)
+    if not slots:
+        return data
+    out = dict(data)
+    for slot in slots:
+        value = out.get(slot.name)
+        if value is None:
+            continue
+        if slot.kind == "personal":
+            if child_id is None:
+                raise ConfigurationError("personal data given for a write with no child")
+            out[slot.name] = _seal_value(value, child_id, keyring)
+        elif slot.kind == "model" and slot.model:
+            out[slot.name] = seal(slot.model, value, child_id, keyring, resolve)
+        elif slot.kind == "model_list" and slot.model:
+            out[slot.name] = [seal(slot.model, v, child_id, keyring, resolve) for v in value]
+        elif slot.kind == "replacement":
+            target = resolve(str(out["replacement_type"]))
+            out[slot.name] = seal(target, value, child_id, keyring, resolve)
+    return out
+
+
+def unseal(
+    model: type[BaseModel], data: dict[str, Any], keyring: Keyring, resolve: Resolver
+) -> dict[str, Any]:
+    """Open sealed fields; a destroyed key yields ``None`` (or ``[erased]`` if required)."""
+    slots = plan(model)
+    if not slots:
+        return data
+    out = dict(data)
+    for slot in slots:
+        value = out.get(slot.name)
+        if value is None:
+            continue
+        if slot.kind == "personal":
+            if isinstance(value, str) and value.startswith(PREFIX):
+                opened = _open_value(value, keyring)
+                out[slot.name] = opened if opened is not _GONE else (
+                    None if slot.optional else ERASED
+                )
+        elif slot.kind == "model" and slot.model:
+            out[slot.name] = unseal(slot.model, value, keyring, resolve)
+        elif slot.kind == "model_list" and slot.model:
+            out[slot.name] = [unseal(slot.model, v, keyring, resolve) for v in value]
+        elif slot.kind == "replacement":
+            target = resolve(str(out["replacement_type"]))
+            out[slot.name] = unseal(target, value, keyring, resolve)
+    return out
+
+
+_GONE = object()
+
+
+def _seal_value(value: Any, child_id: str, keyring: Keyring) -> str:
+    key = keyring.key_for(child_id, create=True)
+    if key is None:
+        raise KeyUnavailable(f"child {child_id}: personal data key was destroyed")
+    nonce = os.urandom(12)
+    plain = json.dumps(value, ensure_ascii=False).encode()
+    blob = nonce + AESGCM(key).encrypt(nonce, plain, child_id.encode())
+    return f"{PREFIX}{child_id}:{base64.b64encode(blob).decode()}"
+
+
+def _open_value(sealed: str, keyring: Keyring) -> Any:
+    child_id, _, b64 = sealed[len(PREFIX) :].partition(":")
+    key = keyring.key_for(child_id, create=False)
+    if key is None:
+        return _GONE
+    blob = base64.b64decode(b64)
+    try:
+        return json.loads(AESGCM(key).decrypt(blob[:12], blob[12:], child_id.encode()))
+    except InvalidTag:
+        return _GONE

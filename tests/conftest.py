@@ -1,0 +1,128 @@
+"""Shared fixtures: real SQLite and PostgreSQL stores, a real Redis, isolated per run.
+
+PostgreSQL: one throw-away database per test session (``tracker_test_<pid>_<hex>``),
+tables truncated between tests. Redis: a key namespace of this run, deleted afterwards.
+With ``TRACKER_REQUIRE_SERVERS=1`` (set by ``.ci/run``, and implied by ``CI=true``) a
+missing server fails the tests that need it; otherwise they skip and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tracker.bootstrap import App, bootstrap
+from tracker.clock import FixedClock
+from tracker.config import Settings
+from tracker.migrations import upgrade
+
+PG_ADMIN_URL = os.environ.get(
+    "TRACKER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TEST_KEY = "dGVzdC1tYXN0ZXIta2V5LW5vdC1mb3ItcHJvZHVjdGlvbiE="  # 32 bytes, tests only
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+
+
+def servers_required() -> bool:
+    return os.environ.get("TRACKER_REQUIRE_SERVERS") == "1" or os.environ.get("CI") == "true"
+
+
+def missing_server(what: str, why: str) -> None:
+    message = f"{what} not reachable ({why})"
+    if servers_required():
+        pytest.fail(f"{message}; TRACKER_REQUIRE_SERVERS/CI says it must be there", pytrace=False)
+    pytest.skip(f"{message}; start it or set the TRACKER_TEST_* URL to run this test")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    name = f"tracker_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # any failure to reach the server means "not there"
+        admin.dispose()
+        missing_server("PostgreSQL", f"{make_url(PG_ADMIN_URL).host}: {type(exc).__name__}")
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    bootstrapped = create_engine(url)
+    upgrade(bootstrapped)
+    bootstrapped.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def truncate_all(app: App) -> None:
+    """Empty every table but Alembic's (TRUNCATE skips the append-only row triggers)."""
+    with app.engine.begin() as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+def make_settings(url: str, **extra: object) -> Settings:
+    return Settings(database_url=url, master_key=TEST_KEY, log_json=True, **extra)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def sqlite_app(tmp_path, clock) -> Iterator[App]:  # type: ignore[no-untyped-def]
+    app = bootstrap(make_settings(f"sqlite:///{tmp_path / 'tracker.db'}"), clock=clock,
+                    configure_logging=False)
+    upgrade(app.engine)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def pg_app(pg_url, clock) -> Iterator[App]:  # type: ignore[no-untyped-def]
+    app = bootstrap(make_settings(pg_url), clock=clock, configure_logging=False)
+    truncate_all(app)
+    yield app
+    app.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def app(request) -> App:  # type: ignore[no-untyped-def]
+    """The same test on the embedded SQLite store and on PostgreSQL."""
+    return request.getfixturevalue("sqlite_app" if request.param == "sqlite" else "pg_app")
+
+
+@pytest.fixture
+def redis_namespace() -> Iterator[tuple[str, str]]:
+    """(redis url, key namespace) private to this test; its keys are deleted afterwards."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except Exception as exc:
+        missing_server("Redis", f"{REDIS_URL}: {type(exc).__name__}")
+    namespace = f"tracker-test-{os.getpid()}-{secrets.token_hex(4)}"
+    yield REDIS_URL, namespace
+    keys = list(client.scan_iter(match=f"{namespace}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()

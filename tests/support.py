@@ -1,0 +1,48 @@
+"""Small builders for tests: commands and cases with sensible synthetic defaults."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from events.envelope import Actor
+from tracker.bootstrap import App
+from tracker.commands import RecordEvent
+from tracker.service import CaseService
+
+PRACTITIONER = Actor("P-TEST01", "practitioner")
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    """A moment on an ISO date, in UTC."""
+    d = date.fromisoformat(day)
+    return datetime(d.year, d.month, d.day, hour, tzinfo=UTC)
+
+
+def opened(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "child_id": "C-TEST0001",
+        "date_of_birth": "2010-05-17",
+        "disposal_type": "yro",
+        "route": "court",
+        "start_date": "2026-01-05",
+        "expected_end_date": "2027-01-04",
+        "intervention_level": "enhanced",
+        "service": "YJS-TEST",
+        "team": "TEAM-A",
+    }
+    data.update(overrides)
+    return data
+
+
+def record(app: App, case_id: str, event_type: str, data: dict[str, Any], when: datetime,
+           **kwargs: Any) -> list[Any]:
+    service = CaseService(app.store, app.clock)
+    command = RecordEvent(case_id=case_id, event_type=event_type, data=data, occurred_at=when,
+                          **kwargs)
+    return service.record(command, actor=PRACTITIONER, correlation_id="test")
+
+
+def open_case(app: App, case_id: str = "CS-TEST1", **overrides: Any) -> list[Any]:
+    data = opened(**overrides)
+    return record(app, case_id, "case_opened", data, at(data["start_date"]))
