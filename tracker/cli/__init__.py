@@ -6,6 +6,8 @@ code 2; nothing reaches the terminal as a stack trace.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 
 import typer
@@ -26,9 +28,10 @@ def build() -> typer.Typer:
         add_completion=False,
     )
     store_cmds.register(app)
-    for module_name in context.EXTRA_GROUPS:
-        module = __import__(f"tracker.cli.{module_name}", fromlist=["register"])
-        module.register(app)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.endswith("_cmds") and info.name != "store_cmds":
+            module = importlib.import_module(f"tracker.cli.{info.name}")
+            module.register(app)
     return app
 
 

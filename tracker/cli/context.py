@@ -12,10 +12,6 @@ from events.envelope import Actor
 from tracker.bootstrap import App, bootstrap
 from tracker.errors import TrackerError
 
-EXTRA_GROUPS: list[str] = []
-"""CLI modules besides ``store_cmds`` that add their commands (e.g. read models, workers).
-Each module in ``tracker/cli`` lists itself here by name."""
-
 _app: App | None = None
 console = Console()
 err_console = Console(stderr=True)
