@@ -273,7 +273,8 @@ class Accounts:
             raise InvalidInput([FieldProblem("user_id", "no such user")])
         team_set = frozenset(t.strip() for t in teams if t.strip()) if teams is not None else None
         problems = _check_user(
-            user.username, role or user.role, team_set or frozenset(), None, display_name
+            user.username, role or user.role, user.teams if team_set is None else team_set, None,
+            display_name,
         )
         if password is not None:
             problems.extend(check_password(password))

@@ -165,3 +165,13 @@ class NotAuthenticated(TrackerError):
 
     http_status = 401
     code = "not_authenticated"
+
+
+class CsrfRejected(TrackerError):
+    """Raised when a session's form or request lacks that session's CSRF token."""
+
+    http_status = 403
+    code = "csrf_failed"
+
+    def __init__(self) -> None:
+        super().__init__("this form has expired or did not come from the tracker; reload and retry")

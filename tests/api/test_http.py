@@ -1,0 +1,170 @@
+"""The API's contract at the edge: 422 naming fields, 409 with both versions, correlation
+ids, CSRF on session writes, and an unexpected failure answered without details."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.api.conftest import Env
+from tests.api.test_roles import missed, open_case
+from tests.support import opened
+from tracker.api.auth import CSRF_HEADER, SESSION_COOKIE
+from tracker.api.guard import CaseGuard
+
+
+def test_validation_error_names_the_field(env: Env) -> None:
+    assert open_case(env).status_code == 201
+    resp = env.client.post(
+        "/api/cases/CS-API1/events/contact_missed",
+        json={"data": {"kind": "by-pigeon", "acceptable": False}},
+        headers=env["prac_a"].headers,
+    )
+    assert resp.status_code == 422
+    body = resp.json()
+    assert body["error"] == "invalid_input"
+    fields = {f["field"]: f["reason"] for f in body["fields"]}
+    assert set(fields) == {"data.kind", "data.reason"}
+    assert fields["data.reason"] == "is required"
+    assert "by-pigeon" not in resp.text  # input is not echoed back
+
+
+def test_generic_endpoint_validation_names_the_data_field(env: Env) -> None:
+    assert open_case(env).status_code == 201
+    resp = env.client.post(
+        "/api/cases/CS-API1/events",
+        json={"event_type": "contact_attended", "data": {"kind": "office", "participation": 9}},
+        headers=env["prac_a"].headers,
+    )
+    assert resp.status_code == 422
+    assert [f["field"] for f in resp.json()["fields"]] == ["data.participation"]
+    unknown = env.client.post(
+        "/api/cases/CS-API1/events",
+        json={"event_type": "tea_drunk", "data": {}}, headers=env["prac_a"].headers,
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["error"] == "unknown_event_type"
+
+
+def test_rule_violation_and_bad_query_are_422_naming_the_field(env: Env) -> None:
+    assert open_case(env).status_code == 201
+    resp = env.client.post(
+        "/api/cases/CS-API1/events/contact_missed",
+        json={"data": {"kind": "office", "acceptable": False, "reason": "forgot"},
+              "occurred_at": "2031-01-01T10:00:00+00:00"},
+        headers=env["prac_a"].headers,
+    )
+    assert resp.status_code == 422
+    assert resp.json()["fields"] == [{"field": "occurred_at", "reason": "is in the future"}]
+    naive = env.client.post(
+        "/api/cases/CS-API1/events/contact_missed",
+        json={"data": {"kind": "office", "acceptable": False, "reason": "forgot"},
+              "occurred_at": "2026-10-01T10:00:00"},
+        headers=env["prac_a"].headers,
+    )
+    assert naive.status_code == 422
+    assert naive.json()["fields"][0]["field"] == "occurred_at"
+    query = env.client.get("/api/cases/CS-API1/history?as_of=yesterday",
+                           headers=env["prac_a"].headers)
+    assert query.status_code == 422
+    assert query.json()["fields"][0]["field"] == "as_of"
+    bad_json = env.client.post(
+        "/api/cases/CS-API1/events", content=b"{not json",
+        headers={**env["prac_a"].headers, "Content-Type": "application/json"},
+    )
+    assert bad_json.status_code == 422
+    assert bad_json.json()["fields"][0]["field"] == "(body)"
+
+
+def test_stale_expected_version_is_409_with_both_versions(env: Env) -> None:
+    assert open_case(env).status_code == 201
+    assert missed(env, "prac_a").status_code == 201
+    resp = env.client.post(
+        "/api/cases/CS-API1/events/contact_attended",
+        json={"data": {"kind": "office", "participation": 4}, "expected_version": 1},
+        headers=env["prac_a"].headers,
+    )
+    assert resp.status_code == 409
+    body = resp.json()
+    assert body["error"] == "version_conflict"
+    assert (body["expected_version"], body["actual_version"]) == (1, 2)
+    assert env.app.store.stream_version("CS-API1") == 2
+
+
+def test_retry_with_the_same_event_id_records_once(env: Env) -> None:
+    assert open_case(env).status_code == 201
+    event_id = str(uuid.uuid4())
+    body = {"data": {"kind": "phone", "participation": 3}, "event_id": event_id,
+            "occurred_at": "2026-10-20T10:00:00Z"}
+    first = env.client.post("/api/cases/CS-API1/events/contact_attended", json=body,
+                            headers=env["prac_a"].headers)
+    again = env.client.post("/api/cases/CS-API1/events/contact_attended", json=body,
+                            headers=env["prac_a"].headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["events"][0]["event_id"] == again.json()["events"][0]["event_id"]
+    assert env.app.store.stream_version("CS-API1") == 2
+
+
+def test_correlation_id_is_echoed_and_recorded_on_the_event(env: Env) -> None:
+    resp = env.client.post(
+        "/api/cases", json={"case_id": "CS-CID", "data": opened()},
+        headers={**env["prac_a"].headers, "X-Request-ID": "req-12345"},
+    )
+    assert resp.status_code == 201
+    assert resp.headers["x-request-id"] == "req-12345"
+    assert env.app.store.read_stream("CS-CID")[0].correlation_id == "req-12345"
+    fresh = env.client.get("/api/me", headers={**env["prac_a"].headers,
+                                                "X-Request-ID": "bad id\nwith newline"})
+    assert fresh.headers["x-request-id"] != "bad id\nwith newline"
+    assert len(fresh.headers["x-request-id"]) == 32
+
+
+def test_session_writes_need_the_csrf_token(env: Env) -> None:
+    cookie, csrf = env.accounts.start_session(env["prac_a"].user)
+    env.client.cookies.set(SESSION_COOKIE, cookie)
+    body = {"case_id": "CS-CSRF", "data": opened()}
+    refused = env.client.post("/api/cases", json=body)
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "csrf_failed"
+    wrong = env.client.post("/api/cases", json=body, headers={CSRF_HEADER: "x" * 43})
+    assert wrong.status_code == 403
+    assert env.app.store.stream_version("CS-CSRF") == 0
+    ok = env.client.post("/api/cases", json=body, headers={CSRF_HEADER: csrf})
+    assert ok.status_code == 201
+    assert env.client.get("/api/me").json()["via"] == "session"
+
+
+def test_unexpected_failure_is_a_500_with_a_reference_and_no_details(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: CaseGuard, case_id: str) -> str:
+        raise RuntimeError("secret detail: child C-TEST0001 born 2010-05-17")
+
+    monkeypatch.setattr(CaseGuard, "team_of", broken)
+    resp = env.client.get("/api/cases/CS-API1/history", headers=env["auditor"].headers)
+    assert resp.status_code == 500
+    body = resp.json()
+    assert body["error"] == "internal_error"
+    assert body["reference"] == resp.headers["x-request-id"]
+    assert "secret" not in resp.text
+    assert "2010" not in resp.text
+
+
+def test_unknown_path_and_method(env: Env) -> None:
+    resp = env.client.get("/api/nothing-here", headers=env["auditor"].headers)
+    assert resp.status_code == 404
+    assert resp.json()["error"] == "not_found"
+    resp = env.client.put("/api/cases", headers=env["auditor"].headers)
+    assert resp.status_code == 405
+
+
+def test_openapi_document_is_served_with_every_event_type(env: Env) -> None:
+    doc = env.client.get("/openapi.json").json()
+    paths = doc["paths"]
+    assert "/api/cases" in paths
+    assert "/api/cases/{case_id}/events/contact_missed" in paths
+    assert "/api/access-log" in paths
+    err = paths["/api/cases/{case_id}/events/contact_missed"]["post"]["responses"]
+    assert {"401", "403", "409", "422"} <= set(err)
+    assert not any(p.startswith("/cases") or p == "/login" for p in paths)  # pages are not API

@@ -1,0 +1,204 @@
+"""Request and response bodies of the JSON API (what the OpenAPI document shows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from events.envelope import RecordedEvent
+
+CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$"
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must include a time zone (e.g. 2026-03-01T10:00:00+00:00)")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class Body(BaseModel):
+    """Request bodies: unknown fields are an error, so a typo is not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldError(BaseModel):
+    """One field that was wrong, and why."""
+
+    field: str
+    reason: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a code, a sentence, and where it applies the fields at fault."""
+
+    error: str = Field(description="a stable code, e.g. invalid_input, forbidden, version_conflict")
+    message: str
+    fields: list[FieldError] | None = None
+    expected_version: int | None = None
+    actual_version: int | None = None
+    reference: str | None = Field(
+        default=None, description="the request's correlation id (quote it when reporting a fault)"
+    )
+
+
+class RecordBody(Body):
+    """Record any catalogued event on a case (generic form: type and data side by side)."""
+
+    event_type: str = Field(min_length=1, max_length=64, examples=["contact_missed"])
+    data: dict[str, Any] = Field(description="the event's fields; see GET /api/event-types")
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="when it happened (may be back-dated); default: now"
+    )
+    event_id: UUID | None = Field(
+        default=None, description="set it to make a retry safe: the same id is recorded once"
+    )
+    expected_version: int | None = Field(
+        default=None, ge=0, description="the case version you last saw; stale means 409"
+    )
+
+
+class OpenCaseBody(Body):
+    """Open a case: its id and the ``case_opened`` fields (the team decides who may open it)."""
+
+    case_id: str = Field(pattern=CASE_ID_PATTERN, examples=["CS-2026-0001"])
+    data: dict[str, Any] = Field(description="the case_opened fields")
+    occurred_at: AwareDatetime | None = None
+    event_id: UUID | None = None
+
+
+class RecordedOut(BaseModel):
+    """One stored event with its envelope."""
+
+    event_id: UUID
+    case_id: str
+    version: int
+    position: int
+    type: str
+    schema_version: int
+    occurred_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+    recorded_role: str
+    correlation_id: str
+    hash: str
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, rec: RecordedEvent) -> RecordedOut:
+        return cls(
+            event_id=rec.event_id, case_id=rec.stream_id, version=rec.stream_version,
+            position=rec.position, type=rec.type, schema_version=rec.schema_version,
+            occurred_at=rec.occurred_at, recorded_at=rec.recorded_at,
+            recorded_by=rec.recorded_by, recorded_role=rec.recorded_role,
+            correlation_id=rec.correlation_id, hash=rec.hash,
+            data=rec.event.model_dump(mode="json"),
+        )
+
+
+class RecordResult(BaseModel):
+    """What a write recorded and the case's version after it."""
+
+    case_id: str
+    version: int
+    events: list[RecordedOut]
+
+
+class EventTypeOut(BaseModel):
+    """A catalogued event type and the JSON schema of its data."""
+
+    type: str
+    family: str
+    version: int
+    description: str
+    schema_: dict[str, Any] = Field(alias="schema")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class AcknowledgeBody(Body):
+    """A manager's note on acknowledging (or resolving) an alert."""
+
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class UserOut(BaseModel):
+    """A user account (never its password)."""
+
+    user_id: str
+    username: str
+    display_name: str
+    role: str
+    teams: list[str]
+    active: bool
+
+
+class NewUserBody(Body):
+    """Add a user."""
+
+    username: str = Field(min_length=3, max_length=64)
+    password: str = Field(min_length=12, max_length=256)
+    role: Literal["practitioner", "manager", "auditor", "admin"]
+    teams: list[str] = Field(default_factory=list, max_length=50)
+    user_id: str | None = Field(default=None, pattern=CASE_ID_PATTERN)
+    display_name: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class UpdateUserBody(Body):
+    """Change a user; fields left out stay as they are."""
+
+    role: Literal["practitioner", "manager", "auditor", "admin"] | None = None
+    teams: list[str] | None = Field(default=None, max_length=50)
+    active: bool | None = None
+    password: str | None = Field(default=None, min_length=12, max_length=256)
+    display_name: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class NewTokenBody(Body):
+    """Issue an API token."""
+
+    name: str = Field(default="api", min_length=1, max_length=64)
+
+
+class TokenOut(BaseModel):
+    """An API token as listed; ``token`` is present only in the answer that created it."""
+
+    token_id: str
+    user_id: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+    token: str | None = None
+
+
+class AccessEntryOut(BaseModel):
+    """One access-log row."""
+
+    id: int
+    at: datetime
+    user_id: str
+    role: str
+    case_id: str
+    action: str
+    outcome: str
+    correlation_id: str
+
+
+class AccessLogOut(BaseModel):
+    """A page of the access log, newest first."""
+
+    total: int
+    entries: list[AccessEntryOut]
+
+
+class MeOut(BaseModel):
+    """Who the request is authenticated as."""
+
+    user: UserOut
+    via: Literal["token", "session"]
