@@ -11,6 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -23,6 +24,9 @@ from tracker.config import Settings
 from tracker.db import make_engine
 from tracker.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from workers.runtime import Workers
+
 
 @dataclass
 class App:
@@ -34,8 +38,11 @@ class App:
     keyring: SqlKeyring
     clock: Clock
     extras: dict[str, object] = field(default_factory=dict)
+    workers: Workers | None = None  # broker, actors, append hint (workers.runtime.attach)
 
     def close(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
         self.engine.dispose()
 
 
@@ -45,8 +52,13 @@ def bootstrap(
     clock: Clock | None = None,
     configure_logging: bool = True,
     trust_recorded_at: bool = False,
+    workers: bool = True,
 ) -> App:
-    """Build the application from settings (environment by default)."""
+    """Build the application from settings (environment by default).
+
+    ``workers`` attaches the broker and the after-append projection hint (Redis when
+    ``TRACKER_REDIS_URL`` is set, else in memory); building it connects to nothing.
+    """
     settings = settings or Settings()
     if configure_logging:
         tlog.configure(settings.log_level, settings.log_json)
@@ -54,7 +66,12 @@ def bootstrap(
     keyring = SqlKeyring(engine, load_master_key(settings))
     clock = clock or SystemClock()
     store = EventStore(engine, keyring, clock, trust_recorded_at=trust_recorded_at)
-    return App(settings=settings, engine=engine, store=store, keyring=keyring, clock=clock)
+    app = App(settings=settings, engine=engine, store=store, keyring=keyring, clock=clock)
+    if workers:
+        from workers.runtime import attach
+
+        attach(app)
+    return app
 
 
 def load_master_key(settings: Settings) -> bytes:

@@ -1,0 +1,118 @@
+"""The dramatiq actors, declared on a given broker for a given App (nothing at import).
+
+Run them with ``tracker worker``, or with the plain dramatiq CLI::
+
+    dramatiq workers.actors:setup --processes 2 --threads 8
+
+``setup`` bootstraps the App from the environment (``TRACKER_*``), checks the delivery
+settings and makes its broker dramatiq's global one, which the CLI then consumes.
+
+Queues: ``projection`` (project, sweep, heal, digest) and ``delivery`` (deliver), so a
+slow mail server never holds the read models back.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import dramatiq
+import structlog
+from dramatiq import Actor, Broker
+
+from workers import jobs
+from workers.broker import DELIVERY_QUEUE, PROJECTION_QUEUE
+
+if TYPE_CHECKING:
+    from workers.runtime import Workers
+
+
+@dataclass(frozen=True)
+class Actors:
+    """The actors of one broker."""
+
+    project: Actor[[], None]
+    sweep: Actor[[str], None]
+    heal: Actor[[str | None], None]
+    deliver: Actor[[str], None]
+    digest: Actor[[str], None]
+
+
+def declare_actors(broker: Broker, w: Workers) -> Actors:
+    """Declare every actor on ``broker``; each runs its job on ``w``."""
+
+    def project() -> None:
+        jobs.project(w)
+
+    def sweep(as_at: str) -> None:
+        jobs.sweep(w, datetime.fromisoformat(as_at))
+
+    def heal(as_at: str | None = None) -> None:
+        jobs.heal(w, datetime.fromisoformat(as_at) if as_at else None)
+
+    def deliver(key: str) -> None:
+        jobs.deliver(w, key)
+
+    def digest(day: str) -> None:
+        jobs.digest(w, date.fromisoformat(day))
+
+    projection: dict[str, Any] = {
+        "broker": broker, "queue_name": PROJECTION_QUEUE,
+        "max_retries": 20, "min_backoff": 500, "max_backoff": 30_000,
+    }
+    # Send failures are counted in the deliveries table, which decides when to stop; the
+    # broker's retries of ``deliver`` cover the database being away while it runs.
+    delivery: dict[str, Any] = {
+        "broker": broker, "queue_name": DELIVERY_QUEUE,
+        "max_retries": w.app.settings.delivery_max_attempts + 20,
+        "min_backoff": 1000, "max_backoff": w.app.settings.delivery_max_backoff_ms,
+    }
+    return Actors(
+        project=dramatiq.actor(actor_name="project", **projection)(project),
+        sweep=dramatiq.actor(actor_name="sweep", **projection)(sweep),
+        heal=dramatiq.actor(actor_name="heal", **projection)(heal),
+        digest=dramatiq.actor(actor_name="digest", **projection)(digest),
+        deliver=dramatiq.actor(actor_name="deliver", **delivery)(deliver),
+    )
+
+
+def setup() -> None:
+    """Entry point for the dramatiq CLI (``dramatiq workers.actors:setup``)."""
+    from tracker.bootstrap import bootstrap
+    from tracker.errors import ConfigurationError, TrackerError
+
+    try:
+        app = bootstrap()
+        if app.workers is None or app.workers.in_process:
+            raise ConfigurationError(
+                "TRACKER_REDIS_URL is not set: separate workers need Redis "
+                "(the embedded demo runs its workers inside the web process)"
+            )
+        app.workers.check()
+    except TrackerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    json_stdlib_logging(app.settings.log_level)
+    dramatiq.set_broker(app.workers.broker)
+
+
+def json_stdlib_logging(level: str) -> None:
+    """Render dramatiq's own (stdlib) log lines as JSON with the bound correlation id."""
+    formatter = structlog.stdlib.ProcessorFormatter(
+        processor=structlog.processors.JSONRenderer(),
+        foreign_pre_chain=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.stdlib.add_logger_name,
+        ],
+    )
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler(sys.stderr))
+    for handler in root.handlers:
+        handler.setFormatter(formatter)
+    root.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.INFO))

@@ -1,0 +1,179 @@
+"""The workers of one App: its broker, its actors, and the hint sent after each append.
+
+``attach(app)`` (called by the bootstrap) builds the broker from settings, declares the
+actors on it and subscribes to the store's appends. Nothing connects until a message is
+sent. The append listener never makes an append fail: a broker error is logged, further
+hints are skipped for a few seconds, and the scheduler's periodic catch-up heals the lag.
+
+On the embedded default (no Redis), ``InProcessWorkers(app).start()`` runs the same actors
+in threads of the current process, with the scheduler's jobs on a background timer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from dramatiq import Broker, Worker
+from redis import Redis
+
+from events.envelope import RecordedEvent
+from tracker.errors import ConfigurationError
+from workers.broker import build_broker, redis_client
+from workers.delivery import Channel, Outbox, channels_from_settings
+from workers.gate import Gate, LocalGate, RedisGate
+
+if TYPE_CHECKING:
+    from tracker.bootstrap import App
+    from workers.actors import Actors
+    from workers.jobs import ProjectorLike
+    from workers.scheduler import Scheduler
+
+log = structlog.get_logger("workers")
+
+QUIET_SECONDS = 5.0
+"""After a failed hint, appends skip the broker this long (the periodic catch-up heals)."""
+
+
+class Workers:
+    """Broker, actors, gate and outbox of one App."""
+
+    def __init__(self, app: App, broker: Broker, redis: Redis | None) -> None:
+        from workers.actors import declare_actors
+
+        self.app = app
+        self.broker = broker
+        self.redis = redis
+        self.gate: Gate = (
+            RedisGate(redis, app.settings.redis_namespace) if redis is not None else LocalGate()
+        )
+        self.outbox = Outbox(app.engine, app.clock, app.settings)
+        self.actors: Actors = declare_actors(broker, self)
+        self._quiet_until = 0.0
+        self._local = threading.local()
+        self._channels: dict[str, Channel] | None = None
+
+    @property
+    def in_process(self) -> bool:
+        """True when the broker is the in-memory one (no Redis)."""
+        return self.redis is None
+
+    # -- the append side ---------------------------------------------------------------
+
+    def on_append(self, recorded: Sequence[RecordedEvent]) -> None:
+        """Store listener: wake the projector. Never raises."""
+        try:
+            self.hint(recorded[0].correlation_id if recorded else None)
+        except Exception as exc:  # a listener must not fail an append that has committed
+            log.warning("projection_hint_failed", error=type(exc).__name__)
+
+    def hint(self, correlation_id: str | None = None) -> bool:
+        """Enqueue a projection hint unless one is pending; False if none was sent."""
+        now = time.monotonic()
+        if now < self._quiet_until:
+            return False
+        try:
+            if not self.gate.open():
+                return False
+            options: dict[str, Any] = {"correlation_id": correlation_id} if correlation_id else {}
+            self.actors.project.send_with_options(**options)
+            return True
+        except Exception as exc:
+            self._quiet_until = now + QUIET_SECONDS
+            log.warning(
+                "projection_hint_failed", error=type(exc).__name__, quiet_seconds=QUIET_SECONDS
+            )
+            with suppress(Exception):
+                self.gate.clear()
+            return False
+
+    # -- the worker side ---------------------------------------------------------------
+
+    def projector(self) -> ProjectorLike:
+        """This thread's projector (built on first use)."""
+        projector: ProjectorLike | None = getattr(self._local, "projector", None)
+        if projector is None:
+            from workers.jobs import make_projector
+
+            projector = make_projector(self.app)
+            self._local.projector = projector
+        return projector
+
+    def channels(self) -> dict[str, Channel]:
+        """The configured delivery channels (checked once; ConfigurationError if wrong)."""
+        if self._channels is None:
+            self._channels = channels_from_settings(self.app.settings, self.app.clock)
+        return self._channels
+
+    def check(self) -> None:
+        """Fail early, with one clear line, on settings a worker cannot run with."""
+        self.channels()
+        from workers.scheduler import sweep_trigger
+
+        sweep_trigger(self.app)
+
+    def close(self) -> None:
+        with suppress(Exception):
+            self.broker.close()
+        if self.redis is not None:
+            with suppress(Exception):
+                self.redis.close()
+
+
+def attach(app: App) -> Workers:
+    """Give ``app`` its workers (broker, actors, append hint). Connects to nothing."""
+    settings = app.settings
+    client = redis_client(settings) if settings.redis_url else None
+    workers = Workers(app, build_broker(settings, client), client)
+    app.workers = workers
+    app.store.on_append(workers.on_append)
+    if client is not None:
+        # Separate worker processes keep the read models current: the API need not.
+        app.extras["worker"] = workers
+    return workers
+
+
+class InProcessWorkers:
+    """The actors in threads of this process, with the scheduler's jobs (demo, no Redis)."""
+
+    def __init__(self, app: App, *, threads: int = 2) -> None:
+        if app.workers is None:
+            raise ConfigurationError("this app was bootstrapped without workers")
+        self.app = app
+        self.workers = app.workers
+        self.threads = threads
+        self.worker: Worker | None = None
+        self.scheduler: Scheduler | None = None
+
+    def start(self, *, schedule: bool = True) -> InProcessWorkers:
+        from workers.scheduler import Scheduler
+
+        self.worker = Worker(
+            self.workers.broker, worker_threads=self.threads, worker_timeout=100
+        )
+        self.worker.start()
+        if schedule:
+            self.scheduler = Scheduler(self.workers)
+            self.scheduler.start(background=True)
+        self.app.extras["worker"] = self
+        self.workers.hint()
+        log.info("in_process_workers_started", threads=self.threads)
+        return self
+
+    def join(self) -> None:
+        """Wait until every queued message has been processed (tests, the bench)."""
+        if self.worker is not None:
+            self.worker.join()
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
+        if self.worker is not None:
+            self.worker.stop(timeout=10_000)
+            self.worker = None
+        self.app.extras.pop("worker", None)
