@@ -1,0 +1,145 @@
+"""Charts drawn on the server as inline SVG: no scripts, nothing fetched from anywhere.
+
+Each chart is an ``<svg role="img">`` with a title and description for screen readers,
+and the same numbers in a table underneath (in ``<details>``), so nothing is only visual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+from markupsafe import Markup
+
+PALETTE = ("#1d4f91", "#c0392b", "#1e8449", "#b9770e", "#6c3483", "#117a65", "#5d6d7e",
+           "#a04000")
+WIDTH, HEIGHT = 640, 260
+LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 40
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line: a name and its values at each x label (None: no value there)."""
+
+    name: str
+    values: Sequence[float | None]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.0f}" if abs(value - round(value)) < 1e-9 else f"{value:.1f}"
+
+
+def line_chart(
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str,
+    y_min: float = 0.0,
+    y_max: float | None = None,
+    y_label: str = "",
+    unit: str = "",
+) -> Markup:
+    """A line chart over ``labels`` (e.g. months) with one line per series."""
+    if not labels or not any(v is not None for s in series for v in s.values):
+        return Markup(f'<p class="muted small">{escape(title)}: no data yet.</p>')  # noqa: S704
+    top = y_max
+    if top is None:
+        top = max((v for s in series for v in s.values if v is not None), default=1.0)
+        top = max(top, y_min + 1.0)
+    span = top - y_min or 1.0
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / max(len(labels) - 1, 1)
+
+    def x(i: int) -> float:
+        return LEFT + (i * step if len(labels) > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return TOP + plot_h - (min(max(v, y_min), top) - y_min) / span * plot_h
+
+    parts = [
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title>",
+        f"<desc>{escape(_describe(labels, series, unit))}</desc>",
+    ]
+    for k in range(5):  # horizontal grid and y ticks
+        value = y_min + span * k / 4
+        yy = y(value)
+        parts.append(f'<line x1="{LEFT}" y1="{yy:.1f}" x2="{WIDTH - RIGHT}" y2="{yy:.1f}" '
+                     f'stroke="#d5dbe1" stroke-width="1"/>')
+        parts.append(f'<text x="{LEFT - 6}" y="{yy + 4:.1f}" text-anchor="end" fill="#5a6470">'
+                     f"{escape(_fmt(value))}{escape(unit)}</text>")
+    every = max(1, len(labels) // 8)
+    for i, label in enumerate(labels):  # x labels, thinned so they do not collide
+        if i % every == 0 or i == len(labels) - 1:
+            parts.append(f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+                         f'fill="#5a6470">{escape(label)}</text>')
+    if y_label:
+        parts.append(f'<text x="{LEFT}" y="{HEIGHT - 6}" fill="#5a6470">{escape(y_label)}</text>')
+    for n, s in enumerate(series):
+        colour = PALETTE[n % len(PALETTE)]
+        dash = "" if n < len(PALETTE) else ' stroke-dasharray="5 3"'
+        run: list[str] = []
+        runs: list[list[str]] = []
+        for i, v in enumerate(s.values[: len(labels)]):
+            if v is None:
+                if run:
+                    runs.append(run)
+                run = []
+                continue
+            run.append(f"{x(i):.1f},{y(v):.1f}")
+            parts.append(
+                f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
+                f"<title>{escape(s.name)}, {escape(labels[i])}: {escape(_fmt(v))}{escape(unit)}"
+                f"</title></circle>"
+            )
+        if run:
+            runs.append(run)
+        for points in runs:
+            if len(points) > 1:
+                parts.append(f'<polyline points="{" ".join(points)}" fill="none" '
+                             f'stroke="{colour}" stroke-width="2"{dash}/>')
+    parts.append("</svg>")
+    legend = "".join(
+        f'<span><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" '
+        f'fill="{PALETTE[n % len(PALETTE)]}"/></svg> {escape(s.name)}</span>'
+        for n, s in enumerate(series)
+    )
+    table = _table(labels, series, unit)
+    return Markup(  # noqa: S704 - every piece of text in it went through escape()
+        f'<figure class="chart">{"".join(parts)}<div class="legend">{legend}</div>'
+        f"<figcaption>{escape(title)}</figcaption>"
+        f"<details><summary class=\"small\">The numbers</summary>{table}</details></figure>"
+    )
+
+
+def _describe(labels: Sequence[str], series: Sequence[Series], unit: str) -> str:
+    out = []
+    for s in series:
+        known = [(labels[i], v) for i, v in enumerate(s.values[: len(labels)]) if v is not None]
+        if known:
+            first, last = known[0], known[-1]
+            out.append(f"{s.name}: {_fmt(first[1])}{unit} in {first[0]}, "
+                       f"{_fmt(last[1])}{unit} in {last[0]}")
+    return "; ".join(out)
+
+
+def _table(labels: Sequence[str], series: Sequence[Series], unit: str) -> str:
+    head = "".join(f'<th scope="col" class="num">{escape(s.name)}</th>' for s in series)
+    rows = []
+    for i, label in enumerate(labels):
+        cells = "".join(f'<td class="num">{_cell(s.values, i, unit)}</td>' for s in series)
+        rows.append(f'<tr><th scope="row">{escape(label)}</th>{cells}</tr>')
+    return (f'<div class="table-wrap"><table><thead><tr><th scope="col">Period</th>{head}</tr>'
+            f"</thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _cell(values: Sequence[float | None], i: int, unit: str) -> str:
+    value = values[i] if i < len(values) else None
+    return "" if value is None else escape(_fmt(value) + unit)
+
+
+def engagement_chart(rows: Sequence[dict[str, object]], *, title: str) -> Markup:
+    """Placeholder until the read model's series shape is known (see ``line_chart``)."""
+    return line_chart([], [], title=title)
