@@ -175,3 +175,17 @@ class CsrfRejected(TrackerError):
 
     def __init__(self) -> None:
         super().__init__("this form has expired or did not come from the tracker; reload and retry")
+
+
+class UnknownReadModel(TrackerError):
+    """Raised when a projection command names a read model that does not exist."""
+
+    http_status = 404
+    code = "unknown_read_model"
+
+
+class AlertNotFound(TrackerError):
+    """Raised when an alert id given to acknowledge or show is not in the alerts table."""
+
+    http_status = 404
+    code = "alert_not_found"
