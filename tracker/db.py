@@ -20,7 +20,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the settings the store relies on."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+        )
         _sqlite_setup(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)

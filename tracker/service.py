@@ -114,12 +114,16 @@ class CaseService:
         correlation_id: str,
         recorded_at: Sequence[datetime | None] | None = None,
         labels: Sequence[str] | None = None,
+        states: dict[str, CaseState] | None = None,
     ) -> list[RecordedEvent]:
         """Decide every command in order and append them all in one transaction.
 
         A bad command is reported with its label (e.g. "line 12") and nothing is written.
+        ``states`` lets a caller that writes in chunks carry case states between calls;
+        it is updated only once the chunk has been committed.
         """
-        states: dict[str, CaseState] = {}
+        known = states if states is not None else {}
+        states = dict(known)
         writes: list[StreamWrite] = []
         for i, command in enumerate(commands):
             label = labels[i] if labels else f"command {i + 1}"
@@ -143,7 +147,9 @@ class CaseService:
                 state = evolve(state, _provisional(command.case_id, state.version + 1, draft))
                 state = replace(state, version=state.version + 1)
             states[command.case_id] = state
-        return self.store.append_many(writes, actor=actor, correlation_id=correlation_id)
+        out = self.store.append_many(writes, actor=actor, correlation_id=correlation_id)
+        known.update(states)
+        return out
 
 
 @dataclass(frozen=True)

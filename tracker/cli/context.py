@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import UTC, date, datetime
 
+import typer
 from rich.console import Console
 
 from events.envelope import Actor
 from tracker.bootstrap import App, bootstrap
-from tracker.errors import TrackerError
+from tracker.clock import LONDON, local_noon
+from tracker.errors import FieldProblem, InvalidInput, TrackerError
 
 _app: App | None = None
 console = Console()
@@ -57,3 +60,43 @@ def report(exc: TrackerError) -> int:
 def emit_json(value: object) -> None:
     """Print a JSON document on stdout."""
     print(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+
+
+_groups: dict[tuple[int, str], typer.Typer] = {}
+
+
+def group(parent: typer.Typer, name: str, help_text: str) -> typer.Typer:
+    """The sub-command group ``name`` (e.g. ``case``), shared by every module that adds to it."""
+    key = (id(parent), name)
+    if key not in _groups:
+        sub = typer.Typer(help=help_text, no_args_is_help=True)
+        parent.add_typer(sub, name=name)
+        _groups[key] = sub
+    return _groups[key]
+
+
+def parse_date(value: str | None, field: str) -> date | None:
+    """An ISO date from the command line, or a clear error naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput([FieldProblem(field, f"'{value}' is not a date (YYYY-MM-DD)")]) from None
+
+
+def parse_moment(value: str | None, field: str) -> datetime | None:
+    """An ISO date-time (a bare date means noon in London; no zone means London time)."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            return local_noon(date.fromisoformat(value))
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            [FieldProblem(field, f"'{value}' is not a date-time (YYYY-MM-DDTHH:MM[:SS][+00:00])")]
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LONDON)
+    return moment.astimezone(UTC)

@@ -1,0 +1,142 @@
+"""The CLI end to end, in-process through ``tracker.cli.main`` on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_KEY
+from tracker.bootstrap import App
+from tracker.cli import main
+from tracker.cli import context as ctx
+
+
+@pytest.fixture
+def cli(app: App, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    """Run ``tracker ARGS`` against the test database; returns (exit code, stdout, stderr)."""
+    monkeypatch.setenv("TRACKER_DATABASE_URL", app.settings.database_url)
+    monkeypatch.setenv("TRACKER_MASTER_KEY", TEST_KEY)
+    monkeypatch.setenv("TRACKER_USER", "P-CLI01")
+    monkeypatch.setenv("TRACKER_ROLE", "practitioner")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        ctx.set_app(None)
+        monkeypatch.setattr(sys, "argv", ["tracker", *args])
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+OPEN = ["case", "open", "--case-id", "CS-CLI1", "--child-id", "C-CLI00001", "--disposal", "yro",
+        "--start", "2026-01-05", "--level", "enhanced", "--service", "YJS-TEST", "--team", "T-A",
+        "--dob", "2010-04-01"]
+
+
+def test_open_record_history_verify(cli, app: App) -> None:  # type: ignore[no-untyped-def]
+    assert cli(*OPEN)[0] == 0
+    code, out, _ = cli("record", "CS-CLI1", "contact-missed", "--occurred-at", "2026-02-02",
+                       "--data", '{"kind": "home_visit", "acceptable": false, '
+                       '"reason": "no_reason_given"}', "--json")
+    assert code == 0 and json.loads(out)["version"] == 2
+    code, out, _ = cli("history", "CS-CLI1", "--json")
+    events = json.loads(out)["events"]
+    assert [e["type"] for e in events] == ["case_opened", "contact_missed"]
+    assert events[0]["data"]["date_of_birth"] == "2010-04-01"  # unsealed for the reader
+    assert cli("verify")[0] == 0
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (["--data", "{oops"], "--data"),
+    (["--data", '{"kind": "office", "acceptable": "perhaps", "reason": "other"}'],
+     "data.acceptable"),
+    (["--data", '{"kind": "office", "reason": "other"}'], "data.acceptable"),
+    (["--data", '{"kind": "office", "acceptable": true, "reason": "other", "extra": 1}'],
+     "data.extra"),
+    (["--data", '{"kind": "office", "acceptable": true, "reason": "other"}',
+      "--occurred-at", "2025-12-01"], "occurred_at"),
+    (["--data", '{"kind": "office", "acceptable": true, "reason": "other"}',
+      "--occurred-at", "yesterday"], "--occurred-at"),
+])
+def test_bad_input_names_the_field_and_writes_nothing(cli, app: App, args, field) -> None:  # type: ignore[no-untyped-def]
+    cli(*OPEN)
+    code, out, err = cli("record", "CS-CLI1", "contact_missed", *args)
+    assert code == 2
+    assert field in err and "Traceback" not in err + out
+    assert app.store.stream_version("CS-CLI1") == 1
+
+
+def test_unknown_type_and_stale_version_are_clear(cli, app: App) -> None:  # type: ignore[no-untyped-def]
+    cli(*OPEN)
+    code, _, err = cli("record", "CS-CLI1", "teleported", "--data", "{}")
+    assert code == 2 and "unknown event type 'teleported'" in err
+    code, _, err = cli("record", "CS-CLI1", "contact_attended", "--expected-version", "0",
+                       "--data", '{"kind": "phone", "participation": 3}', "--json")
+    assert code == 2
+    body = json.loads(err)
+    assert body["expected_version"] == 0 and body["actual_version"] == 1
+    assert app.store.stream_version("CS-CLI1") == 1
+
+
+def test_import_is_all_or_nothing_and_names_the_line(cli, app: App, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli(*OPEN)
+    good = {"case_id": "CS-CLI1", "event_type": "contact_attended",
+            "occurred_at": "2026-02-03T10:00:00+00:00",
+            "data": {"kind": "office", "participation": 4}}
+    bad = dict(good, data={"kind": "office", "participation": 11})
+    file = tmp_path / "events.jsonl"
+    file.write_text("\n".join(json.dumps(x) for x in (good, good, bad)) + "\n")
+    code, _, err = cli("import", str(file))
+    assert code == 2 and "line 3" in err and "data.participation" in err
+    assert app.store.stream_version("CS-CLI1") == 1
+    file.write_text(json.dumps(good) + "\n" + "not json\n")
+    code, _, err = cli("import", str(file))
+    assert code == 2 and "line 2" in err and "not valid JSON" in err
+    file.write_text("\n".join(json.dumps(good) for _ in range(3)) + "\n")
+    code, out, _ = cli("import", str(file), "--json")
+    assert code == 0 and json.loads(out)["events_appended"] == 3
+    assert app.store.stream_version("CS-CLI1") == 4
+
+
+def test_seed_is_deterministic_and_idempotent(cli, app: App) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = cli("seed", "--cases", "8", "--seed", "7", "--until", "2026-10-30", "--json")
+    assert code == 0
+    first = json.loads(out)
+    assert first["cases"] == 8 and first["events"] > 100
+    code, out, _ = cli("seed", "--cases", "8", "--seed", "7", "--until", "2026-10-30", "--json")
+    assert json.loads(out) == {"cases": 0, "skipped_existing": 8, "events": 0}
+    code, out, _ = cli("verify", "--json")
+    assert json.loads(out)["ok"] is True and json.loads(out)["events"] == first["events"]
+
+
+def test_broken_chain_exits_non_zero(cli, app: App) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    cli(*OPEN)
+    with app.engine.begin() as conn:
+        if app.engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER events_no_update"))
+        conn.execute(text("UPDATE events SET recorded_by = 'someone-else'"))
+    code, out, _ = cli("verify")
+    assert code == 1 and "CS-CLI1 version 1: content_altered" in out
+
+
+def test_the_installed_entry_point_reports_errors_without_a_traceback(tmp_path: Path) -> None:
+    env = dict(os.environ, TRACKER_DATABASE_URL=f"sqlite:///{tmp_path}/t.db",
+               TRACKER_MASTER_KEY=TEST_KEY)
+    result = subprocess.run([sys.executable, "-m", "tracker.cli", "history", "CS-X"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "tracker db upgrade" in result.stderr and "Traceback" not in result.stderr
