@@ -81,7 +81,7 @@ def add_user(
 
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    elif password == "-":
+    elif password == "-":  # noqa: S105 - "read it from stdin", not a password
         password = sys.stdin.readline().rstrip("\n")
     the_app = ctx.app()
     upgrade(the_app.engine)
