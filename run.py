@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Set up and run the tracker with nothing but Python 3.11+.
+
+    python3 run.py demo    # the demo on the embedded default (SQLite, in-process worker)
+    python3 run.py test    # the whole test suite
+    python3 run.py check   # ruff and mypy
+    python3 run.py bench NAME [--json]   # a benchmark (append, projections, workers)
+
+Each command first makes ``.venv`` beside this file and installs the project into it
+(again only when ``pyproject.toml`` changes). Extra arguments go to the tool underneath.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".tracker-installed"
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("the tracker needs Python 3.11 or newer")
+    if not (BIN / "python").exists():
+        print("creating .venv …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == digest:
+        return
+    print("installing the tracker and its dependencies into .venv …", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True)
+    STAMP.write_text(digest)
+
+
+def run(*argv: str) -> int:
+    return subprocess.run(list(argv), cwd=ROOT).returncode
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"demo", "test", "check", "bench"}:
+        print(__doc__)
+        return 2
+    command, rest = sys.argv[1], sys.argv[2:]
+    ensure_venv()
+    if command == "demo":
+        return run(str(BIN / "tracker"), "demo", *rest)
+    if command == "test":
+        return run(str(BIN / "python"), "-m", "pytest", *rest)
+    if command == "check":
+        code = run(str(BIN / "ruff"), "check", ".")
+        return code or run(str(BIN / "mypy"))
+    return run(str(BIN / "python"), "-m", "bench", *rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
