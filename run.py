@@ -26,7 +26,7 @@ STAMP = VENV / ".tracker-installed"
 
 
 def ensure_venv() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - run.py is what an old Python runs first
         sys.exit("the tracker needs Python 3.11 or newer")
     if not (BIN / "python").exists():
         print("creating .venv …", flush=True)

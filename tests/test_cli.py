@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import TEST_KEY
 from tracker.bootstrap import App
-from tracker.cli import main
 from tracker.cli import context as ctx
+from tracker.cli import main
 
 
 @pytest.fixture

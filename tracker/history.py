@@ -25,7 +25,9 @@ BACKDATED_AFTER = timedelta(hours=24)
 """An entry recorded more than this after it happened is marked back-dated."""
 
 
-def timeline(recorded: Sequence[RecordedEvent], *, as_of: date | None = None) -> list[dict[str, Any]]:
+def timeline(
+    recorded: Sequence[RecordedEvent], *, as_of: date | None = None
+) -> list[dict[str, Any]]:
     """Every stored event (up to ``as_of`` by occurrence), with its marks."""
     by_id = {r.event_id: r for r in recorded}
     corrected_by: dict[Any, tuple[str, int]] = {}

@@ -107,14 +107,15 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 def plan_caseload(cases: int, seed: int, until: date) -> list[_Case]:
     """The synthetic histories, not yet recorded (pure: no IO)."""
     rng = _Rng(seed)
-    bank = holidays.country_holidays("GB", subdiv="ENG", years=range(until.year - 3, until.year + 2))
+    years = range(until.year - 3, until.year + 2)
+    bank = holidays.country_holidays("GB", subdiv="ENG", years=years)
     out: list[_Case] = []
     for index in range(cases):
         out.append(_plan_case(index, rng, until, bank, cases))
     return out
 
 
-def _plan_case(  # noqa: C901 - one story, told in order
+def _plan_case(
     index: int, rng: _Rng, until: date, bank: holidays.HolidayBase, total: int
 ) -> _Case:
     r = rng.r
@@ -147,7 +148,8 @@ def _plan_case(  # noqa: C901 - one story, told in order
         age_days = 17 * 365 + 240
         disposal, route, end = "yro", "court", start + timedelta(days=360)
     dob = start - timedelta(days=age_days)
-    level = "standard" if route == "out_of_court" else r.choice(["standard", "enhanced", "intensive"])
+    level = ("standard" if route == "out_of_court"
+             else r.choice(["standard", "enhanced", "intensive"]))
     custody = disposal == "dto"
     add = case.items.append
 
@@ -255,7 +257,8 @@ def _plan_case(  # noqa: C901 - one story, told in order
             gap_days *= 2
         contact_no += 1
         contact_id = f"K{contact_no:04d}"
-        kind = r.choice(["office", "office", "home_visit", "phone", "intervention_session", "video"])
+        kind = r.choice(
+            ["office", "office", "home_visit", "phone", "intervention_session", "video"])
         scheduled = item(day, 10, "contact_scheduled", {
             "contact_id": contact_id, "kind": kind,
             "scheduled_for": _at(day, 15).isoformat()})

@@ -173,7 +173,7 @@ def _hashes_at(engine: Engine, heads: Mapping[str, Any]) -> dict[tuple[str, int]
     return out
 
 
-def _rows(engine: Engine, case_id: str | None) -> Iterator[Mapping[str, Any]]:
+def _rows(engine: Engine, case_id: str | None) -> Iterator[Any]:
     t = events_table
     query = select(t).order_by(t.c.stream_id, t.c.stream_version)
     if case_id is not None:

@@ -31,7 +31,7 @@ def demo(
     upgrade(app.engine)
     summary = seed_caseload(app, cases=cases, seed=seed_value)
     with app.engine.connect() as conn:
-        by_type = Counter(dict(conn.execute(
+        by_type: Counter[str] = Counter(dict(conn.execute(
             select(events_table.c.event_type, func.count()).group_by(events_table.c.event_type)
         ).all()))
     report = verify(app.engine)

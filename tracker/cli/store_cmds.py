@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -231,7 +232,7 @@ def _command(fields: dict[str, Any]) -> RecordEvent:
         raise InvalidInput(problems_from(exc)) from None
 
 
-def _correlation():  # type: ignore[no-untyped-def]
+def _correlation() -> AbstractContextManager[str]:
     from tracker.logging import correlation
 
     return correlation()
