@@ -1,0 +1,69 @@
+"""After an append commits, one projection hint is enqueued; Redis down never fails it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import redis
+
+from tests.support import open_case
+from tests.workers.conftest import worker_settings
+from tracker.migrations import upgrade
+from workers.broker import PROJECTION_QUEUE
+from workers.testing import RedisServer
+
+pytestmark = pytest.mark.redis
+
+
+def _queued(client: redis.Redis, ns: str) -> list[dict[str, Any]]:
+    return [json.loads(v) for v in client.hgetall(f"{ns}:{PROJECTION_QUEUE}.msgs").values()]
+
+
+def test_appends_enqueue_one_coalesced_hint_in_the_namespace(
+    own_redis: RedisServer, tmp_path: Any, make_app: Any
+) -> None:
+    settings = worker_settings(f"sqlite:///{tmp_path / 't.db'}", own_redis.url)
+    app = make_app(settings)
+    upgrade(app.engine)
+    open_case(app, "CS-HINT1")
+    open_case(app, "CS-HINT2", child_id="C-TEST0002")
+    client = redis.Redis.from_url(own_redis.url)
+    queued = _queued(client, settings.redis_namespace)
+    assert [m["actor_name"] for m in queued] == ["project"]  # two appends, one hint waiting
+    assert queued[0]["options"]["correlation_id"] == "test"  # the appending request's id
+    # every key the workers wrote is under the namespace
+    keys = [k.decode() for k in client.keys("*")]
+    assert keys and all(k.startswith(settings.redis_namespace + ":") for k in keys)
+    # once a worker has taken the hint (it clears the gate), the next append sends another
+    assert app.workers is not None
+    app.workers.gate.clear()
+    open_case(app, "CS-HINT3", child_id="C-TEST0003")
+    assert len(_queued(client, settings.redis_namespace)) == 2
+    client.close()
+
+
+def test_append_succeeds_while_redis_is_down(
+    own_redis: RedisServer, tmp_path: Any, make_app: Any, json_logs: Any
+) -> None:
+    settings = worker_settings(f"sqlite:///{tmp_path / 't.db'}", own_redis.url)
+    app = make_app(settings)
+    upgrade(app.engine)
+    own_redis.stop()
+    for i in range(3):
+        open_case(app, f"CS-DOWN{i}", child_id=f"C-DOWN000{i}")
+    assert app.store.head_position() == 3  # every append committed
+    failures = [e for e in json_logs() if e["event"] == "projection_hint_failed"]
+    assert len(failures) == 1  # then quiet for a few seconds instead of failing each append
+    assert failures[0]["level"] == "warning"
+
+
+def test_embedded_default_uses_the_in_process_broker(tmp_path: Any, make_app: Any) -> None:
+    app = make_app(worker_settings(f"sqlite:///{tmp_path / 't.db'}"))
+    upgrade(app.engine)
+    assert app.workers is not None and app.workers.in_process
+    open_case(app, "CS-LOCAL1")
+    open_case(app, "CS-LOCAL2", child_id="C-TEST0002")
+    queue = app.workers.broker.queues[PROJECTION_QUEUE]  # type: ignore[attr-defined]
+    assert queue.qsize() == 1
