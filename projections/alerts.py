@@ -1,0 +1,264 @@
+"""Alerts: rules over the read models, raised when they start to hold, resolved when they stop.
+
+``candidates(views, policy)`` is pure: the alerts that hold for one case as at the views'
+moment, each with its rule, subject, severity, owner, team and the ids of the events that
+caused it. ``reconcile`` makes the ``alerts`` table agree with them: a new (rule, case,
+subject) is raised, one that still holds is kept (its causes refreshed), one that no longer
+holds is resolved. At most one alert per (rule, case, subject) is open (a unique index says
+so too). The id is ``rule:case:subject:n``, n counting how often that subject was raised,
+so ids are stable across rebuilds and a re-raised alert is a new one to deliver.
+
+Only open cases have alerts: closing a case resolves them. Acknowledging is a manager's
+action on the read side (not a case event), idempotent, and survives rebuilds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from projections.policy import ALERT_RULES, Policy
+from projections.tables import alerts as A  # noqa: N812 - the table, read like SQL
+from projections.views import CaseViews
+
+RULE_TEXT = {
+    "assessment_overdue": "Initial assessment overdue",
+    "plan_overdue": "Plan overdue",
+    "review_overdue": "Review overdue",
+    "first_appointment_overdue": "First appointment overdue",
+    "contact_shortfall": "Contacts short of the level's requirement last month",
+    "missed_appointment_not_followed_up": "Missed appointment not followed up",
+    "breach_due": "Breach due: further failure after two warnings",
+    "no_case_manager": "No case manager",
+    "case_manager_changed_at_transition": "Case manager changed at a transition",
+    "custody_without_community_case_manager": "In custody with no community case manager",
+    "release_not_ready": "Release soon without accommodation or a plan",
+    "falling_engagement": "Engagement falling",
+    "probation_transition_plan_missing": "17½ with no transition plan to probation",
+}
+"""A short description of each rule, for lists and messages (no personal data)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An alert that holds for a case as at a moment."""
+
+    rule: str
+    case_id: str
+    subject: str
+    severity: str
+    owner: str
+    team: str
+    caused_by: tuple[str, ...]
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.rule, self.case_id, self.subject)
+
+
+def candidates(views: CaseViews, policy: Policy) -> list[Candidate]:
+    """Every alert that holds for this case as at the views' moment. Pure."""
+    if not views.exists or not views.header.get("open"):
+        return []
+    v = views.visible
+    owner, team = v.owner(), v.team()
+    out: list[Candidate] = []
+
+    def add(rule: str, subject: str, caused: Iterable[str], **details: Any) -> None:
+        setting = policy.rule(rule)
+        if setting.enabled:
+            out.append(Candidate(rule, views.case_id, subject, setting.severity, owner, team,
+                                 tuple(dict.fromkeys(caused)), details))
+
+    stages = views.aspire.get("stages", {})
+    for stage, rule_by_kind in (
+        ("assessment", {"assessment": "assessment_overdue"}),
+        ("planning", {"plan": "plan_overdue"}),
+        ("review", {"review": "review_overdue", "review_after_change": "review_overdue"}),
+        ("delivery", {
+            "first_appointment": "first_appointment_overdue",
+            "follow_up": "missed_appointment_not_followed_up",
+            "contacts": "contact_shortfall",
+        }),
+    ):
+        for ob in stages.get(stage, {}).get("obligations", []):
+            if ob["status"] != "overdue":
+                continue
+            rule = rule_by_kind.get(ob["kind"])
+            if rule is not None:
+                add(rule, ob["subject"], ob["caused_by"], due=ob["due"])
+
+    for item in views.enforcement.get("breach_due", []):
+        add("breach_due", f"failure:{item['failure_event_id']}", item["caused_by"],
+            failure_date=item["date"])
+
+    cont = views.continuity
+    since = cont.get("without_case_manager_since")
+    if since is not None:
+        grace = policy.continuity.no_case_manager_grace_working_days
+        if v.wd.add(date.fromisoformat(since), grace) < v.last_day:
+            ended = [a for a in v.case_managers() if a.end_event]
+            caused = [ended[-1].end_event] if ended and ended[-1].end_event else []
+            assert v.opened is not None
+            add("no_case_manager", "case_manager", caused or [v.opened.id], since=since)
+    if cont.get("custody_without_community_case_manager"):
+        custody_events = [d.id for d in v.tdone if d.kind == "community_to_custody"]
+        assert v.opened is not None
+        add("custody_without_community_case_manager", "custody_case_manager",
+            custody_events[-1:] or [v.opened.id])
+    for change in cont.get("changes_at_transition", []):
+        add("case_manager_changed_at_transition", f"change:{change['event_id']}",
+            [change["event_id"], change["at_transition"]["event_id"]],
+            date=change["date"], transition=change["at_transition"]["kind"])
+    release = cont.get("pending_release")
+    if release and release["not_ready"]:
+        add("release_not_ready", f"release:{release['transition_id']}", [release["event_id"]],
+            planned_date=release["planned_date"],
+            accommodation_arranged=release["accommodation_arranged"],
+            resettlement_plan_agreed=release["resettlement_plan_agreed"])
+    prob = cont.get("probation", {})
+    if prob.get("status") in ("approaching", "reached"):
+        add("probation_transition_plan_missing", "probation", [prob["event_id"]],
+            transition_date=prob["transition_date"])
+    participation = views.engagement.get("participation", {})
+    if participation.get("falling"):
+        add("falling_engagement", "engagement", participation.get("caused_by", []),
+            reason=participation.get("reason"))
+    order = {rule: i for i, rule in enumerate(ALERT_RULES)}
+    out.sort(key=lambda c: (order[c.rule], c.subject))
+    return out
+
+
+@dataclass
+class ReconcileResult:
+    raised: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    kept: int = 0
+
+
+def reconcile(
+    conn: Connection,
+    case_ids: Sequence[str],
+    holding: dict[str, list[Candidate]],
+    at: datetime,
+    policy_version: str,
+    *,
+    rules: frozenset[str] | None = None,
+) -> ReconcileResult:
+    """Make the alerts of ``case_ids`` match ``holding`` (case id -> candidates), as at ``at``.
+
+    ``rules`` limits the reconciliation to those rules (others are left as they are).
+    """
+    result = ReconcileResult()
+    if not case_ids:
+        return result
+    existing: dict[str, list[Any]] = {}
+    for chunk in _chunks(list(case_ids), 500):
+        for row in conn.execute(
+            select(A.c.alert_id, A.c.rule, A.c.case_id, A.c.subject, A.c.status,
+                   A.c.severity, A.c.owner, A.c.team, A.c.caused_by, A.c.details,
+                   A.c.policy_version).where(A.c.case_id.in_(chunk))
+        ):
+            existing.setdefault(row.case_id, []).append(row)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    resolves: list[dict[str, Any]] = []
+    for case_id in case_ids:
+        rows = existing.get(case_id, [])
+        open_rows = {(r.rule, r.subject): r for r in rows if r.status == "open"}
+        counts: dict[tuple[str, str], int] = {}
+        for r in rows:
+            counts[(r.rule, r.subject)] = counts.get((r.rule, r.subject), 0) + 1
+        wanted = {(c.rule, c.subject): c for c in holding.get(case_id, [])}
+        for key, cand in wanted.items():
+            caused = json.dumps(list(cand.caused_by))
+            details = json.dumps(cand.details, sort_keys=True, default=str)
+            current = open_rows.get(key)
+            if current is None:
+                n = counts.get(key, 0) + 1
+                alert_id = f"{cand.rule}:{case_id}:{cand.subject}:{n}"
+                inserts.append({
+                    "alert_id": alert_id, "rule": cand.rule, "case_id": case_id,
+                    "subject": cand.subject, "severity": cand.severity, "owner": cand.owner,
+                    "team": cand.team, "status": "open", "raised_at": at, "resolved_at": None,
+                    "acknowledged_at": None, "acknowledged_by": None, "ack_note": None,
+                    "caused_by": caused, "details": details, "policy_version": policy_version,
+                    "raise_count": n, "updated_at": at,
+                })
+                result.raised.append(alert_id)
+            else:
+                result.kept += 1
+                if (current.severity, current.owner, current.team, current.caused_by,
+                        current.details, current.policy_version) != (
+                        cand.severity, cand.owner, cand.team, caused, details, policy_version):
+                    updates.append({
+                        "b_id": current.alert_id, "severity": cand.severity, "owner": cand.owner,
+                        "team": cand.team, "caused_by": caused, "details": details,
+                        "policy_version": policy_version, "updated_at": at,
+                    })
+        for key, open_row in open_rows.items():
+            if key in wanted or (rules is not None and key[0] not in rules):
+                continue
+            resolves.append({"b_id": open_row.alert_id, "resolved_at": at, "updated_at": at})
+            result.resolved.append(open_row.alert_id)
+    if resolves:
+        conn.execute(
+            update(A).where(A.c.alert_id == bindparam("b_id")).values(
+                status="resolved", resolved_at=bindparam("resolved_at"),
+                updated_at=bindparam("updated_at"),
+            ),
+            resolves,
+        )
+    if updates:
+        conn.execute(
+            update(A).where(A.c.alert_id == bindparam("b_id")).values(
+                severity=bindparam("severity"), owner=bindparam("owner"),
+                team=bindparam("team"), caused_by=bindparam("caused_by"),
+                details=bindparam("details"), policy_version=bindparam("policy_version"),
+                updated_at=bindparam("updated_at"),
+            ),
+            updates,
+        )
+    if inserts:
+        conn.execute(insert(A), inserts)
+    return result
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def row_to_dict(row: Any) -> dict[str, Any]:
+    """An ``alerts`` row as the dict the queries, the CLI and the API return."""
+    m = row._mapping
+    return {
+        "alert_id": m["alert_id"],
+        "rule": m["rule"],
+        "title": RULE_TEXT.get(m["rule"], m["rule"]),
+        "case_id": m["case_id"],
+        "subject": m["subject"],
+        "severity": m["severity"],
+        "owner": m["owner"],
+        "team": m["team"],
+        "status": m["status"],
+        "raised_at": _iso(m["raised_at"]),
+        "resolved_at": _iso(m["resolved_at"]),
+        "acknowledged_at": _iso(m["acknowledged_at"]),
+        "acknowledged_by": m["acknowledged_by"],
+        "ack_note": m["ack_note"],
+        "caused_by": json.loads(m["caused_by"]),
+        "details": json.loads(m["details"]),
+        "policy_version": m["policy_version"],
+        "raise_count": m["raise_count"],
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

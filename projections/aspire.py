@@ -1,0 +1,502 @@
+"""ASPIRE compliance per case: assessment, planning, delivery and review, as at a moment.
+
+Each stage is a list of *obligations* (something due by a date, done on a day or not) and
+a stage status:
+
+* ``not_due`` — nothing is owed yet (planning before the assessment; a review further off
+  than ``review.due_soon_working_days``);
+* ``due`` — owed, with the date (the earliest open due date is given);
+* ``overdue`` — an obligation is past its date and not done;
+* ``done_on_time`` / ``done_late`` — nothing open; how the latest one done went.
+
+Obligations:
+
+* assessment — the first assessment, ``assessment.working_days`` after the start (20 for
+  referral orders); done on the due day is on time.
+* planning — the first agreed plan, ``planning.working_days_after_assessment`` after the
+  assessment (after the assessment's due date if the plan came first).
+* delivery — the first appointment (``first_appointment.working_days``); each missed
+  appointment followed up within ``missed_appointments.follow_up_working_days`` (unless its
+  reason needs none); the contacts per supervision month for the intervention level
+  (month k runs from start + k months; the last complete month short of its number is
+  overdue; the current month, until met, is due by its last day). Months with any day in
+  custody are exempt when ``contacts.exempt_in_custody``.
+* review — every ``review.interval_months`` from the start and from each review, and
+  within ``review.after_significant_change_working_days`` of a significant change.
+
+A closed case is judged as at its closing day. The quality indicators are what the records
+can show of the inspection key questions, per stage and lens (desistance, the child's
+safety, other people's safety); a lens's answer is yes when every indicator that applies
+holds, and is None when none applies yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from projections.asat import AsAt
+from projections.policy import Policy
+from projections.record import CaseRecord, Miss
+from projections.visible import Visible, add_months, count_between
+
+STAGES = ("assessment", "planning", "delivery", "review")
+LENSES = ("desistance", "safety_wellbeing", "risk_of_harm")
+STATUS_ORDER = ("overdue", "due", "done_late", "done_on_time", "not_due")
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """Something owed by ``due``; ``done`` is the day it was done (None if not)."""
+
+    kind: str
+    due: date
+    done: date | None
+    status: str
+    caused_by: tuple[str, ...] = ()
+    subject: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "subject": self.subject or self.kind,
+            "due": self.due.isoformat(),
+            "done": self.done.isoformat() if self.done else None,
+            "status": self.status,
+            "caused_by": list(self.caused_by),
+        }
+
+
+def one_off(due: date, done: date | None, today: date) -> str:
+    """The status of a single obligation judged on ``today``."""
+    if done is not None:
+        return "done_on_time" if done <= due else "done_late"
+    return "overdue" if today > due else "due"
+
+
+def stage_status(obligations: list[Obligation]) -> tuple[str, date | None]:
+    """The stage's status and its earliest open due date."""
+    open_ = [o for o in obligations if o.status in ("overdue", "due")]
+    if any(o.status == "overdue" for o in open_):
+        return "overdue", min(o.due for o in open_ if o.status == "overdue")
+    if open_:
+        return "due", min(o.due for o in open_)
+    done = [o for o in obligations if o.done is not None]
+    upcoming = [o for o in obligations if o.status == "not_due"]
+    next_due = min((o.due for o in upcoming), default=None)
+    if done:
+        latest = max(done, key=lambda o: (o.done, o.due))
+        return latest.status, next_due
+    return "not_due", next_due
+
+
+# -- stages ---------------------------------------------------------------------------------
+
+
+def _assessment(v: Visible) -> list[Obligation]:
+    assert v.opened is not None
+    due = v.wd.add(v.start, v.policy.assessment_days(v.opened.disposal))
+    first = v.assessments[0] if v.assessments else None
+    done = date.fromordinal(first.d) if first else None
+    status = one_off(due, done, v.last_day)
+    caused = (v.opened.id,) + ((first.id,) if first else ())
+    return [Obligation("assessment", due, done, status, caused)]
+
+
+def assessment_due(v: Visible) -> date:
+    assert v.opened is not None
+    return v.wd.add(v.start, v.policy.assessment_days(v.opened.disposal))
+
+
+def _planning(v: Visible) -> list[Obligation]:
+    first_assessment = v.assessments[0] if v.assessments else None
+    agreed = [p for p in v.plans if not p.revised] or list(v.plans)
+    first_plan = agreed[0] if agreed else None
+    if first_assessment is None and first_plan is None:
+        return []
+    base = (
+        date.fromordinal(first_assessment.d) if first_assessment is not None
+        else assessment_due(v)
+    )
+    due = v.wd.add(base, v.policy.planning.working_days_after_assessment)
+    done = date.fromordinal(first_plan.d) if first_plan else None
+    caused = tuple(x.id for x in (first_assessment, first_plan) if x is not None)
+    return [Obligation("plan", due, done, one_off(due, done, v.last_day), caused)]
+
+
+def _follow_up_obligations(v: Visible) -> list[Obligation]:
+    policy = v.policy.missed_appointments
+    first_follow_up: dict[str, date] = {}
+    for f in v.followups:
+        first_follow_up.setdefault(f.missed_id, date.fromordinal(f.d))
+    out = []
+    for m in v.missed:
+        if m.reason in policy.no_follow_up_needed_for:
+            continue
+        day = date.fromordinal(m.d)
+        due = v.wd.add(day, policy.follow_up_working_days)
+        done = first_follow_up.get(m.id)
+        if v.closed is not None and done is None and due > v.last_day:
+            continue
+        out.append(Obligation(
+            "follow_up", due, done, one_off(due, done, v.last_day), (m.id,), f"missed:{m.id}"
+        ))
+    return out
+
+
+def missed_needing_follow_up(v: Visible) -> list[Miss]:
+    skip = v.policy.missed_appointments.no_follow_up_needed_for
+    return [m for m in v.missed if m.reason not in skip]
+
+
+@dataclass(frozen=True)
+class Month:
+    """One supervision month: what was required, what happened, and how it is judged."""
+
+    index: int
+    first: date
+    last: date
+    required: int
+    contacts: int
+    status: str  # met | short | in_progress | exempt | not_judged
+    met_on: date | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "month": self.index + 1, "from": self.first.isoformat(), "to": self.last.isoformat(),
+            "required": self.required, "contacts": self.contacts, "status": self.status,
+        }
+
+
+def months(v: Visible) -> list[Month]:
+    """The supervision months from the start to the last day judged."""
+    cached: list[Month] | None = v.cache.get("months")
+    if cached is None:
+        cached = v.cache["months"] = _months(v)
+    return cached
+
+
+def _months(v: Visible) -> list[Month]:
+    assert v.opened is not None
+    policy = v.policy
+    start, last_day, today = v.start, v.last_day, v.today
+    if last_day < start:
+        return []
+    initial_end = start + timedelta(weeks=policy.contacts.initial_period_weeks)
+    days = v.counted_days()
+    custody = v.custody_periods() if policy.contacts.exempt_in_custody else []
+    closed = v.closed_on
+    out: list[Month] = []
+    k = 0
+    while True:
+        first = add_months(start, k)
+        if first > last_day:
+            break
+        last = add_months(start, k + 1) - timedelta(days=1)
+        required = policy.contacts_per_month(v.opened.level, first < initial_end)
+        until = min(last, last_day)
+        contacts = count_between(days, first, last)
+        met_on = None
+        if required and contacts >= required:
+            lo = first.toordinal()
+            in_month = [d for d in days if lo <= d <= last.toordinal()]
+            met_on = date.fromordinal(in_month[required - 1])
+        if any(p.start <= until and (p.end is None or p.end > first) for p in custody):
+            status = "exempt"
+        elif contacts >= required:
+            status = "met"
+        elif closed is not None and closed <= last:
+            status = "not_judged"
+        elif last < today:
+            status = "short"
+        else:
+            status = "in_progress"
+        out.append(Month(k, first, last, required, contacts, status, met_on))
+        k += 1
+    return out
+
+
+def _delivery(v: Visible, month_list: list[Month]) -> list[Obligation]:
+    assert v.opened is not None
+    out: list[Obligation] = []
+    due = v.wd.add(v.start, v.policy.first_appointment.working_days)
+    counted = v.counted_contacts()
+    first = min(counted, key=lambda a: (a.t, a.pos)) if counted else None
+    done = date.fromordinal(first.d) if first else None
+    if not (v.closed is not None and done is None and due > v.last_day):
+        caused = (v.opened.id,) + ((first.id,) if first else ())
+        out.append(Obligation(
+            "first_appointment", due, done, one_off(due, done, v.last_day), caused
+        ))
+    out.extend(_follow_up_obligations(v))
+    judged = [m for m in month_list if m.status in ("met", "short")]
+    if judged:
+        m = judged[-1]
+        status = "done_on_time" if m.status == "met" else "overdue"
+        out.append(Obligation("contacts", m.last, m.met_on, status, (), "contacts"))
+    current = [m for m in month_list if m.status == "in_progress"]
+    if current:
+        m = current[-1]
+        out.append(Obligation("contacts", m.last, None, "due", (), "contacts"))
+    return out
+
+
+def _review(v: Visible) -> list[Obligation]:
+    """The review cycle: scheduled every interval, and after each significant change."""
+    policy = v.policy.review
+    assert v.opened is not None
+    judged_on = v.last_day
+    anchor = v.start
+    anchor_id = v.opened.id
+    out: list[Obligation] = []
+    pending_changes: list[tuple[date, date, str]] = []
+    items: list[tuple[int, int, int, str, Any]] = []
+    for c in v.changes:
+        items.append((c.d, 0, c.pos, "change", c))
+    for r in v.reviews:
+        items.append((r.d, 1, r.pos, "review", r))
+    items.sort(key=lambda x: (x[0], x[1], x[2]))
+    for day_ord, _order, _pos, kind, fact in items:
+        day = date.fromordinal(day_ord)
+        if kind == "change":
+            due = v.wd.add(day, policy.after_significant_change_working_days)
+            pending_changes.append((day, due, fact.id))
+            continue
+        due = add_months(anchor, policy.interval_months)
+        out.append(Obligation(
+            "review", due, day, one_off(due, day, judged_on), (anchor_id, fact.id), "review"
+        ))
+        for _changed_on, change_due, change_id in pending_changes:
+            out.append(Obligation(
+                "review_after_change", change_due, day, one_off(change_due, day, judged_on),
+                (change_id, fact.id), f"change:{change_id}",
+            ))
+        pending_changes = []
+        anchor, anchor_id = day, fact.id
+    closed = v.closed is not None
+    due = add_months(anchor, policy.interval_months)
+    if not (closed and due > judged_on):
+        status = one_off(due, None, judged_on)
+        if status == "due" and not closed and v.wd.between(judged_on, due) > (
+            policy.due_soon_working_days
+        ):
+            status = "not_due"
+        out.append(Obligation("review", due, None, status, (anchor_id,), "review"))
+    for _changed_on, change_due, change_id in pending_changes:
+        if closed and change_due > judged_on:
+            continue
+        out.append(Obligation(
+            "review_after_change", change_due, None, one_off(change_due, None, judged_on),
+            (change_id,), f"change:{change_id}",
+        ))
+    return out
+
+
+# -- quality indicators ----------------------------------------------------------------------
+
+
+def _answer(indicators: dict[str, bool | None]) -> bool | None:
+    applicable = [value for value in indicators.values() if value is not None]
+    if not applicable:
+        return None
+    return all(applicable)
+
+
+def quality(v: Visible, stages: dict[str, list[Obligation]], month_list: list[Month]) -> dict[
+    str, dict[str, dict[str, Any]]
+]:
+    """What the records show of each key question (stage x lens): indicators and answer."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    safety = v.judged("safety_wellbeing")
+    harm = v.judged("risk_of_harm")
+
+    # Assessment: the initial assessment.
+    first = v.assessments[0] if v.assessments else None
+    a_ob = stages["assessment"][0] if stages["assessment"] else None
+    on_time = None if a_ob is None or a_ob.done is None else a_ob.status == "done_on_time"
+    if first is None:
+        out["assessment"] = {lens: _q({}) for lens in LENSES}
+    else:
+        out["assessment"] = {
+            "desistance": _q({
+                "on_time": on_time, "strengths_recorded": first.strengths,
+                "child_involved": first.child, "parent_carer_involved": first.parent,
+            }),
+            "safety_wellbeing": _q({
+                "on_time": on_time, "other_agencies_information_used": first.agencies,
+            }),
+            "risk_of_harm": _q({
+                "on_time": on_time, "other_agencies_information_used": first.agencies,
+                "victim_considered": first.victim,
+            }),
+        }
+
+    # Planning: the first agreed plan, and the latest plan for contingency.
+    agreed = [p for p in v.plans if not p.revised] or list(v.plans)
+    if not agreed:
+        out["planning"] = {lens: _q({}) for lens in LENSES}
+    else:
+        p0, latest = agreed[0], v.plans[-1]
+        p_ob = stages["planning"][0] if stages["planning"] else None
+        plan_on_time = None if p_ob is None else p_ob.status == "done_on_time"
+        out["planning"] = {
+            "desistance": _q({
+                "on_time": plan_on_time, "child_involved": p0.child,
+                "parent_carer_involved": p0.parent,
+                "desistance_objective": "desistance" in latest.domains,
+            }),
+            "safety_wellbeing": _q({
+                "contingency_when_medium_or_higher": latest.contingency_safety if safety else None,
+                "safety_objective": ("safety_wellbeing" in latest.domains) if safety else None,
+            }),
+            "risk_of_harm": _q({
+                "contingency_when_medium_or_higher": latest.contingency_risk if harm else None,
+                "risk_objective": ("risk_of_harm" in latest.domains) if harm else None,
+            }),
+        }
+
+    # Delivery.
+    judged = [m for m in month_list if m.status in ("met", "short")]
+    follow_ups = [o for o in stages["delivery"] if o.kind == "follow_up" and o.status != "due"]
+    first_app = [o for o in stages["delivery"] if o.kind == "first_appointment"]
+    noted = {b for a in v.attended for b in a.noted}
+    addressed = {b for a in v.attended for b in a.addressed}
+    failures = [m for m in v.missed if not m.acceptable]
+    actioned = {w.failure_id for w in v.warnings} | {e.failure_id for e in v.excuses} | {
+        f for b in v.breaches for f in b.failure_ids
+    }
+    fa_status = first_app[0].status if first_app else None
+    out["delivery"] = {
+        "desistance": _q({
+            "first_appointment_on_time": (
+                None if fa_status in (None, "due") else fa_status == "done_on_time"
+            ),
+            "contacts_every_month": all(m.status == "met" for m in judged) if judged else None,
+            "barriers_addressed": noted <= addressed if noted else None,
+        }),
+        "safety_wellbeing": _q({
+            "missed_followed_up_on_time": (
+                all(o.status == "done_on_time" for o in follow_ups) if follow_ups else None
+            ),
+            "case_manager_in_custody": (
+                v.case_manager() is not None if v.in_custody() else None
+            ),
+        }),
+        "risk_of_harm": _q({
+            "failures_actioned": (
+                all(f.id in actioned for f in failures) if failures else None
+            ),
+            "missed_followed_up_on_time": (
+                all(o.status == "done_on_time" for o in follow_ups) if follow_ups else None
+            ),
+        }),
+    }
+
+    # Review.
+    reviews = v.reviews
+    scheduled = [o for o in stages["review"] if o.status != "not_due"]
+    if not reviews and not scheduled:
+        out["review"] = {lens: _q({}) for lens in LENSES}
+    else:
+        on_time = all(o.status in ("done_on_time", "due") for o in scheduled) if scheduled else None
+        out["review"] = {
+            "desistance": _q({
+                "on_time": on_time,
+                "child_involved": all(r.child for r in reviews) if reviews else None,
+                "plan_adjusted_after_change": _adjusted(v, None),
+            }),
+            "safety_wellbeing": _q({
+                "on_time": on_time if safety else None,
+                "plan_adjusted_after_change": _adjusted(v, "safety_wellbeing") if safety else None,
+            }),
+            "risk_of_harm": _q({
+                "on_time": on_time if harm else None,
+                "plan_adjusted_after_change": _adjusted(v, "risk_of_harm") if harm else None,
+            }),
+        }
+    return out
+
+
+def _q(indicators: dict[str, bool | None]) -> dict[str, Any]:
+    return {"answer": _answer(indicators), "indicators": indicators}
+
+
+def _adjusted(v: Visible, domain: str | None) -> bool | None:
+    """After every review that found change (in ``domain``), the plan moved."""
+    window = v.policy.planning.working_days_after_assessment
+    found = [r for r in v.reviews if r.changed and (domain is None or domain in r.changed)]
+    if not found:
+        return None
+    for r in found:
+        if r.adjusted:
+            continue
+        day = date.fromordinal(r.d)
+        deadline = v.wd.add(day, window)
+        if not any(p.revised and day <= date.fromordinal(p.d) <= deadline for p in v.plans):
+            return False
+    return True
+
+
+# -- the view ----------------------------------------------------------------------------------
+
+
+def from_visible(v: Visible) -> dict[str, Any]:
+    """The ASPIRE view of a case as at ``v.at`` (see the module docstring)."""
+    if not v.exists:
+        return {"exists": False}
+    if v.today < v.start:
+        return {
+            "exists": True, "started": False,
+            "stages": {s: {"status": "not_due", "due": None, "obligations": []} for s in STAGES},
+            "quality": {}, "overdue": 0, "next_due": None, "months": [],
+        }
+    month_list = months(v)
+    stages = {
+        "assessment": _assessment(v),
+        "planning": _planning(v),
+        "delivery": _delivery(v, month_list),
+        "review": _review(v),
+    }
+    stage_views: dict[str, Any] = {}
+    overdue = 0
+    next_due: date | None = None
+    for name, obligations in stages.items():
+        status, due = stage_status(obligations)
+        overdue += sum(1 for o in obligations if o.status == "overdue")
+        open_due = [o.due for o in obligations if o.status in ("due", "overdue", "not_due")]
+        if open_due:
+            earliest = min(open_due)
+            next_due = earliest if next_due is None else min(next_due, earliest)
+        stage_views[name] = {
+            "status": status,
+            "due": due.isoformat() if due else None,
+            "obligations": [o.to_dict() for o in obligations],
+        }
+    return {
+        "exists": True,
+        "started": True,
+        "stages": stage_views,
+        "overdue": overdue,
+        "next_due": next_due.isoformat() if next_due else None,
+        "months": [m.to_dict() for m in month_list],
+        "quality": quality(v, stages, month_list),
+    }
+
+
+def obligations(v: Visible) -> dict[str, list[Obligation]]:
+    """The raw obligations per stage (for alerts and caseloads)."""
+    if not v.exists or v.today < v.start:
+        return {s: [] for s in STAGES}
+    month_list = months(v)
+    return {
+        "assessment": _assessment(v),
+        "planning": _planning(v),
+        "delivery": _delivery(v, month_list),
+        "review": _review(v),
+    }
+
+
+def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> dict[str, Any]:
+    """The ASPIRE view of ``record`` as at ``at`` under ``policy``. Pure."""
+    return from_visible(Visible(record, at, policy))

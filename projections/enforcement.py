@@ -1,0 +1,104 @@
+"""Enforcement per case: failures, warnings, the warned period and "breach due" (domain.md §5).
+
+An unacceptable failure is a missed contact without an acceptable reason. A warning opens
+a warned period of ``enforcement.warned_period_days``. A failure is *breach due* when it
+has no warning, no breach and no exceptional circumstances of its own, and at least
+``warnings_before_breach`` warnings were issued on or before its day and within the warned
+period before it. This is the write side's rule (``tracker.decide``) read the other way.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from projections.asat import AsAt
+from projections.policy import Policy
+from projections.record import CaseRecord
+from projections.visible import Visible
+
+
+def from_visible(v: Visible) -> dict[str, Any]:
+    """The enforcement view of a case as at ``v.at``."""
+    if not v.exists:
+        return {"exists": False}
+    policy = v.policy.enforcement
+    period = policy.warned_period_days
+    warned = {w.failure_id for w in v.warnings}
+    excused = {e.failure_id for e in v.excuses}
+    breached = {f for b in v.breaches for f in b.failure_ids}
+    warning_days = [w.d for w in v.warnings]
+    failures = []
+    due: list[dict[str, Any]] = []
+    for m in v.missed:
+        if m.acceptable:
+            continue
+        window = [w for w in v.warnings if 0 <= m.d - w.d <= period]
+        is_due = (
+            m.id not in warned and m.id not in excused and m.id not in breached
+            and len(window) >= policy.warnings_before_breach
+        )
+        item = {
+            "event_id": m.id,
+            "date": date.fromordinal(m.d).isoformat(),
+            "reason": m.reason,
+            "warned": m.id in warned,
+            "excused": m.id in excused,
+            "breached": m.id in breached,
+            "warnings_in_period_before": len(window),
+            "breach_due": is_due,
+            "actioned": m.id in warned or m.id in excused or m.id in breached,
+        }
+        failures.append(item)
+        if is_due:
+            due.append({
+                "failure_event_id": m.id,
+                "date": item["date"],
+                "caused_by": [w.id for w in window] + [m.id],
+            })
+    today = v.last_day.toordinal()
+    in_period = [w for w in v.warnings if 0 <= today - w.d <= period]
+    warned_until = (
+        (date.fromordinal(max(warning_days)) + timedelta(days=period)).isoformat()
+        if in_period else None
+    )
+    if v.breaches:
+        status = "breach_initiated"
+    elif due:
+        status = "breach_due"
+    elif in_period:
+        status = "warned"
+    else:
+        status = "none"
+    if due and v.breaches:
+        status = "breach_due"
+    return {
+        "exists": True,
+        "status": status,
+        "failures": failures,
+        "unactioned_failures": [f["event_id"] for f in failures if not f["actioned"]],
+        "warnings": [
+            {"event_id": w.id, "date": date.fromordinal(w.d).isoformat(),
+             "failure_event_id": w.failure_id,
+             "expires": (date.fromordinal(w.d) + timedelta(days=period)).isoformat()}
+            for w in v.warnings
+        ],
+        "warnings_in_period": len(in_period),
+        "warned_until": warned_until,
+        "breach_due": due,
+        "breaches": [
+            {"event_id": b.id, "date": date.fromordinal(b.d).isoformat(),
+             "serious": b.serious, "failure_event_ids": list(b.failure_ids)}
+            for b in v.breaches
+        ],
+        "exceptional_circumstances": [
+            {"event_id": e.id, "date": date.fromordinal(e.d).isoformat(),
+             "failure_event_id": e.failure_id, "manager": e.manager}
+            for e in v.excuses
+        ],
+    }
+
+
+def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> dict[str, Any]:
+    """The enforcement view of ``record`` as at ``at`` under ``policy``. Pure."""
+    return from_visible(Visible(record, at, policy))

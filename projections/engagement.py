@@ -1,0 +1,185 @@
+"""Engagement per case and over time: more than turning up (domain.md §6).
+
+* attendance — attended, missed with an acceptable reason, missed without one; the rate
+  is attended / (attended + unacceptable absences), acceptable absences shown apart;
+* contacts against the level's requirement per supervision month (as ASPIRE counts them);
+* days since the last contact and the last home visit;
+* participation (1-5 at each attended contact): the mean of the recent
+  ``engagement.window_days`` against the window before, and a trend;
+* barriers noted and addressed, and those still outstanding;
+* child and parent/carer involvement in assessments, plans and reviews;
+* warnings inside the warned period.
+
+``falling`` is true when participation dropped by at least ``participation_drop`` between
+the two windows (each with at least ``min_contacts_per_window`` contacts) or attendance in
+the recent window fell below ``attendance_floor``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from projections.asat import AsAt
+from projections.aspire import months
+from projections.policy import Policy
+from projections.record import CaseRecord
+from projections.visible import Visible
+
+
+def _mean(values: list[int]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def _rate(attended: int, unacceptable: int) -> float | None:
+    total = attended + unacceptable
+    return round(attended / total, 3) if total else None
+
+
+def trend(v: Visible) -> dict[str, Any]:
+    """Participation and attendance in the recent window against the one before."""
+    policy = v.policy.engagement
+    today = v.last_day.toordinal()
+    w = policy.window_days
+    recent_from, previous_from = today - w + 1, today - 2 * w + 1
+    recent = [a for a in v.attended if recent_from <= a.d <= today]
+    previous = [a for a in v.attended if previous_from <= a.d < recent_from]
+    recent_missed = [m for m in v.missed if recent_from <= m.d <= today and not m.acceptable]
+    recent_mean = _mean([a.participation for a in recent])
+    previous_mean = _mean([a.participation for a in previous])
+    enough = len(recent) >= policy.min_contacts_per_window and len(
+        previous
+    ) >= policy.min_contacts_per_window
+    label = "unknown"
+    dropped = False
+    if enough and recent_mean is not None and previous_mean is not None:
+        change = recent_mean - previous_mean
+        if change <= -policy.participation_drop:
+            label, dropped = "falling", True
+        elif change >= policy.participation_drop:
+            label = "rising"
+        else:
+            label = "steady"
+    attendance = _rate(len(recent), len(recent_missed))
+    poor_attendance = (
+        len(recent) + len(recent_missed) >= policy.min_contacts_per_window
+        and attendance is not None
+        and attendance < policy.attendance_floor
+    )
+    caused = [a.id for a in recent] + [m.id for m in recent_missed]
+    return {
+        "window_days": w,
+        "recent_mean": recent_mean,
+        "previous_mean": previous_mean,
+        "recent_contacts": len(recent),
+        "previous_contacts": len(previous),
+        "recent_attendance": attendance,
+        "trend": label,
+        "falling": dropped or poor_attendance,
+        "reason": "participation" if dropped else ("attendance" if poor_attendance else None),
+        "caused_by": caused if (dropped or poor_attendance) else [],
+    }
+
+
+def monthly(v: Visible) -> list[dict[str, Any]]:
+    """Per supervision month: required and counted contacts, attendance, participation."""
+    out = []
+    for m in months(v):
+        lo, hi = m.first.toordinal(), m.last.toordinal()
+        att = [a for a in v.attended if lo <= a.d <= hi]
+        miss = [x for x in v.missed if lo <= x.d <= hi]
+        unacceptable = sum(1 for x in miss if not x.acceptable)
+        out.append({
+            **m.to_dict(),
+            "attended": len(att),
+            "missed_acceptable": len(miss) - unacceptable,
+            "missed_unacceptable": unacceptable,
+            "attendance_rate": _rate(len(att), unacceptable),
+            "participation": _mean([a.participation for a in att]),
+        })
+    return out
+
+
+def _involvement(v: Visible) -> dict[str, Any]:
+    items: list[tuple[str, bool, bool]] = (
+        [("assessment", a.child, a.parent) for a in v.assessments]
+        + [("plan", p.child, p.parent) for p in v.plans]
+        + [("review", r.child, r.parent) for r in v.reviews]
+    )
+    return {
+        "child": {"yes": sum(1 for _k, c, _p in items if c), "of": len(items)},
+        "parent_carer": {"yes": sum(1 for _k, _c, p in items if p), "of": len(items)},
+        "parent_carer_at_contacts": sum(1 for a in v.attended if a.parent),
+    }
+
+
+def _barriers(v: Visible) -> dict[str, Any]:
+    noted: dict[str, int] = {}
+    addressed: dict[str, int] = {}
+    last_noted: dict[str, int] = {}
+    last_addressed: dict[str, int] = {}
+    for a in v.attended:
+        for b in a.noted:
+            noted[b] = noted.get(b, 0) + 1
+            last_noted[b] = a.t
+        for b in a.addressed:
+            addressed[b] = addressed.get(b, 0) + 1
+            last_addressed[b] = a.t
+    outstanding = sorted(b for b, t in last_noted.items() if last_addressed.get(b, -1) < t)
+    return {"noted": noted, "addressed": addressed, "outstanding": outstanding}
+
+
+def warnings_in_period(v: Visible) -> int:
+    period = v.policy.enforcement.warned_period_days
+    today = v.last_day.toordinal()
+    return sum(1 for w in v.warnings if 0 <= today - w.d <= period)
+
+
+def from_visible(v: Visible) -> dict[str, Any]:
+    """The engagement view of a case as at ``v.at``."""
+    if not v.exists:
+        return {"exists": False}
+    attended = len(v.attended)
+    unacceptable = sum(1 for m in v.missed if not m.acceptable)
+    acceptable = len(v.missed) - unacceptable
+    today = v.last_day
+    last_contact = max((a.d for a in v.attended), default=None)
+    home = [a.d for a in v.attended if a.kind == "home_visit"]
+    last_home = max(home, default=None)
+    started = v.today >= v.start
+    return {
+        "exists": True,
+        "attendance": {
+            "attended": attended,
+            "missed_acceptable": acceptable,
+            "missed_unacceptable": unacceptable,
+            "rate": _rate(attended, unacceptable),
+            "rate_including_acceptable": (
+                round(attended / (attended + len(v.missed)), 3) if attended + len(v.missed)
+                else None
+            ),
+        },
+        "months": monthly(v) if started else [],
+        "last_contact": _iso(last_contact),
+        "days_since_contact": (today.toordinal() - last_contact) if last_contact else None,
+        "last_home_visit": _iso(last_home),
+        "days_since_home_visit": (today.toordinal() - last_home) if last_home else None,
+        "participation": {
+            "latest": v.attended[-1].participation if v.attended else None,
+            "mean": _mean([a.participation for a in v.attended]),
+            **trend(v),
+        },
+        "barriers": _barriers(v),
+        "involvement": _involvement(v),
+        "warnings_in_warned_period": warnings_in_period(v),
+    }
+
+
+def _iso(ordinal: int | None) -> str | None:
+    return date.fromordinal(ordinal).isoformat() if ordinal is not None else None
+
+
+def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> dict[str, Any]:
+    """The engagement view of ``record`` as at ``at`` under ``policy``. Pure."""
+    return from_visible(Visible(record, at, policy))
+

@@ -1,0 +1,629 @@
+"""The projector: folds new events into the case records and refreshes the read models.
+
+Checkpoints. Each read model (``tables.MODEL_NAMES``) has a row in
+``projection_checkpoints``. A transaction first locks every checkpoint row (PostgreSQL:
+``SELECT ... FOR UPDATE`` in name order; SQLite: ``BEGIN IMMEDIATE``), reads the events
+after the records' checkpoint, writes the changed rows and moves the checkpoints, then
+commits: rows and checkpoint together or not at all. A second projector waits for the lock
+and then starts from the new checkpoint, so two processes never apply the same events and
+applying an event twice is impossible (the record also ignores positions it has seen).
+
+Order of work. ``records`` (the per-case fold) follows the log. The four views, the audits
+and the alerts are derived from the records; they are brought up to the records' position
+when a transaction reaches the head of the log, for every case with events in between.
+So a long catch-up or a rebuild evaluates each case once at the end, and never raises
+alerts from half a history. A view model whose checkpoint carries another policy version
+is recomputed for every case.
+
+Time. Views and alerts are evaluated as at ``app.clock.now()``; ``sweep(as_at)``
+re-evaluates the time-based rules of every open case with no new event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+
+from events.case import CaseOpened
+from events.catalogue import event_class
+from events.envelope import RecordedEvent
+from events.sealing import Keyring, seal, unseal
+from projections import alerts as alert_rules
+from projections import source
+from projections.asat import AsAt
+from projections.policy import Policy, load_policy
+from projections.record import CaseRecord, dumps, evolve_many, loads
+from projections.tables import (
+    MODEL_NAMES,
+    VIEW_TABLES,
+    audits,
+    case_records,
+    checkpoints,
+)
+from projections.views import CaseViews, evaluate_all
+from tracker.bootstrap import App
+from tracker.errors import (
+    FieldProblem,
+    InvalidInput,
+    KeyUnavailable,
+    SchemaNotReady,
+    StoreUnavailable,
+    TrackerError,
+    UnknownReadModel,
+)
+
+log = structlog.get_logger("projections.projector")
+
+PER_CASE = ("aspire", "engagement", "continuity", "enforcement", "audits")
+TIME_RULES = frozenset({
+    "assessment_overdue", "plan_overdue", "review_overdue", "first_appointment_overdue",
+    "contact_shortfall", "missed_appointment_not_followed_up", "no_case_manager",
+    "release_not_ready", "falling_engagement", "probation_transition_plan_missing",
+})
+"""Rules whose answer changes with time alone: what ``sweep`` re-evaluates."""
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (events just applied, events still behind the head)."""
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far a read model is behind the log: events, and seconds since the oldest one
+    it has not applied was recorded (0.0 when caught up; None when the log is empty)."""
+
+    events: int
+    seconds: float | None
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What a sweep did: cases evaluated, alerts raised and resolved, alerts now open."""
+
+    as_at: datetime
+    cases: int
+    raised: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    open: int = 0
+
+
+class KeyringDob:
+    """Seals the date of birth in stored records with the child's own key."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+
+    def seal(self, child_id: str, dob: date) -> str | None:
+        try:
+            sealed = seal(CaseOpened, {"date_of_birth": dob.isoformat()}, child_id,
+                          self._keyring, event_class)
+        except KeyUnavailable:
+            return None
+        value = sealed.get("date_of_birth")
+        return str(value) if value is not None else None
+
+    def open(self, token: str) -> date | None:
+        opened = unseal(CaseOpened, {"date_of_birth": token}, self._keyring, event_class)
+        value = opened.get("date_of_birth")
+        try:
+            return date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
+
+def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str) -> None:
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table)
+    else:  # pragma: no cover - the tracker runs on these two
+        raise StoreUnavailable(f"unsupported database {dialect}")
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[key],
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != key},
+    )
+    conn.execute(stmt, rows)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def view_rows(views: CaseViews, record: CaseRecord, at: datetime) -> dict[str, dict[str, Any]]:
+    """The row each per-case view table gets for this case."""
+    h = views.header
+    base = {
+        "case_id": views.case_id, "service": h.get("service"), "team": h.get("team"),
+        "practitioner": h.get("case_manager"), "is_open": bool(h.get("open")),
+        "evaluated_at": at, "position": record.position,
+        "policy_version": views.policy_version,
+    }
+    stages = views.aspire.get("stages", {})
+    eng = views.engagement
+    cont = views.continuity
+    enf = views.enforcement
+    custody = cont.get("custody_periods", [])
+    return {
+        "aspire": {
+            **base, "view": _json(views.aspire),
+            "assessment": stages.get("assessment", {}).get("status"),
+            "planning": stages.get("planning", {}).get("status"),
+            "delivery": stages.get("delivery", {}).get("status"),
+            "review": stages.get("review", {}).get("status"),
+            "overdue": int(views.aspire.get("overdue", 0)),
+            "next_due": _day(views.aspire.get("next_due")),
+        },
+        "engagement": {
+            **base, "view": _json(eng),
+            "attendance_rate": eng.get("attendance", {}).get("rate"),
+            "days_since_contact": eng.get("days_since_contact"),
+            "trend": eng.get("participation", {}).get("trend"),
+            "falling": bool(eng.get("participation", {}).get("falling")),
+        },
+        "continuity": {
+            **base, "view": _json(cont),
+            "setting": cont.get("setting"),
+            "has_case_manager": cont.get("case_manager") is not None,
+            "changes": int(cont.get("changes", 0)),
+            "without_case_manager_since": _day(cont.get("without_case_manager_since")),
+            "custody_first": _day(custody[0]["from"]) if custody else None,
+            "custody_last_end": _day(custody[-1]["to"]) if custody else None,
+            "ever_custody": bool(custody),
+        },
+        "enforcement": {
+            **base, "view": _json(enf),
+            "status": enf.get("status"),
+            "warnings_in_period": int(enf.get("warnings_in_period", 0)),
+            "breach_due": len(enf.get("breach_due", [])),
+        },
+    }
+
+
+def audit_rows(views: CaseViews, record: CaseRecord, judged_levels: Sequence[str]) -> list[
+    dict[str, Any]
+]:
+    """One ``rm_audits`` row per audit of the case, with the risk levels it was judged at."""
+    v = views.visible
+    if not views.exists or not record.audits:
+        return []
+    out = []
+    custody = v.custody_periods()
+    for a in record.audits:
+        earlier = [x for x in record.assessments if x.t <= a.t]
+        latest = max(earlier, key=lambda x: (x.t, x.pos)) if earlier else None
+        safety = a.safety or (latest.safety if latest else None)
+        harm = a.harm or (latest.harm if latest else None)
+        out.append({
+            "audit_event_id": a.id, "case_id": record.case_id,
+            "service": views.header.get("service"), "team": views.header.get("team"),
+            "route": views.header.get("route"), "audited_on": date.fromordinal(a.d),
+            "question_set": a.question_set,
+            "answers": _json([list(x) for x in a.answers]),
+            "safety_level": safety, "harm_level": harm,
+            "custody_case": any(p.start.toordinal() <= a.d for p in custody),
+            "position": a.pos,
+        })
+    return out
+
+
+class Projector:
+    """Keeps the read models up to date with the log. Safe to run in several processes."""
+
+    def __init__(self, app: App, policy: Policy | None = None) -> None:
+        self.app = app
+        self.policy = policy or load_policy(app.settings.policy_file)
+        self.sealer = KeyringDob(app.keyring)
+        self._cache: dict[str, CaseRecord] = {}
+        self._cache_position: int | None = None
+
+    # -- public -------------------------------------------------------------------------
+
+    def catch_up(
+        self,
+        *,
+        only: str | None = None,
+        batch_size: int = 1000,
+        limit: int | None = None,
+        txn_events: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> int:
+        """Apply every event not yet applied (or up to ``limit``); returns how many.
+
+        ``only`` catches up one read model (and the records it is computed from).
+        Each transaction reads ``batch_size`` events at a time, up to ``txn_events`` per
+        transaction (default: one batch). Safe to call from several processes at once.
+        """
+        if batch_size < 1:
+            raise InvalidInput([FieldProblem("batch_size", "must be at least 1")])
+        if limit is not None and limit < 1:
+            raise InvalidInput([FieldProblem("limit", "must be at least 1")])
+        models = self._selected(only)
+        per_txn = txn_events or batch_size
+        first: int | None = None
+        last = 0
+        try:
+            while True:
+                budget = per_txn if limit is None else min(per_txn, limit - (last - (first or 0)))
+                before, after, at_head = self._step(models, batch_size, budget, on_progress)
+                first = before if first is None else first
+                last = after
+                if at_head or (limit is not None and last - first >= limit):
+                    break
+        finally:
+            self._cache.clear()
+            self._cache_position = None
+        return max(0, last - (first or 0))
+
+    def rebuild(self, only: str | None = None, *, on_progress: ProgressCallback | None = None,
+                batch_size: int = 5000) -> int:
+        """Empty a read model (all of them by default) and project it again from event 1.
+
+        Alerts are reconciled rather than emptied, so acknowledgements and the history of
+        raised and resolved alerts survive; ``--only X`` recomputes X from the case
+        records (rebuild ``records`` or everything to refold the records from the events).
+        """
+        self._selected(only)
+        targets = set(MODEL_NAMES) if only in (None, "records") else {only}
+        with self._txn() as conn:
+            self._lock(conn)
+            if "records" in targets:
+                conn.execute(delete(case_records))
+            for name in targets & set(VIEW_TABLES):
+                conn.execute(delete(VIEW_TABLES[name]))
+            if "audits" in targets:
+                conn.execute(delete(audits))
+            conn.execute(
+                update(checkpoints)
+                .where(checkpoints.c.name.in_(sorted(targets)))
+                .values(position=0, policy_version=None, updated_at=self.app.clock.now())
+            )
+        log.info("projection_rebuild_started", models=sorted(targets))
+        txn = 50_000 if self.app.engine.dialect.name == "sqlite" else 1_000_000_000
+        return self.catch_up(only=only, batch_size=batch_size, txn_events=txn,
+                             on_progress=on_progress)
+
+    def lag(self) -> dict[str, Lag]:
+        """How far behind the log each read model is."""
+        now = self.app.clock.now()
+        with self._read() as conn:
+            head = source.head(conn)
+            rows = {r.name: r for r in conn.execute(select(checkpoints))}
+            out: dict[str, Lag] = {}
+            first_pending: dict[int, datetime | None] = {}
+            for name in MODEL_NAMES:
+                row = rows.get(name)
+                position = int(row.position) if row is not None else 0
+                behind = max(0, head - position)
+                if head == 0:
+                    out[name] = Lag(0, None)
+                elif behind == 0:
+                    out[name] = Lag(0, 0.0)
+                else:
+                    if position not in first_pending:
+                        first_pending[position] = source.recorded_at_of(conn, position + 1)
+                    moment = first_pending[position]
+                    seconds = (now - moment).total_seconds() if moment else None
+                    out[name] = Lag(behind, max(0.0, seconds) if seconds is not None else None)
+            return out
+
+    def sweep(self, as_at: datetime) -> SweepResult:
+        """Re-evaluate the time-based alert rules of every open case as at ``as_at``.
+
+        Catches up first; then raises and resolves alerts with no new event, and refreshes
+        the stored views of the open cases (their ``evaluated_at`` becomes ``as_at``).
+        """
+        if as_at.tzinfo is None:
+            raise InvalidInput([FieldProblem("as_at", "must include a time zone")])
+        self.catch_up()
+        at = AsAt.at(as_at)
+        with self._txn() as conn:
+            self._lock(conn)
+            rows = conn.execute(
+                select(case_records.c.case_id, case_records.c.record)
+                .where(case_records.c.closed_on.is_(None))
+                .order_by(case_records.c.case_id)
+            ).all()
+            holding: dict[str, list[alert_rules.Candidate]] = {}
+            view_batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            case_ids = []
+            for case_id, text in rows:
+                record = loads(text, self.sealer)
+                views = evaluate_all(record, at, self.policy)
+                case_ids.append(case_id)
+                holding[case_id] = [
+                    c for c in alert_rules.candidates(views, self.policy) if c.rule in TIME_RULES
+                ]
+                if views.exists:
+                    for name, row in view_rows(views, record, as_at).items():
+                        view_batches[name].append(row)
+            for name, table in VIEW_TABLES.items():
+                _upsert(conn, table, view_batches[name], "case_id")
+            result = alert_rules.reconcile(
+                conn, case_ids, holding, as_at, self.policy.version, rules=TIME_RULES
+            )
+            from sqlalchemy import func
+
+            from projections.tables import alerts as alerts_table
+
+            open_count = conn.execute(
+                select(func.count()).select_from(alerts_table)
+                .where(alerts_table.c.status == "open")
+            ).scalar_one()
+        log.info("projection_sweep", cases=len(case_ids), raised=len(result.raised),
+                 resolved=len(result.resolved))
+        return SweepResult(as_at, len(case_ids), result.raised, result.resolved, int(open_count))
+
+    # -- one transaction ------------------------------------------------------------------
+
+    def _selected(self, only: str | None) -> frozenset[str]:
+        if only is None:
+            return frozenset(MODEL_NAMES)
+        if only not in MODEL_NAMES:
+            raise UnknownReadModel(
+                f"only: unknown read model '{only}'; known: {', '.join(MODEL_NAMES)}"
+            )
+        return frozenset({"records", only})
+
+    def _step(
+        self,
+        models: frozenset[str],
+        read_size: int,
+        budget: int,
+        on_progress: ProgressCallback | None,
+    ) -> tuple[int, int, bool]:
+        """One transaction; returns the slowest selected model's position before and after."""
+        try:
+            with self._txn() as conn:
+                cps = self._lock(conn)
+                return self._work(conn, cps, models, read_size, budget, on_progress)
+        except BaseException:
+            self._cache.clear()
+            self._cache_position = None
+            raise
+
+    def _work(
+        self,
+        conn: Connection,
+        cps: dict[str, tuple[int, str | None]],
+        models: frozenset[str],
+        read_size: int,
+        budget: int,
+        on_progress: ProgressCallback | None,
+    ) -> tuple[int, int, bool]:
+        records_cp = cps["records"][0]
+        if self._cache_position != records_cp:
+            self._cache.clear()
+        now = self.app.clock.now()
+        at_head = False
+        events: list[RecordedEvent] = []
+        position = records_cp
+        head = source.head(conn)
+        while len(events) < budget:
+            want = min(read_size, budget - len(events))
+            batch = source.read_after(conn, position, want, self.app.keyring)
+            if batch:
+                events.extend(batch)
+                position = batch[-1].position
+                if on_progress is not None:
+                    on_progress(len(batch), max(0, head - position))
+            if len(batch) < want:
+                at_head = True
+                break
+        if position >= head:
+            at_head = True
+        new_cps: dict[str, int] = {}
+        changed: set[str] = set()
+        if events:
+            by_case: dict[str, list[RecordedEvent]] = defaultdict(list)
+            for rec in events:
+                by_case[rec.stream_id].append(rec)
+            missing = [c for c in by_case if c not in self._cache]
+            self._cache.update(self._load(conn, missing))
+            rows = []
+            for case_id, recs in by_case.items():
+                record = self._cache.get(case_id) or CaseRecord(case_id=case_id)
+                record = evolve_many(record, recs)
+                self._cache[case_id] = record
+                changed.add(case_id)
+                rows.append(self._record_row(record, now))
+            _upsert(conn, case_records, rows, "case_id")
+            new_cps["records"] = position
+        records_at = position
+        if at_head:
+            self._derive(conn, cps, models, records_at, now, new_cps)
+        self._save_checkpoints(conn, new_cps, now)
+        self._cache_position = records_at
+        before = min(self._effective(cps[m]) for m in models)
+        after = min(new_cps.get(m, self._effective(cps[m])) for m in models)
+        return before, after, at_head
+
+    def _effective(self, checkpoint: tuple[int, str | None]) -> int:
+        """A checkpoint's position, or 0 if it was made under another policy version."""
+        position, version = checkpoint
+        return 0 if version is not None and version != self.policy.version else position
+
+    def _derive(
+        self,
+        conn: Connection,
+        cps: dict[str, tuple[int, str | None]],
+        models: frozenset[str],
+        records_at: int,
+        now: datetime,
+        new_cps: dict[str, int],
+    ) -> None:
+        """Bring the view models, audits and alerts up to the records' position."""
+        version = self.policy.version
+        touched: dict[str, list[str]] = {}
+        for name in (*PER_CASE, "alerts"):
+            if name not in models:
+                continue
+            cp, applied_version = cps[name]
+            if applied_version is not None and applied_version != version:
+                cp = 0
+            if cp >= records_at:
+                if applied_version != version:
+                    new_cps[name] = records_at
+                continue
+            touched[name] = source.streams_between(conn, cp, records_at)
+            new_cps[name] = records_at
+        if not touched:
+            return
+        wanted = sorted({c for ids in touched.values() for c in ids})
+        missing = [c for c in wanted if c not in self._cache]
+        self._cache.update(self._load(conn, missing))
+        at = AsAt.at(now)
+        views: dict[str, CaseViews] = {}
+        for case_id in wanted:
+            record = self._cache.get(case_id)
+            if record is not None:
+                views[case_id] = evaluate_all(record, at, self.policy)
+        for name, table in VIEW_TABLES.items():
+            ids = touched.get(name)
+            if not ids:
+                continue
+            rows = [
+                view_rows(views[c], self._cache[c], now)[name]
+                for c in ids if c in views and views[c].exists
+            ]
+            _upsert(conn, table, rows, "case_id")
+        if touched.get("audits"):
+            ids = touched["audits"]
+            for chunk in _chunks(ids, 500):
+                conn.execute(delete(audits).where(audits.c.case_id.in_(chunk)))
+            audit_list = [
+                row
+                for c in ids if c in views
+                for row in audit_rows(views[c], self._cache[c], self.policy.ratings.judged_levels)
+            ]
+            if audit_list:
+                conn.execute(insert(audits), audit_list)
+        if touched.get("alerts"):
+            ids = touched["alerts"]
+            holding = {c: alert_rules.candidates(views[c], self.policy) for c in ids if c in views}
+            result = alert_rules.reconcile(conn, ids, holding, now, version)
+            if result.raised or result.resolved:
+                log.info("alerts_reconciled", raised=len(result.raised),
+                         resolved=len(result.resolved), cases=len(ids))
+
+    # -- storage helpers ------------------------------------------------------------------
+
+    def _record_row(self, record: CaseRecord, now: datetime) -> dict[str, Any]:
+        o = record.opened
+        at = AsAt.at(now)
+        practitioner = team = None
+        is_open = False
+        if o is not None:
+            from projections.visible import Visible
+
+            v = Visible(record, at, self.policy)
+            cm = v.case_manager() if v.exists else None
+            practitioner = cm.practitioner if cm else None
+            team = v.team() if v.exists else o.team
+            is_open = v.is_open if v.exists else False
+        return {
+            "case_id": record.case_id,
+            "service": o.service if o else None,
+            "team": team,
+            "practitioner": practitioner,
+            "route": o.route if o else None,
+            "start_date": date.fromordinal(o.start) if o else None,
+            "closed_on": date.fromordinal(record.closed.d) if record.closed else None,
+            "is_open": is_open,
+            "record": dumps(record, self.sealer),
+            "position": record.position,
+            "updated_at": now,
+        }
+
+    def _load(self, conn: Connection, case_ids: Sequence[str]) -> dict[str, CaseRecord]:
+        out: dict[str, CaseRecord] = {}
+        for chunk in _chunks(list(case_ids), 500):
+            for case_id, text in conn.execute(
+                select(case_records.c.case_id, case_records.c.record)
+                .where(case_records.c.case_id.in_(chunk))
+            ):
+                out[case_id] = loads(text, self.sealer)
+        return out
+
+    def load_record(self, case_id: str) -> CaseRecord | None:
+        """The stored record of one case (None if the projector has not seen it)."""
+        with self._read() as conn:
+            return self._load(conn, [case_id]).get(case_id)
+
+    def _save_checkpoints(self, conn: Connection, new_cps: dict[str, int], now: datetime) -> None:
+        for name, position in new_cps.items():
+            version = None if name == "records" else self.policy.version
+            conn.execute(
+                update(checkpoints).where(checkpoints.c.name == name)
+                .values(position=position, policy_version=version, updated_at=now)
+            )
+
+    def _lock(self, conn: Connection) -> dict[str, tuple[int, str | None]]:
+        query = (
+            select(checkpoints.c.name, checkpoints.c.position, checkpoints.c.policy_version)
+            .where(checkpoints.c.name.in_(MODEL_NAMES))
+            .order_by(checkpoints.c.name)
+            .with_for_update()
+        )
+        rows = {r.name: (int(r.position), r.policy_version) for r in conn.execute(query)}
+        if len(rows) < len(MODEL_NAMES):
+            missing = [m for m in MODEL_NAMES if m not in rows]
+            stmt: Any = (
+                postgresql.insert(checkpoints) if conn.dialect.name == "postgresql"
+                else sqlite.insert(checkpoints)
+            )
+            conn.execute(
+                stmt.on_conflict_do_nothing(index_elements=["name"]),
+                [{"name": m, "position": 0} for m in missing],
+            )
+            rows = {r.name: (int(r.position), r.policy_version) for r in conn.execute(query)}
+        return rows
+
+    @contextmanager
+    def _txn(self) -> Iterator[Connection]:
+        engine = self.app.engine
+        try:
+            conn = engine.connect()
+            if engine.dialect.name == "sqlite":
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn, conn.begin():
+                yield conn
+        except DBAPIError as exc:
+            raise _translate(exc) from None
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.app.engine.connect() as conn:
+                yield conn
+        except DBAPIError as exc:
+            raise _translate(exc) from None
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _translate(exc: DBAPIError) -> TrackerError:
+    message = str(exc.orig) if exc.orig is not None else str(exc)
+    if "no such table" in message or ("relation" in message and "does not exist" in message):
+        return SchemaNotReady("the read-model tables do not exist yet: run 'tracker db upgrade'")
+    return StoreUnavailable(f"database error: {type(exc.orig).__name__ if exc.orig else 'unknown'}")
+

@@ -1,0 +1,444 @@
+"""Read functions for the CLI, the API and the web pages. All take the ``App`` first.
+
+Every view is computed from the stored case records *as at* the moment asked for (now by
+default), so "what is overdue?" is always answered against an explicit clock. A case whose
+record is behind the log has its newer events folded in on the spot, so a case view is
+never stale even while the projector catches up. Dates in results are ISO strings.
+
+Shapes (see docs/read-models.md for every field):
+
+* ``case_view`` -> ``{"case_id", "as_at", "policy_version", "case": {header}, "aspire",
+  "engagement", "continuity", "enforcement", "alerts": [open alerts], "projection":
+  {"position", "caught_up"}}``
+* ``caseload`` -> ``[{"case_id", "child_id", "team", "practitioner", "manager",
+  "disposal", "intervention_level", "setting", "start_date", "stages": {stage: {"status",
+  "due"}}, "overdue", "next_due", "due": [{"stage", "kind", "subject", "due", "status"}],
+  "open_alerts"}]`` — open cases, most overdue first, then by next due date.
+* ``list_alerts`` / ``acknowledge_alert`` -> alert dicts (``alerts.row_to_dict``).
+* ``ratings`` -> ``{"period", "team", "policy_version", "audits": table, "records": table,
+  "comparison"}``; a table is ``{"sample", "domains": {"court"|"out_of_court": {standard:
+  {"rating", "lowest", "lowest_pct", "small_sample", "questions": {lens: {"yes", "judged",
+  "pct", "band"}}}}}, "resettlement"}``.
+* ``replay`` -> see ``projections.replay``.
+* ``compliance_by_practitioner`` -> ``[{"practitioner", "team", "cases", "overdue_cases",
+  "stages": {stage: {status: n}}, "obligations": {status: n}, "on_time_rate"}]``.
+* ``engagement_series`` -> monthly points: for a case, its supervision months
+  (``{"month", "from", "to", "required", "contacts", "status", "attended",
+  "missed_acceptable", "missed_unacceptable", "attendance_rate", "participation"}``); for
+  a team or the service, calendar months (``{"month": "YYYY-MM", "cases", "attended",
+  "missed_acceptable", "missed_unacceptable", "attendance_rate", "participation",
+  "required", "contacts"}``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select, update
+
+from events.envelope import Actor
+from events.schema import events as E  # noqa: N812 - the table, read like SQL
+from projections import ratings as rating_rules
+from projections import source
+from projections.alerts import row_to_dict
+from projections.asat import AsAt
+from projections.aspire import STAGES
+from projections.policy import Policy, load_policy
+from projections.projector import KeyringDob
+from projections.record import CaseRecord, evolve_many, fold, loads
+from projections.replay import replay as _replay
+from projections.tables import alerts as A  # noqa: N812
+from projections.tables import audits, case_records, continuity
+from projections.views import CaseViews, evaluate_all
+from tracker.bootstrap import App
+from tracker.errors import AlertNotFound, CaseNotFound, FieldProblem, InvalidInput
+
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+MAX_NOTE = 2000
+
+
+def policy_for(app: App) -> Policy:
+    """The policy in force for this app (loaded once and kept on the app)."""
+    found = app.extras.get("projections.policy")
+    if isinstance(found, Policy):
+        return found
+    policy = load_policy(app.settings.policy_file)
+    app.extras["projections.policy"] = policy
+    return policy
+
+
+def _as_at(app: App, value: datetime | date | None) -> AsAt:
+    if value is None:
+        return AsAt.at(app.clock.now())
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidInput([FieldProblem("as_at", "must include a time zone")])
+        return AsAt.at(value)
+    return AsAt.end_of(value)
+
+
+def _current(app: App, conn: Connection, case_id: str) -> tuple[CaseRecord, bool]:
+    """The case's record with any events newer than the stored one folded in."""
+    sealer = KeyringDob(app.keyring)
+    row = conn.execute(
+        select(case_records.c.record).where(case_records.c.case_id == case_id)
+    ).first()
+    if row is None:
+        record = fold(case_id, source.read_case(conn, case_id, app.keyring))
+        caught_up = False
+    else:
+        record = loads(row[0], sealer)
+        newer = _tail(app, conn, case_id, record.position)
+        caught_up = not newer
+        if newer:
+            record = evolve_many(record, newer)
+    if not record.exists:
+        raise CaseNotFound(f"case {case_id} not found")
+    return record, caught_up
+
+
+def _tail(app: App, conn: Connection, case_id: str, after: int) -> list[Any]:
+    query = (
+        select(*source._COLUMNS)
+        .where(E.c.stream_id == case_id, E.c.position > after)
+        .order_by(E.c.position)
+    )
+    return [source.decode(r, app.keyring) for r in conn.execute(query)]
+
+
+def _open_alerts(conn: Connection, case_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(A).where(A.c.case_id == case_id, A.c.status == "open")
+    ).all()
+    out = [row_to_dict(r) for r in rows]
+    out.sort(key=lambda a: (SEVERITY_ORDER.get(a["severity"], 9), a["raised_at"] or ""))
+    return out
+
+
+def case_view(
+    app: App, case_id: str, *, as_at: datetime | date | None = None
+) -> dict[str, Any]:
+    """One case's ASPIRE, engagement, continuity and enforcement as at a moment (now by
+    default; a date means the end of that day), with its open alerts."""
+    at = _as_at(app, as_at)
+    policy = policy_for(app)
+    with app.engine.connect() as conn:
+        record, caught_up = _current(app, conn, case_id)
+        open_alerts = _open_alerts(conn, case_id)
+    views = evaluate_all(record, at, policy)
+    return {
+        **views.to_dict(),
+        "alerts": open_alerts,
+        "projection": {"position": record.position, "caught_up": caught_up},
+    }
+
+
+def _records(
+    app: App, conn: Connection, *, team: str | None = None, practitioner: str | None = None,
+    open_only: bool = True, active_from: date | None = None, active_to: date | None = None,
+) -> list[CaseRecord]:
+    sealer = KeyringDob(app.keyring)
+    query = select(case_records.c.record)
+    if open_only:
+        query = query.where(case_records.c.closed_on.is_(None))
+    if team is not None:
+        query = query.where(case_records.c.team == team)
+    if practitioner is not None:
+        query = query.where(case_records.c.practitioner == practitioner)
+    if active_to is not None:
+        query = query.where(case_records.c.start_date <= active_to)
+    if active_from is not None:
+        query = query.where(or_(case_records.c.closed_on.is_(None),
+                                case_records.c.closed_on >= active_from))
+    return [loads(text, sealer) for (text,) in conn.execute(query.order_by(case_records.c.case_id))]
+
+
+def _open_alert_counts(conn: Connection) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = conn.execute(
+        select(A.c.case_id, func.count()).where(A.c.status == "open").group_by(A.c.case_id)
+    )
+    return {case_id: int(n) for case_id, n in rows}
+
+
+def _caseload_views(
+    app: App, *, practitioner: str | None, team: str | None, as_at: datetime | date | None
+) -> tuple[list[CaseViews], dict[str, int]]:
+    at = _as_at(app, as_at)
+    policy = policy_for(app)
+    current = as_at is None
+    with app.engine.connect() as conn:
+        records = _records(app, conn, team=team if current else None,
+                           practitioner=practitioner if current else None, open_only=current)
+        counts = _open_alert_counts(conn)
+    out = []
+    for record in records:
+        views = evaluate_all(record, at, policy)
+        h = views.header
+        if not views.exists or not h.get("open"):
+            continue
+        if team is not None and h.get("team") != team:
+            continue
+        if practitioner is not None and h.get("case_manager") != practitioner:
+            continue
+        out.append(views)
+    return out, counts
+
+
+def caseload(
+    app: App, *, practitioner: str | None = None, team: str | None = None,
+    as_at: datetime | date | None = None,
+) -> list[dict[str, Any]]:
+    """The open cases (of a practitioner or team) with what is due and overdue, as at a
+    moment: most overdue first, then soonest due."""
+    views_list, counts = _caseload_views(app, practitioner=practitioner, team=team, as_at=as_at)
+    rows = []
+    for views in views_list:
+        h = views.header
+        stages = views.aspire.get("stages", {})
+        due = [
+            {"stage": stage, "kind": o["kind"], "subject": o["subject"], "due": o["due"],
+             "status": o["status"]}
+            for stage in STAGES
+            for o in stages.get(stage, {}).get("obligations", [])
+            if o["status"] in ("due", "overdue")
+        ]
+        due.sort(key=lambda d: (d["status"] != "overdue", d["due"]))
+        rows.append({
+            "case_id": views.case_id,
+            "child_id": h["child_id"],
+            "team": h["team"],
+            "practitioner": h["case_manager"],
+            "manager": h["manager"],
+            "disposal": h["disposal"],
+            "intervention_level": h["intervention_level"],
+            "setting": h["setting"],
+            "start_date": h["start_date"],
+            "stages": {
+                s: {"status": stages.get(s, {}).get("status"), "due": stages.get(s, {}).get("due")}
+                for s in STAGES
+            },
+            "overdue": views.aspire.get("overdue", 0),
+            "next_due": views.aspire.get("next_due"),
+            "due": due,
+            "open_alerts": counts.get(views.case_id, 0),
+        })
+    rows.sort(key=lambda r: (-r["overdue"], r["next_due"] or "9999", r["case_id"]))
+    return rows
+
+
+def compliance_by_practitioner(
+    app: App, *, team: str | None = None, as_at: datetime | date | None = None
+) -> list[dict[str, Any]]:
+    """Per practitioner (current case manager): cases, stage statuses and on-time rate."""
+    views_list, _counts = _caseload_views(app, practitioner=None, team=team, as_at=as_at)
+    groups: dict[tuple[str, str], list[CaseViews]] = defaultdict(list)
+    for views in views_list:
+        h = views.header
+        groups[(h.get("case_manager") or "(none)", h["team"])].append(views)
+    out = []
+    for (practitioner, team_id), items in sorted(groups.items()):
+        stages: dict[str, dict[str, int]] = {s: defaultdict(int) for s in STAGES}
+        obligations: dict[str, int] = defaultdict(int)
+        overdue_cases = 0
+        for views in items:
+            st = views.aspire.get("stages", {})
+            if views.aspire.get("overdue"):
+                overdue_cases += 1
+            for s in STAGES:
+                stages[s][st.get(s, {}).get("status", "not_due")] += 1
+                for o in st.get(s, {}).get("obligations", []):
+                    obligations[o["status"]] += 1
+        judged = obligations["done_on_time"] + obligations["done_late"] + obligations["overdue"]
+        out.append({
+            "practitioner": practitioner,
+            "team": team_id,
+            "cases": len(items),
+            "overdue_cases": overdue_cases,
+            "stages": {s: dict(v) for s, v in stages.items()},
+            "obligations": dict(obligations),
+            "on_time_rate": round(obligations["done_on_time"] / judged, 3) if judged else None,
+        })
+    return out
+
+
+def engagement_series(
+    app: App, *, case_id: str | None = None, team: str | None = None
+) -> list[dict[str, Any]]:
+    """Monthly engagement points for charts: a case's supervision months, or a team's
+    (or the whole service's) calendar months."""
+    at = _as_at(app, None)
+    policy = policy_for(app)
+    if case_id is not None:
+        with app.engine.connect() as conn:
+            record, _ = _current(app, conn, case_id)
+        months: list[dict[str, Any]] = evaluate_all(record, at, policy).engagement.get(
+            "months", []
+        )
+        return months
+    with app.engine.connect() as conn:
+        records = _records(app, conn, team=team, open_only=False)
+    points: dict[str, dict[str, Any]] = {}
+    for record in records:
+        views = evaluate_all(record, at, policy)
+        if not views.exists:
+            continue
+        v = views.visible
+        active: set[str] = set()
+        for a in v.attended:
+            p = _point(points, date.fromordinal(a.d))
+            p["attended"] += 1
+            p["_participation"].append(a.participation)
+            active.add(p["month"])
+        for m in v.missed:
+            p = _point(points, date.fromordinal(m.d))
+            p["missed_acceptable" if m.acceptable else "missed_unacceptable"] += 1
+            active.add(p["month"])
+        for month in views.engagement.get("months", []):
+            if month["status"] in ("met", "short"):
+                p = _point(points, date.fromisoformat(month["to"]))
+                p["required"] += month["required"]
+                p["contacts"] += month["contacts"]
+        for key in active:
+            points[key]["cases"] += 1
+    out = []
+    for key in sorted(points):
+        p = points[key]
+        scores = p.pop("_participation")
+        total = p["attended"] + p["missed_unacceptable"]
+        p["attendance_rate"] = round(p["attended"] / total, 3) if total else None
+        p["participation"] = round(sum(scores) / len(scores), 2) if scores else None
+        out.append(p)
+    return out
+
+
+def _point(points: dict[str, dict[str, Any]], day: date) -> dict[str, Any]:
+    key = f"{day.year:04d}-{day.month:02d}"
+    found = points.get(key)
+    if found is None:
+        found = points[key] = {
+            "month": key, "cases": 0, "attended": 0, "missed_acceptable": 0,
+            "missed_unacceptable": 0, "required": 0, "contacts": 0, "_participation": [],
+        }
+    return found
+
+
+def list_alerts(
+    app: App, *, open_only: bool = True, team: str | None = None
+) -> list[dict[str, Any]]:
+    """Alerts (open ones by default), most severe and newest first."""
+    query = select(A)
+    if open_only:
+        query = query.where(A.c.status == "open")
+    if team is not None:
+        query = query.where(A.c.team == team)
+    with app.engine.connect() as conn:
+        rows = [row_to_dict(r) for r in conn.execute(query)]
+    rows.sort(key=lambda a: (a["status"] != "open", SEVERITY_ORDER.get(a["severity"], 9),
+                             _neg(a["raised_at"]), a["alert_id"]))
+    return rows
+
+
+def _neg(moment: str | None) -> str:
+    return "".join(chr(0x10FFFF - ord(c)) for c in (moment or ""))
+
+
+def acknowledge_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> dict[str, Any]:
+    """A manager acknowledges an alert with a note. Idempotent: the first acknowledgement
+    stands (who, when, note); acknowledging again returns it unchanged."""
+    text = (note or "").strip()
+    if not text:
+        raise InvalidInput([FieldProblem("note", "must not be empty")])
+    if len(text) > MAX_NOTE:
+        raise InvalidInput([FieldProblem("note", f"must be at most {MAX_NOTE} characters")])
+    now = app.clock.now()
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(A)
+            .where(and_(A.c.alert_id == alert_id, A.c.acknowledged_at.is_(None)))
+            .values(acknowledged_at=now, acknowledged_by=actor.user_id, ack_note=text,
+                    updated_at=now)
+        )
+        row = conn.execute(select(A).where(A.c.alert_id == alert_id)).first()
+    if row is None:
+        raise AlertNotFound(f"alert {alert_id} not found")
+    return row_to_dict(row)
+
+
+def ratings(
+    app: App, *, start: date | None, end: date | None, team: str | None = None
+) -> dict[str, Any]:
+    """Inspection-style ratings over a period, from the audits and from the records."""
+    policy = policy_for(app)
+    today = AsAt.at(app.clock.now()).day
+    first, last = rating_rules.period_bounds(start, end, today, policy)
+    if first > last:
+        raise InvalidInput([FieldProblem("start", "must not be after end")])
+    from projections.visible import add_months
+
+    year_from = add_months(last, -12)
+    with app.engine.connect() as conn:
+        audit_query = select(audits).where(audits.c.audited_on >= first,
+                                           audits.c.audited_on <= last)
+        if team is not None:
+            audit_query = audit_query.where(audits.c.team == team)
+        latest: dict[str, Any] = {}
+        for row in conn.execute(audit_query.order_by(audits.c.audited_on, audits.c.position)):
+            latest[row.case_id] = row
+        custody_query = select(continuity.c.case_id).where(
+            continuity.c.ever_custody.is_(True),
+            continuity.c.custody_first <= last,
+            or_(continuity.c.custody_last_end.is_(None),
+                continuity.c.custody_last_end >= year_from),
+        )
+        if team is not None:
+            custody_query = custody_query.where(continuity.c.team == team)
+        custody_cases = len(conn.execute(custody_query).all())
+        records = _records(app, conn, team=team, open_only=False, active_from=first,
+                           active_to=last)
+    audit_judgements = [
+        rating_rules.judgement_from_audit(
+            row.case_id, row.route or "court", json.loads(row.answers), row.safety_level,
+            row.harm_level, policy,
+        )
+        for row in latest.values()
+    ]
+    at = AsAt.end_of(last)
+    record_judgements = []
+    for record in records:
+        views = evaluate_all(record, at, policy)
+        if not views.exists:
+            continue
+        v = views.visible
+        released = [
+            t for t in views.continuity.get("transitions", [])
+            if t["kind"] == "custody_to_community"
+            and first.isoformat() <= t["date"] <= last.isoformat()
+        ]
+        record_judgements.append(rating_rules.judgement_from_records(
+            record.case_id, views.header["route"], views.aspire,
+            v.judged("safety_wellbeing"), v.judged("risk_of_harm"), released,
+        ))
+    audit_table = rating_rules.rate(audit_judgements, policy, custody_cases=custody_cases)
+    record_table = rating_rules.rate(record_judgements, policy, custody_cases=custody_cases)
+    return {
+        "period": {"from": first.isoformat(), "to": last.isoformat()},
+        "team": team,
+        "policy_version": policy.version,
+        "audits": audit_table,
+        "records": record_table,
+        "comparison": rating_rules.compare(audit_table, record_table),
+    }
+
+
+def replay(
+    app: App, case_id: str, *, as_of: date | None = None, as_known_at: datetime | None = None
+) -> dict[str, Any]:
+    """The case as it stood on ``as_of`` and/or as known at ``as_known_at``, folded from the
+    events themselves (the same answer whether or not the projections are up to date)."""
+    return _replay(app, case_id, policy_for(app), as_of=as_of, as_known_at=as_known_at)
+

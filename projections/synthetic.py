@@ -1,0 +1,407 @@
+"""Synthetic case histories for tests and benchmarks: plausible, varied, entirely invented.
+
+``plan_case`` proposes a year or so of one case's supervision from a ``random.Random``
+(contacts attended and missed, follow-ups, warnings, breach, reviews, changes of case
+manager, custody and release, transitions, audits, back-dated entries and corrections).
+``accept`` runs every proposal through the write side's own rules (``tracker.decide``) in
+the order it would have been recorded and keeps only what the tracker would have
+accepted, so a history is always one the real service could hold. ``simulate`` turns the
+accepted commands into ``RecordedEvent`` objects in memory (pure); ``write`` records them
+through ``CaseService`` so a database holds exactly the same events.
+
+Ids are pseudonymous codes; notes are generic sentences. Nothing here is real.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from events.envelope import Actor, RecordedEvent
+from events.store import EventStore
+from tracker.bootstrap import App
+from tracker.case import CaseState
+from tracker.case import evolve as case_evolve
+from tracker.clock import LONDON
+from tracker.commands import RecordEvent
+from tracker.decide import decide
+from tracker.errors import TrackerError
+from tracker.service import CaseService
+
+NOTES = (
+    "Talked about the week ahead.",
+    "Worked on the plan objectives.",
+    "Session on consequences and choices.",
+    "Parent joined at the end.",
+)
+DISPOSALS = (
+    ("referral_order", "court"), ("yro", "court"), ("yro_iss", "court"), ("dto", "court"),
+    ("youth_caution", "out_of_court"), ("youth_conditional_caution", "out_of_court"),
+    ("community_resolution", "out_of_court"),
+)
+KINDS = ("office", "home_visit", "phone", "video", "intervention_session")
+LEVELS = ("standard", "enhanced", "intensive")
+RISK = ("low", "medium", "high", "very_high")
+BARRIERS = ("travel", "timing", "motivation", "family", "education_or_work")
+SYNTH_ACTOR = Actor("synthetic", "system")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One command the generator would like to record, and when it would be recorded."""
+
+    case_id: str
+    event_type: str
+    data: dict[str, Any]
+    occurred_at: datetime
+    recorded_at: datetime
+    event_id: UUID
+
+    def command(self) -> RecordEvent:
+        return RecordEvent(
+            case_id=self.case_id, event_type=self.event_type, data=self.data,
+            occurred_at=self.occurred_at, event_id=self.event_id,
+        )
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON).astimezone(UTC)
+
+
+class _Story:
+    def __init__(self, rng: random.Random, case_id: str, until: date) -> None:
+        self.rng = rng
+        self.case_id = case_id
+        self.until = until
+        self.items: list[Proposal] = []
+
+    def uuid(self) -> UUID:
+        return UUID(int=self.rng.getrandbits(128), version=4)
+
+    def add(self, day: date, event_type: str, data: dict[str, Any], *, hour: int | None = None,
+            late_days: int = 0, event_id: UUID | None = None) -> UUID:
+        occurred = _at(day, hour if hour is not None else self.rng.randint(9, 17),
+                       self.rng.randint(0, 59))
+        recorded = occurred + timedelta(minutes=self.rng.randint(1, 240), days=late_days)
+        eid = event_id or self.uuid()
+        self.items.append(Proposal(self.case_id, event_type, data, occurred, recorded, eid))
+        return eid
+
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+
+def plan_case(
+    rng: random.Random,
+    case_id: str,
+    *,
+    start: date,
+    until: date,
+    child_id: str | None = None,
+    team: str = "TEAM-A",
+    service: str = "YJS-SYN",
+    practitioners: Sequence[str] = ("P-SYN01", "P-SYN02", "P-SYN03"),
+    manager: str = "M-SYN01",
+    contacts_per_week: float | None = None,
+) -> list[Proposal]:
+    """A plausible supervision story for one case from ``start`` to ``until`` (proposals)."""
+    s = _Story(rng, case_id, until)
+    disposal, route = rng.choice(DISPOSALS)
+    level = rng.choice(LEVELS)
+    custody_start = disposal == "dto" or (disposal == "yro" and s.chance(0.1))
+    setting = "custody" if disposal == "dto" and s.chance(0.7) else "community"
+    age_days = rng.randint(14 * 365, 17 * 365 + 300)
+    dob = start - timedelta(days=age_days)
+    months = rng.randint(3, 18)
+    expected_end = start + timedelta(days=30 * months)
+    s.add(start, "case_opened", {
+        "child_id": child_id or f"C-{case_id}", "date_of_birth": dob.isoformat(),
+        "disposal_type": disposal, "route": route, "start_date": start.isoformat(),
+        "expected_end_date": expected_end.isoformat(), "setting": setting,
+        "intervention_level": level, "service": service, "team": team,
+    }, hour=9)
+    cm = rng.choice(list(practitioners))
+    alloc_day = start + timedelta(days=rng.choice([0, 0, 0, 1, 2, 6]))
+    if not s.chance(0.05):
+        s.add(alloc_day, "case_manager_allocated", {
+            "practitioner_id": cm, "agency": "yot", "role": "case_manager", "team": team,
+            "manager_id": manager,
+        }, hour=9)
+    else:
+        cm = ""
+    day = start + timedelta(days=rng.choice([5, 10, 18, 20, 25, 30]))
+    if day <= until and not s.chance(0.05):
+        risk = [rng.choice(RISK) for _ in range(3)]
+        s.add(day, "assessment_completed", {
+            "kind": "initial", "likelihood_of_reoffending": risk[0],
+            "safety_and_wellbeing": risk[1], "risk_of_serious_harm": risk[2],
+            "strengths_recorded": s.chance(0.8), "child_involved": s.chance(0.85),
+            "parent_carer_involved": s.chance(0.6), "victim_considered": s.chance(0.7),
+            "other_agencies_information_used": s.chance(0.7),
+        }, late_days=rng.choice([0, 0, 0, 0, 3]))
+        plan_day = day + timedelta(days=rng.choice([3, 7, 12, 20]))
+        if plan_day <= until and not s.chance(0.05):
+            s.add(plan_day, "plan_agreed", {
+                "objectives": [
+                    {"domain": rng.choice(["desistance", "safety_wellbeing", "risk_of_harm"]),
+                     "description": "Objective text.",
+                     "target_date": (plan_day + timedelta(days=90)).isoformat()}
+                    for _ in range(rng.randint(1, 3))
+                ],
+                "contingency_for_safety": s.chance(0.7), "contingency_for_risk": s.chance(0.7),
+                "child_involved": s.chance(0.85), "parent_carer_involved": s.chance(0.6),
+            })
+    per_week = contacts_per_week or {"standard": 0.7, "enhanced": 1.1, "intensive": 2.2}[level]
+    gap = max(1, round(7 / per_week))
+    contact_no = 0
+    warnings: list[date] = []
+    in_custody = setting == "custody"
+    release_planned = False
+    day = start + timedelta(days=rng.randint(1, 6))
+    last_review = start
+    transition_no = 0
+    while day <= until and day <= expected_end + timedelta(days=10):
+        if day.weekday() >= 5:
+            day += timedelta(days=1)
+            continue
+        contact_no += 1
+        contact_id = f"K{contact_no:04d}"
+        kind = rng.choice(KINDS)
+        cid = None
+        if day - timedelta(days=5) > start:
+            s.add(day - timedelta(days=rng.randint(1, 5)), "contact_scheduled", {
+                "contact_id": contact_id, "kind": kind,
+                "scheduled_for": _at(day, 10).isoformat(),
+            })
+            cid = contact_id
+        roll = rng.random()
+        if roll < 0.78:
+            s.add(day, "contact_attended", {
+                "contact_id": cid, "kind": kind, "participation": rng.randint(1, 5),
+                "barriers_noted": rng.sample(BARRIERS, k=rng.choice([0, 0, 0, 1])),
+                "barriers_addressed": rng.sample(BARRIERS, k=rng.choice([0, 0, 1])),
+                "parent_carer_present": s.chance(0.3),
+                "note": rng.choice(NOTES) if s.chance(0.4) else None,
+            }, late_days=rng.choice([0] * 12 + [2, 9]))
+        else:
+            acceptable = s.chance(0.4)
+            reason = rng.choice(
+                ["illness_with_evidence", "agreed_rearrangement"] if acceptable
+                else ["no_reason_given", "refused", "forgot"]
+            )
+            missed = s.add(day, "contact_missed", {
+                "contact_id": cid, "kind": kind, "acceptable": acceptable, "reason": reason,
+            })
+            if s.chance(0.75):
+                s.add(day + timedelta(days=rng.choice([0, 1, 1, 2, 4])),
+                      "missed_contact_followed_up", {
+                          "missed_event_id": str(missed), "method": "phone",
+                          "child_reached": s.chance(0.7)})
+            if not acceptable:
+                recent = [w for w in warnings if (day - w).days <= 365]
+                if len(recent) >= 2 and s.chance(0.8):
+                    if s.chance(0.25):
+                        s.add(day + timedelta(days=2), "exceptional_circumstances_recorded", {
+                            "failure_event_id": str(missed), "manager_id": manager,
+                            "note": "Family emergency confirmed."})
+                    else:
+                        s.add(day + timedelta(days=rng.randint(1, 6)), "breach_initiated", {
+                            "failure_event_ids": [str(missed)], "serious_failure": False})
+                elif s.chance(0.7):
+                    wday = day + timedelta(days=rng.randint(0, 3))
+                    s.add(wday, "warning_issued", {"failure_event_id": str(missed)})
+                    warnings.append(wday)
+        if s.chance(0.03):
+            s.add(day, "significant_change_noted", {
+                "domains": rng.sample(["desistance", "safety_wellbeing", "risk_of_harm"],
+                                      k=rng.randint(1, 2))})
+        if (day - last_review).days >= rng.randint(75, 110):
+            changed = rng.sample(["desistance", "safety_wellbeing", "risk_of_harm"],
+                                 k=rng.choice([0, 0, 1]))
+            s.add(day, "review_completed", {
+                "trigger": "scheduled", "changed_domains": changed,
+                "plan_adjusted": bool(changed) and s.chance(0.7),
+                "child_involved": s.chance(0.8), "parent_carer_involved": s.chance(0.5),
+            })
+            last_review = day
+            if s.chance(0.3):
+                risk = [rng.choice(RISK) for _ in range(3)]
+                s.add(day, "assessment_completed", {
+                    "kind": "review", "likelihood_of_reoffending": risk[0],
+                    "safety_and_wellbeing": risk[1], "risk_of_serious_harm": risk[2],
+                    "strengths_recorded": True, "child_involved": True,
+                    "parent_carer_involved": s.chance(0.5), "victim_considered": True,
+                    "other_agencies_information_used": True,
+                })
+        if cm and s.chance(0.01):
+            new_cm = rng.choice([p for p in practitioners if p != cm] or [cm])
+            if new_cm != cm:
+                s.add(day, "case_manager_allocation_ended", {
+                    "practitioner_id": cm, "role": "case_manager",
+                    "reason": rng.choice(["reallocated", "left_service"])})
+                if s.chance(0.9):
+                    s.add(day + timedelta(days=rng.choice([0, 0, 3, 10])),
+                          "case_manager_allocated", {
+                              "practitioner_id": new_cm, "agency": "yot",
+                              "role": "case_manager", "team": team, "manager_id": manager})
+                    cm = new_cm
+                else:
+                    cm = ""
+        if custody_start and not in_custody and s.chance(0.01):
+            transition_no += 1
+            s.add(day, "transition_completed", {
+                "transition_id": None, "kind": "community_to_custody",
+                "information_shared": s.chance(0.7), "handover_meeting_held": s.chance(0.5),
+                "accommodation_arranged": False})
+            in_custody = True
+            release_planned = False
+        elif in_custody and not release_planned and s.chance(0.02):
+            transition_no += 1
+            tid = f"T{transition_no:03d}"
+            planned = day + timedelta(days=rng.randint(7, 40))
+            s.add(day, "transition_planned", {
+                "transition_id": tid, "kind": "custody_to_community",
+                "planned_date": planned.isoformat(),
+                "accommodation_arranged": s.chance(0.6), "resettlement_plan_agreed": s.chance(0.6),
+                "information_shared": s.chance(0.6), "handover_meeting_held": s.chance(0.4)})
+            release_planned = True
+            if planned <= until:
+                s.add(planned, "transition_completed", {
+                    "transition_id": tid, "kind": "custody_to_community",
+                    "information_shared": s.chance(0.7), "handover_meeting_held": s.chance(0.6),
+                    "accommodation_arranged": s.chance(0.7)})
+                in_custody = False
+        if s.chance(0.004):
+            s.add(day, "case_audited", {
+                "auditor_id": "QA-SYN01",
+                "answers": [
+                    {"standard": std, "lens": lens, "answer": s.chance(0.7)}
+                    for std in ("assessment", "planning", "implementation", "review")
+                    for lens in ("desistance", "safety_wellbeing", "risk_of_harm")
+                ],
+            }, hour=16)
+        if s.chance(0.01):
+            _correction(s, rng)
+        day += timedelta(days=max(1, gap + rng.randint(-1, 2)))
+    age_175 = dob + timedelta(days=int(17.5 * 365.25))
+    if start < age_175 <= until and s.chance(0.5):
+        s.add(max(start, age_175 - timedelta(days=rng.randint(0, 60))), "transition_planned", {
+            "transition_id": "PROB", "kind": "to_probation",
+            "planned_date": (dob + timedelta(days=18 * 366)).isoformat(),
+            "receiving_service": "PS-SYN", "information_shared": s.chance(0.5)})
+    if expected_end <= until and s.chance(0.8):
+        s.add(expected_end, "case_closed", {"reason": "order_completed"}, hour=17)
+    return s.items
+
+
+def _correction(s: _Story, rng: random.Random) -> None:
+    earlier = [p for p in s.items if p.event_type in ("contact_attended", "contact_missed")]
+    if not earlier:
+        return
+    target = rng.choice(earlier)
+    when = target.occurred_at + timedelta(days=rng.randint(1, 20))
+    if target.event_type == "contact_attended" and s.chance(0.6):
+        data = dict(target.data)
+        data["participation"] = rng.randint(1, 5)
+        s.items.append(Proposal(s.case_id, "event_superseded", {
+            "target_event_id": str(target.event_id), "reason": "Rating entered wrongly.",
+            "replacement_type": "contact_attended", "replacement": data,
+            "replacement_occurred_at": (
+                target.occurred_at - timedelta(days=1) if s.chance(0.3) else None
+            ),
+        }, when, when + timedelta(minutes=5), s.uuid()))
+    else:
+        s.items.append(Proposal(s.case_id, "event_retracted", {
+            "target_event_id": str(target.event_id), "reason": "Recorded on the wrong case.",
+        }, when, when + timedelta(minutes=5), s.uuid()))
+
+
+def caseload(
+    rng: random.Random, cases: int, *, start: date, until: date, teams: int = 3,
+    prefix: str = "CS-SYN",
+) -> list[Proposal]:
+    """Proposals for ``cases`` cases starting over the period, across a few teams."""
+    out: list[Proposal] = []
+    span = max(1, (until - start).days - 30)
+    for i in range(cases):
+        team_no = i % teams
+        case_start = start + timedelta(days=rng.randint(0, span))
+        out.extend(plan_case(
+            rng, f"{prefix}{i:05d}", start=case_start, until=until,
+            team=f"TEAM-{team_no + 1}",
+            practitioners=[f"P-{team_no + 1}{k:02d}" for k in range(1, 5)],
+            manager=f"M-{team_no + 1:02d}",
+        ))
+    return out
+
+
+def accept(proposals: Iterable[Proposal]) -> list[Proposal]:
+    """The proposals the write side accepts, in recorded order (others are dropped)."""
+    ordered = sorted(proposals, key=lambda p: (p.recorded_at, p.case_id))
+    states: dict[str, CaseState] = {}
+    kept: list[Proposal] = []
+    for p in ordered:
+        state = states.get(p.case_id) or CaseState(case_id=p.case_id)
+        try:
+            drafts = decide(state, p.command(), p.recorded_at)
+        except TrackerError:
+            continue
+        for draft in drafts:
+            rec = _provisional(p, draft.event, state.version + 1, 0)
+            state = replace(case_evolve(state, rec), version=state.version + 1)
+        states[p.case_id] = state
+        kept.append(p)
+    return kept
+
+
+def simulate(accepted: Sequence[Proposal], *, first_position: int = 1) -> list[RecordedEvent]:
+    """The events a store would hold after recording ``accepted`` in order (pure)."""
+    versions: dict[str, int] = {}
+    out: list[RecordedEvent] = []
+    for i, p in enumerate(accepted):
+        version = versions.get(p.case_id, 0) + 1
+        versions[p.case_id] = version
+        from events.catalogue import parse_event
+
+        event = parse_event(p.event_type, p.data)
+        out.append(_provisional(p, event, version, first_position + i))
+    return out
+
+
+def _provisional(p: Proposal, event: Any, version: int, position: int) -> RecordedEvent:
+    return RecordedEvent(
+        position=position, event_id=p.event_id, stream_id=p.case_id, stream_version=version,
+        type=event.type, schema_version=type(event).version, occurred_at=p.occurred_at,
+        recorded_at=p.recorded_at, recorded_by=SYNTH_ACTOR.user_id,
+        recorded_role=SYNTH_ACTOR.role, correlation_id="synthetic", event=event,
+        prev_hash="", hash="",
+    )
+
+
+def write(app: App, accepted: Sequence[Proposal], *, chunk: int = 2000) -> int:
+    """Record accepted proposals through ``CaseService`` with their recorded-at times."""
+    store = EventStore(app.engine, app.keyring, _Clock(accepted), trust_recorded_at=True)
+    service = CaseService(store, _Clock(accepted))
+    written = 0
+    for i in range(0, len(accepted), chunk):
+        part = accepted[i : i + chunk]
+        service.record_many(
+            [p.command() for p in part], actor=SYNTH_ACTOR, correlation_id="synthetic",
+            recorded_at=[p.recorded_at for p in part],
+        )
+        written += len(part)
+    return written
+
+
+class _Clock:
+    """A clock at the last recorded time, so no accepted command is "in the future"."""
+
+    def __init__(self, accepted: Sequence[Proposal]) -> None:
+        self._now = max((p.recorded_at for p in accepted), default=datetime.now(UTC))
+
+    def now(self) -> datetime:
+        return self._now

@@ -1,0 +1,69 @@
+"""All four per-case read models of a record as at a moment, computed together (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from projections import aspire, continuity, enforcement, engagement
+from projections.asat import AsAt
+from projections.policy import Policy
+from projections.record import CaseRecord
+from projections.visible import Visible
+
+MODELS = ("aspire", "engagement", "continuity", "enforcement")
+
+
+@dataclass(frozen=True)
+class CaseViews:
+    """The header and the four views of one case, as at ``at``, under ``policy_version``."""
+
+    case_id: str
+    header: dict[str, Any]
+    aspire: dict[str, Any]
+    engagement: dict[str, Any]
+    continuity: dict[str, Any]
+    enforcement: dict[str, Any]
+    as_at: str
+    policy_version: str
+    visible: Visible
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.header)
+
+    def model(self, name: str) -> dict[str, Any]:
+        view: dict[str, Any] = getattr(self, name)
+        return view
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "as_at": self.as_at,
+            "policy_version": self.policy_version,
+            "case": self.header,
+            "aspire": self.aspire,
+            "engagement": self.engagement,
+            "continuity": self.continuity,
+            "enforcement": self.enforcement,
+        }
+
+
+def evaluate_all(record: CaseRecord, at: AsAt, policy: Policy) -> CaseViews:
+    """Every view of ``record`` as at ``at``. Pure: same inputs, same answer."""
+    v = Visible(record, at, policy)
+    if not v.exists:
+        empty: dict[str, Any] = {"exists": False}
+        return CaseViews(record.case_id, {}, empty, empty, empty, empty,
+                         at.moment.isoformat(), policy.version, v)
+    return CaseViews(
+        case_id=record.case_id,
+        header=v.header(),
+        aspire=aspire.from_visible(v),
+        engagement=engagement.from_visible(v),
+        continuity=continuity.from_visible(v),
+        enforcement=enforcement.from_visible(v),
+        as_at=at.moment.isoformat(),
+        policy_version=policy.version,
+        visible=v,
+    )

@@ -1,0 +1,293 @@
+"""What a case record shows as at a moment: the facts that had happened, in the order they
+happened, and the few things every read model derives from them (setting, case managers).
+
+Pure: built from ``(record, as_at, policy)`` only.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+from projections.asat import AsAt
+from projections.policy import Policy
+from projections.record import (
+    Alloc,
+    AllocEnd,
+    Assess,
+    Attend,
+    CaseRecord,
+    Closed,
+    Opened,
+    TDone,
+)
+from projections.workdays import WorkingDays, calendar_for
+
+F = TypeVar("F", bound=tuple[Any, ...])
+
+def iso(ordinal: int | None) -> str | None:
+    return date.fromordinal(ordinal).isoformat() if ordinal is not None else None
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole calendar months, clamped to the month's last day (31 Jan + 1 = 28 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    last = 31 if month == 12 else (date(year, month + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+@dataclass(frozen=True)
+class Period:
+    """A span of days (``end`` None = still running)."""
+
+    start: date
+    end: date | None
+
+    def overlaps(self, first: date, last: date) -> bool:
+        return self.start <= last and (self.end is None or self.end >= first)
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """One practitioner holding the case in one role, from a day to a day (None = still)."""
+
+    practitioner: str
+    agency: str
+    role: str
+    team: str | None
+    manager: str | None
+    start: date
+    end: date | None
+    end_reason: str | None
+    start_event: str
+    end_event: str | None
+    start_t: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "practitioner": self.practitioner, "agency": self.agency, "role": self.role,
+            "team": self.team, "manager": self.manager, "from": self.start.isoformat(),
+            "to": self.end.isoformat() if self.end else None, "end_reason": self.end_reason,
+        }
+
+
+def _visible(items: tuple[F, ...], us: int) -> list[F]:
+    """Facts that had happened by the cut-off, sorted by when they happened."""
+    out = [f for f in items if f[2] <= us]
+    out.sort(key=lambda f: (f[2], f[1]))
+    return out
+
+
+@dataclass
+class Visible:
+    """A case as at a moment. ``started`` is False before the order's start date."""
+
+    record: CaseRecord
+    at: AsAt
+    policy: Policy
+    wd: WorkingDays = field(init=False)
+    opened: Opened | None = field(init=False)
+    closed: Closed | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        r, us = self.record, self.at.us
+        self.wd = calendar_for(self.policy.calendar)
+        self.opened = r.opened if r.opened is not None and r.opened.t <= us else None
+        self.closed = r.closed if r.closed is not None and r.closed.t <= us else None
+        self.allocs = _visible(r.allocs, us)
+        self.alloc_ends = _visible(r.alloc_ends, us)
+        self.assessments = _visible(r.assessments, us)
+        self.changes = _visible(r.changes, us)
+        self.plans = _visible(r.plans, us)
+        self.scheduled = _visible(r.scheduled, us)
+        self.attended = _visible(r.attended, us)
+        self.missed = _visible(r.missed, us)
+        self.followups = _visible(r.followups, us)
+        self.reviews = _visible(r.reviews, us)
+        self.tplans = _visible(r.tplans, us)
+        self.tdone = _visible(r.tdone, us)
+        self.warnings = _visible(r.warnings, us)
+        self.breaches = _visible(r.breaches, us)
+        self.excuses = _visible(r.excuses, us)
+        self.audits = _visible(r.audits, us)
+        self._custody: list[Period] | None = None
+        self._allocations: list[Allocation] | None = None
+        self.cache: dict[str, Any] = {}
+
+    # -- the case ---------------------------------------------------------------------
+
+    @property
+    def exists(self) -> bool:
+        return self.opened is not None
+
+    @property
+    def today(self) -> date:
+        return self.at.day
+
+    @property
+    def start(self) -> date:
+        assert self.opened is not None
+        return date.fromordinal(self.opened.start)
+
+    @property
+    def closed_on(self) -> date | None:
+        return date.fromordinal(self.closed.d) if self.closed is not None else None
+
+    @property
+    def is_open(self) -> bool:
+        """Opened, started by today, and not closed."""
+        return self.opened is not None and self.closed is None and self.start <= self.today
+
+    @property
+    def last_day(self) -> date:
+        """The day obligations are judged on: today, or the closing day if it closed."""
+        closed = self.closed_on
+        return min(self.today, closed) if closed is not None else self.today
+
+    def header(self) -> dict[str, Any]:
+        o = self.opened
+        assert o is not None
+        cm = self.case_manager()
+        return {
+            "case_id": self.record.case_id,
+            "child_id": o.child_id,
+            "service": o.service,
+            "team": self.team(),
+            "disposal": o.disposal,
+            "route": o.route,
+            "intervention_level": o.level,
+            "start_date": iso(o.start),
+            "expected_end_date": iso(o.expected_end),
+            "closed_on": self.closed_on.isoformat() if self.closed_on else None,
+            "closed_reason": self.closed.reason if self.closed else None,
+            "open": self.is_open,
+            "setting": self.setting(),
+            "case_manager": cm.practitioner if cm else None,
+            "manager": cm.manager if cm else None,
+        }
+
+    def team(self) -> str:
+        cm = self.case_manager()
+        if cm is not None and cm.team:
+            return cm.team
+        assert self.opened is not None
+        return self.opened.team
+
+    def owner(self) -> str:
+        """Who an alert goes to: the case manager's manager, or else the team."""
+        cm = self.case_manager()
+        if cm is not None and cm.manager:
+            return cm.manager
+        return f"team:{self.team()}"
+
+    # -- setting ------------------------------------------------------------------------
+
+    def custody_periods(self) -> list[Period]:
+        """Spans in custody, from the opening setting and the completed transitions."""
+        if self._custody is None:
+            periods: list[Period] = []
+            o = self.opened
+            current: date | None = None
+            if o is not None and o.setting == "custody":
+                current = date.fromordinal(o.start)
+            for done in self.tdone:
+                day = date.fromordinal(done.d)
+                if done.kind == "community_to_custody" and current is None:
+                    current = day
+                elif done.kind == "custody_to_community" and current is not None:
+                    periods.append(Period(current, day))
+                    current = None
+            if current is not None:
+                periods.append(Period(current, None))
+            self._custody = periods
+        return self._custody
+
+    def in_custody(self, day: date | None = None) -> bool:
+        """In custody on ``day`` (default: the last day judged); a release day is community."""
+        day = day or self.last_day
+        return any(
+            p.start <= day and (p.end is None or day < p.end) for p in self.custody_periods()
+        )
+
+    def setting(self) -> str:
+        return "custody" if self.in_custody() else "community"
+
+    def releases(self) -> list[TDone]:
+        return [d for d in self.tdone if d.kind == "custody_to_community"]
+
+    # -- allocations --------------------------------------------------------------------
+
+    def allocations(self) -> list[Allocation]:
+        """Every allocation period, in the order they started."""
+        if self._allocations is None:
+            events: list[tuple[int, int, int, Alloc | AllocEnd]] = []
+            for a in self.allocs:
+                events.append((a.t, a.pos, 1, a))
+            for e in self.alloc_ends:
+                events.append((e.t, e.pos, 0, e))
+            events.sort(key=lambda x: (x[0], x[1]))
+            active: dict[tuple[str, str], Allocation] = {}
+            done: list[Allocation] = []
+            for _t, _pos, _kind, fact in events:
+                if isinstance(fact, Alloc):
+                    key = (fact.practitioner, fact.role)
+                    if key in active:
+                        continue
+                    active[key] = Allocation(
+                        fact.practitioner, fact.agency, fact.role, fact.team, fact.manager,
+                        date.fromordinal(fact.d), None, None, fact.id, None, fact.t,
+                    )
+                else:
+                    key = (fact.practitioner, fact.role)
+                    started = active.pop(key, None)
+                    if started is None:
+                        continue
+                    done.append(Allocation(
+                        started.practitioner, started.agency, started.role, started.team,
+                        started.manager, started.start, date.fromordinal(fact.d), fact.reason,
+                        started.start_event, fact.id, started.start_t,
+                    ))
+            allocations = done + list(active.values())
+            allocations.sort(key=lambda a: (a.start_t, a.start_event))
+            self._allocations = allocations
+        return self._allocations
+
+    def case_managers(self) -> list[Allocation]:
+        """The YOT case managers (the community case manager role), in order."""
+        return [a for a in self.allocations() if a.role == "case_manager"]
+
+    def case_manager(self) -> Allocation | None:
+        """The case manager holding the case now (the latest if, briefly, two do)."""
+        current = [a for a in self.case_managers() if a.end is None]
+        return current[-1] if current else None
+
+    # -- assessments and contacts ----------------------------------------------------------
+
+    def latest_assessment(self) -> Assess | None:
+        return self.assessments[-1] if self.assessments else None
+
+    def judged(self, lens: str) -> bool:
+        """Whether the safety or harm lens applies: the latest rating is medium or higher."""
+        latest = self.latest_assessment()
+        if latest is None:
+            return False
+        level = latest.safety if lens == "safety_wellbeing" else latest.harm
+        return level in self.policy.ratings.judged_levels
+
+    def counted_contacts(self) -> list[Attend]:
+        kinds = self.policy.contacts.counted_kinds
+        return [a for a in self.attended if a.kind in kinds]
+
+    def counted_days(self) -> list[int]:
+        return sorted(a.d for a in self.counted_contacts())
+
+
+def count_between(days: list[int], first: date, last: date) -> int:
+    """How many of the sorted day ordinals fall in ``[first, last]``."""
+    return bisect_right(days, last.toordinal()) - bisect_right(days, first.toordinal() - 1)
