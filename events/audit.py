@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from events.base import Event, Fact, Identifier, PersonalText
+from events.base import Event, Fact, Identifier, PersonalText, RiskLevel
 
 Standard = Literal["assessment", "planning", "implementation", "review", "resettlement"]
 Lens = Literal["desistance", "safety_wellbeing", "risk_of_harm"]
@@ -25,7 +25,13 @@ class AuditAnswer(Fact):
 
 
 class CaseAudited(Event):
-    """A QA lead or inspector audited the case against the key questions."""
+    """A QA lead or inspector audited the case against the key questions.
+
+    ``safety_and_wellbeing`` / ``risk_of_serious_harm`` are the auditor's own judgement of
+    the case's risk (inspectors judge the safety and harm questions only for cases they
+    rate medium or higher); left out, the ratings use the latest assessment before the
+    audit. Both are optional, so audits recorded before they existed read unchanged.
+    """
 
     type = "case_audited"
     family = "audit"
@@ -33,4 +39,6 @@ class CaseAudited(Event):
     auditor_id: Identifier
     question_set: Identifier = "hmip-youth-2021"
     answers: list[AuditAnswer] = Field(min_length=1, max_length=15)
+    safety_and_wellbeing: RiskLevel | None = None
+    risk_of_serious_harm: RiskLevel | None = None
     note: PersonalText | None = None

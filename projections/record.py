@@ -520,7 +520,7 @@ _MAKERS: dict[type[Event], Callable[[Any, str, int, int, int], tuple[str, Any]]]
     CaseAudited: lambda ev, i, p, t, d: ("audits", Audit(
         i, p, t, d, ev.auditor_id, ev.question_set,
         tuple((a.standard, a.lens, a.answer) for a in ev.answers),
-        getattr(ev, "safety_and_wellbeing", None), getattr(ev, "risk_of_serious_harm", None))),
+        ev.safety_and_wellbeing, ev.risk_of_serious_harm)),
 }
 
 
