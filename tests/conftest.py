@@ -76,6 +76,8 @@ def truncate_all(app: App) -> None:
         ]
         if tables:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        # A tamper test may have lifted the append-only trigger; every test starts with it.
+        conn.execute(text("ALTER TABLE events ENABLE TRIGGER ALL"))
 
 
 def make_settings(url: str, **extra: object) -> Settings:
