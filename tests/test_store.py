@@ -147,3 +147,34 @@ def test_unknown_event_id_in_batch_with_known_ones_is_refused(app: App) -> None:
     with pytest.raises(DuplicateEventConflict):
         append(app, "S1", [known, Draft(attended(), at("2026-02-02"), uuid4())], None)
     assert app.store.stream_version("S1") == 1
+
+
+def test_sqlite_store_runs_in_wal_mode(sqlite_app: App) -> None:
+    with sqlite_app.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+
+
+def test_concurrent_commands_without_a_pinned_version_both_land(app: App) -> None:
+    """Two practitioners log contacts on one case at once: the loser re-decides, not fails."""
+    import threading
+
+    open_case(app, "CS-1")
+    errors: list[BaseException] = []
+
+    def log(day: str) -> None:
+        try:
+            for hour in range(9, 15):
+                record(app, "CS-1", "contact_attended", {"kind": "phone", "participation": 3},
+                       at(day, hour))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=log, args=(d,)) for d in ("2026-02-02", "2026-02-03")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert app.store.stream_version("CS-1") == 13
+    assert [r.stream_version for r in app.store.read_stream("CS-1")] == list(range(1, 14))

@@ -7,6 +7,8 @@ checked by the same rules and sealed with the same child key.
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -34,7 +36,8 @@ from tracker.errors import (
 
 log = structlog.get_logger("tracker.service")
 
-RETRIES_ON_CONFLICT = 3
+RETRIES_ON_CONFLICT = 10
+"""Attempts to re-decide on fresh state when another writer got in first (unpinned version)."""
 
 
 class CaseService:
@@ -59,7 +62,7 @@ class CaseService:
         Without ``expected_version`` a concurrent write is retried on fresh state; with
         it, a stale version is reported as a ``ConcurrencyConflict``.
         """
-        for _attempt in range(RETRIES_ON_CONFLICT):
+        for attempt in range(RETRIES_ON_CONFLICT):
             recorded = self.store.read_stream(command.case_id)
             for rec in recorded:
                 if rec.event_id == command.event_id:
@@ -85,6 +88,7 @@ class CaseService:
             except ConcurrencyConflict:
                 if command.expected_version is not None:
                     raise
+                time.sleep(random.uniform(0, 0.005) * (attempt + 1))  # jitter
                 continue
             log.info(
                 "event_recorded",
