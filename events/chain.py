@@ -67,3 +67,44 @@ def link_hash(prev_hash: str, fields: ChainFields) -> str:
 def canonical_payload(payload: dict[str, object]) -> str:
     """The one JSON spelling of a payload that is stored and hashed."""
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_json_str = json.encoder.encode_basestring  # what json.dumps uses when ensure_ascii=False
+
+
+def envelope_hash(
+    prev_hash: str,
+    event_id: str,
+    stream_id: str,
+    stream_version: int,
+    type: str,
+    schema_version: int,
+    occurred_at_iso: str,
+    recorded_at_iso: str,
+    recorded_by: str,
+    recorded_role: str,
+    correlation_id: str,
+    payload: str,
+) -> str:
+    """``link_hash`` for the append path: the same bytes, spelt out without a dict.
+
+    The envelope is written key by key in sorted order with the encoder ``json.dumps``
+    uses, so the result is byte for byte ``canonical``'s; the moments come already
+    spelt by ``iso`` (a write's ``recorded_at`` is spelt once for all its events).
+    """
+    head = (
+        '{"correlation_id":' + _json_str(correlation_id)
+        + ',"event_id":' + _json_str(event_id)
+        + ',"occurred_at":' + _json_str(occurred_at_iso)
+        + ',"recorded_at":' + _json_str(recorded_at_iso)
+        + ',"recorded_by":' + _json_str(recorded_by)
+        + ',"recorded_role":' + _json_str(recorded_role)
+        + ',"schema_version":' + int.__repr__(schema_version)
+        + ',"stream_id":' + _json_str(stream_id)
+        + ',"stream_version":' + int.__repr__(stream_version)
+        + ',"type":' + _json_str(type)
+        + "}\n"
+    )
+    return hashlib.sha256(
+        prev_hash.encode() + b"\n" + head.encode() + payload.encode()
+    ).hexdigest()

@@ -15,15 +15,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+import psycopg
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 from events.base import Event
 from events.catalogue import event_class, upcast
-from events.chain import GENESIS, ChainFields, canonical_payload, link_hash
+from events.chain import GENESIS, canonical_payload, envelope_hash, iso
 from events.envelope import Actor, Draft, RecordedEvent, StreamWrite
 from events.schema import events as T  # noqa: N812 - the table, read like SQL
 from events.sealing import Keyring, seal, unseal
@@ -46,6 +47,26 @@ class StreamHead:
 
     version: int
     hash: str
+
+
+class _Stamp:
+    """What every event of one stream write shares: where, when, by whom, why."""
+
+    __slots__ = (
+        "correlation_id", "recorded_at", "recorded_at_iso", "recorded_at_utc", "recorded_by",
+        "recorded_role", "stream_id",
+    )
+
+    def __init__(
+        self, stream_id: str, recorded_at: datetime, actor: Actor, correlation_id: str
+    ) -> None:
+        self.stream_id = stream_id
+        self.recorded_at = recorded_at
+        self.recorded_at_utc = _utc(recorded_at)
+        self.recorded_at_iso = iso(self.recorded_at_utc)
+        self.recorded_by = actor.user_id
+        self.recorded_role = actor.role
+        self.correlation_id = correlation_id
 
 
 class EventStore:
@@ -95,9 +116,10 @@ class EventStore:
         """
         if not any(w.drafts for w in writes):
             return []
+        dbapi = self.engine.dialect.loaded_dbapi
         try:
             recorded, replayed = self._append(writes, actor, correlation_id)
-        except IntegrityError:
+        except (IntegrityError, dbapi.IntegrityError):
             # An event id already stored elsewhere: find out whether it is a retry.
             recorded = self._existing_or_raise(writes)
             replayed = True
@@ -105,6 +127,8 @@ class EventStore:
             raise _translate(exc) from None
         except DBAPIError as exc:
             raise _translate(exc) from None
+        except dbapi.Error as exc:  # from the driver itself, on the hot path
+            raise _translate_driver(exc) from None
         if not replayed:
             for listener in self._listeners:
                 listener(recorded)
@@ -117,18 +141,19 @@ class EventStore:
         payloads = [
             [self._payload(d, w.subject_id) for d in w.drafts] for w in writes
         ]
-        with _Writer(self.engine) as conn:
-            position = conn.execute(select(func.coalesce(func.max(T.c.position), 0))).scalar_one()
-            heads: dict[str, StreamHead] = {}
-            rows: list[dict[str, Any]] = []
+        stream_ids = list(dict.fromkeys(w.stream_id for w in writes if w.drafts))
+        with _writer(self.engine) as writer:
+            # The lock first, in its own statement; then both heads in one statement.
+            position, heads = writer.lock_and_read_heads(stream_ids)
+            rows: list[tuple[Any, ...]] = []
             recorded: list[RecordedEvent] = []
             replayed: list[RecordedEvent] = []
             for write, write_payloads in zip(writes, payloads, strict=True):
                 if not write.drafts:
                     continue
-                head = heads.get(write.stream_id) or self._head(conn, write.stream_id)
+                head = heads[write.stream_id]
                 if write.expected_version is None or write.expected_version != head.version:
-                    existing = self._existing(conn, write.drafts)
+                    existing = self._existing(writer.conn, write.drafts)
                     if existing is not None and _same_all(existing, write):
                         replayed.extend(existing)
                         continue
@@ -141,14 +166,12 @@ class EventStore:
                     if self._trust_recorded_at and write.recorded_at is not None
                     else self._clock.now()
                 )
+                stamp = _Stamp(write.stream_id, recorded_at, actor, correlation_id)
                 version, prev = head.version, head.hash
                 for draft, payload in zip(write.drafts, write_payloads, strict=True):
                     position += 1
                     version += 1
-                    row, rec = self._row(
-                        draft, payload, write.stream_id, position, version, prev, recorded_at,
-                        actor, correlation_id,
-                    )
+                    row, rec = self._row(draft, payload, stamp, position, version, prev)
                     rows.append(row)
                     recorded.append(rec)
                     prev = rec.hash
@@ -159,7 +182,7 @@ class EventStore:
                 )
             if replayed:
                 return replayed, True
-            conn.execute(insert(T), rows)
+            writer.insert(rows)
         return recorded, False
 
     def _payload(self, draft: Draft, subject_id: str | None) -> str:
@@ -171,71 +194,41 @@ class EventStore:
         self,
         draft: Draft,
         payload: str,
-        stream_id: str,
+        stamp: _Stamp,
         position: int,
         version: int,
         prev: str,
-        recorded_at: datetime,
-        actor: Actor,
-        correlation_id: str,
-    ) -> tuple[dict[str, Any], RecordedEvent]:
+    ) -> tuple[tuple[Any, ...], RecordedEvent]:
         cls = type(draft.event)
-        fields = ChainFields(
-            event_id=str(draft.event_id),
-            stream_id=stream_id,
-            stream_version=version,
-            type=cls.type,
-            schema_version=cls.version,
-            occurred_at=draft.occurred_at,
-            recorded_at=recorded_at,
-            recorded_by=actor.user_id,
-            recorded_role=actor.role,
-            correlation_id=correlation_id,
-            payload=payload,
+        occurred_at = _utc(draft.occurred_at)
+        event_id = draft.event_id
+        digest = envelope_hash(
+            prev, str(event_id), stamp.stream_id, version, cls.type, cls.version,
+            iso(occurred_at), stamp.recorded_at_iso, stamp.recorded_by, stamp.recorded_role,
+            stamp.correlation_id, payload,
         )
-        digest = link_hash(prev, fields)
-        row = {
-            "position": position,
-            "event_id": draft.event_id,
-            "stream_id": stream_id,
-            "stream_version": version,
-            "event_type": cls.type,
-            "schema_version": cls.version,
-            "occurred_at": draft.occurred_at,
-            "recorded_at": recorded_at,
-            "recorded_by": actor.user_id,
-            "recorded_role": actor.role,
-            "correlation_id": correlation_id,
-            "payload": payload,
-            "prev_hash": prev,
-            "hash": digest,
-        }
+        row = (
+            position, event_id, stamp.stream_id, version, cls.type, cls.version,
+            occurred_at, stamp.recorded_at_utc, stamp.recorded_by, stamp.recorded_role,
+            stamp.correlation_id, payload, prev, digest,
+        )
         rec = RecordedEvent(
             position=position,
-            event_id=draft.event_id,
-            stream_id=stream_id,
+            event_id=event_id,
+            stream_id=stamp.stream_id,
             stream_version=version,
             type=cls.type,
             schema_version=cls.version,
             occurred_at=draft.occurred_at,
-            recorded_at=recorded_at,
-            recorded_by=actor.user_id,
-            recorded_role=actor.role,
-            correlation_id=correlation_id,
+            recorded_at=stamp.recorded_at,
+            recorded_by=stamp.recorded_by,
+            recorded_role=stamp.recorded_role,
+            correlation_id=stamp.correlation_id,
             event=draft.event,
             prev_hash=prev,
             hash=digest,
         )
         return row, rec
-
-    def _head(self, conn: Connection, stream_id: str) -> StreamHead:
-        row = conn.execute(
-            select(T.c.stream_version, T.c.hash)
-            .where(T.c.stream_id == stream_id)
-            .order_by(T.c.stream_version.desc())
-            .limit(1)
-        ).first()
-        return StreamHead(0, GENESIS) if row is None else StreamHead(row[0], row[1])
 
     def _existing(self, conn: Connection, drafts: Sequence[Draft]) -> list[RecordedEvent] | None:
         ids = [d.event_id for d in drafts]
@@ -340,30 +333,208 @@ class EventStore:
 
 
 class _Writer:
-    """A transaction holding the single writer lock until it commits or rolls back."""
+    """A transaction holding the single writer lock until it commits or rolls back.
+
+    The hot statements (lock, heads, insert) go straight to the driver connection, inside
+    a transaction that SQLAlchemy begins and ends: no SQL compilation or type processing
+    per append, prepared statements (psycopg prepares a statement after five uses), and
+    SQLAlchemy's events and pool still see every begin, commit and rollback.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def __enter__(self) -> Connection:
+    def __enter__(self) -> _Writer:
         conn = self._engine.connect()
-        if self._engine.dialect.name == "sqlite":
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-        self._conn = conn
-        self._tx = conn.begin()
-        if self._engine.dialect.name == "postgresql":
-            # Its own statement, so the next statement's snapshot is taken with the lock held.
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
+        self.conn = self._options(conn)
+        self._tx = self.conn.begin()
+        self.driver: Any = self.conn.connection.driver_connection
+        return self
+
+    def _options(self, conn: Connection) -> Connection:
         return conn
+
+    def lock_and_read_heads(self, stream_ids: Sequence[str]) -> tuple[int, dict[str, StreamHead]]:
+        """Take the writer lock, then read the log head and each stream's head."""
+        raise NotImplementedError
+
+    def insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert rows in ``_INSERT_COLUMNS`` order (Python values, aware UTC datetimes)."""
+        raise NotImplementedError
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
             if exc_type is None:
-                self._tx.commit()
+                try:
+                    self._tx.commit()
+                except BaseException:
+                    self._discard()
+                    raise
+            elif isinstance(exc, self._engine.dialect.loaded_dbapi.Error) and (
+                self._engine.dialect.is_disconnect(exc, self.driver, None)
+            ):
+                self.conn.invalidate()
             else:
                 self._tx.rollback()
         finally:
-            self._conn.close()
+            try:
+                self._finish()
+            finally:
+                self.conn.close()
+
+    def _finish(self) -> None:
+        """Put the connection back as the pool lent it."""
+
+    def _discard(self) -> None:
+        # A commit that failed (or was refused by an event hook) leaves SQLAlchemy's
+        # transaction inactive, and it would hand the connection back to the pool with
+        # its transaction, and the writer lock, still open. Roll it back here, or drop it.
+        try:
+            self.driver.rollback()
+        except Exception:
+            self.conn.invalidate()
+
+
+# The statements below name the ``events`` table and its columns as ``events.schema``
+# defines them; ``tests`` append and read through both SQLite and PostgreSQL.
+_INSERT_COLUMNS = (
+    "position, event_id, stream_id, stream_version, event_type, schema_version, "
+    "occurred_at, recorded_at, recorded_by, recorded_role, correlation_id, payload, "
+    "prev_hash, hash"
+)
+
+
+class _PostgresWriter(_Writer):
+    """PostgreSQL: ``BEGIN``, the advisory lock and the heads in one round trip.
+
+    psycopg would send its own ``BEGIN`` and wait for it; instead the connection is put
+    in autocommit mode for the duration and ``BEGIN`` leads the pipeline. The server
+    runs the pipelined statements one after the other, each with its own snapshot, so
+    the heads are read only once the lock statement has returned holding the lock.
+    ``COMMIT`` and ``ROLLBACK`` still go through SQLAlchemy (psycopg sends them
+    whenever the server is in a transaction, autocommit or not).
+    """
+
+    LOCK = "SELECT pg_advisory_xact_lock(%d)" % APPEND_LOCK_KEY  # noqa: UP031
+    HEADS = (
+        "SELECT (SELECT coalesce(max(position), 0) FROM events), h.stream_version, h.hash"
+        " FROM (SELECT 1) AS one LEFT JOIN (SELECT stream_version, hash FROM events"
+        " WHERE stream_id = %s ORDER BY stream_version DESC LIMIT 1) AS h ON true"
+    )
+    HEAD = (
+        "SELECT stream_version, hash FROM events WHERE stream_id = %s "
+        "ORDER BY stream_version DESC LIMIT 1"
+    )
+    INSERT = (
+        "INSERT INTO events (" + _INSERT_COLUMNS + ") "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    )
+
+    def __enter__(self) -> _Writer:
+        super().__enter__()
+        driver = self.driver
+        # Only with the server's default transaction characteristics; otherwise let
+        # psycopg begin the transaction as configured (one more round trip).
+        self._own_begin = not driver.autocommit and (
+            driver.isolation_level is None
+            and driver.read_only is None
+            and driver.deferrable is None
+        )
+        if self._own_begin:
+            driver.autocommit = True
+        return self
+
+    def lock_and_read_heads(self, stream_ids: Sequence[str]) -> tuple[int, dict[str, StreamHead]]:
+        driver = self.driver
+        with driver.pipeline():
+            if self._own_begin:
+                driver.execute("BEGIN")
+            driver.execute(self.LOCK)
+            cursors = [
+                driver.execute(self.HEADS if i == 0 else self.HEAD, (sid,))
+                for i, sid in enumerate(stream_ids)
+            ]
+        position = 0
+        heads: dict[str, StreamHead] = {}
+        for i, (sid, cursor) in enumerate(zip(stream_ids, cursors, strict=True)):
+            row = cursor.fetchone()
+            if i == 0:
+                position, row = row[0], row[1:]
+            heads[sid] = StreamHead(0, GENESIS) if row is None or row[0] is None else (
+                StreamHead(row[0], row[1])
+            )
+        return int(position), heads
+
+    def insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        with self.driver.cursor() as cursor:
+            if len(rows) == 1:
+                cursor.execute(self.INSERT, rows[0])
+            else:
+                cursor.executemany(self.INSERT, rows)  # pipelined: one round trip
+
+    def _finish(self) -> None:
+        if self._own_begin and not self.conn.invalidated:
+            try:
+                if self.driver.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    self.driver.rollback()
+                self.driver.autocommit = False
+            except Exception:
+                self.conn.invalidate()
+
+
+class _SqliteWriter(_Writer):
+    """SQLite: ``BEGIN IMMEDIATE`` is the lock; statements run in-process."""
+
+    POSITION = "SELECT coalesce(max(position), 0) FROM events"
+    HEAD = (
+        "SELECT stream_version, hash FROM events WHERE stream_id = ? "
+        "ORDER BY stream_version DESC LIMIT 1"
+    )
+    INSERT = (
+        "INSERT INTO events (" + _INSERT_COLUMNS + ") "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+
+    def _options(self, conn: Connection) -> Connection:
+        return conn.execution_options(sqlite_begin="IMMEDIATE")
+
+    def lock_and_read_heads(self, stream_ids: Sequence[str]) -> tuple[int, dict[str, StreamHead]]:
+        driver = self.driver
+        position = driver.execute(self.POSITION).fetchone()[0]
+        heads: dict[str, StreamHead] = {}
+        for sid in stream_ids:
+            row = driver.execute(self.HEAD, (sid,)).fetchone()
+            heads[sid] = StreamHead(0, GENESIS) if row is None else StreamHead(row[0], row[1])
+        return int(position), heads
+
+    def insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        # The spellings SQLAlchemy's types store on SQLite: hex UUIDs, naive UTC datetimes.
+        stored = [
+            (p, e.hex, s, v, t, sv, _sqlite_time(o), _sqlite_time(r), *rest)
+            for p, e, s, v, t, sv, o, r, *rest in rows
+        ]
+        if len(stored) == 1:
+            self.driver.execute(self.INSERT, stored[0])
+        else:
+            self.driver.executemany(self.INSERT, stored)
+
+
+def _writer(engine: Engine) -> _Writer:
+    if engine.dialect.name == "postgresql":
+        return _PostgresWriter(engine)
+    if engine.dialect.name == "sqlite":
+        return _SqliteWriter(engine)
+    raise StoreUnavailable(f"the event store does not support {engine.dialect.name}")
+
+
+def _sqlite_time(moment: datetime) -> str:
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+    return moment.astimezone(UTC)
 
 
 def _same_all(existing: Sequence[RecordedEvent], write: StreamWrite) -> bool:
@@ -403,3 +574,10 @@ def _translate(exc: DBAPIError) -> Exception:
     if "no such table" in message or ("relation" in message and "does not exist" in message):
         return SchemaNotReady("the database has no event store yet: run 'tracker db upgrade'")
     return StoreUnavailable(f"database error: {type(exc.orig).__name__ if exc.orig else 'unknown'}")
+
+
+def _translate_driver(exc: Exception) -> Exception:
+    message = str(exc)
+    if "no such table" in message or ("relation" in message and "does not exist" in message):
+        return SchemaNotReady("the database has no event store yet: run 'tracker db upgrade'")
+    return StoreUnavailable(f"database error: {type(exc).__name__}")
