@@ -30,12 +30,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
 import httpx
 from sqlalchemy import (
+    Connection,
     Engine,
     String,
     and_,
@@ -158,7 +160,11 @@ class Channel(Protocol):
 
 @dataclass(frozen=True)
 class Recipients:
-    """Owner or team id → e-mail address: a TOML file first, then the template."""
+    """Owner or team id → e-mail address: a TOML file first, then the template.
+
+    An alert owned by a team (owner ``team:<id>``, e.g. no case manager) goes to the team's
+    address: ``[teams]`` in the file, or a template that uses ``{team}``.
+    """
 
     template: str | None
     owners: Mapping[str, str]
@@ -186,6 +192,9 @@ class Recipients:
         return cls(settings.alert_email_to, owners, teams)
 
     def address(self, owner: str | None, team: str | None) -> str | None:
+        if owner and owner.startswith("team:"):  # owned by the team, not a person
+            team = owner.removeprefix("team:")
+            owner = None
         if owner and owner in self.owners:
             return self.owners[owner]
         if team and team in self.teams:
@@ -265,7 +274,7 @@ class EmailChannel:
 
     def _send(self, key: str, to: str, subject: str, body: str) -> None:
         s = self.settings
-        msg = EmailMessage()
+        msg = EmailMessage(policy=MAIL_POLICY)
         msg["From"] = s.smtp_from
         msg["To"] = to
         msg["Subject"] = subject
@@ -288,6 +297,9 @@ class EmailChannel:
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"SMTP: {type(exc).__name__}") from None
 
+
+MAIL_POLICY = SMTP_POLICY.clone(max_line_length=998)
+"""Long ids stay on one header line (folding would put a space inside the key)."""
 
 PERMANENT_HTTP = frozenset({400, 401, 403, 404, 405, 410, 413, 422})
 
@@ -427,6 +439,14 @@ class Outbox:
         self.clock = clock
         self.settings = settings
 
+    def _write(self) -> _Txn:
+        """A transaction that may read then write: on SQLite it takes the write lock first
+        (a deferred one would fail at once if another writer committed since its read)."""
+        conn = self.engine.connect()
+        if self.engine.dialect.name == "sqlite":
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        return _Txn(conn)
+
     def _insert(self) -> Any:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         return dialect.insert(deliveries)
@@ -447,7 +467,7 @@ class Outbox:
             .limit(5000)
         )
         now = self.clock.now()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             found = conn.execute(query).all()
             if not found:
                 return []
@@ -471,7 +491,7 @@ class Outbox:
         key = f"digest:{owner}:{day.isoformat()}:{EMAIL}"
         row = self._row(key, "digest", None, owner, None, EMAIL, correlation_id, self.clock.now())
         stmt = self._insert().values(row).on_conflict_do_nothing(index_elements=["key"])
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             created = conn.execute(stmt.returning(deliveries.c.key)).first()
         return Queued(key, correlation_id) if created else None
 
@@ -504,7 +524,7 @@ class Outbox:
                 updated_at=now,
             )
         )
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             if conn.execute(stmt).rowcount != 1:
                 return None
             r = conn.execute(select(deliveries).where(deliveries.c.key == key)).one()
@@ -533,7 +553,7 @@ class Outbox:
             .where(deliveries.c.key == claim.key, deliveries.c.claim_token == claim.token)
             .values(claim_token=None, claimed_until=None, updated_at=self.clock.now(), **values)
         )
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             return bool(conn.execute(stmt).rowcount == 1)
 
     def stale(self, grace: timedelta, limit: int = 500) -> list[Queued]:
@@ -584,7 +604,7 @@ class Outbox:
         cond = [deliveries.c.status == FAILED]
         if keys is not None:
             cond.append(deliveries.c.key.in_(list(keys)))
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             found = conn.execute(
                 select(deliveries.c.key, deliveries.c.correlation_id).where(and_(*cond))
             ).all()
@@ -595,6 +615,26 @@ class Outbox:
                     .values(status=PENDING, attempts=0, next_attempt_at=now, updated_at=now)
                 )
         return [Queued(k, c) for k, c in found]
+
+
+class _Txn:
+    """``with`` a connection in one transaction: commit on success, roll back otherwise."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        self._tx = self.conn.begin()
+        return self.conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                self._tx.commit()
+            else:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
 
 
 def _last_cause(value: Any) -> str | None:

@@ -84,8 +84,7 @@ def project(w: Workers) -> int:
 
 
 def sweep(w: Workers, as_at: datetime) -> None:
-    """The time-based rules as at ``as_at`` (the scheduled moment), after a catch-up."""
-    project(w)
+    """The time-based rules as at ``as_at`` (the scheduled moment); it catches up first."""
     w.projector().sweep(as_at)
     created = enqueue_deliveries(w)
     record_run(w.app, "sweep", as_at)
@@ -133,7 +132,7 @@ def deliver(w: Workers, key: str) -> str:
         if channel is None:
             raise DeliveryError(f"channel {claim.channel} is not configured", permanent=True)
         if claim.kind == "digest":
-            day = date.fromisoformat(claim.key.split(":")[2])
+            day = date.fromisoformat(claim.key.rsplit(":", 2)[1])
             channel.send_digest(claim.key, claim.owner or "", day,
                                 open_alerts_of(w.app.engine, claim.owner or ""))
         else:

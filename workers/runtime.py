@@ -164,10 +164,21 @@ class InProcessWorkers:
         log.info("in_process_workers_started", threads=self.threads)
         return self
 
-    def join(self) -> None:
-        """Wait until every queued message has been processed (tests, the bench)."""
-        if self.worker is not None:
+    def join(self, timeout_ms: int = 60_000) -> None:
+        """Wait until every queued message, and what it enqueued, has been processed."""
+        from dramatiq.brokers.stub import StubBroker
+
+        from workers.broker import QUEUES
+
+        broker = self.workers.broker
+        if self.worker is None or not isinstance(broker, StubBroker):
+            return
+        while True:
+            for queue in QUEUES:
+                broker.join(queue, timeout=timeout_ms, fail_fast=False)
             self.worker.join()
+            if all(broker.queues[q].unfinished_tasks == 0 for q in broker.queues):
+                return
 
     def stop(self) -> None:
         if self.scheduler is not None:

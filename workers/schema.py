@@ -26,10 +26,10 @@ STATUSES = (PENDING, SENT, FAILED)
 deliveries = Table(
     "deliveries",
     metadata,
-    Column("key", String(200), primary_key=True),
+    Column("key", String(300), primary_key=True),
     Column("kind", String(16), nullable=False),
-    Column("alert_id", String(64), nullable=True),
-    Column("owner", String(64), nullable=True),
+    Column("alert_id", String(255), nullable=True),
+    Column("owner", String(80), nullable=True),
     Column("team", String(64), nullable=True),
     Column("channel", String(16), nullable=False),
     Column("status", String(16), nullable=False),

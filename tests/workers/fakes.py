@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from email.message import Message
+from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -63,7 +64,9 @@ class MailCatcher:
                         data = []
                         while (chunk := self.rfile.readline()) not in (b".\r\n", b".\n", b""):
                             data.append(chunk[1:] if chunk.startswith(b"..") else chunk)
-                        catcher.messages.append(email.message_from_bytes(b"".join(data)))
+                        catcher.messages.append(
+                            email.message_from_bytes(b"".join(data), policy=default)
+                        )
                         self._say("250 queued")
                     elif verb == "QUIT":
                         self._say("221 bye")

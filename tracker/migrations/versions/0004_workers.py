@@ -18,10 +18,10 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "deliveries",
-        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("key", sa.String(300), primary_key=True),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("alert_id", sa.String(64), nullable=True),
-        sa.Column("owner", sa.String(64), nullable=True),
+        sa.Column("alert_id", sa.String(255), nullable=True),
+        sa.Column("owner", sa.String(80), nullable=True),
         sa.Column("team", sa.String(64), nullable=True),
         sa.Column("channel", sa.String(16), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),

@@ -1,0 +1,141 @@
+"""Helpers for the end-to-end worker tests: processes, waiting, read-model snapshots."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, select
+
+from tracker.bootstrap import App
+from tracker.config import Settings
+
+READ_MODELS = ("rm_case_records", "rm_aspire", "rm_engagement", "rm_continuity",
+               "rm_enforcement", "rm_audits", "alerts", "projection_checkpoints")
+VOLATILE = {"updated_at", "evaluated_at", "raised_at", "resolved_at"}
+"""Columns that record *when* a row was computed, which a rebuild necessarily changes."""
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child process these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        env[f"TRACKER_{name.upper()}"] = str(value)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+class Proc:
+    """A child process in its own session (so SIGKILL reaches all of its children)."""
+
+    def __init__(self, args: list[str], settings: Settings, log: Path) -> None:
+        self.log = log
+        self._out = log.open("ab")
+        self.popen = subprocess.Popen(
+            args, env=env_for(settings), stdout=self._out, stderr=subprocess.STDOUT,
+            start_new_session=True, cwd=Path(__file__).resolve().parents[2],
+        )
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, sig)
+            try:
+                self.popen.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(10)
+        self._out.close()
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def tracker_worker(settings: Settings, log: Path, threads: int = 2) -> Proc:
+    return Proc([sys.executable, "-m", "tracker.cli", "worker", "--threads", str(threads)],
+                settings, log)
+
+
+def dramatiq_worker(settings: Settings, log: Path, threads: int = 2) -> Proc:
+    return Proc([sys.executable, "-m", "dramatiq", "workers.actors:setup", "--processes", "1",
+                 "--threads", str(threads)], settings, log)
+
+
+def tracker_scheduler(settings: Settings, log: Path) -> Proc:
+    return Proc([sys.executable, "-m", "tracker.cli", "scheduler"], settings, log)
+
+
+def wait_until(check: Callable[[], Any], what: str, timeout: float = 60.0,
+               procs: tuple[Proc, ...] = ()) -> Any:
+    """Poll ``check`` until it returns something truthy; fail with ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = check()
+        except Exception:  # the server under test may be down for a moment
+            value = None
+        if value:
+            return value
+        for p in procs:
+            if p.popen.poll() is not None:
+                raise AssertionError(f"{what}: {p.popen.args} exited\n{p.text()[-3000:]}")
+        if time.monotonic() > deadline:
+            logs = "\n".join(p.text()[-3000:] for p in procs)
+            raise AssertionError(f"timed out waiting for {what}\n{logs}")
+        time.sleep(0.05)
+
+
+def lag_events(app: App) -> int:
+    from projections.projector import Projector
+
+    return sum(lag.events for lag in Projector(app).lag().values())
+
+
+def caught_up(app: App) -> bool:
+    return app.store.head_position() > 0 and lag_events(app) == 0
+
+
+def checkpoint(engine: Engine, name: str = "records") -> int:
+    from projections.tables import checkpoints
+
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(checkpoints.c.position).where(checkpoints.c.name == name)
+        ).scalar()
+    return int(value or 0)
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every read-model row, without the columns that say when it was computed, sorted."""
+    meta = MetaData()
+    meta.reflect(engine, only=list(READ_MODELS))
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        for name in READ_MODELS:
+            table = meta.tables[name]
+            cols = [c for c in table.columns if c.name not in VOLATILE]
+            rows = conn.execute(select(*cols)).all()
+            out[name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+def assert_equals_rebuild(app: App) -> dict[str, list[tuple[Any, ...]]]:
+    """The read models as the workers left them equal a clean rebuild, row for row."""
+    from projections.projector import Projector
+
+    before = snapshot(app.engine)
+    Projector(app).rebuild()
+    after = snapshot(app.engine)
+    for name in READ_MODELS:
+        assert len(before[name]) == len(after[name]), f"{name}: rows lost or doubled"
+        assert before[name] == after[name], f"{name} differs from a clean rebuild"
+    return before
