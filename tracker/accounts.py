@@ -409,8 +409,8 @@ class Accounts:
         if user is None:
             raise InvalidInput([FieldProblem("user_id", "no such user")])
         name = name.strip()
-        if not name or len(name) > 64:
-            raise InvalidInput([FieldProblem("name", "must be 1 to 64 characters")])
+        if not name or len(name) > 64 or not plain(name):
+            raise InvalidInput([FieldProblem("name", "must be 1 to 64 printable characters")])
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         info = TokenInfo(
             token_id=secrets.token_hex(4), user_id=user_id, name=name,
@@ -525,7 +525,18 @@ def _check_user(
         problems.append(FieldProblem("user_id", "must be an identifier like U-1234 or P-0001"))
     if display_name is not None and not 1 <= len(display_name.strip()) <= 128:
         problems.append(FieldProblem("display_name", "must be 1 to 128 characters"))
+    elif display_name is not None and not plain(display_name):
+        problems.append(FieldProblem("display_name", "must not contain control characters"))
     return problems
+
+
+def plain(text: str) -> bool:
+    """Whether free text can be stored as it is: no control characters, valid Unicode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in text)
 
 
 def _hasher(app: App) -> PasswordHasher:

@@ -10,6 +10,7 @@ from tracker.access_log import search
 from tracker.accounts import TokenInfo, User
 from tracker.api.auth import Principal, accounts, api_principal, require
 from tracker.api.cases import responses
+from tracker.api.strict import StrictJSONRoute
 from tracker.api.schemas import (
     CASE_ID_PATTERN,
     AccessEntryOut,
@@ -44,7 +45,7 @@ def token_out(info: TokenInfo, secret: str | None = None) -> TokenOut:
 
 def router(app: App) -> APIRouter:
     """Accounts, verification and access-log routes."""
-    r = APIRouter(prefix="/api")
+    r = APIRouter(prefix="/api", route_class=StrictJSONRoute)
 
     @r.get("/me", response_model=MeOut, responses=responses(), tags=["accounts"])
     def me(principal: Principal = Depends(api_principal)) -> MeOut:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tracker.accounts import Accounts, Role, User, same
 from tracker.bootstrap import App
@@ -27,11 +27,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer_scheme = HTTPBearer(
     auto_error=False,
     description="an API token from 'tracker users token USERNAME' (trk_...)",
-)
-cookie_scheme = APIKeyCookie(
-    name=SESSION_COOKIE,
-    auto_error=False,
-    description="the browser session; state-changing requests also need X-CSRF-Token",
 )
 
 
@@ -76,9 +71,12 @@ def authenticate(request: Request, *, allow_token: bool) -> Principal:
 def api_principal(
     request: Request,
     _bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
-    _cookie: str | None = Depends(cookie_scheme),
 ) -> Principal:
-    """API dependency: a token or a session; a session's writes must carry X-CSRF-Token."""
+    """API dependency: a token or a session; a session's writes must carry X-CSRF-Token.
+
+    Only the bearer scheme is in the OpenAPI document: the session cookie is the pages'
+    (the browser holds it), though a page's own script may call the API with it.
+    """
     principal = authenticate(request, allow_token=True)
     if principal.via == "session" and request.method not in SAFE_METHODS:
         check_csrf(principal, request.headers.get(CSRF_HEADER))

@@ -23,6 +23,7 @@ from events.catalogue import EVENT_CLASSES
 from events.envelope import RecordedEvent
 from tracker.api.auth import Principal, api_principal
 from tracker.api.guard import CaseGuard
+from tracker.api.strict import StrictJSONRoute
 from tracker.api.schemas import (
     CASE_ID_PATTERN,
     AwareDatetime,
@@ -90,7 +91,7 @@ def _result(case_id: str, recorded: list[RecordedEvent]) -> RecordResult:
 
 def router(app: App) -> APIRouter:
     """The case routes."""
-    r = APIRouter(prefix="/api", tags=["cases"])
+    r = APIRouter(prefix="/api", tags=["cases"], route_class=StrictJSONRoute)
 
     def record(
         request: Request,

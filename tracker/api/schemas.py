@@ -22,6 +22,16 @@ def _aware(value: datetime) -> datetime:
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
+def _plain(value: str) -> str:
+    if any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_plain)]
+"""Free text that is stored as it is (not sealed): no control characters."""
+
+
 class Body(BaseModel):
     """Request bodies: unknown fields are an error, so a typo is not silently ignored."""
 
@@ -125,7 +135,7 @@ class EventTypeOut(BaseModel):
 class AcknowledgeBody(Body):
     """A manager's note on acknowledging (or resolving) an alert."""
 
-    note: str = Field(min_length=1, max_length=2000)
+    note: PlainText = Field(min_length=1, max_length=2000)
 
 
 class UserOut(BaseModel):
@@ -147,7 +157,7 @@ class NewUserBody(Body):
     role: Literal["practitioner", "manager", "auditor", "admin"]
     teams: list[str] = Field(default_factory=list, max_length=50)
     user_id: str | None = Field(default=None, pattern=CASE_ID_PATTERN)
-    display_name: str | None = Field(default=None, min_length=1, max_length=128)
+    display_name: PlainText | None = Field(default=None, min_length=1, max_length=128)
 
 
 class UpdateUserBody(Body):
@@ -157,13 +167,13 @@ class UpdateUserBody(Body):
     teams: list[str] | None = Field(default=None, max_length=50)
     active: bool | None = None
     password: str | None = Field(default=None, min_length=12, max_length=256)
-    display_name: str | None = Field(default=None, min_length=1, max_length=128)
+    display_name: PlainText | None = Field(default=None, min_length=1, max_length=128)
 
 
 class NewTokenBody(Body):
     """Issue an API token."""
 
-    name: str = Field(default="api", min_length=1, max_length=64)
+    name: PlainText = Field(default="api", min_length=1, max_length=64)
 
 
 class TokenOut(BaseModel):
