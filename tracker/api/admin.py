@@ -10,7 +10,6 @@ from tracker.access_log import search
 from tracker.accounts import TokenInfo, User
 from tracker.api.auth import Principal, accounts, api_principal, require
 from tracker.api.cases import responses
-from tracker.api.strict import StrictJSONRoute
 from tracker.api.schemas import (
     CASE_ID_PATTERN,
     AccessEntryOut,
@@ -23,6 +22,7 @@ from tracker.api.schemas import (
     UpdateUserBody,
     UserOut,
 )
+from tracker.api.strict import StrictJSONRoute
 from tracker.bootstrap import App
 from tracker.errors import FieldProblem, InvalidInput
 

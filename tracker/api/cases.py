@@ -23,7 +23,6 @@ from events.catalogue import EVENT_CLASSES
 from events.envelope import RecordedEvent
 from tracker.api.auth import Principal, api_principal
 from tracker.api.guard import CaseGuard
-from tracker.api.strict import StrictJSONRoute
 from tracker.api.schemas import (
     CASE_ID_PATTERN,
     AwareDatetime,
@@ -34,6 +33,7 @@ from tracker.api.schemas import (
     RecordedOut,
     RecordResult,
 )
+from tracker.api.strict import StrictJSONRoute
 from tracker.bootstrap import App
 from tracker.commands import RecordEvent
 from tracker.history import case_history
