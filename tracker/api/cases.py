@@ -21,6 +21,7 @@ from events.base import Event
 from events.case import CaseOpened
 from events.catalogue import EVENT_CLASSES
 from events.envelope import RecordedEvent
+from projections import queries
 from tracker.api.auth import Principal, api_principal
 from tracker.api.guard import CaseGuard
 from tracker.api.schemas import (
@@ -170,10 +171,7 @@ def router(app: App) -> APIRouter:
     ) -> dict[str, Any]:
         """The case's read model, now or as at a date."""
         guard(request).read(principal.user, case_id, action(request))
-        from projections.queries import case_view
-
-        view: dict[str, Any] = case_view(app, case_id, as_at=as_at)
-        return view
+        return queries.case_view(app, case_id, as_at=as_at)
 
     @r.get(
         "/cases/{case_id}/history", response_model=dict[str, Any], responses=responses(404),
@@ -207,10 +205,18 @@ def router(app: App) -> APIRouter:
     ) -> dict[str, Any]:
         """The read model rebuilt from the events, bitemporally."""
         guard(request).read(principal.user, case_id, action(request))
-        from projections.queries import replay as replay_case
+        return queries.replay(app, case_id, as_of=as_of, as_known_at=as_known_at)
 
-        result: dict[str, Any] = replay_case(app, case_id, as_of=as_of, as_known_at=as_known_at)
-        return result
+    @r.get(
+        "/cases/{case_id}/engagement", response_model=list[dict[str, Any]],
+        responses=responses(404), summary="The case's engagement by supervision month",
+    )
+    def case_engagement(
+        request: Request, case_id: CaseId, principal: Principal = Depends(api_principal)
+    ) -> list[dict[str, Any]]:
+        """Attendance, contacts against the level's requirement and participation per month."""
+        guard(request).read(principal.user, case_id, action(request))
+        return queries.engagement_series(app, case_id=case_id)
 
     @r.get(
         "/cases/{case_id}/export", responses={

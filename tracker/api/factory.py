@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tracker.accounts import Accounts
-from tracker.api import admin, cases, errors
+from tracker.api import admin, cases, errors, reports
 from tracker.api.guard import CaseGuard
 from tracker.api.middleware import RequestContext
+from tracker.api.reports import Reports
 from tracker.bootstrap import App
 
 DESCRIPTION = """\
@@ -34,9 +35,11 @@ def build(app: App, *, web: bool = True) -> FastAPI:
     api.state.tracker = app
     api.state.accounts = Accounts(app)
     api.state.guard = CaseGuard(app)
+    api.state.reports = Reports(app, api.state.guard)
     errors.install(api)
     api.add_middleware(RequestContext)
     api.include_router(cases.router(app))
+    api.include_router(reports.router(app))
     api.include_router(admin.router(app))
     if web:
         from tracker.web import install
