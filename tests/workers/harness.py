@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -114,17 +115,32 @@ def checkpoint(engine: Engine, name: str = "records") -> int:
     return int(value or 0)
 
 
-def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every read-model row, without the columns that say when it was computed, sorted."""
+SEALED = re.compile(r"sealed:v1:[^:\"]+:[A-Za-z0-9+/=_-]+")
+
+
+def snapshot(app: App) -> dict[str, list[tuple[Any, ...]]]:
+    """Every read-model row, without the columns that say when it was computed, sorted.
+
+    A sealed value is compared by what it opens to (each sealing uses a fresh nonce).
+    """
+    from projections.projector import KeyringDob
+
+    dob = KeyringDob(app.keyring)
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, str) and "sealed:v1:" in value:
+            return SEALED.sub(lambda m: f"opened:{dob.open(m.group(0))}", value)
+        return value
+
     meta = MetaData()
-    meta.reflect(engine, only=list(READ_MODELS))
+    meta.reflect(app.engine, only=list(READ_MODELS))
     out: dict[str, list[tuple[Any, ...]]] = {}
-    with engine.connect() as conn:
+    with app.engine.connect() as conn:
         for name in READ_MODELS:
             table = meta.tables[name]
             cols = [c for c in table.columns if c.name not in VOLATILE]
             rows = conn.execute(select(*cols)).all()
-            out[name] = sorted((tuple(r) for r in rows), key=repr)
+            out[name] = sorted((tuple(plain(v) for v in r) for r in rows), key=repr)
     return out
 
 
@@ -132,9 +148,9 @@ def assert_equals_rebuild(app: App) -> dict[str, list[tuple[Any, ...]]]:
     """The read models as the workers left them equal a clean rebuild, row for row."""
     from projections.projector import Projector
 
-    before = snapshot(app.engine)
+    before = snapshot(app)
     Projector(app).rebuild()
-    after = snapshot(app.engine)
+    after = snapshot(app)
     for name in READ_MODELS:
         assert len(before[name]) == len(after[name]), f"{name}: rows lost or doubled"
         assert before[name] == after[name], f"{name} differs from a clean rebuild"
