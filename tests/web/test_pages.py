@@ -220,11 +220,16 @@ def test_auditor_replays_as_at_an_earlier_date_with_marks(env: Env) -> None:
     sign_in(env.client, "auditor")
     early = env.client.get("/cases/CS-TEST1/replay?as_of=2026-06-30")
     assert early.status_code == 200
-    assert "Contact attended" in early.text
-    assert "Contact missed" not in early.text
+    in_view = early.text.split('id="later"')[0]
+    assert "Contact attended" in in_view
+    assert "Contact missed" not in in_view
+    assert "happened after this date" in early.text.split('id="later"')[1]
     full = env.client.get("/cases/CS-TEST1/replay")
     assert "retracted by v4" in full.text
     assert "back-dated" in full.text  # the clock says Nov 2026: everything was back-dated
+    known = env.client.get("/cases/CS-TEST1/replay?as_known_at=2026-11-01T12:00")
+    assert known.status_code == 200
+    assert "Nothing about this case had been recorded by then" in known.text
     bad = env.client.get("/cases/CS-TEST1/replay?as_of=31/06/2026")
     assert bad.status_code == 422
     assert errors_beside(bad.text, "as_of").startswith("must be a date")

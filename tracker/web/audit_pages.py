@@ -12,12 +12,13 @@ from fastapi.responses import RedirectResponse, Response
 from tracker.access_log import OUTCOMES, search
 from tracker.accounts import can_read_access_log, can_verify
 from tracker.api.auth import Principal
+from tracker.api.cases import action
+from tracker.api.reports import Reports
 from tracker.api.schemas import CASE_ID_PATTERN
 from tracker.bootstrap import App
 from tracker.clock import start_of_local_day
 from tracker.errors import AccessDenied
 from tracker.web.common import page_principal, render
-from tracker.web.readmodels import queries
 
 CASE_ID_RE = re.compile(CASE_ID_PATTERN)
 PAGE = 50
@@ -34,10 +35,8 @@ def router(app: App) -> APIRouter:
     ) -> Response:
         if principal.user.role != "auditor":
             raise AccessDenied()
-        q = queries()
-        cases = q.caseload(app) if q is not None else [
-            {"case_id": cid} for cid in app.store.stream_ids()[:200]
-        ]
+        rep: Reports = request.app.state.reports
+        cases = rep.caseload(principal.user, action(request))
         return render(request, "audit.html", {
             "title": "Audit", "cases": cases, "case_id": case_id[:64], "errors": {},
         })

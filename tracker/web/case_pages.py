@@ -17,10 +17,10 @@ from tracker.accounts import can_write_case
 from tracker.api.auth import Principal
 from tracker.api.cases import export_response
 from tracker.api.guard import CaseGuard
+from tracker.api.reports import Reports
 from tracker.api.schemas import CASE_ID_PATTERN
 from tracker.bootstrap import App
 from tracker.case import CaseState
-from tracker.clock import local_date
 from tracker.commands import RecordEvent
 from tracker.errors import (
     AccessDenied,
@@ -51,7 +51,6 @@ from tracker.web.forms import (
     to_event,
     today_input,
 )
-from tracker.web.readmodels import queries
 
 CaseId = Annotated[str, Path(pattern=CASE_ID_PATTERN)]
 Slug = Annotated[str, Path(pattern=r"^[a-z-]{1,32}$")]
@@ -76,6 +75,37 @@ def timeline_items(events: list[dict[str, Any]], *, newest_first: bool) -> list[
             css.append("correction")
         items.append({**ev, "tags": tags, "css": " ".join(css)})
     return items[::-1] if newest_first else items
+
+
+def replay_items(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Replay timeline entries (``projections.replay``) as timeline items with marks."""
+    versions = {e["event_id"]: e["stream_version"] for e in timeline}
+    items = []
+    for e in timeline:
+        tags: list[tuple[str, str]] = []
+        css: list[str] = []
+        if e.get("back_dated"):
+            tags.append(("back-dated", "warn"))
+            css.append("backdated")
+        if e.get("status") in ("superseded", "retracted"):
+            by = versions.get(e.get("corrected_by", ""), "?")
+            tags.append((f"{e['status']} by v{by}", "bad"))
+            css.append("corrected")
+        if "corrects" in e:
+            tags.append((f"corrects v{versions.get(e['corrects'], '?')}", ""))
+            css.append("correction")
+        later = e.get("corrected_later")
+        if later:
+            by = versions.get(later.get("by", ""), "?")
+            tags.append((f"{later.get('kind', 'corrected')} later (v{by}, not known then)", "warn"))
+        if e.get("recorded_later"):
+            tags.append(("recorded later: not known then", "warn"))
+        elif not e.get("in_view"):
+            tags.append(("happened after this date", ""))
+        items.append({
+            **e, "version": e["stream_version"], "tags": tags, "css": " ".join(css),
+        })
+    return items
 
 
 def objective_fields(i: int) -> list[Field]:
@@ -199,9 +229,9 @@ def router(app: App) -> APIRouter:
         team = g.read(principal.user, case_id, action(request))
         history = case_history(app, case_id)
         state = g.service.state(case_id)
-        q = queries()
-        view = q.case_view(app, case_id) if q is not None else None
-        series = q.engagement_series(app, case_id=case_id) if q is not None else []
+        rep: Reports = request.app.state.reports
+        view = rep.case_view(case_id)
+        series = rep.case_engagement(case_id)
         flash = ""
         if recorded in FORMS:
             flash = f"Saved. ({FORMS[recorded].title})"
@@ -219,7 +249,7 @@ def router(app: App) -> APIRouter:
             "items": timeline_items(history["events"], newest_first=True),
             "can_write": can_write_case(principal.user, team) and not state.closed,
             "forms": FORMS,
-            "chart": charts.engagement_chart(series, title=f"Engagement on case {case_id}"),
+            "chart": charts.engagement_chart(series, title=f"Case {case_id}"),
             "flash": flash,
         })
 
@@ -327,20 +357,23 @@ def router(app: App) -> APIRouter:
                 errors["as_known_at"] = "must be a date and time, e.g. 2026-03-31T17:00"
         g = guard(request)
         team = g.read(principal.user, case_id, action(request))
-        history: dict[str, Any] | None = None
+        replayed: dict[str, Any] | None = None
         message = ""
         if not errors:
+            rep: Reports = request.app.state.reports
             try:
-                history = case_history(app, case_id, as_of=day, as_known_at=moment)
+                replayed = rep.replay(case_id, as_of=day, as_known_at=moment)
             except CaseNotFound:
                 message = "Nothing about this case had been recorded by then."
+        items = replay_items(replayed["timeline"]) if replayed else []
         return render(request, "replay.html", {
             "title": f"Replay of {case_id}", "case_id": case_id, "team": team,
             "as_of": as_of, "as_known_at": as_known_at, "day": day, "moment": moment,
             "errors": errors, "message": message,
-            "items": timeline_items(history["events"], newest_first=False) if history else [],
-            "state": (history or {}).get("state"),
-            "today": local_date(app.clock.now()),
+            "items": [i for i in items if i["in_view"]],
+            "later": [i for i in items if not i["in_view"]],
+            "summary": (replayed or {}).get("summary", {}),
+            "state": replayed,
         }, status=422 if errors else 200)
 
     @r.get("/cases/{case_id}/export.{fmt}")

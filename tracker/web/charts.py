@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from html import escape
 
 from markupsafe import Markup
@@ -140,6 +141,40 @@ def _cell(values: Sequence[float | None], i: int, unit: str) -> str:
     return "" if value is None else escape(_fmt(value) + unit)
 
 
+def _month_label(row: dict[str, object]) -> str:
+    month = row.get("month")
+    if isinstance(month, str) and len(month) == 7:  # a calendar month, YYYY-MM
+        return date(int(month[:4]), int(month[5:]), 1).strftime("%b %y")
+    start = row.get("from")
+    if isinstance(start, str):
+        return date.fromisoformat(start).strftime("%b %y")
+    return f"M{month}"
+
+
+def _number(value: object, scale: float = 1.0) -> float | None:
+    return float(value) * scale if isinstance(value, int | float) else None
+
+
 def engagement_chart(rows: Sequence[dict[str, object]], *, title: str) -> Markup:
-    """Placeholder until the read model's series shape is known (see ``line_chart``)."""
-    return line_chart([], [], title=title)
+    """Attendance and participation per month: a case's supervision months or a team's
+    calendar months (``projections.queries.engagement_series``)."""
+    labels = [_month_label(r) for r in rows]
+    attendance = line_chart(
+        labels,
+        [Series("Attendance (unacceptable absences count against)",
+                [_number(r.get("attendance_rate"), 100.0) for r in rows])],
+        title=f"{title}: attendance", y_min=0, y_max=100, unit="%",
+    )
+    participation = line_chart(
+        labels,
+        [Series("Participation (1 disengaged to 5 fully engaged)",
+                [_number(r.get("participation")) for r in rows])],
+        title=f"{title}: participation", y_min=1, y_max=5,
+    )
+    contacts = line_chart(
+        labels,
+        [Series("Contacts", [_number(r.get("contacts")) for r in rows]),
+         Series("Required by the level", [_number(r.get("required")) for r in rows])],
+        title=f"{title}: contacts against the requirement",
+    )
+    return Markup(attendance + participation + contacts)  # noqa: S704 - built from escaped parts

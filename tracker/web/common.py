@@ -73,6 +73,16 @@ def show(value: object) -> str:
     return words(text) if text.islower() and " " not in text and len(text) < 40 else text
 
 
+def anchor(text: str) -> str:
+    """Text made safe as an HTML id / URL fragment."""
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)
+
+
+def pct(value: object) -> str:
+    """0.812 -> ``81%``; None -> ``—``."""
+    return f"{float(value) * 100:.0f}%" if isinstance(value, int | float) else "—"
+
+
 def make_templates() -> Jinja2Templates:
     """The page templates, with the filters they use."""
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -81,6 +91,8 @@ def make_templates() -> Jinja2Templates:
     env.filters["day"] = day
     env.filters["words"] = words
     env.filters["show"] = show
+    env.filters["anchor"] = anchor
+    env.filters["pct"] = pct
     env.globals["NAV"] = NAV
     return templates
 

@@ -1,32 +1,163 @@
-"""Manager pages: alerts to acknowledge, compliance, engagement, ratings, the caseload."""
+"""Team pages: the caseload, the manager's dashboard (alerts to acknowledge, ASPIRE
+compliance, engagement over time) and the ratings table."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from datetime import date
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import RedirectResponse, Response
+
+from projections.aspire import STAGES
+from tracker.accounts import User, can_acknowledge
 from tracker.api.auth import Principal
+from tracker.api.reports import Reports
 from tracker.bootstrap import App
-from tracker.errors import AccessDenied
-from tracker.web.common import page_principal, render
-from tracker.web.readmodels import queries
+from tracker.errors import AccessDenied, InvalidInput
+from tracker.web import charts
+from tracker.web.common import anchor, page_principal, posted, render
+from tracker.web.forms import FormValues, friendly
+
+AlertId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,255}$")]
+STATUS_ORDER = ("overdue", "due", "done_late", "done_on_time", "not_due")
+
+
+def _team(user: User, team: str) -> str | None:
+    """The team asked for (validated later by the role rules), or None for the default."""
+    team = team.strip()[:64]
+    return team or None
+
+
+def _day(value: str, name: str, errors: dict[str, str]) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        errors[name] = "must be a date, e.g. 2026-03-31"
+        return None
 
 
 def router(app: App) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
+    def reports(request: Request) -> Reports:
+        found: Reports = request.app.state.reports
+        return found
+
+    def action(request: Request) -> str:
+        route = request.scope.get("route")
+        return f"{request.method} {getattr(route, 'path', request.url.path)}"[:128]
+
     @r.get("/caseload")
-    def caseload_page(request: Request, principal: Principal = Depends(page_principal)) -> Response:
-        if principal.user.role not in ("practitioner", "manager", "auditor"):
+    def caseload_page(
+        request: Request,
+        team: str = "",
+        scope: str = "",
+        principal: Principal = Depends(page_principal),
+    ) -> Response:
+        user = principal.user
+        if user.role not in ("practitioner", "manager", "auditor"):
             raise AccessDenied()
-        q = queries()
-        rows = [] if q is None else q.caseload(app)
-        return render(request, "caseload.html", {"title": "Caseload", "rows": rows})
+        mine = user.role == "practitioner" and scope != "team"
+        rows = reports(request).caseload(
+            user, action(request), team=_team(user, team),
+            practitioner=user.user_id if mine else None,
+        )
+        return render(request, "caseload.html", {
+            "title": "Caseload", "rows": rows, "mine": mine, "team": team[:64],
+            "teams": sorted(user.teams), "overdue": sum(1 for r in rows if r["overdue"]),
+            "today": app.clock.now().date().isoformat(),
+        })
+
+    def dashboard(
+        request: Request, user: User, team: str, *, errors: dict[str, str] | None = None,
+        notes: FormValues | None = None, flash: str = "", status: int = 200,
+    ) -> Response:
+        chosen = _team(user, team)
+        if chosen is None and user.role == "manager" and len(user.teams) == 1:
+            chosen = next(iter(user.teams))
+        rep = reports(request)
+        alerts = rep.alerts(user, action(request), team=chosen)
+        compliance = rep.compliance(user, team=chosen)
+        series = rep.engagement(user, team=chosen) if chosen or user.role == "auditor" else []
+        for alert in alerts:
+            team_of_case = alert.get("team")
+            alert["can_ack"] = (
+                can_acknowledge(user, team_of_case if isinstance(team_of_case, str) else None)
+                and alert["acknowledged_at"] is None
+            )
+        return render(request, "manager.html", {
+            "title": "Dashboard", "alerts": alerts, "compliance": compliance,
+            "stages": STAGES, "status_order": STATUS_ORDER, "team": chosen or "",
+            "teams": sorted(user.teams),
+            "chart": charts.engagement_chart(
+                series, title=f"Team {chosen}" if chosen else "The whole service"
+            ) if series or chosen or user.role == "auditor" else "",
+            "errors": errors or {}, "notes": notes or {}, "flash": flash,
+        }, status=status)
 
     @r.get("/manager")
-    def dashboard(request: Request, principal: Principal = Depends(page_principal)) -> Response:
+    def dashboard_page(
+        request: Request, team: str = "", acknowledged: str = "",
+        principal: Principal = Depends(page_principal),
+    ) -> Response:
         if principal.user.role not in ("manager", "auditor"):
             raise AccessDenied()
-        return render(request, "manager.html", {"title": "Dashboard", "alerts": []})
+        flash = "Alert acknowledged." if acknowledged else ""
+        return dashboard(request, principal.user, team, flash=flash)
+
+    @r.post("/alerts/{alert_id}/acknowledge")
+    def acknowledge(
+        request: Request,
+        alert_id: AlertId,
+        form: tuple[Principal, FormValues] = Depends(posted),
+    ) -> Response:
+        principal, values = form
+        raw = values.get("note", "")
+        note = (raw if isinstance(raw, str) else " ".join(raw)).strip()
+        team = values.get("team", "")
+        team_text = team if isinstance(team, str) else ""
+        try:
+            reports(request).acknowledge(principal.user, alert_id, note, action(request))
+        except InvalidInput as exc:
+            reason = "; ".join(friendly(p.reason) for p in exc.problems)
+            return dashboard(request, principal.user, team_text,
+                             errors={alert_id: f"Note {reason}"}, notes={alert_id: note},
+                             status=422)
+        target = f"/manager?acknowledged=1&team={team_text}" if team_text else \
+            "/manager?acknowledged=1"
+        return RedirectResponse(target + f"#alert-{anchor(alert_id)}", status_code=303)
+
+    @r.get("/manager/ratings")
+    def ratings_page(
+        request: Request,
+        start: str = "",
+        end: str = "",
+        team: str = "",
+        principal: Principal = Depends(page_principal),
+    ) -> Response:
+        user = principal.user
+        if user.role not in ("manager", "auditor"):
+            raise AccessDenied()
+        errors: dict[str, str] = {}
+        first, last = _day(start, "start", errors), _day(end, "end", errors)
+        chosen = _team(user, team)
+        if chosen is None and user.role == "manager":
+            chosen = sorted(user.teams)[0] if user.teams else None
+        result: dict[str, Any] | None = None
+        if not errors:
+            try:
+                result = reports(request).ratings(user, start=first, end=last, team=chosen)
+            except InvalidInput as exc:
+                errors = {p.field: friendly(p.reason) for p in exc.problems}
+        return render(request, "ratings.html", {
+            "title": "Ratings", "result": result, "errors": errors, "team": chosen or "",
+            "teams": sorted(user.teams), "start": start[:10], "end": end[:10],
+            "stages": ("assessment", "planning", "implementation", "review", "resettlement"),
+            "lenses": ("desistance", "safety_wellbeing", "risk_of_harm"),
+        }, status=422 if errors else 200)
 
     return r
+

@@ -1,0 +1,102 @@
+"""Caseload, the manager's dashboard (acknowledging an alert), ratings, charts."""
+
+from __future__ import annotations
+
+import re
+
+from projections.projector import Projector
+from tests.api.conftest import Env
+from tests.support import at, open_case, record
+from tests.web.conftest import sign_in
+
+
+def seeded(env: Env) -> None:
+    open_case(env.app)  # TEAM-A, started January: assessment long overdue
+    record(env.app, "CS-TEST1", "case_manager_allocated",
+           {"practitioner_id": "P-TEST01", "agency": "yot", "role": "case_manager",
+            "team": "TEAM-A", "manager_id": "M-TEST01"}, at("2026-01-05", 11))
+    record(env.app, "CS-TEST1", "contact_attended", {"kind": "office", "participation": 4},
+           at("2026-09-10"))
+    open_case(env.app, "CS-OTHER", team="TEAM-B", child_id="C-OTHER01")
+    Projector(env.app).catch_up()
+
+
+def test_practitioner_caseload_shows_what_is_overdue(env: Env) -> None:
+    seeded(env)
+    sign_in(env.client, "prac.a")
+    page = env.client.get("/caseload")
+    assert page.status_code == 200
+    table = page.text.split('id="caseload"')[1]
+    assert "CS-TEST1" in table
+    assert "CS-OTHER" not in table
+    assert "overdue" in table
+    assert env.client.get("/caseload?team=TEAM-B").status_code == 403
+
+
+def test_manager_acknowledges_an_alert_with_a_note(env: Env) -> None:
+    seeded(env)
+    csrf = sign_in(env.client, "manager.a")
+    page = env.client.get("/manager")
+    assert page.status_code == 200
+    actions = re.findall(r'action="/alerts/([^"]+)/acknowledge"', page.text)
+    assert actions, "expected an alert to acknowledge"
+    assert all(":CS-TEST1:" in a for a in actions)  # nothing of TEAM-B
+    empty = env.client.post(f"/alerts/{actions[0]}/acknowledge",
+                            data={"csrf_token": csrf, "note": "  "})
+    assert empty.status_code == 422
+    assert "Note must not be empty" in empty.text
+    done = env.client.post(f"/alerts/{actions[0]}/acknowledge",
+                           data={"csrf_token": csrf, "note": "Discussed in supervision"},
+                           follow_redirects=False)
+    assert done.status_code == 303
+    after = env.client.get(done.headers["location"])
+    assert "Alert acknowledged." in after.text
+    assert "Discussed in supervision" in after.text
+    assert f'action="/alerts/{actions[0]}/acknowledge"' not in after.text
+    assert 'id="compliance"' in after.text
+    assert "<svg" in after.text  # the team's engagement chart, drawn on the server
+
+
+def test_acknowledging_needs_the_teams_manager_and_csrf(env: Env) -> None:
+    seeded(env)
+    csrf = sign_in(env.client, "manager.a")
+    alert_id = re.findall(r'action="/alerts/([^"]+)/acknowledge"',
+                          env.client.get("/manager").text)[0]
+    forged = env.client.post(f"/alerts/{alert_id}/acknowledge", data={"note": "x"})
+    assert forged.status_code == 403
+    csrf_b = sign_in(env.client, "manager.b")
+    other = env.client.post(f"/alerts/{alert_id}/acknowledge",
+                            data={"csrf_token": csrf_b, "note": "not mine"})
+    assert other.status_code == 403
+    assert csrf  # manager A's session token was real; the refusal is about the team
+    csrf_p = sign_in(env.client, "prac.a")
+    assert env.client.get("/manager").status_code == 403
+    prac = env.client.post(f"/alerts/{alert_id}/acknowledge",
+                           data={"csrf_token": csrf_p, "note": "not a manager"})
+    assert prac.status_code == 403
+
+
+def test_case_page_shows_the_read_model_and_charts(env: Env) -> None:
+    seeded(env)
+    sign_in(env.client, "manager.a")
+    page = env.client.get("/cases/CS-TEST1")
+    assert page.status_code == 200
+    assert 'id="summary"' in page.text
+    assert "Case manager <strong>P-TEST01</strong>" in page.text
+    assert page.text.count("<svg") >= 3
+    assert "http://" not in page.text.split("<svg", 1)[1].replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")  # nothing fetched from elsewhere
+
+
+def test_ratings_page(env: Env) -> None:
+    seeded(env)
+    sign_in(env.client, "auditor")
+    page = env.client.get("/manager/ratings?start=2026-01-01&end=2026-10-31")
+    assert page.status_code == 200
+    assert 'id="ratings-records-court"' in page.text
+    bad = env.client.get("/manager/ratings?start=soon")
+    assert bad.status_code == 422
+    assert "must be a date" in bad.text
+    backwards = env.client.get("/manager/ratings?start=2026-10-01&end=2026-01-01")
+    assert backwards.status_code == 422
+    assert "must not be after end" in backwards.text
