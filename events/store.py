@@ -129,6 +129,8 @@ class EventStore:
             raise _translate(exc) from None
         except dbapi.Error as exc:  # from the driver itself, on the hot path
             raise _translate_driver(exc) from None
+        except _StaleConnection as exc:
+            raise _translate_driver(exc.error) from None
         if not replayed:
             for listener in self._listeners:
                 listener(recorded)
@@ -142,6 +144,20 @@ class EventStore:
             [self._payload(d, w.subject_id) for d in w.drafts] for w in writes
         ]
         stream_ids = list(dict.fromkeys(w.stream_id for w in writes if w.drafts))
+        try:
+            return self._append_locked(writes, payloads, stream_ids, actor, correlation_id)
+        except _StaleConnection:
+            # The pooled connection had died before anything was sent: go again, afresh.
+            return self._append_locked(writes, payloads, stream_ids, actor, correlation_id)
+
+    def _append_locked(
+        self,
+        writes: Sequence[StreamWrite],
+        payloads: Sequence[Sequence[str]],
+        stream_ids: Sequence[str],
+        actor: Actor,
+        correlation_id: str,
+    ) -> tuple[list[RecordedEvent], bool]:
         with _writer(self.engine) as writer:
             # The lock first, in its own statement; then both heads in one statement.
             position, heads = writer.lock_and_read_heads(stream_ids)
@@ -298,11 +314,15 @@ class EventStore:
         return [r[0] for r in self._rows(query)]
 
     def _rows(self, query: Any) -> list[Any]:
-        try:
-            with self.engine.connect() as conn:
-                return list(conn.execute(query).all())
-        except DBAPIError as exc:
-            raise _translate(exc) from None
+        for attempt in range(2):
+            try:
+                with self.engine.connect() as conn:
+                    return list(conn.execute(query).all())
+            except DBAPIError as exc:
+                if attempt == 0 and exc.connection_invalidated:
+                    continue  # a pooled connection had died; a read can simply go again
+                raise _translate(exc) from None
+        raise AssertionError("unreachable")
 
     def decode_rows(self, rows: Iterable[Any]) -> list[RecordedEvent]:
         """Decode raw ``events`` rows (for readers that run their own query)."""
@@ -332,6 +352,14 @@ class EventStore:
         )
 
 
+class _StaleConnection(Exception):
+    """The pooled connection was dead when the append began (nothing was written)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _Writer:
     """A transaction holding the single writer lock until it commits or rolls back.
 
@@ -355,7 +383,21 @@ class _Writer:
         return conn
 
     def lock_and_read_heads(self, stream_ids: Sequence[str]) -> tuple[int, dict[str, StreamHead]]:
-        """Take the writer lock, then read the log head and each stream's head."""
+        """Take the writer lock, then read the log head and each stream's head.
+
+        Raises ``_StaleConnection`` if the connection turns out to be dead: nothing has
+        been written yet, so the append may safely start again on another.
+        """
+        try:
+            return self._lock_and_read_heads(stream_ids)
+        except self._engine.dialect.loaded_dbapi.Error as exc:
+            if self._engine.dialect.is_disconnect(exc, self.driver, None):
+                raise _StaleConnection(exc) from exc
+            raise
+
+    def _lock_and_read_heads(
+        self, stream_ids: Sequence[str]
+    ) -> tuple[int, dict[str, StreamHead]]:
         raise NotImplementedError
 
     def insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -370,8 +412,9 @@ class _Writer:
                 except BaseException:
                     self._discard()
                     raise
-            elif isinstance(exc, self._engine.dialect.loaded_dbapi.Error) and (
-                self._engine.dialect.is_disconnect(exc, self.driver, None)
+            elif isinstance(exc, _StaleConnection) or (
+                isinstance(exc, self._engine.dialect.loaded_dbapi.Error)
+                and self._engine.dialect.is_disconnect(exc, self.driver, None)
             ):
                 self.conn.invalidate()
             else:
@@ -444,7 +487,9 @@ class _PostgresWriter(_Writer):
             driver.autocommit = True
         return self
 
-    def lock_and_read_heads(self, stream_ids: Sequence[str]) -> tuple[int, dict[str, StreamHead]]:
+    def _lock_and_read_heads(
+        self, stream_ids: Sequence[str]
+    ) -> tuple[int, dict[str, StreamHead]]:
         driver = self.driver
         with driver.pipeline():
             if self._own_begin:
@@ -498,7 +543,9 @@ class _SqliteWriter(_Writer):
     def _options(self, conn: Connection) -> Connection:
         return conn.execution_options(sqlite_begin="IMMEDIATE")
 
-    def lock_and_read_heads(self, stream_ids: Sequence[str]) -> tuple[int, dict[str, StreamHead]]:
+    def _lock_and_read_heads(
+        self, stream_ids: Sequence[str]
+    ) -> tuple[int, dict[str, StreamHead]]:
         driver = self.driver
         position = driver.execute(self.POSITION).fetchone()[0]
         heads: dict[str, StreamHead] = {}
