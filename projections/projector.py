@@ -256,20 +256,22 @@ class Projector:
             raise InvalidInput([FieldProblem("limit", "must be at least 1")])
         models = self._selected(only)
         per_txn = txn_events or batch_size
-        first: int | None = None
-        last = 0
+        start: tuple[int, int] | None = None
+        end = (0, 0)
         try:
             while True:
-                budget = per_txn if limit is None else min(per_txn, limit - (last - (first or 0)))
+                done = end[0] - start[0] if start else 0
+                budget = per_txn if limit is None else min(per_txn, limit - done)
                 before, after, at_head = self._step(models, batch_size, budget, on_progress)
-                first = before if first is None else first
-                last = after
-                if at_head or (limit is not None and last - first >= limit):
+                start = before if start is None else start
+                end = after
+                if at_head or (limit is not None and end[0] - start[0] >= limit):
                     break
         finally:
             self._cache.clear()
             self._cache_position = None
-        return max(0, last - (first or 0))
+        assert start is not None
+        return max(0, end[0] - start[0], end[1] - start[1])
 
     def rebuild(self, only: str | None = None, *, on_progress: ProgressCallback | None = None,
                 batch_size: int = 5000) -> int:
@@ -387,8 +389,8 @@ class Projector:
         read_size: int,
         budget: int,
         on_progress: ProgressCallback | None,
-    ) -> tuple[int, int, bool]:
-        """One transaction; returns the slowest selected model's position before and after."""
+    ) -> tuple[tuple[int, int], tuple[int, int], bool]:
+        """One transaction; returns (records, slowest selected model) before and after."""
         try:
             with self._txn() as conn:
                 cps = self._lock(conn)
@@ -406,7 +408,7 @@ class Projector:
         read_size: int,
         budget: int,
         on_progress: ProgressCallback | None,
-    ) -> tuple[int, int, bool]:
+    ) -> tuple[tuple[int, int], tuple[int, int], bool]:
         records_cp = cps["records"][0]
         if self._cache_position != records_cp:
             self._cache.clear()
@@ -452,7 +454,7 @@ class Projector:
         self._cache_position = records_at
         before = min(self._effective(cps[m]) for m in models)
         after = min(new_cps.get(m, self._effective(cps[m])) for m in models)
-        return before, after, at_head
+        return (records_cp, before), (records_at, after), at_head
 
     def _effective(self, checkpoint: tuple[int, str | None]) -> int:
         """A checkpoint's position, or 0 if it was made under another policy version."""

@@ -573,7 +573,8 @@ def _tuple_fields(cls: type[NamedTuple]) -> tuple[int, ...]:
     if found is None:
         hints = cls.__annotations__
         found = tuple(
-            i for i, name in enumerate(cls._fields) if str(hints[name]).startswith("tuple")
+            i for i, name in enumerate(cls._fields)
+            if getattr(hints[name], "__forward_arg__", str(hints[name])).startswith("tuple")
         )
         _TUPLE_FIELDS[cls] = found
     return found
