@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     redis_timeout_seconds: float = Field(
         default=2.0, gt=0, description="Redis connect/read timeout, so an append never hangs"
     )
+    worker_poll_ms: int = Field(
+        default=100, ge=10, le=5000,
+        description="longest wait between polls of an idle queue (dramatiq backs off to it)",
+    )
     projection_batch_size: int = Field(default=500, ge=1, description="events per transaction")
     projection_message_limit: int = Field(
         default=5000, ge=1, description="events one projection message handles before handing on"

@@ -96,6 +96,7 @@ def setup() -> None:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     json_stdlib_logging(app.settings.log_level)
+    jobs.make_projector(app)  # load the read side now, not on the first message
     dramatiq.set_broker(app.workers.broker)
 
 

@@ -33,6 +33,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 from uuid import UUID
 
 import httpx
@@ -92,9 +93,9 @@ class AlertView:
         }
 
 
-def alert_link(settings: Settings, alert_id: str) -> str:
-    """Where the alert is shown (behind sign-in)."""
-    return f"{settings.public_url.rstrip('/')}/alerts/{alert_id}"
+def alert_link(settings: Settings, alert: AlertView) -> str:
+    """Where the alert is shown (the case's page, behind sign-in)."""
+    return f"{settings.public_url.rstrip('/')}/cases/{quote(alert.case_id, safe='')}"
 
 
 def _view(row: Any) -> AlertView:
@@ -245,7 +246,7 @@ class EmailChannel:
             f"Raised:   {raised}",
             "",
             "Open it in the tracker (sign-in required):",
-            alert_link(self.settings, alert.alert_id),
+            alert_link(self.settings, alert),
             "",
             "This message carries ids only; the case record holds the details.",
         ])
@@ -256,10 +257,8 @@ class EmailChannel:
         to = self._to(owner, None)
         lines = [f"Open alerts you own on {day.isoformat()}: {len(items)}", ""]
         for a in items:
-            lines.append(
-                f"- {a.severity:<8} {a.rule:<32} case {a.case_id}  "
-                f"{alert_link(self.settings, a.alert_id)}"
-            )
+            lines.append(f"- {a.severity:<8} {a.rule:<36} case {a.case_id}")
+            lines.append(f"  alert {a.alert_id}  {alert_link(self.settings, a)}")
         lines += ["", "This message carries ids only; the case records hold the details."]
         self._send(key, to, f"[tracker] daily digest: {len(items)} open alerts", "\n".join(lines))
 
@@ -336,7 +335,7 @@ class WebhookChannel:
             "type": "alert.raised",
             "idempotency_key": key,
             "sent_at": self.clock.now().isoformat(),
-            "link": alert_link(self.settings, alert.alert_id),
+            "link": alert_link(self.settings, alert),
             **alert.as_json(),
         }
         self._post(key, payload)

@@ -16,8 +16,19 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 PG_BIN = Path(os.environ.get("TRACKER_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def env_for(settings: Any) -> dict[str, str]:
+    """The environment that gives a child process these settings (``TRACKER_*``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"TRACKER_{name.upper()}"] = str(value)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
 
 
 class ServerUnavailable(RuntimeError):

@@ -17,22 +17,12 @@ from sqlalchemy import Engine, MetaData, select
 
 from tracker.bootstrap import App
 from tracker.config import Settings
+from workers.testing import env_for
 
 READ_MODELS = ("rm_case_records", "rm_aspire", "rm_engagement", "rm_continuity",
                "rm_enforcement", "rm_audits", "alerts", "projection_checkpoints")
 VOLATILE = {"updated_at", "evaluated_at", "raised_at", "resolved_at"}
 """Columns that record *when* a row was computed, which a rebuild necessarily changes."""
-
-
-def env_for(settings: Settings) -> dict[str, str]:
-    """The environment that gives a child process these settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        env[f"TRACKER_{name.upper()}"] = str(value)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 class Proc:

@@ -67,7 +67,7 @@ def test_email_carries_ids_and_a_link_and_a_stable_message_id(
     assert first["X-Tracker-Idempotency-Key"] == "AL-0001:email"
     body = first.get_payload()
     for value in ("AL-0001", "review_overdue", "high", "CS-0042", "TEAM-NORTH",
-                  "http://localhost:8000/alerts/AL-0001"):
+                  "http://localhost:8000/cases/CS-0042"):
         assert value in body or value in first["Subject"]
 
 

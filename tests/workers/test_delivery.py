@@ -280,3 +280,29 @@ def test_claims_are_exclusive_until_they_expire(
 
 def test_own_pg_fixture_is_not_the_shared_server(own_pg: PostgresServer) -> None:
     assert own_pg.port != 5432
+
+
+def test_daily_digest_is_one_mail_per_owner_per_day(
+    database_url: str, catcher: MailCatcher, receiver: WebhookReceiver, make_app: Any
+) -> None:
+    app = make_app(_settings(database_url, catcher, receiver, alert_channels="email",
+                             digest_enabled=True))
+    upgrade(app.engine)
+    open_case(app, "CS-DIG1", start_date="2026-10-01")
+    open_case(app, "CS-DIG2", child_id="C-TEST0002", team="TEAM-B", start_date="2026-10-01")
+    jobs.make_projector(app).catch_up()
+    running = InProcessWorkers(app, threads=2).start(schedule=False)
+    try:
+        running.join()  # the per-alert mails
+        per_alert = len(catcher.messages)
+        app.workers.actors.digest.send("2026-11-02")
+        app.workers.actors.digest.send("2026-11-02")  # the same day again: nothing new
+        running.join()
+    finally:
+        running.stop()
+    digests = catcher.messages[per_alert:]
+    assert sorted(m["To"] for m in digests) == ["TEAM-A-alerts@yjs.example.org",
+                                                "TEAM-B-alerts@yjs.example.org"]
+    alerts = _open_alerts(app)
+    listed = "".join(m.get_content() for m in digests)
+    assert all(a in listed for a in alerts)

@@ -1,0 +1,372 @@
+"""Background workers on PostgreSQL and Redis: alert latency under load, and throughput.
+
+``python -m bench workers --json [--seconds 60] [--rate 100] [--cases 300] [--rounds 3]
+[--threads 4] [--processes 1]``
+
+Servers: ``TRACKER_BENCH_PG_URL`` (a throw-away database is created on it) and
+``TRACKER_BENCH_REDIS_URL`` (a throw-away key namespace, deleted afterwards); defaults
+127.0.0.1:5432 and 127.0.0.1:6379. ``--own-servers`` starts private ones instead.
+
+1. **Latency.** A synthetic caseload (``--cases``) is seeded and projected. A real
+   ``tracker worker`` process is started. The bench then appends at a steady ``--rate``
+   events per second for ``--seconds``, one event per transaction through
+   ``EventStore.append`` from ``--appenders`` threads (each append hints the projector
+   through Redis, as the API's do; the events are built beforehand, so the load
+   generator's own CPU does not compete with the worker on a small machine):
+   nine in ten are contacts attended on open cases, one in ten opens a new case that
+   started 60 days ago (a *probe*: its assessment is overdue, so the projection raises an
+   alert for it). For each probe, latency = from the moment its append returned (committed,
+   hint sent) to the moment its first open alert is visible in the ``alerts`` table
+   (polled every 5 ms). Reported: p50, p99, max, and the rate achieved. Goal: p99 < 1 s.
+
+2. **Throughput.** The seeded caseload's events (nothing projected) are projected twice
+   per round, from copies of the same database: by the in-process ``Projector.catch_up``
+   and by the worker process (one hint; it hands on from message to message until the
+   head). Rate = events / seconds until every read model is at the head. Rounds alternate
+   which goes first; the ratio (workers / in-process) is the median of per-round ratios.
+   Goal: at least 0.7.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from bench.common import Rounds, emit, pg_admin_url, pg_unreachable, temp_dir
+from events.catalogue import parse_event
+from events.envelope import Actor, Draft
+from tracker.bootstrap import App, bootstrap
+from tracker.clock import LONDON, SystemClock
+from tracker.config import Settings
+from tracker.migrations import upgrade
+from workers.testing import PostgresServer, RedisServer, env_for
+
+BENCH_KEY = "YmVuY2gtbWFzdGVyLWtleS1ub3QtZm9yLXByb2R1Y2U="  # 32 bytes, benchmarks only
+ACTOR = Actor("P-BENCH01", "practitioner")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench workers")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--rate", type=float, default=100.0)
+    p.add_argument("--cases", type=int, default=300)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--processes", type=int, default=1)
+    p.add_argument("--appenders", type=int, default=4, help="threads sharing the load")
+    p.add_argument("--own-servers", action="store_true")
+    return p.parse_args(argv)
+
+
+# -- servers ----------------------------------------------------------------------------
+
+
+class Servers:
+    """Where the databases and the Redis namespace come from."""
+
+    def __init__(self, stack: ExitStack, own: bool) -> None:
+        self.names: list[str] = []
+        if own:
+            pg = PostgresServer().start()
+            stack.callback(pg.close)
+            redis_server = RedisServer().start()
+            stack.callback(redis_server.close)
+            self.admin_url, self.redis_url = pg.url(), redis_server.url
+        else:
+            self.admin_url = pg_admin_url()
+            self.redis_url = os.environ.get("TRACKER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+        why = pg_unreachable(self.admin_url)
+        if why:
+            raise SystemExit(f"bench workers: PostgreSQL not reachable ({why})")
+        self.namespace = f"tracker-bench-{os.getpid()}-{secrets.token_hex(3)}"
+        stack.callback(self._cleanup)
+
+    def _admin(self, sql: str) -> None:
+        admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(sql))
+        finally:
+            admin.dispose()
+
+    def database(self, template: str | None = None) -> str:
+        name = f"tracker_bench_w_{os.getpid()}_{secrets.token_hex(3)}"
+        source = make_url(template).database if template else None
+        self._admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{source}"' if source else ""))
+        self.names.append(name)
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _cleanup(self) -> None:
+        import redis
+
+        for name in self.names:
+            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        client = redis.Redis.from_url(self.redis_url)
+        keys = list(client.scan_iter(match=f"{self.namespace}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+def settings_for(url: str, servers: Servers, **extra: Any) -> Settings:
+    return Settings(database_url=url, master_key=BENCH_KEY, redis_url=servers.redis_url,
+                    redis_namespace=servers.namespace, log_level="WARNING", **extra)
+
+
+@contextmanager
+def worker_process(settings: Settings, args: argparse.Namespace, log: Path) -> Iterator[None]:
+    """A ``tracker worker`` process for the duration of the block, ready when it starts."""
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url or "")
+    beats = f"{settings.redis_namespace}:__heartbeats__"
+    client.delete(beats)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tracker.cli", "worker", "--threads", str(args.threads),
+             "--processes", str(args.processes)],
+            env=env_for(settings), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while client.zcard(beats) < args.processes:  # every consumer has polled Redis
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"bench workers: the worker did not start\n{log.read_text()}")
+                time.sleep(0.05)
+            yield
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(60)
+            client.close()
+
+
+# -- data -------------------------------------------------------------------------------
+
+
+def template_database(servers: Servers, cases: int) -> tuple[str, int]:
+    """A migrated database holding the seeded caseload, unprojected; (url, events)."""
+    from tracker.seed import seed_caseload
+
+    url = servers.database()
+    app = bootstrap(settings_for(url, servers), clock=SystemClock(), configure_logging=False,
+                    workers=False)
+    try:
+        upgrade(app.engine)
+        events = seed_caseload(app, cases=cases, seed=2026)["events"]
+    finally:
+        app.close()
+    return url, events
+
+
+def caught_up(app: App, head: int) -> bool:
+    from projections.tables import MODEL_NAMES, checkpoints
+
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(checkpoints.c.position)).all()
+    return len(rows) == len(MODEL_NAMES) and all(int(r[0]) >= head for r in rows)
+
+
+# -- 1. latency -------------------------------------------------------------------------
+
+
+def latency(servers: Servers, template: str, args: argparse.Namespace, logs: Path) -> dict[
+    str, Any
+]:
+    from projections.projector import Projector
+    from projections.tables import alerts, case_records
+
+    url = servers.database(template)
+    settings = settings_for(url, servers)
+    app = bootstrap(settings, clock=SystemClock(), configure_logging=False)
+    try:
+        Projector(app).catch_up()
+        with app.engine.connect() as conn:
+            targets = [r[0] for r in conn.execute(
+                select(case_records.c.case_id).where(case_records.c.is_open.is_(True)))]
+        if not targets:
+            raise SystemExit("bench workers: the seeded caseload has no open case")
+        today = datetime.now(LONDON).date()
+        start_day = (today - timedelta(days=60)).isoformat()
+        opened_at = datetime.now(UTC) - timedelta(days=60)
+        contact = parse_event("contact_attended", {"kind": "office", "participation": 3})
+        committed: dict[str, float] = {}
+        visible: dict[str, float] = {}
+        mu = threading.Lock()
+        done = threading.Event()
+
+        def poll() -> None:
+            engine = create_engine(url, pool_size=1)
+            try:
+                while not (done.is_set() and len(visible) >= len(committed)):
+                    with mu:
+                        waiting = [c for c in committed if c not in visible]
+                    if waiting:
+                        with engine.connect() as conn:
+                            seen = {r[0] for r in conn.execute(
+                                select(alerts.c.case_id).distinct().where(
+                                    alerts.c.case_id.in_(waiting), alerts.c.status == "open"))}
+                        now = time.monotonic()
+                        with mu:
+                            for c in seen:
+                                visible.setdefault(c, now)
+                    if done.is_set() and time.monotonic() > done_at[0] + 10:
+                        return
+                    time.sleep(0.005)
+            finally:
+                engine.dispose()
+
+        done_at = [0.0]
+        with worker_process(settings, args, logs / "latency-worker.log"):
+            poller = threading.Thread(target=poll, daemon=True)
+            poller.start()
+            total = int(args.rate * args.seconds)
+            started = time.monotonic()
+
+            def append(lane: int) -> None:
+                store = app.store
+                for k in range(lane, total, args.appenders):
+                    pause = started + k / args.rate - time.monotonic()
+                    if pause > 0:
+                        time.sleep(pause)
+                    if k % 10 == 0:
+                        case_id, child = f"CS-PROBE{k:06d}", f"C-PRB{k:05d}"
+                        opened = parse_event("case_opened", {
+                            "child_id": child, "disposal_type": "yro", "route": "court",
+                            "start_date": start_day, "intervention_level": "standard",
+                            "service": "YJS-BENCH", "team": "TEAM-BENCH",
+                        })
+                        store.append(case_id, [Draft(opened, opened_at)], expected_version=0,
+                                     actor=ACTOR, correlation_id=f"bench-{k}",
+                                     subject_id=child)
+                        with mu:
+                            committed[case_id] = time.monotonic()
+                    else:
+                        store.append(targets[k % len(targets)],
+                                     [Draft(contact, datetime.now(UTC))],
+                                     expected_version=None, actor=ACTOR,
+                                     correlation_id=f"bench-{k}")
+
+            lanes = [threading.Thread(target=append, args=(i,)) for i in range(args.appenders)]
+            for lane in lanes:
+                lane.start()
+            for lane in lanes:
+                lane.join()
+            elapsed = time.monotonic() - started
+            done_at[0] = time.monotonic()
+            done.set()
+            poller.join(30)
+        lat = sorted(visible[c] - committed[c] for c in committed if c in visible)
+        return {
+            "seconds": round(elapsed, 1),
+            "events": total,
+            "rate_target": args.rate,
+            "rate_achieved": round(total / elapsed, 1),
+            "probes": len(committed),
+            "probes_seen": len(lat),
+            "p50_ms": round(1000 * statistics.median(lat), 1) if lat else None,
+            "p99_ms": round(1000 * _quantile(lat, 0.99), 1) if lat else None,
+            "max_ms": round(1000 * lat[-1], 1) if lat else None,
+            "goal_p99_ms": 1000,
+            "met": bool(lat) and len(lat) == len(committed) and _quantile(lat, 0.99) < 1.0,
+        }
+    finally:
+        app.close()
+        servers.drop(url)
+
+
+def _quantile(values: list[float], q: float) -> float:
+    """Nearest-rank quantile of sorted values."""
+    index = max(0, min(len(values) - 1, math.ceil(q * len(values)) - 1))
+    return values[index]
+
+
+# -- 2. throughput ----------------------------------------------------------------------
+
+
+def throughput(servers: Servers, template: str, events: int, args: argparse.Namespace,
+               logs: Path) -> dict[str, Any]:
+    from projections.projector import Projector
+
+    def measure(name: str, r: int) -> float:
+        url = servers.database(template)
+        settings = settings_for(url, servers)
+        app = bootstrap(settings, clock=SystemClock(), configure_logging=False)
+        try:
+            head = app.store.head_position()
+            if name == "in_process":
+                projector = Projector(app)
+                started = time.perf_counter()
+                while projector.catch_up(batch_size=settings.projection_batch_size,
+                                         limit=settings.projection_message_limit):
+                    pass
+                seconds = time.perf_counter() - started
+            else:
+                with worker_process(settings, args, logs / f"throughput-{r}.log"):
+                    started = time.perf_counter()
+                    assert app.workers is not None
+                    app.workers.hint("bench-throughput")
+                    while not caught_up(app, head):
+                        time.sleep(0.01)
+                    seconds = time.perf_counter() - started
+            if not caught_up(app, head):
+                raise SystemExit(f"bench workers: {name} did not reach the head")
+            return head / seconds
+        finally:
+            app.close()
+            servers.drop(url)
+
+    rounds = Rounds(["workers", "in_process"])
+    rounds.run(args.rounds, measure)
+    ratio = rounds.ratio("workers", "in_process")
+    return {
+        "events": events,
+        "rounds": args.rounds,
+        "workers_events_per_s": round(rounds.median("workers")),
+        "in_process_events_per_s": round(rounds.median("in_process")),
+        "ratio": round(ratio, 3),
+        "ratios": [round(x, 3) for x in rounds.ratios("workers", "in_process")],
+        "goal": 0.7,
+        "met": ratio >= 0.7,
+    }
+
+
+def main(argv: list[str]) -> None:
+    from tracker import logging as tlog
+
+    args = parse(argv)
+    tlog.configure("WARNING", True)
+    with ExitStack() as stack, temp_dir("tracker-bench-workers-") as logs:
+        servers = Servers(stack, args.own_servers)
+        template, events = template_database(servers, args.cases)
+        report = {
+            "benchmark": "workers",
+            "database": "postgresql",
+            "broker": "redis",
+            "cpus": os.cpu_count(),
+            "worker": {"processes": args.processes, "threads": args.threads},
+            "caseload": {"cases": args.cases, "events": events},
+            "latency": latency(servers, template, args, logs),
+            "throughput": throughput(servers, template, events, args, logs),
+        }
+        emit(report, as_json=args.json)
