@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from tracker.access_log import search
 from tracker.accounts import TokenInfo, User
-from tracker.api.auth import Principal, accounts, api_principal, require
+from tracker.api.auth import Principal, accounts, api_principal, require, tracker_app
 from tracker.api.cases import responses
 from tracker.api.schemas import (
     CASE_ID_PATTERN,
@@ -23,7 +23,6 @@ from tracker.api.schemas import (
     UserOut,
 )
 from tracker.api.strict import StrictJSONRoute
-from tracker.bootstrap import App
 from tracker.errors import FieldProblem, InvalidInput
 
 UserId = Annotated[str, Path(pattern=CASE_ID_PATTERN, description="the user's id")]
@@ -43,7 +42,7 @@ def token_out(info: TokenInfo, secret: str | None = None) -> TokenOut:
     )
 
 
-def router(app: App) -> APIRouter:
+def router() -> APIRouter:
     """Accounts, verification and access-log routes."""
     r = APIRouter(prefix="/api", route_class=StrictJSONRoute)
 
@@ -126,6 +125,7 @@ def router(app: App) -> APIRouter:
 
     @r.get("/verify", response_model=dict[str, Any], responses=responses(), tags=["audit"])
     def verify_chain(
+        request: Request,
         case_id: Annotated[
             str | None, Query(pattern=CASE_ID_PATTERN, description="one case only")
         ] = None,
@@ -134,10 +134,11 @@ def router(app: App) -> APIRouter:
         """Walk the hash chains and report the first broken link of each (auditors, admins)."""
         from tracker.verify import verify
 
-        return verify(app.engine, case_id=case_id).to_dict()
+        return verify(tracker_app(request).engine, case_id=case_id).to_dict()
 
     @r.get("/access-log", response_model=AccessLogOut, responses=responses(), tags=["audit"])
     def access_log(
+        request: Request,
         user_id: Annotated[str | None, Query(max_length=64)] = None,
         case_id: Annotated[str | None, Query(max_length=64)] = None,
         outcome: Literal["allowed", "refused", "not_found"] | None = None,
@@ -150,7 +151,7 @@ def router(app: App) -> APIRouter:
     ) -> AccessLogOut:
         """Search who read which case, when and through what (auditors, admins)."""
         page = search(
-            app, user_id=user_id, case_id=case_id, outcome=outcome, action=action,
+            tracker_app(request), user_id=user_id, case_id=case_id, outcome=outcome, action=action,
             since=since, until=until, limit=limit, offset=offset,
         )
         return AccessLogOut(

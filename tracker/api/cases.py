@@ -22,7 +22,7 @@ from events.case import CaseOpened
 from events.catalogue import EVENT_CLASSES
 from events.envelope import RecordedEvent
 from projections import queries
-from tracker.api.auth import Principal, api_principal
+from tracker.api.auth import Principal, api_principal, tracker_app
 from tracker.api.guard import CaseGuard
 from tracker.api.schemas import (
     CASE_ID_PATTERN,
@@ -90,8 +90,8 @@ def _result(case_id: str, recorded: list[RecordedEvent]) -> RecordResult:
     )
 
 
-def router(app: App) -> APIRouter:
-    """The case routes."""
+def router() -> APIRouter:
+    """The case routes (shared by every application: the App comes with the request)."""
     r = APIRouter(prefix="/api", tags=["cases"], route_class=StrictJSONRoute)
 
     def record(
@@ -104,6 +104,7 @@ def router(app: App) -> APIRouter:
         event_id: UUID | None,
         expected_version: int | None,
     ) -> RecordResult:
+        app = tracker_app(request)
         fields: dict[str, Any] = {
             "case_id": case_id, "event_type": event_type, "data": data,
             "occurred_at": occurred_at or app.clock.now(), "expected_version": expected_version,
@@ -171,7 +172,7 @@ def router(app: App) -> APIRouter:
     ) -> dict[str, Any]:
         """The case's read model, now or as at a date."""
         guard(request).read(principal.user, case_id, action(request))
-        return queries.case_view(app, case_id, as_at=as_at)
+        return queries.case_view(tracker_app(request), case_id, as_at=as_at)
 
     @r.get(
         "/cases/{case_id}/history", response_model=dict[str, Any], responses=responses(404),
@@ -188,7 +189,7 @@ def router(app: App) -> APIRouter:
     ) -> dict[str, Any]:
         """Every stored event in order (valid time ``as_of``, record time ``as_known_at``)."""
         guard(request).read(principal.user, case_id, action(request))
-        return case_history(app, case_id, as_of=as_of, as_known_at=as_known_at)
+        return case_history(tracker_app(request), case_id, as_of=as_of, as_known_at=as_known_at)
 
     @r.get(
         "/cases/{case_id}/replay", response_model=dict[str, Any], responses=responses(404),
@@ -205,7 +206,8 @@ def router(app: App) -> APIRouter:
     ) -> dict[str, Any]:
         """The read model rebuilt from the events, bitemporally."""
         guard(request).read(principal.user, case_id, action(request))
-        return queries.replay(app, case_id, as_of=as_of, as_known_at=as_known_at)
+        return queries.replay(tracker_app(request), case_id, as_of=as_of,
+                              as_known_at=as_known_at)
 
     @r.get(
         "/cases/{case_id}/engagement", response_model=list[dict[str, Any]],
@@ -216,7 +218,7 @@ def router(app: App) -> APIRouter:
     ) -> list[dict[str, Any]]:
         """Attendance, contacts against the level's requirement and participation per month."""
         guard(request).read(principal.user, case_id, action(request))
-        return queries.engagement_series(app, case_id=case_id)
+        return queries.engagement_series(tracker_app(request), case_id=case_id)
 
     @r.get(
         "/cases/{case_id}/export", responses={
@@ -234,7 +236,7 @@ def router(app: App) -> APIRouter:
     ) -> Response:
         """The full stored history of a case, for a file (logged as an export)."""
         guard(request).read(principal.user, case_id, action(request))
-        return export_response(app, case_id, format)
+        return export_response(tracker_app(request), case_id, format)
 
     return r
 

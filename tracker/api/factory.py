@@ -1,8 +1,17 @@
-"""Assembles the FastAPI application: state, middleware, error handlers, routers."""
+"""Assembles the FastAPI application: state, middleware, error handlers, routes.
+
+The routes do not close over an ``App``: each request finds its App (and the accounts,
+guard and reports built for it) on ``request.app.state``. So the routes, which are costly
+to build (FastAPI analyses every parameter), are built once per process and shared by
+every application made here; ``build`` itself only sets up state and middleware.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+
 from fastapi import FastAPI
+from starlette.routing import BaseRoute
 
 from tracker.accounts import Accounts
 from tracker.api import admin, cases, errors, reports
@@ -22,6 +31,19 @@ Every read of a case is written to the access log.
 """
 
 
+@cache
+def _routes(web: bool) -> tuple[BaseRoute, ...]:
+    holder = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    for router in (cases.router(), reports.router(), admin.router()):
+        holder.include_router(router)
+    if web:
+        from tracker.web.pages import routers
+
+        for router in routers():
+            holder.include_router(router)
+    return tuple(holder.router.routes)
+
+
 def build(app: App, *, web: bool = True) -> FastAPI:
     """Build the application (see ``tracker.api.create_app``)."""
     api = FastAPI(
@@ -38,11 +60,9 @@ def build(app: App, *, web: bool = True) -> FastAPI:
     api.state.reports = Reports(app, api.state.guard)
     errors.install(api)
     api.add_middleware(RequestContext)
-    api.include_router(cases.router(app))
-    api.include_router(reports.router(app))
-    api.include_router(admin.router(app))
+    api.router.routes.extend(_routes(web))
     if web:
-        from tracker.web import install
+        from tracker.web.pages import install
 
-        install(api, app)
+        install(api)
     return api

@@ -133,7 +133,7 @@ TeamQuery = Annotated[str | None, Query(pattern=CASE_ID_PATTERN, description="a 
 AlertId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,255}$", description="the alert's id")]
 
 
-def router(app: App) -> APIRouter:
+def router() -> APIRouter:
     """Caseload, alerts (and acknowledging them), compliance, engagement, ratings."""
     r = APIRouter(prefix="/api", tags=["teams"], route_class=StrictJSONRoute)
 

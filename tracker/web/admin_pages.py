@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from tracker.accounts import ROLES, Accounts, can_manage_users
 from tracker.api.auth import Principal, accounts
 from tracker.api.schemas import CASE_ID_PATTERN
-from tracker.bootstrap import App
 from tracker.errors import AccessDenied, InvalidInput
 from tracker.web.common import page_principal, posted, render
 from tracker.web.forms import FormValues, friendly
@@ -25,7 +24,7 @@ def _teams(text: str) -> list[str]:
     return [t.strip() for t in text.replace(";", ",").split(",") if t.strip()]
 
 
-def router(app: App) -> APIRouter:
+def router() -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     def admin(principal: Principal) -> None:

@@ -11,11 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from tracker.access_log import OUTCOMES, search
 from tracker.accounts import can_read_access_log, can_verify
-from tracker.api.auth import Principal
+from tracker.api.auth import Principal, tracker_app
 from tracker.api.cases import action
 from tracker.api.reports import Reports
 from tracker.api.schemas import CASE_ID_PATTERN
-from tracker.bootstrap import App
 from tracker.clock import start_of_local_day
 from tracker.errors import AccessDenied
 from tracker.web.common import page_principal, render
@@ -24,7 +23,7 @@ CASE_ID_RE = re.compile(CASE_ID_PATTERN)
 PAGE = 50
 
 
-def router(app: App) -> APIRouter:
+def router() -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     @r.get("/audit")
@@ -66,6 +65,7 @@ def router(app: App) -> APIRouter:
             raise AccessDenied()
         from tracker.verify import verify
 
+        app = tracker_app(request)
         report = verify(app.engine)
         return render(request, "verify.html", {
             "title": "Chain verification", "report": report, "checked_at": app.clock.now(),
@@ -91,6 +91,7 @@ def router(app: App) -> APIRouter:
             errors["outcome"] = "choose one of the options"
         page = min(max(page, 1), 100_000)
         result = None
+        app = tracker_app(request)
         if not errors:
             result = search(
                 app, user_id=user_id.strip()[:64] or None, case_id=case_id.strip()[:64] or None,

@@ -14,12 +14,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from events.catalogue import event_class
 from tracker.accounts import can_write_case
-from tracker.api.auth import Principal
+from tracker.api.auth import Principal, tracker_app
 from tracker.api.cases import export_response
 from tracker.api.guard import CaseGuard
 from tracker.api.reports import Reports
 from tracker.api.schemas import CASE_ID_PATTERN
-from tracker.bootstrap import App
 from tracker.case import CaseState
 from tracker.commands import RecordEvent
 from tracker.errors import (
@@ -139,7 +138,7 @@ def error_problems(exc: TrackerError) -> list[FieldProblem] | None:
     return None
 
 
-def router(app: App) -> APIRouter:
+def router() -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     def guard(request: Request) -> CaseGuard:
@@ -187,7 +186,7 @@ def router(app: App) -> APIRouter:
         spec = open_form(principal)
         teams = sorted(principal.user.teams)
         values: dict[str, str | list[str]] = {
-            "start_date": today_input(app.clock.now()), "setting": "community",
+            "start_date": today_input(tracker_app(request).clock.now()), "setting": "community",
             "intervention_level": "standard", "team": teams[0] if len(teams) == 1 else "",
         }
         return render(request, "open_case.html", open_context(spec, values, {}))
@@ -204,7 +203,8 @@ def router(app: App) -> APIRouter:
         case_id = str(data.pop("case_id", ""))
         if not problems:
             try:
-                command = _command(case_id, "case_opened", data, app.clock.now(), None)
+                now = tracker_app(request).clock.now()
+                command = _command(case_id, "case_opened", data, now, None)
                 guard(request).record(principal.user, command, action(request))
             except TrackerError as exc:
                 found = error_problems(exc)
@@ -227,7 +227,7 @@ def router(app: App) -> APIRouter:
     ) -> Response:
         g = guard(request)
         team = g.read(principal.user, case_id, action(request))
-        history = case_history(app, case_id)
+        history = case_history(tracker_app(request), case_id)
         state = g.service.state(case_id)
         rep: Reports = request.app.state.reports
         view = rep.case_view(case_id)
@@ -282,7 +282,8 @@ def router(app: App) -> APIRouter:
         if spec is None:
             raise CaseNotFound("there is no such form")
         state = writable(request, principal, case_id)
-        values: dict[str, str | list[str]] = {"occurred_at": local_input(app.clock.now())}
+        now = tracker_app(request).clock.now()
+        values: dict[str, str | list[str]] = {"occurred_at": local_input(now)}
         return render(request, "form.html", form_context(spec, case_id, state, values, {}))
 
     @r.post("/cases/{case_id}/log/{slug}")
@@ -384,7 +385,7 @@ def router(app: App) -> APIRouter:
         principal: Principal = Depends(page_principal),
     ) -> Response:
         guard(request).read(principal.user, case_id, action(request))
-        return export_response(app, case_id, fmt)
+        return export_response(tracker_app(request), case_id, fmt)
 
     return r
 

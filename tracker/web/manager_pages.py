@@ -11,9 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from projections.aspire import STAGES
 from tracker.accounts import User, can_acknowledge
-from tracker.api.auth import Principal
+from tracker.api.auth import Principal, tracker_app
 from tracker.api.reports import Reports
-from tracker.bootstrap import App
 from tracker.errors import AccessDenied, InvalidInput
 from tracker.web import charts
 from tracker.web.common import anchor, page_principal, posted, render
@@ -39,7 +38,7 @@ def _day(value: str, name: str, errors: dict[str, str]) -> date | None:
         return None
 
 
-def router(app: App) -> APIRouter:
+def router() -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     def reports(request: Request) -> Reports:
@@ -68,7 +67,7 @@ def router(app: App) -> APIRouter:
         return render(request, "caseload.html", {
             "title": "Caseload", "rows": rows, "mine": mine, "team": team[:64],
             "teams": sorted(user.teams), "overdue": sum(1 for r in rows if r["overdue"]),
-            "today": app.clock.now().date().isoformat(),
+            "today": tracker_app(request).clock.now().date().isoformat(),
         })
 
     def dashboard(

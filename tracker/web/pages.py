@@ -16,8 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from tracker.accounts import Accounts, LoginThrottle, same
-from tracker.api.auth import SESSION_COOKIE, Principal, accounts
-from tracker.bootstrap import App
+from tracker.api.auth import SESSION_COOKIE, Principal, accounts, tracker_app
 from tracker.errors import NotAuthenticated
 from tracker.web import admin_pages, audit_pages, case_pages, manager_pages
 from tracker.web.common import (
@@ -35,17 +34,20 @@ from tracker.web.forms import FormValues
 LOGIN_COOKIE = "tracker_login"
 
 
-def install(api: FastAPI, app: App) -> None:
-    """Templates, static files, the error page and every page router."""
+def install(api: FastAPI) -> None:
+    """Templates, static files, the error page (the routes come from ``routers``)."""
     api.state.templates = make_templates()
     api.state.error_page = error_page
     api.state.login_throttle = LoginThrottle()
     api.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    api.include_router(router(app))
-    api.include_router(case_pages.router(app))
-    api.include_router(manager_pages.router(app))
-    api.include_router(audit_pages.router(app))
-    api.include_router(admin_pages.router(app))
+
+
+def routers() -> list[APIRouter]:
+    """Every page router (built once per process; the App comes with each request)."""
+    return [
+        router(), case_pages.router(), manager_pages.router(), audit_pages.router(),
+        admin_pages.router(),
+    ]
 
 
 def safe_next(target: str) -> str | None:
@@ -70,7 +72,7 @@ def _login_page(
     return response
 
 
-def router(app: App) -> APIRouter:
+def router() -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     @r.get("/")
@@ -101,7 +103,7 @@ def router(app: App) -> APIRouter:
                 username=username, next_=next_, status=400,
             )
         throttle: LoginThrottle = request.app.state.login_throttle
-        now = app.clock.now()
+        now = tracker_app(request).clock.now()
         if throttle.blocked(username, now):
             return _login_page(
                 request, error="Too many attempts. Wait 15 minutes, or ask an admin.",
