@@ -37,14 +37,21 @@ class Proc:
         )
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
+        """SIGKILL: the whole process group at once (a crash). SIGTERM: the leader only, as
+        ``docker stop`` does, and it stops its children; anything left is then killed."""
         if self.popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, sig)
+                if sig == signal.SIGKILL:
+                    os.killpg(self.popen.pid, sig)
+                else:
+                    self.popen.send_signal(sig)
             try:
-                self.popen.wait(30)
+                self.popen.wait(60)
             except subprocess.TimeoutExpired:
                 os.killpg(self.popen.pid, signal.SIGKILL)
                 self.popen.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)  # nothing of it may outlive the test
         self._out.close()
 
     def text(self) -> str:
