@@ -227,6 +227,9 @@ def test_auditor_replays_as_at_an_earlier_date_with_marks(env: Env) -> None:
     full = env.client.get("/cases/CS-TEST1/replay")
     assert "retracted by v4" in full.text
     assert "back-dated" in full.text  # the clock says Nov 2026: everything was back-dated
+    before = env.client.get("/cases/CS-TEST1/replay?as_of=2025-12-01")
+    assert before.status_code == 200
+    assert "The case had not been opened by then." in before.text
     known = env.client.get("/cases/CS-TEST1/replay?as_known_at=2026-11-01T12:00")
     assert known.status_code == 200
     assert "Nothing about this case had been recorded by then" in known.text

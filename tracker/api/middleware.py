@@ -68,13 +68,20 @@ class RequestContext:
                 await self.app(scope, receive, send_with_headers)
             except Exception as exc:
                 # Type and place only: an exception's message may carry personal data.
-                frame = traceback.extract_tb(exc.__traceback__)[-1:] or None
-                where = f"{frame[0].filename}:{frame[0].lineno}" if frame else "?"
+                where = _where(exc)
                 log.error("unhandled_error", error_type=type(exc).__name__, where=where,
                           path_template=_template(scope))
                 if started:
                     raise
                 await _internal_error(scope, send_with_headers, cid)
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost frame in the tracker's own code or templates (else the innermost)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/tracker/" in f.filename or f.filename.endswith(".html")]
+    frame = (ours or frames)[-1:] or None
+    return f"{frame[0].filename}:{frame[0].lineno}" if frame else "?"
 
 
 def _template(scope: Scope) -> str:

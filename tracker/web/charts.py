@@ -6,6 +6,7 @@ and the same numbers in a table underneath (in ``<details>``), so nothing is onl
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +16,7 @@ from markupsafe import Markup
 
 PALETTE = ("#1d4f91", "#c0392b", "#1e8449", "#b9770e", "#6c3483", "#117a65", "#5d6d7e",
            "#a04000")
-WIDTH, HEIGHT = 640, 260
+WIDTH, HEIGHT = 520, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 40
 
 
@@ -48,6 +49,8 @@ def line_chart(
     if top is None:
         top = max((v for s in series for v in s.values if v is not None), default=1.0)
         top = max(top, y_min + 1.0)
+        tick = math.ceil((top - y_min) / 4)  # whole-number ticks for counts
+        top = y_min + 4 * tick
     span = top - y_min or 1.0
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(labels) - 1, 1)
@@ -60,7 +63,7 @@ def line_chart(
 
     parts = [
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
-        f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="11">',
+        f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="13">',
         f"<title>{escape(title)}</title>",
         f"<desc>{escape(_describe(labels, series, unit))}</desc>",
     ]
@@ -71,7 +74,7 @@ def line_chart(
                      f'stroke="#d5dbe1" stroke-width="1"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{yy + 4:.1f}" text-anchor="end" fill="#5a6470">'
                      f"{escape(_fmt(value))}{escape(unit)}</text>")
-    every = max(1, len(labels) // 8)
+    every = max(1, math.ceil(len(labels) / 6))
     for i, label in enumerate(labels):  # x labels, thinned so they do not collide
         if i % every == 0 or i == len(labels) - 1:
             parts.append(f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
@@ -177,4 +180,6 @@ def engagement_chart(rows: Sequence[dict[str, object]], *, title: str) -> Markup
          Series("Required by the level", [_number(r.get("required")) for r in rows])],
         title=f"{title}: contacts against the requirement",
     )
-    return Markup(attendance + participation + contacts)  # noqa: S704 - built from escaped parts
+    return Markup(  # noqa: S704 - built from escaped parts
+        f'<div class="charts">{attendance}{participation}{contacts}</div>'
+    )

@@ -83,6 +83,18 @@ def pct(value: object) -> str:
     return f"{float(value) * 100:.0f}%" if isinstance(value, int | float) else "—"
 
 
+DISPOSALS = {
+    "referral_order": "Referral order", "yro": "YRO", "yro_iss": "YRO with ISS",
+    "dto": "DTO", "remand": "Remand", "community_resolution": "Community resolution",
+    "youth_caution": "Youth caution", "youth_conditional_caution": "Youth conditional caution",
+}
+
+
+def disposal(value: object) -> str:
+    """A disposal type as practitioners say it (``yro`` -> ``YRO``)."""
+    return DISPOSALS.get(str(value), words(str(value)))
+
+
 def make_templates() -> Jinja2Templates:
     """The page templates, with the filters they use."""
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -93,6 +105,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["show"] = show
     env.filters["anchor"] = anchor
     env.filters["pct"] = pct
+    env.filters["disposal"] = disposal
     env.globals["NAV"] = NAV
     return templates
 
