@@ -64,6 +64,7 @@ from tracker.config import Settings
 from tracker.migrations import upgrade
 
 BATCH = 100
+SLICES = 10  # each round is cut into this many interleaved slices
 GOALS = {1: 0.8, BATCH: 0.5}  # tracker / raw on PostgreSQL, by events per transaction
 ACTOR = Actor("P-BENCH01", "practitioner")
 CORRELATION_ID = "bench-append"
@@ -412,22 +413,24 @@ IMPLS = ("tracker", "raw", "eventsourcing")
 
 
 def measure(
-    impls: dict[str, Impl], backend: str, per_tx: int, events: int, rounds: int, streams: int
+    impls: dict[str, Impl], backend: str, per_tx: int, events: int, rounds: int, streams: int,
+    slices: int = SLICES,
 ) -> dict[str, Any]:
-    """One case: a warm-up, then ``rounds`` alternating rounds; the JSON record."""
-    txs = plan(events, per_tx, streams)
-    total = sum(k for _, k in txs)
+    """One case: a warm-up, then ``rounds`` interleaved rounds; the JSON record."""
+    per_slice = max(1, -(-events // (per_tx * slices)))  # transactions in one slice
+    txs = plan(per_slice * per_tx, per_tx, streams)
     warm = plan(min(events, 10 * per_tx), per_tx, streams)
     for impl in impls.values():
         impl.run(impl.prepare(warm))
 
-    def one(name: str, _round: int) -> float:
+    def one(name: str) -> tuple[int, float]:
         impl = impls[name]
         prepared = impl.prepare(txs)
-        return total / timed(lambda: impl.run(prepared))
+        return len(txs) * per_tx, timed(lambda: impl.run(prepared))
 
     results = Rounds(IMPLS)
-    results.run(rounds, one)
+    results.run_sliced(rounds, slices, one)
+    total = len(txs) * per_tx * slices
     vs_raw = results.ratio("tracker", "raw")
     vs_es = results.ratio("tracker", "eventsourcing")
     goal = GOALS[per_tx] if backend == "postgresql" and per_tx in GOALS else None

@@ -101,7 +101,13 @@ def timed(work: Callable[[], object]) -> float:
 
 @dataclass
 class Rounds:
-    """Rates of several implementations, measured in alternating order, round by round."""
+    """Rates of several implementations, measured in alternating order, round by round.
+
+    A round is cut into slices; in each slice every implementation does one share of its
+    work, the order rotating from slice to slice and round to round. A burst of noise
+    from a neighbour then lands on all of them rather than on whichever ran at the time,
+    and a round's rate for an implementation is its events over its time in that round.
+    """
 
     names: Sequence[str]
     rates: dict[str, list[float]] = field(default_factory=dict)
@@ -117,6 +123,23 @@ class Rounds:
             order = [self.names[(r + i) % n] for i in range(n)]
             for name in order:
                 self.rates.setdefault(name, []).append(measure(name, r))
+
+    def run_sliced(
+        self, rounds: int, slices: int, measure: Callable[[str], tuple[int, float]]
+    ) -> None:
+        """Call ``measure(name)`` -> (events, seconds) ``slices`` times a round for each."""
+        n = len(self.names)
+        for r in range(rounds):
+            events = dict.fromkeys(self.names, 0)
+            seconds = dict.fromkeys(self.names, 0.0)
+            for s in range(slices):
+                for i in range(n):
+                    name = self.names[(r + s + i) % n]
+                    done, took = measure(name)
+                    events[name] += done
+                    seconds[name] += took
+            for name in self.names:
+                self.rates.setdefault(name, []).append(events[name] / seconds[name])
 
     def median(self, name: str) -> float:
         """The median rate of one implementation."""

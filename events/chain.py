@@ -64,9 +64,16 @@ def link_hash(prev_hash: str, fields: ChainFields) -> str:
     return digest.hexdigest()
 
 
+_PAYLOAD_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_payload(payload: dict[str, object]) -> str:
-    """The one JSON spelling of a payload that is stored and hashed."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The one JSON spelling of a payload that is stored and hashed.
+
+    Exactly ``json.dumps(payload, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)``, which builds this same encoder on every call.
+    """
+    return _PAYLOAD_JSON.encode(payload)
 
 
 _json_str = json.encoder.encode_basestring  # what json.dumps uses when ensure_ascii=False

@@ -204,12 +204,15 @@ def unseal(
 _GONE = object()
 
 
+_VALUE_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(value, ensure_ascii=False)
+
+
 def _seal_value(value: Any, child_id: str, keyring: Keyring) -> str:
     key = keyring.key_for(child_id, create=True)
     if key is None:
         raise KeyUnavailable(f"child {child_id}: personal data key was destroyed")
     nonce = os.urandom(12)
-    plain = json.dumps(value, ensure_ascii=False).encode()
+    plain = _VALUE_JSON.encode(value).encode()
     blob = nonce + AESGCM(key).encrypt(nonce, plain, child_id.encode())
     return f"{PREFIX}{child_id}:{base64.b64encode(blob).decode()}"
 
