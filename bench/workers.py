@@ -72,6 +72,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--processes", type=int, default=1)
     p.add_argument("--appenders", type=int, default=4, help="threads sharing the load")
     p.add_argument("--own-servers", action="store_true")
+    p.add_argument("--logs", type=Path, help="keep the worker logs in this directory")
     return p.parse_args(argv)
 
 
@@ -155,8 +156,11 @@ def worker_process(settings: Settings, args: argparse.Namespace, log: Path) -> I
                     raise SystemExit(f"bench workers: the worker did not start\n{log.read_text()}")
                 time.sleep(0.05)
             yield
+            if proc.poll() is not None:
+                raise SystemExit(f"bench workers: the worker died\n{log.read_text()[-3000:]}")
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
             proc.wait(60)
             client.close()
 
@@ -214,8 +218,15 @@ def latency(servers: Servers, template: str, args: argparse.Namespace, logs: Pat
         visible: dict[str, float] = {}
         mu = threading.Lock()
         done = threading.Event()
+        errors: list[str] = []
 
         def poll() -> None:
+            try:
+                watch()
+            except Exception as exc:  # reported, not swallowed: a dead poller sees nothing
+                errors.append(f"poller: {type(exc).__name__}: {exc}"[:300])
+
+        def watch() -> None:
             engine = create_engine(url, pool_size=1)
             try:
                 while not (done.is_set() and len(visible) >= len(committed)):
@@ -287,6 +298,7 @@ def latency(servers: Servers, template: str, args: argparse.Namespace, logs: Pat
             "p50_ms": round(1000 * statistics.median(lat), 1) if lat else None,
             "p99_ms": round(1000 * _quantile(lat, 0.99), 1) if lat else None,
             "max_ms": round(1000 * lat[-1], 1) if lat else None,
+            "errors": errors,
             "goal_p99_ms": 1000,
             "met": bool(lat) and len(lat) == len(committed) and _quantile(lat, 0.99) < 1.0,
         }
@@ -356,7 +368,9 @@ def main(argv: list[str]) -> None:
 
     args = parse(argv)
     tlog.configure("WARNING", True)
-    with ExitStack() as stack, temp_dir("tracker-bench-workers-") as logs:
+    with ExitStack() as stack, temp_dir("tracker-bench-workers-") as scratch:
+        logs = args.logs or scratch
+        logs.mkdir(parents=True, exist_ok=True)
         servers = Servers(stack, args.own_servers)
         template, events = template_database(servers, args.cases)
         report = {
