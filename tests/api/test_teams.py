@@ -14,7 +14,8 @@ def alert_of(env: Env, who: str = "manager_a") -> dict[str, Any]:
     assert resp.status_code == 200, resp.text
     alerts = [a for a in resp.json() if a["case_id"] == "CS-API1"]
     assert alerts, resp.json()
-    return alerts[0]
+    first: dict[str, Any] = alerts[0]
+    return first
 
 
 def test_caseload_shows_own_teams_cases_with_what_is_due(env: Env) -> None:

@@ -7,7 +7,6 @@ write through ``CaseGuard.record`` (logged, then ``CaseService.record``). A refu
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 
 import structlog
@@ -82,13 +81,13 @@ class CaseGuard:
 def after_write(app: App) -> None:
     """Bring the read models up to date after a write, unless a worker already does.
 
-    The in-process worker (``workers``) subscribes to the store's appends; until it is
-    installed on the app, the projector is caught up here, in the request.
+    A running worker (``workers.runtime``: Redis workers, or the in-process one that
+    ``tracker serve`` and ``tracker demo`` start) marks itself in ``app.extras["worker"]``
+    and projects each append. Without one (a bare app, as in tests) the projector is
+    caught up here, in the request, so a write is visible on the next page.
     """
     if app.extras.get("worker") is not None:
         return
-    try:
-        module = importlib.import_module("projections.projector")
-    except ImportError:
-        return
-    module.Projector(app).catch_up()
+    from projections.projector import Projector
+
+    Projector(app).catch_up()
