@@ -279,3 +279,20 @@ def test_practitioner_cannot_reach_audit_or_admin_pages(env: Env) -> None:
     sign_in(env.client, "prac.a")
     for path in ("/audit", "/audit/verify", "/audit/access-log", "/admin/users"):
         assert env.client.get(path).status_code == 403, path
+
+
+def test_cookies_are_secure_behind_an_https_public_url(env: Env) -> None:
+    env.app.settings.public_url = "https://tracker.example.gov.uk"
+    page = env.client.get("/login")
+    token = page.text.split('name="login_csrf" value="')[1].split('"')[0]
+    login_cookie = page.headers["set-cookie"]
+    assert "secure" in login_cookie.lower()
+    cookie_value = login_cookie.split(";")[0]  # an http test client keeps Secure cookies back
+    env.client.cookies.clear()
+    resp = env.client.post("/login", data={"username": "prac.a", "password": PASSWORD,
+                                           "login_csrf": token}, headers={"Cookie": cookie_value},
+                           follow_redirects=False)
+    assert resp.status_code == 303
+    session = [v for k, v in resp.headers.multi_items() if k == "set-cookie"
+               and v.startswith(SESSION_COOKIE)]
+    assert "Secure" in session[0]

@@ -50,6 +50,13 @@ def routers() -> list[APIRouter]:
     ]
 
 
+def secure_cookies(request: Request) -> bool:
+    """Cookies are ``Secure`` over HTTPS, including behind a proxy that terminates TLS
+    (``TRACKER_PUBLIC_URL=https://...``)."""
+    public = str(getattr(tracker_app(request).settings, "public_url", ""))
+    return request.url.scheme == "https" or public.startswith("https://")
+
+
 def safe_next(target: str) -> str | None:
     """A local path to return to after sign-in (never another site)."""
     if target.startswith("/") and not target.startswith(("//", "/\\")) and len(target) < 500:
@@ -67,7 +74,7 @@ def _login_page(
     }, status=status)
     response.set_cookie(
         LOGIN_COOKIE, token, max_age=3600, path="/login", httponly=True, samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
     )
     return response
 
@@ -123,7 +130,7 @@ def router() -> APIRouter:
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             SESSION_COOKIE, token, path="/", httponly=True, samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=secure_cookies(request),
         )
         response.delete_cookie(LOGIN_COOKIE, path="/login")
         return response
