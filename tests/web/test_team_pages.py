@@ -45,6 +45,10 @@ def test_manager_acknowledges_an_alert_with_a_note(env: Env) -> None:
                             data={"csrf_token": csrf, "note": "  "})
     assert empty.status_code == 422
     assert "Note must not be empty" in empty.text
+    control = env.client.post(f"/alerts/{actions[0]}/acknowledge",
+                              data={"csrf_token": csrf, "note": "bad\x00note"})
+    assert control.status_code == 422
+    assert "Note must not contain control characters" in control.text
     done = env.client.post(f"/alerts/{actions[0]}/acknowledge",
                            data={"csrf_token": csrf, "note": "Discussed in supervision"},
                            follow_redirects=False)

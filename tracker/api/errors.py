@@ -3,6 +3,7 @@
 - ``TrackerError``: its ``http_status`` and ``to_dict()``.
 - Request validation: 422 naming each field (``data.kind``, ``as_at``), never echoing input.
 - Unknown path or method: 404 / 405 in the same shape.
+- A database error no layer below translated: 503 (``StoreUnavailable``), logged by type.
 - Anything else is caught by ``middleware.RequestContext``: a logged 500 with a reference.
 """
 
@@ -16,9 +17,16 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tracker.errors import FieldProblem, InvalidInput, NotAuthenticated, TrackerError
+from tracker.errors import (
+    FieldProblem,
+    InvalidInput,
+    NotAuthenticated,
+    StoreUnavailable,
+    TrackerError,
+)
 from tracker.logging import current_correlation_id
 
 log = structlog.get_logger("tracker.api")
@@ -86,7 +94,14 @@ def install(app: FastAPI) -> None:
             return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
         return _page(request, exc.status_code, body)
 
+    async def database_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DBAPIError)
+        log.error("database_error", error_type=type(exc.orig).__name__ if exc.orig else "?",
+                  path_template=_template(request))
+        return await tracker_error(request, StoreUnavailable("the database could not answer"))
+
     handlers: dict[type[Exception], Callable[[Request, Exception], Awaitable[Response]]] = {
+        DBAPIError: database_error,
         TrackerError: tracker_error,
         RequestValidationError: validation_error,
         StarletteHTTPException: http_error,

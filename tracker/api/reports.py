@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from projections import queries
 from projections.tables import alerts as alerts_table
-from tracker.accounts import User, can_acknowledge, can_see_management, can_see_team
+from tracker.accounts import User, can_acknowledge, can_see_management, can_see_team, plain
 from tracker.api.auth import Principal, api_principal
 from tracker.api.cases import action, responses
 from tracker.api.guard import CaseGuard
@@ -89,6 +89,8 @@ class Reports:
                 self.guard.log(user, [case_id], action, "refused")
             raise AccessDenied()
         self.guard.log(user, [case_id], action, "allowed")
+        if not plain(note):
+            raise InvalidInput([FieldProblem("note", "must not contain control characters")])
         return queries.acknowledge_alert(self.app, alert_id, note=note, actor=user.actor)
 
     def compliance(

@@ -89,6 +89,9 @@ def router() -> APIRouter:
         until_day = _day(until, "until", errors)
         if outcome and outcome not in OUTCOMES:
             errors["outcome"] = "choose one of the options"
+        for name, value in (("user_id", user_id), ("case_id", case_id)):
+            if value.strip() and not CASE_ID_RE.match(value.strip()):
+                errors[name] = "is not an id (letters, digits, dots, dashes, underscores)"
         page = min(max(page, 1), 100_000)
         result = None
         app = tracker_app(request)

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from projections.aspire import STAGES
-from tracker.accounts import User, can_acknowledge
+from tracker.accounts import IDENTIFIER_RE, User, can_acknowledge
 from tracker.api.auth import Principal, tracker_app
 from tracker.api.reports import Reports
-from tracker.errors import AccessDenied, InvalidInput
+from tracker.errors import AccessDenied, FieldProblem, InvalidInput
 from tracker.web import charts
 from tracker.web.common import anchor, page_principal, posted, render
 from tracker.web.forms import FormValues, friendly
@@ -23,9 +23,13 @@ STATUS_ORDER = ("overdue", "due", "done_late", "done_on_time", "not_due")
 
 
 def _team(user: User, team: str) -> str | None:
-    """The team asked for (validated later by the role rules), or None for the default."""
-    team = team.strip()[:64]
-    return team or None
+    """The team asked for (whether the user may see it is checked later), or None."""
+    team = team.strip()
+    if not team:
+        return None
+    if not IDENTIFIER_RE.match(team):
+        raise InvalidInput([FieldProblem("team", "is not a team id (e.g. TEAM-NORTH)")])
+    return team
 
 
 def _day(value: str, name: str, errors: dict[str, str]) -> date | None:
