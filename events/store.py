@@ -12,6 +12,7 @@ youth justice service's write rate (tens per second at peak) never notices.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
@@ -661,10 +662,11 @@ class _PostgresWriter(_Writer):
     ) -> int:
         """Lock, check the head and insert in one round trip; the first position taken.
 
-        Pipelined: ``BEGIN``; the lock, in its own statement; one ``INSERT ... SELECT``
-        that reads the log head and the stream head (with a snapshot taken once the lock
-        is held) and inserts only if the stream's head is ``(expected, prev)``; then
-        ``COMMIT``, unless a commit listener has to run first (SQLAlchemy sends it).
+        One simple-protocol message, one packet each way: the lock, in its own
+        statement; then ``EXECUTE`` of an ``INSERT ... SELECT`` prepared on this
+        connection, which reads the log head and the stream head (with a snapshot taken
+        once the lock is held) and inserts only if the stream's head is still
+        ``(expected, prev)``. psycopg binds the values client-side, as quoted literals.
         Raises ``_HeadMoved`` when nothing was inserted.
         """
         params: list[Any] = [
@@ -677,24 +679,51 @@ class _PostgresWriter(_Writer):
                 link.draft.event_id, link.version, cls.type, cls.version, link.occurred_at,
                 link.payload, link.prev, link.hash,
             ]
-        commit_here = self._own_begin and not self.conn.dispatch.commit
-        driver = self.driver
-        try:
-            with driver.pipeline():
-                if self._own_begin:
-                    driver.execute("BEGIN")
-                driver.execute(self.LOCK)
-                cursor = driver.execute(_known_head_insert(len(links)), params)
-                if commit_here:
-                    driver.execute("COMMIT")
-        except self._engine.dialect.loaded_dbapi.Error as exc:
-            if self._engine.dialect.is_disconnect(exc, driver, None):
-                raise _StaleConnection(exc) from exc
-            raise
-        row = cursor.fetchone()
+        # Without a commit listener, the message is its own transaction: PostgreSQL runs
+        # the statements of one simple query as one implicit transaction, committed once
+        # the last succeeds (and rolled back if one fails). Otherwise BEGIN explicitly and
+        # leave COMMIT to SQLAlchemy.
+        begin = "BEGIN; " if self.conn.dispatch.commit else ""
+        placeholders = ", ".join(["%s"] * len(params))
+        for attempt in range(2):
+            name = self._prepared(len(links))
+            message = f"{begin}{self.LOCK}; EXECUTE {name}({placeholders})"
+            try:
+                with psycopg.ClientCursor(self.driver) as cursor:
+                    cursor.execute(message, params)
+                    for _ in range(2 if begin else 1):
+                        cursor.nextset()
+                    row = cursor.fetchone()
+                break
+            except psycopg.errors.InvalidSqlStatementName:
+                # psycopg sends DEALLOCATE ALL after a rollback once it has prepared
+                # statements of its own, and that takes ours too: prepare it again.
+                self.driver.rollback()
+                self._prepared_here().discard(name)
+                if attempt:
+                    raise _HeadMoved from None
+            except self._engine.dialect.loaded_dbapi.Error as exc:
+                if self._engine.dialect.is_disconnect(exc, self.driver, None):
+                    raise _StaleConnection(exc) from exc
+                raise
         if row is None or row[0] is None:
             raise _HeadMoved
         return int(row[0])
+
+    def _prepared_here(self) -> set[str]:
+        names: set[str] = self.conn.connection.info.setdefault(_PREPARED, set())
+        return names
+
+    def _prepared(self, n: int) -> str:
+        """The name of the insert of ``n`` events at a known head, prepared on this
+        connection (once; the pool keeps the connection, and this note with it)."""
+        name = f"tracker_append_at_head_v1_{n}"
+        names = self._prepared_here()
+        if name not in names:
+            with contextlib.suppress(psycopg.errors.DuplicatePreparedStatement):
+                self.driver.execute(f"PREPARE {name} AS {_known_head_insert(n, dollar=True)}")
+            names.add(name)
+        return name
 
     def _finish(self) -> None:
         if self._own_begin and not self.conn.invalidated:
@@ -746,16 +775,17 @@ class _SqliteWriter(_Writer):
 
 
 @functools.cache
-def _known_head_insert(n: int) -> str:
+def _known_head_insert(n: int, *, dollar: bool = False) -> str:
     """The insert of ``n`` events at a known stream head (``insert_at_head``): the
-    shared envelope, the head they are chained onto, then eight values per event."""
+    shared envelope, the head they are chained onto, then eight values per event;
+    with ``$1``, ``$2``... placeholders (for ``PREPARE``) when ``dollar``."""
     row = (
         "(%s, %s::uuid, %s::integer, %s::text, %s::smallint, %s::timestamptz, %s::text,"
         " %s::text, %s::text)"
     )
     values = ", ".join(row.replace("(%s,", f"({i + 1},", 1) for i in range(n))
     # Only constants are spliced in: every value travels as a parameter.
-    return (
+    sql = (
         "WITH head AS (SELECT %s::text AS stream_id, %s::timestamptz AS recorded_at,"  # noqa: S608
         " %s::text AS recorded_by, %s::text AS recorded_role, %s::text AS correlation_id,"
         " %s::integer AS version, %s::text AS hash),"
@@ -777,6 +807,13 @@ def _known_head_insert(n: int) -> str:
         " RETURNING position)"
         " SELECT min(position) FROM ins"
     )
+    if dollar:
+        parts = sql.split("%s")
+        sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
+    return sql
+
+
+_PREPARED = "tracker_prepared_statements"  # on a pooled connection: names prepared
 
 
 def _writer(engine: Engine) -> _Writer:
