@@ -1,17 +1,21 @@
 """Gap-safe global order: a reader following the log never skips a late-committing event.
 
-Several threads append concurrently through the real store; one transaction is slow to
-commit, one is rolled back. A follower polls ``read_all(after=checkpoint)`` the whole time,
-as a projector does. Afterwards, every event in the table must have been seen by the
+Several threads append concurrently through the real store, on both of its append paths
+(an unpinned append, and the one-round-trip append at a known head); one transaction is
+slow to commit and one is rolled back. The delay and the failure happen *inside* the
+database (a row trigger on PostgreSQL; a commit hook on SQLite, which has one path), so
+the store's own code runs unchanged. A follower polls ``read_all(after=checkpoint)`` the
+whole time, as a projector does. Afterwards every stored event must have been seen by the
 follower, in order, exactly once. A negative control runs the same race against a naive
-log (a sequence-numbered table with no writer lock) to show that this check can fail.
+log (a ``bigserial`` table, no writer lock) to show that this check can fail.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, event, text
@@ -20,26 +24,48 @@ from events.delivery import ContactAttended
 from events.envelope import Actor, Draft
 from tests.support import at
 from tracker.bootstrap import App
+from tracker.errors import TrackerError
 
 ACTOR = Actor("P-TEST01", "practitioner")
-SLOW = "slow-writer"
-DOOMED = "doomed-writer"
+WRITERS = ["SLOW", "DOOMED", "PINNED-A", "PINNED-B", "FREE-A", "FREE-B"]
+ROUNDS = 6
 
 
-class Doomed(Exception):
-    """Raised inside a commit to force a rollback."""
+@contextmanager
+def _slow_and_doomed(engine: Engine, table: str) -> Iterator[None]:
+    """Make writes of SLOW* wait 0.4 s before commit and writes of DOOMED* roll back."""
+    if engine.dialect.name == "postgresql":
+        column = "stream_id" if table == "events" else "tag"
+        with engine.begin() as conn:
+            conn.execute(text(f"""
+                CREATE OR REPLACE FUNCTION test_race_hook() RETURNS trigger AS $$
+                BEGIN
+                    IF NEW.{column} LIKE 'SLOW%' THEN PERFORM pg_sleep(0.4); END IF;
+                    IF NEW.{column} LIKE 'DOOMED%' THEN RAISE EXCEPTION 'doomed'; END IF;
+                    RETURN NEW;
+                END $$ LANGUAGE plpgsql"""))
+            conn.execute(text(f"CREATE TRIGGER test_race_hook AFTER INSERT ON {table} "
+                              "FOR EACH ROW EXECUTE FUNCTION test_race_hook()"))
+        try:
+            yield
+        finally:
+            with engine.begin() as conn:
+                conn.execute(text(f"DROP TRIGGER test_race_hook ON {table}"))
+                conn.execute(text("DROP FUNCTION test_race_hook()"))
+        return
 
-
-def _install_commit_hooks(engine: Engine) -> Callable[[], None]:
-    def on_commit(conn) -> None:  # type: ignore[no-untyped-def]
+    def on_commit(_conn) -> None:  # type: ignore[no-untyped-def]
         name = threading.current_thread().name
-        if name.startswith(SLOW):
-            time.sleep(0.4)  # holds the transaction (and its locks) open
-        elif name.startswith(DOOMED):
-            raise Doomed
+        if name.startswith("SLOW"):
+            time.sleep(0.4)
+        elif name.startswith("DOOMED"):
+            raise RuntimeError("doomed")
 
     event.listen(engine, "commit", on_commit)
-    return lambda: event.remove(engine, "commit", on_commit)
+    try:
+        yield
+    finally:
+        event.remove(engine, "commit", on_commit)
 
 
 def _follow(read: Callable[[int], list[int]], stop: threading.Event, seen: list[int]) -> None:
@@ -55,26 +81,22 @@ def _follow(read: Callable[[int], list[int]], stop: threading.Event, seen: list[
         time.sleep(0.001)
 
 
-def _race(append_one: Callable[[int], None], read: Callable[[int], list[int]]) -> list[int]:
-    """Run writers (one slow, one doomed, the rest normal) while a follower reads."""
+def _race(append_one: Callable[[str, int], None], read: Callable[[int], list[int]]) -> list[int]:
     stop = threading.Event()
     seen: list[int] = []
     follower = threading.Thread(target=_follow, args=(read, stop, seen))
     follower.start()
     errors: list[BaseException] = []
 
-    def writer(i: int) -> None:
-        for j in range(6):
+    def writer(name: str) -> None:
+        for n in range(ROUNDS):
             try:
-                append_one(i * 100 + j)
-            except Doomed:
-                pass
-            except BaseException as exc:  # pragma: no cover - reported below
-                errors.append(exc)
+                append_one(name, n)
+            except Exception as exc:
+                if not name.startswith("DOOMED"):
+                    errors.append(exc)
 
-    names = [SLOW] + [DOOMED] + [f"writer-{i}" for i in range(4)]
-    threads = [threading.Thread(target=writer, args=(i,), name=name)
-               for i, name in enumerate(names)]
+    threads = [threading.Thread(target=writer, args=(name,), name=name) for name in WRITERS]
     for t in threads:
         t.start()
     for t in threads:
@@ -85,30 +107,45 @@ def _race(append_one: Callable[[int], None], read: Callable[[int], list[int]]) -
     return seen
 
 
-def _store_race(app: App) -> tuple[list[int], list[int]]:
-    remove = _install_commit_hooks(app.engine)
-    try:
-        def append_one(n: int) -> None:
-            app.store.append(f"S{n}", [Draft(ContactAttended(kind="office", participation=3),
-                                             at("2026-02-01"))],
-                             expected_version=None, actor=ACTOR, correlation_id="race")
+def test_follower_sees_every_event_in_order_on_the_store(app: App) -> None:
+    def append_one(name: str, n: int) -> None:
+        draft = Draft(ContactAttended(kind="office", participation=3), at("2026-02-01"))
+        pinned = not name.startswith("FREE")
+        app.store.append(f"{name}-{n}", [draft], expected_version=0 if pinned else None,
+                         actor=ACTOR, correlation_id="race")
 
-        def read(after: int) -> list[int]:
-            return [r.position for r in app.store.read_all(after=after, limit=50)]
+    def read(after: int) -> list[int]:
+        return [r.position for r in app.store.read_all(after=after, limit=50)]
 
+    with _slow_and_doomed(app.engine, "events"):
         seen = _race(append_one, read)
-    finally:
-        remove()
     with app.engine.connect() as conn:
         stored = [r[0] for r in conn.execute(text("SELECT position FROM events ORDER BY 1"))]
-    return seen, stored
-
-
-def test_follower_sees_every_event_in_order_on_the_store(app: App) -> None:
-    seen, stored = _store_race(app)
-    assert len(stored) == 5 * 6  # the doomed writer's six appends were all rolled back
+        streams = {r[0].split("-")[0] for r in conn.execute(text("SELECT stream_id FROM events"))}
+    assert len(stored) == (len(WRITERS) - 1) * ROUNDS
+    assert "DOOMED" not in streams and "SLOW" in streams  # the hooks really fired
     assert seen == stored  # nothing skipped, nothing twice, in order
     assert stored == list(range(1, len(stored) + 1))  # a rollback leaves no hole
+
+
+def test_doomed_append_reports_an_error_and_leaves_nothing(app: App) -> None:
+    draft = Draft(ContactAttended(kind="office", participation=3), at("2026-02-01"))
+    with _slow_and_doomed(app.engine, "events"):
+        result: list[BaseException] = []
+
+        def go() -> None:
+            try:
+                app.store.append("DOOMED-1", [draft], expected_version=0, actor=ACTOR,
+                                 correlation_id="race")
+            except Exception as exc:
+                result.append(exc)
+
+        t = threading.Thread(target=go, name="DOOMED")
+        t.start()
+        t.join()
+    assert len(result) == 1
+    assert isinstance(result[0], TrackerError | RuntimeError)
+    assert app.store.head_position() == 0
 
 
 @pytest.mark.postgres
@@ -117,24 +154,25 @@ def test_naive_sequence_log_does_skip_so_the_check_can_fail(pg_app: App) -> None
     engine = pg_app.engine
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS naive_log"))
-        conn.execute(text("CREATE TABLE naive_log (position bigserial PRIMARY KEY, n int)"))
-    remove = _install_commit_hooks(engine)
-    try:
-        def append_one(n: int) -> None:
-            with engine.begin() as conn:
-                conn.execute(text("INSERT INTO naive_log (n) VALUES (:n)"), {"n": n})
+        conn.execute(text("CREATE TABLE naive_log (position bigserial PRIMARY KEY, tag text)"))
 
-        def read(after: int) -> list[int]:
-            with engine.connect() as conn:
-                return [r[0] for r in conn.execute(
-                    text("SELECT position FROM naive_log WHERE position > :a ORDER BY 1 LIMIT 50"),
-                    {"a": after})]
-
-        seen = _race(append_one, read)
-    finally:
-        remove()
+    def append_one(name: str, n: int) -> None:
         with engine.begin() as conn:
+            conn.execute(text("INSERT INTO naive_log (tag) VALUES (:t)"), {"t": f"{name}-{n}"})
+
+    def read(after: int) -> list[int]:
+        with engine.connect() as conn:
+            return [r[0] for r in conn.execute(
+                text("SELECT position FROM naive_log WHERE position > :a ORDER BY 1 LIMIT 50"),
+                {"a": after})]
+
+    try:
+        with _slow_and_doomed(engine, "naive_log"):
+            seen = _race(append_one, read)
+        with engine.connect() as conn:
             stored = [r[0] for r in conn.execute(text("SELECT position FROM naive_log ORDER BY 1"))]
+    finally:
+        with engine.begin() as conn:
             conn.execute(text("DROP TABLE naive_log"))
-    assert len(stored) == 5 * 6
+    assert len(stored) == (len(WRITERS) - 1) * ROUNDS
     assert set(seen) < set(stored), "the naive follower should have skipped a slow commit"
