@@ -452,10 +452,21 @@ def measure(
         ],
         "goal_vs_raw": goal,
         "goals_met": None if goal is None else bool(vs_raw >= goal and vs_es > 1.0),
+        "chain_verified": _verified(impls),
         "events": total,
         "streams": streams,
         "rounds": rounds,
     }
+
+
+def _verified(impls: dict[str, Impl]) -> bool:
+    """Whether every hash chain the tracker wrote while measured verifies (by the
+    reference implementation, ``tracker.verify``): speed that broke it would not count."""
+    from tracker.verify import verify
+
+    tracker = impls["tracker"]
+    assert isinstance(tracker, TrackerImpl)
+    return verify(tracker.app.engine).ok
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
