@@ -74,15 +74,6 @@ class RecordBody(Body):
     )
 
 
-class OpenCaseBody(Body):
-    """Open a case: its id and the ``case_opened`` fields (the team decides who may open it)."""
-
-    case_id: str = Field(pattern=CASE_ID_PATTERN, examples=["CS-2026-0001"])
-    data: dict[str, Any] = Field(description="the case_opened fields")
-    occurred_at: AwareDatetime | None = None
-    event_id: UUID | None = None
-
-
 class RecordedOut(BaseModel):
     """One stored event with its envelope."""
 

@@ -222,9 +222,6 @@ OPEN_CASE = FormSpec(
     ],
 )
 
-CHECKBOX_KINDS = ("checkbox",)
-
-
 def _one(values: FormValues, name: str) -> str:
     raw = values.get(name, "")
     if isinstance(raw, list):

@@ -1,0 +1,96 @@
+"""``tracker demo --no-serve`` (idempotent seeding, one login per role) and ``tracker users``,
+in-process through ``tracker.cli.main`` on a fresh SQLite file."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_KEY
+from tracker.accounts import Accounts
+from tracker.bootstrap import bootstrap
+from tracker.cli import context as ctx
+from tracker.cli import main
+from tracker.config import Settings
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Run:
+    monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    monkeypatch.setenv("TRACKER_MASTER_KEY", TEST_KEY)
+    monkeypatch.setenv("TRACKER_LOG_JSON", "true")
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        ctx.set_app(None)
+        monkeypatch.setattr(sys, "argv", ["tracker", *args])
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def logins(out: str) -> dict[str, str]:
+    return dict(re.findall(r"│ \w+\s+│ (demo\.\w+)\s+│ (\S+)\s+│", out))
+
+
+def test_demo_seeds_once_and_prints_a_working_login_per_role(cli: Run) -> None:
+    code, out, _ = cli("demo", "--no-serve", "--cases", "6")
+    assert code == 0, out
+    assert "seeded now: 6 cases; already there: 0" in out
+    assert "hash chain: intact" in out
+    first = logins(out)
+    assert set(first) == {"demo.practitioner", "demo.manager", "demo.auditor", "demo.admin"}
+
+    code, out, _ = cli("demo", "--no-serve", "--cases", "6")
+    assert code == 0
+    assert "seeded now: 0 cases; already there: 6" in out
+    second = logins(out)
+    assert set(second) == set(first)
+    app = bootstrap(Settings(), configure_logging=False, workers=False)
+    try:
+        accounts = Accounts(app)
+        for username, password in second.items():
+            user = accounts.authenticate(username, password)
+            assert user is not None, username
+            assert user.role == username.split(".")[1]
+            assert accounts.authenticate(username, first[username]) is None  # replaced
+        assert len(app.store.stream_ids()) == 6
+    finally:
+        app.close()
+
+
+def test_users_add_list_token(cli: Run) -> None:
+    code, out, err = cli("users", "add", "sam.jones", "--role", "practitioner", "--team",
+                         "TEAM-A", "--user-id", "P-0001", "--password", "a long passphrase")
+    assert code == 0, err
+    assert "added sam.jones: P-0001, practitioner, teams TEAM-A" in out
+    code, out, err = cli("users", "add", "bad", "--role", "boss", "--password", "short")
+    assert code == 2
+    assert "role: must be one of" in err
+    assert "password: must be at least 12 characters" in err
+    code, out, _ = cli("users", "list", "--json")
+    assert '"user_id": "P-0001"' in out
+    code, out, err = cli("users", "token", "sam.jones", "--name", "laptop")
+    assert code == 0
+    secret = out.strip()
+    assert secret.startswith("trk_")
+    app = bootstrap(Settings(), configure_logging=False, workers=False)
+    try:
+        user = Accounts(app).token_user(secret)
+        assert user is not None
+        assert user.user_id == "P-0001"
+    finally:
+        app.close()
