@@ -32,6 +32,7 @@ holds, and is None when none applies yet.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -39,7 +40,7 @@ from typing import Any
 from projections.asat import AsAt
 from projections.policy import Policy
 from projections.record import CaseRecord, Miss
-from projections.visible import Visible, add_months, count_between
+from projections.visible import Visible, add_months
 
 STAGES = ("assessment", "planning", "delivery", "review")
 LENSES = ("desistance", "safety_wellbeing", "risk_of_harm")
@@ -188,21 +189,23 @@ def _months(v: Visible) -> list[Month]:
     custody = v.custody_periods() if policy.contacts.exempt_in_custody else []
     closed = v.closed_on
     out: list[Month] = []
+    level = v.opened.level
+    lo_index = 0
     k = 0
-    while True:
-        first = add_months(start, k)
-        if first > last_day:
-            break
-        last = add_months(start, k + 1) - timedelta(days=1)
-        required = policy.contacts_per_month(v.opened.level, first < initial_end)
+    first = start
+    while first <= last_day:
+        following = add_months(start, k + 1)
+        last = following - _DAY
+        required = policy.contacts_per_month(level, first < initial_end)
         until = min(last, last_day)
-        contacts = count_between(days, first, last)
-        met_on = None
-        if required and contacts >= required:
-            lo = first.toordinal()
-            in_month = [d for d in days if lo <= d <= last.toordinal()]
-            met_on = date.fromordinal(in_month[required - 1])
-        if any(p.start <= until and (p.end is None or p.end > first) for p in custody):
+        lo = bisect_left(days, first.toordinal(), lo_index)
+        hi = bisect_right(days, last.toordinal(), lo)
+        contacts = hi - lo
+        lo_index = lo
+        met_on = date.fromordinal(days[lo + required - 1]) if required and contacts >= required \
+            else None
+        if custody and any(p.start <= until and (p.end is None or p.end > first)
+                           for p in custody):
             status = "exempt"
         elif contacts >= required:
             status = "met"
@@ -214,7 +217,11 @@ def _months(v: Visible) -> list[Month]:
             status = "in_progress"
         out.append(Month(k, first, last, required, contacts, status, met_on))
         k += 1
+        first = following
     return out
+
+
+_DAY = timedelta(days=1)
 
 
 def _delivery(v: Visible, month_list: list[Month]) -> list[Obligation]:

@@ -17,6 +17,7 @@ the recent window fell below ``attendance_floor``.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from datetime import date
 from typing import Any
 
@@ -84,18 +85,23 @@ def trend(v: Visible) -> dict[str, Any]:
 def monthly(v: Visible) -> list[dict[str, Any]]:
     """Per supervision month: required and counted contacts, attendance, participation."""
     out = []
+    attended = sorted((a.d, a.participation) for a in v.attended)
+    att_days = [d for d, _p in attended]
+    missed = sorted((m.d, m.acceptable) for m in v.missed)
+    miss_days = [d for d, _a in missed]
     for m in months(v):
         lo, hi = m.first.toordinal(), m.last.toordinal()
-        att = [a for a in v.attended if lo <= a.d <= hi]
-        miss = [x for x in v.missed if lo <= x.d <= hi]
-        unacceptable = sum(1 for x in miss if not x.acceptable)
+        a0, a1 = bisect_left(att_days, lo), bisect_right(att_days, hi)
+        m0, m1 = bisect_left(miss_days, lo), bisect_right(miss_days, hi)
+        scores = [p for _d, p in attended[a0:a1]]
+        unacceptable = sum(1 for _d, ok in missed[m0:m1] if not ok)
         out.append({
             **m.to_dict(),
-            "attended": len(att),
-            "missed_acceptable": len(miss) - unacceptable,
+            "attended": a1 - a0,
+            "missed_acceptable": (m1 - m0) - unacceptable,
             "missed_unacceptable": unacceptable,
-            "attendance_rate": _rate(len(att), unacceptable),
-            "participation": _mean([a.participation for a in att]),
+            "attendance_rate": _rate(a1 - a0, unacceptable),
+            "participation": _mean(scores),
         })
     return out
 

@@ -21,7 +21,9 @@ re-evaluates the time-based rules of every open case with no new event.
 
 from __future__ import annotations
 
-import json
+import gc
+import queue
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,20 +31,26 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 import structlog
 from sqlalchemy import Connection, Table, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from events.case import CaseOpened
-from events.catalogue import event_class
-from events.envelope import RecordedEvent
-from events.sealing import Keyring, seal, unseal
 from projections import alerts as alert_rules
 from projections import source
 from projections.asat import AsAt
 from projections.policy import Policy, load_policy
-from projections.record import CaseRecord, dumps, evolve_many, loads
+from projections.record import (
+    Alloc,
+    Builder,
+    CaseRecord,
+    RawEvent,
+    dumps,
+    loads,
+    sealed_child,
+)
+from projections.sealer import KeyringDob, child_of
 from projections.tables import (
     MODEL_NAMES,
     VIEW_TABLES,
@@ -55,7 +63,6 @@ from tracker.bootstrap import App
 from tracker.errors import (
     FieldProblem,
     InvalidInput,
-    KeyUnavailable,
     SchemaNotReady,
     StoreUnavailable,
     TrackerError,
@@ -96,30 +103,6 @@ class SweepResult:
     open: int = 0
 
 
-class KeyringDob:
-    """Seals the date of birth in stored records with the child's own key."""
-
-    def __init__(self, keyring: Keyring) -> None:
-        self._keyring = keyring
-
-    def seal(self, child_id: str, dob: date) -> str | None:
-        try:
-            sealed = seal(CaseOpened, {"date_of_birth": dob.isoformat()}, child_id,
-                          self._keyring, event_class)
-        except KeyUnavailable:
-            return None
-        value = sealed.get("date_of_birth")
-        return str(value) if value is not None else None
-
-    def open(self, token: str) -> date | None:
-        opened = unseal(CaseOpened, {"date_of_birth": token}, self._keyring, event_class)
-        value = opened.get("date_of_birth")
-        try:
-            return date.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            return None
-
-
 def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str) -> None:
     if not rows:
         return
@@ -139,7 +122,7 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return orjson.dumps(value, default=str).decode()
 
 
 def _day(value: str | None) -> date | None:
@@ -229,7 +212,7 @@ class Projector:
     def __init__(self, app: App, policy: Policy | None = None) -> None:
         self.app = app
         self.policy = policy or load_policy(app.settings.policy_file)
-        self.sealer = KeyringDob(app.keyring)
+        self.sealer = KeyringDob.for_app(app)
         self._cache: dict[str, CaseRecord] = {}
         self._cache_position: int | None = None
 
@@ -259,14 +242,15 @@ class Projector:
         start: tuple[int, int] | None = None
         end = (0, 0)
         try:
-            while True:
-                done = end[0] - start[0] if start else 0
-                budget = per_txn if limit is None else min(per_txn, limit - done)
-                before, after, at_head = self._step(models, batch_size, budget, on_progress)
-                start = before if start is None else start
-                end = after
-                if at_head or (limit is not None and end[0] - start[0] >= limit):
-                    break
+            with _gc_paused():
+                while True:
+                    done = end[0] - start[0] if start else 0
+                    budget = per_txn if limit is None else min(per_txn, limit - done)
+                    before, after, at_head = self._step(models, batch_size, budget, on_progress)
+                    start = before if start is None else start
+                    end = after
+                    if at_head or (limit is not None and end[0] - start[0] >= limit):
+                        break
         finally:
             self._cache.clear()
             self._cache_position = None
@@ -414,15 +398,17 @@ class Projector:
             self._cache.clear()
         now = self.app.clock.now()
         at_head = False
-        events: list[RecordedEvent] = []
         position = records_cp
         head = source.head(conn)
-        while len(events) < budget:
-            want = min(read_size, budget - len(events))
-            batch = source.read_after(conn, position, want, self.app.keyring)
+        builders: dict[str, Builder] = {}
+        read = 0
+        while read < budget:
+            want = min(read_size, budget - read)
+            batch = source.read_after(conn, position, want)
             if batch:
-                events.extend(batch)
+                read += len(batch)
                 position = batch[-1].position
+                self._fold_batch(conn, batch, builders)
                 if on_progress is not None:
                     on_progress(len(batch), max(0, head - position))
             if len(batch) < want:
@@ -431,30 +417,44 @@ class Projector:
         if position >= head:
             at_head = True
         new_cps: dict[str, int] = {}
-        changed: set[str] = set()
-        if events:
-            by_case: dict[str, list[RecordedEvent]] = defaultdict(list)
-            for rec in events:
-                by_case[rec.stream_id].append(rec)
-            missing = [c for c in by_case if c not in self._cache]
-            self._cache.update(self._load(conn, missing))
-            rows = []
-            for case_id, recs in by_case.items():
-                record = self._cache.get(case_id) or CaseRecord(case_id=case_id)
-                record = evolve_many(record, recs)
-                self._cache[case_id] = record
-                changed.add(case_id)
-                rows.append(self._record_row(record, now))
-            _upsert(conn, case_records, rows, "case_id")
-            new_cps["records"] = position
-        records_at = position
-        if at_head:
-            self._derive(conn, cps, models, records_at, now, new_cps)
-        self._save_checkpoints(conn, new_cps, now)
-        self._cache_position = records_at
+        with _Writes(conn, threaded=len(builders) > THREADED_WRITES_FROM) as writes:
+            if builders:
+                rows = []
+                for case_id, builder in builders.items():
+                    record = builder.freeze()
+                    self._cache[case_id] = record
+                    rows.append(self._record_row(record, now))
+                writes.submit(_upsert_job(case_records, rows))
+                new_cps["records"] = position
+            if at_head:
+                self._derive(conn, writes, cps, models, position, now, new_cps)
+            writes.flush()
+            self._save_checkpoints(conn, new_cps, now)
+        self._cache_position = position
         before = min(self._effective(cps[m]) for m in models)
         after = min(new_cps.get(m, self._effective(cps[m])) for m in models)
-        return (records_cp, before), (records_at, after), at_head
+        return (records_cp, before), (position, after), at_head
+
+    def _fold_batch(
+        self, conn: Connection, batch: list[RawEvent], builders: dict[str, Builder]
+    ) -> None:
+        """Fold a batch of events into per-case builders (loading records not yet seen)."""
+        fresh = {e.stream_id for e in batch if e.stream_id not in builders}
+        missing = [c for c in fresh if c not in self._cache]
+        if missing:
+            self._cache.update(self._load(conn, missing))
+        for case_id in fresh:
+            builders[case_id] = Builder(
+                self._cache.get(case_id) or CaseRecord(case_id=case_id), self.sealer.open
+            )
+        self.sealer.preload(
+            child
+            for e in batch if e.type == "case_opened"
+            and isinstance(token := e.data.get("date_of_birth"), str)
+            and (child := child_of(token)) is not None
+        )
+        for e in batch:
+            builders[e.stream_id].apply(e)
 
     def _effective(self, checkpoint: tuple[int, str | None]) -> int:
         """A checkpoint's position, or 0 if it was made under another policy version."""
@@ -464,6 +464,7 @@ class Projector:
     def _derive(
         self,
         conn: Connection,
+        writes: _Writes,
         cps: dict[str, tuple[int, str | None]],
         models: frozenset[str],
         records_at: int,
@@ -472,7 +473,9 @@ class Projector:
     ) -> None:
         """Bring the view models, audits and alerts up to the records' position."""
         version = self.policy.version
-        touched: dict[str, list[str]] = {}
+        touched: dict[str, set[str]] = {}
+        between: dict[int, list[str]] = {}
+        writes.flush()  # the connection is ours again for reading
         for name in (*PER_CASE, "alerts"):
             if name not in models:
                 continue
@@ -483,42 +486,44 @@ class Projector:
                 if applied_version != version:
                     new_cps[name] = records_at
                 continue
-            touched[name] = source.streams_between(conn, cp, records_at)
+            if cp not in between:
+                between[cp] = source.streams_between(conn, cp, records_at)
+            touched[name] = set(between[cp])
             new_cps[name] = records_at
         if not touched:
             return
         wanted = sorted({c for ids in touched.values() for c in ids})
         missing = [c for c in wanted if c not in self._cache]
-        self._cache.update(self._load(conn, missing))
+        if missing:
+            self._cache.update(self._load(conn, missing))
         at = AsAt.at(now)
-        views: dict[str, CaseViews] = {}
-        for case_id in wanted:
-            record = self._cache.get(case_id)
-            if record is not None:
-                views[case_id] = evaluate_all(record, at, self.policy)
-        for name, table in VIEW_TABLES.items():
-            ids = touched.get(name)
-            if not ids:
-                continue
-            rows = [
-                view_rows(views[c], self._cache[c], now)[name]
-                for c in ids if c in views and views[c].exists
-            ]
-            _upsert(conn, table, rows, "case_id")
-        if touched.get("audits"):
-            ids = touched["audits"]
-            for chunk in _chunks(ids, 500):
-                conn.execute(delete(audits).where(audits.c.case_id.in_(chunk)))
-            audit_list = [
-                row
-                for c in ids if c in views
-                for row in audit_rows(views[c], self._cache[c], self.policy.ratings.judged_levels)
-            ]
-            if audit_list:
-                conn.execute(insert(audits), audit_list)
-        if touched.get("alerts"):
-            ids = touched["alerts"]
-            holding = {c: alert_rules.candidates(views[c], self.policy) for c in ids if c in views}
+        holding: dict[str, list[alert_rules.Candidate]] = {}
+        judged = self.policy.ratings.judged_levels
+        for chunk in _chunks(wanted, DERIVE_CHUNK):
+            rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            audit_list: list[dict[str, Any]] = []
+            for case_id in chunk:
+                record = self._cache.get(case_id)
+                if record is None:
+                    continue
+                views = evaluate_all(record, at, self.policy)
+                if views.exists:
+                    for name, row in view_rows(views, record, now).items():
+                        if case_id in touched.get(name, ()):
+                            rows[name].append(row)
+                if case_id in touched.get("audits", ()):
+                    audit_list.extend(audit_rows(views, record, judged))
+                if case_id in touched.get("alerts", ()):
+                    holding[case_id] = alert_rules.candidates(views, self.policy)
+            for name, table in VIEW_TABLES.items():
+                if rows[name]:
+                    writes.submit(_upsert_job(table, rows[name]))
+            if "audits" in touched:
+                writes.submit(_replace_audits_job(
+                    [c for c in chunk if c in touched["audits"]], audit_list))
+        if "alerts" in touched:
+            writes.flush()
+            ids = sorted(touched["alerts"])
             result = alert_rules.reconcile(conn, ids, holding, now, version)
             if result.raised or result.resolved:
                 log.info("alerts_reconciled", raised=len(result.raised),
@@ -528,40 +533,34 @@ class Projector:
 
     def _record_row(self, record: CaseRecord, now: datetime) -> dict[str, Any]:
         o = record.opened
-        at = AsAt.at(now)
-        practitioner = team = None
-        is_open = False
-        if o is not None:
-            from projections.visible import Visible
-
-            v = Visible(record, at, self.policy)
-            cm = v.case_manager() if v.exists else None
-            practitioner = cm.practitioner if cm else None
-            team = v.team() if v.exists else o.team
-            is_open = v.is_open if v.exists else False
+        cm = current_case_manager(record)
+        closed = record.closed
+        today = AsAt.at(now).day
         return {
             "case_id": record.case_id,
             "service": o.service if o else None,
-            "team": team,
-            "practitioner": practitioner,
+            "team": (cm.team if cm is not None and cm.team else (o.team if o else None)),
+            "practitioner": cm.practitioner if cm is not None else None,
             "route": o.route if o else None,
             "start_date": date.fromordinal(o.start) if o else None,
-            "closed_on": date.fromordinal(record.closed.d) if record.closed else None,
-            "is_open": is_open,
+            "closed_on": date.fromordinal(closed.d) if closed else None,
+            "is_open": bool(o and closed is None and o.start <= today.toordinal()),
             "record": dumps(record, self.sealer),
             "position": record.position,
             "updated_at": now,
         }
 
     def _load(self, conn: Connection, case_ids: Sequence[str]) -> dict[str, CaseRecord]:
-        out: dict[str, CaseRecord] = {}
+        texts: list[tuple[str, str]] = []
         for chunk in _chunks(list(case_ids), 500):
-            for case_id, text in conn.execute(
-                select(case_records.c.case_id, case_records.c.record)
-                .where(case_records.c.case_id.in_(chunk))
-            ):
-                out[case_id] = loads(text, self.sealer)
-        return out
+            texts.extend(
+                (case_id, text) for case_id, text in conn.execute(
+                    select(case_records.c.case_id, case_records.c.record)
+                    .where(case_records.c.case_id.in_(chunk))
+                )
+            )
+        self.sealer.preload(c for _id, text in texts if (c := sealed_child(text)) is not None)
+        return {case_id: loads(text, self.sealer) for case_id, text in texts}
 
     def load_record(self, case_id: str) -> CaseRecord | None:
         """The stored record of one case (None if the projector has not seen it)."""
@@ -616,6 +615,114 @@ class Projector:
                 yield conn
         except DBAPIError as exc:
             raise _translate(exc) from None
+
+
+def current_case_manager(record: CaseRecord) -> Alloc | None:
+    """The latest case-manager allocation not yet ended (all facts, in time order)."""
+    ends: dict[str, int] = {}
+    for e in sorted(record.alloc_ends, key=lambda f: (f.t, f.pos)):
+        if e.role == "case_manager":
+            ends[e.practitioner] = e.t
+    active = [
+        a for a in record.allocs
+        if a.role == "case_manager" and ends.get(a.practitioner, -1) < a.t
+    ]
+    return max(active, key=lambda a: (a.t, a.pos)) if active else None
+
+
+THREADED_WRITES_FROM = 200
+"""Cases in one transaction above which its writes run on a helper thread."""
+DERIVE_CHUNK = 500
+
+Job = Callable[[Connection], None]
+
+
+def _upsert_job(table: Table, rows: list[dict[str, Any]]) -> Job:
+    def job(conn: Connection) -> None:
+        _upsert(conn, table, rows, "case_id")
+
+    return job
+
+
+def _replace_audits_job(case_ids: list[str], rows: list[dict[str, Any]]) -> Job:
+    def job(conn: Connection) -> None:
+        for chunk in _chunks(case_ids, 500):
+            conn.execute(delete(audits).where(audits.c.case_id.in_(chunk)))
+        if rows:
+            conn.execute(insert(audits), rows)
+
+    return job
+
+
+class _Writes:
+    """This transaction's writes, in order. With ``threaded``, a helper thread runs them on
+    the connection while the main thread computes the next rows, so the database writes
+    while Python works; the main thread ``flush``es before it uses the connection itself.
+    A failed write is raised at the next ``flush`` (and the transaction rolls back)."""
+
+    def __init__(self, conn: Connection, *, threaded: bool) -> None:
+        self._conn = conn
+        self._threaded = threaded
+        self._error: BaseException | None = None
+        self._abandoned = False
+        self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=16)
+        self._thread: threading.Thread | None = None
+        if threaded:
+            self._thread = threading.Thread(target=self._run, name="projector-writes",
+                                            daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                if self._error is None and not self._abandoned:
+                    job(self._conn)
+            except BaseException as exc:  # handed to the main thread at the next flush
+                self._error = exc
+            finally:
+                self._queue.task_done()
+
+    def submit(self, job: Job) -> None:
+        if self._thread is None:
+            job(self._conn)
+            return
+        self._queue.put(job)
+
+    def flush(self) -> None:
+        if self._thread is not None:
+            self._queue.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def __enter__(self) -> _Writes:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            self._abandoned = True  # the transaction is rolling back: skip what is queued
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+        if exc_type is None:
+            self.flush()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while folding: the folds build millions of small
+    acyclic objects (freed by reference counting) that would otherwise be scanned over and
+    over; a rebuild spends a third of its time there. The previous state is restored."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

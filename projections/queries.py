@@ -40,16 +40,15 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select, update
 
 from events.envelope import Actor
-from events.schema import events as E  # noqa: N812 - the table, read like SQL
 from projections import ratings as rating_rules
 from projections import source
 from projections.alerts import row_to_dict
 from projections.asat import AsAt
 from projections.aspire import STAGES
 from projections.policy import Policy, load_policy
-from projections.projector import KeyringDob
-from projections.record import CaseRecord, evolve_many, fold, loads
+from projections.record import CaseRecord, evolve_raw, loads, sealed_child
 from projections.replay import replay as _replay
+from projections.sealer import KeyringDob
 from projections.tables import alerts as A  # noqa: N812
 from projections.tables import audits, case_records, continuity
 from projections.views import CaseViews, evaluate_all
@@ -82,31 +81,17 @@ def _as_at(app: App, value: datetime | date | None) -> AsAt:
 
 def _current(app: App, conn: Connection, case_id: str) -> tuple[CaseRecord, bool]:
     """The case's record with any events newer than the stored one folded in."""
-    sealer = KeyringDob(app.keyring)
+    sealer = KeyringDob.for_app(app)
     row = conn.execute(
         select(case_records.c.record).where(case_records.c.case_id == case_id)
     ).first()
-    if row is None:
-        record = fold(case_id, source.read_case(conn, case_id, app.keyring))
-        caught_up = False
-    else:
-        record = loads(row[0], sealer)
-        newer = _tail(app, conn, case_id, record.position)
-        caught_up = not newer
-        if newer:
-            record = evolve_many(record, newer)
+    record = loads(row[0], sealer) if row is not None else CaseRecord(case_id=case_id)
+    newer = [e.event for e in source.read_case(conn, case_id, after=record.position)]
+    if newer:
+        record = evolve_raw(record, newer, sealer.open)
     if not record.exists:
         raise CaseNotFound(f"case {case_id} not found")
-    return record, caught_up
-
-
-def _tail(app: App, conn: Connection, case_id: str, after: int) -> list[Any]:
-    query = (
-        select(*source._COLUMNS)
-        .where(E.c.stream_id == case_id, E.c.position > after)
-        .order_by(E.c.position)
-    )
-    return [source.decode(r, app.keyring) for r in conn.execute(query)]
+    return record, row is not None and not newer
 
 
 def _open_alerts(conn: Connection, case_id: str) -> list[dict[str, Any]]:
@@ -140,7 +125,7 @@ def _records(
     app: App, conn: Connection, *, team: str | None = None, practitioner: str | None = None,
     open_only: bool = True, active_from: date | None = None, active_to: date | None = None,
 ) -> list[CaseRecord]:
-    sealer = KeyringDob(app.keyring)
+    sealer = KeyringDob.for_app(app)
     query = select(case_records.c.record)
     if open_only:
         query = query.where(case_records.c.closed_on.is_(None))
@@ -153,7 +138,9 @@ def _records(
     if active_from is not None:
         query = query.where(or_(case_records.c.closed_on.is_(None),
                                 case_records.c.closed_on >= active_from))
-    return [loads(text, sealer) for (text,) in conn.execute(query.order_by(case_records.c.case_id))]
+    texts = [text for (text,) in conn.execute(query.order_by(case_records.c.case_id))]
+    sealer.preload(c for text in texts if (c := sealed_child(text)) is not None)
+    return [loads(text, sealer) for text in texts]
 
 
 def _open_alert_counts(conn: Connection) -> dict[str, int]:

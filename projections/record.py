@@ -22,30 +22,16 @@ birth (for the 17½ rule), is sealed again with the child's key when the record 
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
-from events.assessment import AssessmentCompleted, SignificantChangeNoted
-from events.audit import CaseAudited
-from events.base import Event
-from events.case import CaseClosed, CaseOpened
+import orjson
+
 from events.catalogue import event_class
-from events.correction import EventRetracted, EventSuperseded
-from events.delivery import (
-    ContactAttended,
-    ContactMissed,
-    ContactScheduled,
-    MissedContactFollowedUp,
-)
-from events.enforcement import BreachInitiated, ExceptionalCircumstancesRecorded, WarningIssued
 from events.envelope import RecordedEvent
-from events.planning import PlanAgreed, PlanRevised
-from events.review import ReviewCompleted
-from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.clock import LONDON
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -85,6 +71,7 @@ class Opened(NamedTuple):
     service: str
     team: str
     dob: int | None
+    dob_token: str | None = None  # the date of birth as the event stored it (sealed)
 
 
 class Closed(NamedTuple):
@@ -344,15 +331,66 @@ class CaseRecord:
         return self.opened is not None
 
 
-class _Builder:
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """An event as the folds read it: its place, when it happened, and its payload as a
+    JSON-ready dict (the stored shape; personal values may still be sealed tokens).
+
+    The projector builds these straight from the stored rows (no re-validation: the write
+    side validated every payload, and upcasters bring old versions to the current shape);
+    ``raw(recorded)`` builds one from a ``RecordedEvent``. Both give the same facts.
+    """
+
+    position: int
+    event_id: str
+    stream_id: str
+    stream_version: int
+    type: str
+    t: int
+    d: int
+    data: dict[str, Any]
+
+
+def raw(rec: RecordedEvent) -> RawEvent:
+    """The folds' view of a ``RecordedEvent``."""
+    return RawEvent(
+        rec.position, str(rec.event_id), rec.stream_id, rec.stream_version, rec.event.type,
+        to_us(rec.occurred_at), local_ordinal(rec.occurred_at),
+        rec.event.model_dump(mode="json"),
+    )
+
+
+DobOpener = Callable[[str], date | None]
+"""Opens a sealed date-of-birth token (None when the child's key was destroyed)."""
+
+_HOUR_US = 3_600_000_000
+_DAY_BY_HOUR: dict[int, int] = {}
+
+
+def day_of_us(us: int) -> int:
+    """The London calendar day (ordinal) of a moment in epoch microseconds (cached by hour)."""
+    hour = us // _HOUR_US
+    found = _DAY_BY_HOUR.get(hour)
+    if found is None:
+        found = local_ordinal(from_us(hour * _HOUR_US))
+        _DAY_BY_HOUR[hour] = found
+    return found
+
+
+def _moment_us(value: str) -> int:
+    return to_us(datetime.fromisoformat(value))
+
+
+class Builder:
     """A mutable copy of a record, to apply many events and freeze once."""
 
-    def __init__(self, record: CaseRecord) -> None:
+    def __init__(self, record: CaseRecord, open_dob: DobOpener | None = None) -> None:
         self.case_id = record.case_id
         self.position = record.position
         self.version = record.version
         self.opened = record.opened
         self.closed = record.closed
+        self.open_dob = open_dob
         self.lists: dict[str, list[Any]] = {
             name: list(getattr(record, name)) for name in LIST_KINDS
         }
@@ -367,30 +405,24 @@ class _Builder:
             **{name: tuple(items) for name, items in self.lists.items()},
         )
 
-    def apply(self, rec: RecordedEvent) -> None:
-        if rec.position <= self.position:
+    def apply(self, ev: RawEvent) -> None:
+        if ev.position <= self.position:
             return
-        self.position = rec.position
-        self.version = rec.stream_version
-        ev = rec.event
-        if isinstance(ev, EventRetracted):
-            target = str(ev.target_event_id)
+        self.position = ev.position
+        self.version = ev.stream_version
+        if ev.type == "event_retracted":
+            target = str(ev.data["target_event_id"])
             self._remove(target)
-            self._add_correction(rec, target, "retracted")
+            self.lists["corrections"].append(
+                Corr(ev.event_id, ev.position, ev.t, ev.d, target, "retracted"))
             return
-        if isinstance(ev, EventSuperseded):
-            target = str(ev.target_event_id)
-            self._supersede(rec, ev, target)
-            self._add_correction(rec, target, "superseded")
+        if ev.type == "event_superseded":
+            target = str(ev.data["target_event_id"])
+            self._supersede(ev.data, target)
+            self.lists["corrections"].append(
+                Corr(ev.event_id, ev.position, ev.t, ev.d, target, "superseded"))
             return
-        t = to_us(rec.occurred_at)
-        self._put(ev, str(rec.event_id), rec.position, t, local_ordinal(rec.occurred_at))
-
-    def _add_correction(self, rec: RecordedEvent, target: str, kind: str) -> None:
-        self.lists["corrections"].append(
-            Corr(str(rec.event_id), rec.position, to_us(rec.occurred_at),
-                 local_ordinal(rec.occurred_at), target, kind)
-        )
+        self._put(ev.type, ev.data, ev.event_id, ev.position, ev.t, ev.d)
 
     def _find(self, target: str) -> tuple[str, int, Any] | None:
         if self.opened is not None and self.opened.id == target:
@@ -415,15 +447,15 @@ class _Builder:
         else:
             del self.lists[name][index]
 
-    def _supersede(self, rec: RecordedEvent, ev: EventSuperseded, target: str) -> None:
+    def _supersede(self, data: dict[str, Any], target: str) -> None:
         found = self._find(target)
         if found is None:
             return
         name, index, fact = found
-        replacement = event_class(ev.replacement_type).model_validate(ev.replacement)
-        if ev.replacement_occurred_at is not None:
-            t = to_us(ev.replacement_occurred_at)
-            d = local_ordinal(ev.replacement_occurred_at)
+        when = data.get("replacement_occurred_at")
+        if when is not None:
+            t = _moment_us(when)
+            d = day_of_us(t)
         else:
             t, d = fact.t, fact.d
         if name == "opened":
@@ -432,14 +464,20 @@ class _Builder:
             self.closed = None
         else:
             del self.lists[name][index]
-        self._put(replacement, target, fact.pos, t, d, index=index)
+        type_name = str(data["replacement_type"]).strip().replace("-", "_")
+        self._put(type_name, data["replacement"], target, fact.pos, t, d, index=index)
 
-    def _put(self, ev: Event, eid: str, pos: int, t: int, d: int, index: int = -1) -> None:
-        made = make_fact(ev, eid, pos, t, d)
-        if made is None:
+    def _put(self, type_name: str, data: dict[str, Any], eid: str, pos: int, t: int, d: int,
+             index: int = -1) -> None:
+        maker = _MAKERS.get(type_name)
+        if maker is None:
             return
-        name, fact = made
+        data = _with_defaults(type_name, data)
+        name, fact = maker(data, eid, pos, t, d)
         if name == "opened":
+            value = data.get("date_of_birth")
+            token = value if isinstance(value, str) and value.startswith("sealed:") else None
+            fact = fact._replace(dob=self._dob(value), dob_token=token)
             self.opened = fact
         elif name == "closed":
             self.closed = fact
@@ -448,79 +486,108 @@ class _Builder:
         else:
             self.lists[name].append(fact)
 
-
-def _day(value: date | None) -> int | None:
-    return value.toordinal() if value is not None else None
-
-
-def make_fact(ev: Event, eid: str, pos: int, t: int, d: int) -> tuple[str, Any] | None:
-    """The fact an event records (None for event types no read model reads)."""
-    maker = _MAKERS.get(type(ev))
-    return maker(ev, eid, pos, t, d) if maker is not None else None
-
-
-def _opened(ev: Any, eid: str, pos: int, t: int, d: int) -> tuple[str, Any]:
-    dob = ev.date_of_birth if isinstance(ev.date_of_birth, date) else None
-    return "opened", Opened(
-        eid, pos, t, d, ev.child_id, ev.disposal_type, ev.route, ev.start_date.toordinal(),
-        _day(ev.expected_end_date), ev.setting, ev.intervention_level, ev.service, ev.team,
-        _day(dob),
-    )
+    def _dob(self, value: Any) -> int | None:
+        if not isinstance(value, str):
+            return None
+        if value.startswith("sealed:"):
+            opened = self.open_dob(value) if self.open_dob is not None else None
+            return opened.toordinal() if opened is not None else None
+        try:
+            return date.fromisoformat(value).toordinal()
+        except ValueError:
+            return None
 
 
-def _plan(ev: Any, eid: str, pos: int, t: int, d: int) -> tuple[str, Any]:
-    domains = tuple(sorted({o.domain for o in ev.objectives}))
-    return "plans", Plan(
-        eid, pos, t, d, isinstance(ev, PlanRevised), domains, ev.contingency_for_safety,
-        ev.contingency_for_risk, ev.child_involved, ev.parent_carer_involved,
-    )
+_DEFAULTS: dict[str, tuple[int, dict[str, Any]]] = {}
 
 
-_MAKERS: dict[type[Event], Callable[[Any, str, int, int, int], tuple[str, Any]]] = {
-    CaseOpened: _opened,
-    CaseClosed: lambda ev, i, p, t, d: ("closed", Closed(i, p, t, d, ev.reason)),
-    CaseManagerAllocated: lambda ev, i, p, t, d: ("allocs", Alloc(
-        i, p, t, d, ev.practitioner_id, ev.agency, ev.role, ev.team, ev.manager_id)),
-    CaseManagerAllocationEnded: lambda ev, i, p, t, d: ("alloc_ends", AllocEnd(
-        i, p, t, d, ev.practitioner_id, ev.role, ev.reason)),
-    AssessmentCompleted: lambda ev, i, p, t, d: ("assessments", Assess(
-        i, p, t, d, ev.kind, ev.likelihood_of_reoffending, ev.safety_and_wellbeing,
-        ev.risk_of_serious_harm, ev.strengths_recorded, ev.child_involved,
-        ev.parent_carer_involved, ev.victim_considered, ev.other_agencies_information_used)),
-    SignificantChangeNoted: lambda ev, i, p, t, d: ("changes", Change(
-        i, p, t, d, tuple(ev.domains))),
-    PlanAgreed: _plan,
-    PlanRevised: _plan,
-    ContactScheduled: lambda ev, i, p, t, d: ("scheduled", Sched(
-        i, p, t, d, ev.contact_id, ev.kind, to_us(ev.scheduled_for),
-        local_ordinal(ev.scheduled_for))),
-    ContactAttended: lambda ev, i, p, t, d: ("attended", Attend(
-        i, p, t, d, ev.contact_id, ev.kind, ev.participation, tuple(ev.barriers_noted),
-        tuple(ev.barriers_addressed), ev.parent_carer_present)),
-    ContactMissed: lambda ev, i, p, t, d: ("missed", Miss(
-        i, p, t, d, ev.contact_id, ev.kind, ev.acceptable, ev.reason)),
-    MissedContactFollowedUp: lambda ev, i, p, t, d: ("followups", FollowUp(
-        i, p, t, d, str(ev.missed_event_id), ev.method, ev.child_reached)),
-    ReviewCompleted: lambda ev, i, p, t, d: ("reviews", Review(
-        i, p, t, d, ev.trigger, tuple(ev.changed_domains), ev.plan_adjusted, ev.child_involved,
-        ev.parent_carer_involved)),
-    TransitionPlanned: lambda ev, i, p, t, d: ("tplans", TPlan(
-        i, p, t, d, ev.transition_id, ev.kind, ev.planned_date.toordinal(),
-        ev.receiving_case_manager, ev.receiving_service, ev.accommodation_arranged,
-        ev.resettlement_plan_agreed, ev.information_shared, ev.handover_meeting_held)),
-    TransitionCompleted: lambda ev, i, p, t, d: ("tdone", TDone(
-        i, p, t, d, ev.transition_id, ev.kind, ev.receiving_case_manager, ev.receiving_service,
-        ev.information_shared, ev.handover_meeting_held, ev.accommodation_arranged)),
-    WarningIssued: lambda ev, i, p, t, d: ("warnings", Warn(
-        i, p, t, d, str(ev.failure_event_id))),
-    BreachInitiated: lambda ev, i, p, t, d: ("breaches", Breach(
-        i, p, t, d, tuple(str(f) for f in ev.failure_event_ids), ev.serious_failure)),
-    ExceptionalCircumstancesRecorded: lambda ev, i, p, t, d: ("excuses", Excuse(
-        i, p, t, d, str(ev.failure_event_id), ev.manager_id)),
-    CaseAudited: lambda ev, i, p, t, d: ("audits", Audit(
-        i, p, t, d, ev.auditor_id, ev.question_set,
-        tuple((a.standard, a.lens, a.answer) for a in ev.answers),
-        ev.safety_and_wellbeing, ev.risk_of_serious_harm)),
+def _with_defaults(type_name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the model's defaults for fields it lacks (payloads written before an
+    optional field existed)."""
+    found = _DEFAULTS.get(type_name)
+    if found is None:
+        cls = event_class(type_name)
+        defaults = {
+            name: f.get_default(call_default_factory=True)
+            for name, f in cls.model_fields.items() if not f.is_required()
+        }
+        found = _DEFAULTS[type_name] = (len(cls.model_fields), defaults)
+    count, defaults = found
+    if len(data) >= count:
+        return data
+    return {**defaults, **data}
+
+
+def _ord(value: str | None) -> int | None:
+    return date.fromisoformat(value).toordinal() if value else None
+
+
+Maker = Callable[[dict[str, Any], str, int, int, int], tuple[str, Any]]
+
+
+def _plan(p: dict[str, Any], i: str, pos: int, t: int, d: int, revised: bool) -> tuple[str, Any]:
+    domains = tuple(sorted({o["domain"] for o in p["objectives"]}))
+    return "plans", Plan(i, pos, t, d, revised, domains, p["contingency_for_safety"],
+                         p["contingency_for_risk"], p["child_involved"],
+                         p["parent_carer_involved"])
+
+
+_MAKERS: dict[str, Maker] = {
+    "case_opened": lambda p, i, pos, t, d: ("opened", Opened(
+        i, pos, t, d, p["child_id"], p["disposal_type"], p["route"],
+        date.fromisoformat(p["start_date"]).toordinal(), _ord(p.get("expected_end_date")),
+        p.get("setting") or "community", p["intervention_level"], p["service"], p["team"],
+        None)),
+    "case_closed": lambda p, i, pos, t, d: ("closed", Closed(i, pos, t, d, p["reason"])),
+    "case_manager_allocated": lambda p, i, pos, t, d: ("allocs", Alloc(
+        i, pos, t, d, p["practitioner_id"], p["agency"], p["role"], p.get("team"),
+        p.get("manager_id"))),
+    "case_manager_allocation_ended": lambda p, i, pos, t, d: ("alloc_ends", AllocEnd(
+        i, pos, t, d, p["practitioner_id"], p["role"], p["reason"])),
+    "assessment_completed": lambda p, i, pos, t, d: ("assessments", Assess(
+        i, pos, t, d, p["kind"], p["likelihood_of_reoffending"], p["safety_and_wellbeing"],
+        p["risk_of_serious_harm"], p["strengths_recorded"], p["child_involved"],
+        p["parent_carer_involved"], p["victim_considered"],
+        p["other_agencies_information_used"])),
+    "significant_change_noted": lambda p, i, pos, t, d: ("changes", Change(
+        i, pos, t, d, tuple(p["domains"]))),
+    "plan_agreed": lambda p, i, pos, t, d: _plan(p, i, pos, t, d, False),
+    "plan_revised": lambda p, i, pos, t, d: _plan(p, i, pos, t, d, True),
+    "contact_scheduled": lambda p, i, pos, t, d: ("scheduled", Sched(
+        i, pos, t, d, p["contact_id"], p["kind"], _moment_us(p["scheduled_for"]),
+        day_of_us(_moment_us(p["scheduled_for"])))),
+    "contact_attended": lambda p, i, pos, t, d: ("attended", Attend(
+        i, pos, t, d, p.get("contact_id"), p["kind"], p["participation"],
+        tuple(p.get("barriers_noted") or ()), tuple(p.get("barriers_addressed") or ()),
+        bool(p.get("parent_carer_present")))),
+    "contact_missed": lambda p, i, pos, t, d: ("missed", Miss(
+        i, pos, t, d, p.get("contact_id"), p["kind"], p["acceptable"], p["reason"])),
+    "missed_contact_followed_up": lambda p, i, pos, t, d: ("followups", FollowUp(
+        i, pos, t, d, str(p["missed_event_id"]), p["method"], p["child_reached"])),
+    "review_completed": lambda p, i, pos, t, d: ("reviews", Review(
+        i, pos, t, d, p["trigger"], tuple(p.get("changed_domains") or ()), p["plan_adjusted"],
+        p["child_involved"], bool(p.get("parent_carer_involved")))),
+    "transition_planned": lambda p, i, pos, t, d: ("tplans", TPlan(
+        i, pos, t, d, p["transition_id"], p["kind"],
+        date.fromisoformat(p["planned_date"]).toordinal(), p.get("receiving_case_manager"),
+        p.get("receiving_service"), bool(p.get("accommodation_arranged")),
+        bool(p.get("resettlement_plan_agreed")), bool(p.get("information_shared")),
+        bool(p.get("handover_meeting_held")))),
+    "transition_completed": lambda p, i, pos, t, d: ("tdone", TDone(
+        i, pos, t, d, p.get("transition_id"), p["kind"], p.get("receiving_case_manager"),
+        p.get("receiving_service"), p["information_shared"], p["handover_meeting_held"],
+        p["accommodation_arranged"])),
+    "warning_issued": lambda p, i, pos, t, d: ("warnings", Warn(
+        i, pos, t, d, str(p["failure_event_id"]))),
+    "breach_initiated": lambda p, i, pos, t, d: ("breaches", Breach(
+        i, pos, t, d, tuple(str(f) for f in p["failure_event_ids"]),
+        bool(p.get("serious_failure")))),
+    "exceptional_circumstances_recorded": lambda p, i, pos, t, d: ("excuses", Excuse(
+        i, pos, t, d, str(p["failure_event_id"]), p["manager_id"])),
+    "case_audited": lambda p, i, pos, t, d: ("audits", Audit(
+        i, pos, t, d, p["auditor_id"], p.get("question_set") or "hmip-youth-2021",
+        tuple((a["standard"], a["lens"], bool(a["answer"])) for a in p["answers"]),
+        p.get("safety_and_wellbeing"), p.get("risk_of_serious_harm"))),
 }
 
 
@@ -529,22 +596,36 @@ _MAKERS: dict[type[Event], Callable[[Any, str, int, int, int], tuple[str, Any]]]
 
 def evolve(record: CaseRecord, rec: RecordedEvent) -> CaseRecord:
     """The record after one more event. Pure; an event already applied is ignored."""
-    builder = _Builder(record)
-    builder.apply(rec)
+    builder = Builder(record)
+    builder.apply(raw(rec))
     return builder.freeze()
 
 
 def evolve_many(record: CaseRecord, recs: Iterable[RecordedEvent]) -> CaseRecord:
     """``evolve`` over several events of the same case, copying the record only once."""
-    builder = _Builder(record)
-    for rec in recs:
-        builder.apply(rec)
+    return evolve_raw(record, (raw(r) for r in recs))
+
+
+def evolve_raw(
+    record: CaseRecord, events: Iterable[RawEvent], open_dob: DobOpener | None = None
+) -> CaseRecord:
+    """The record after several raw events of the same case (the projector's path)."""
+    builder = Builder(record, open_dob)
+    for ev in events:
+        builder.apply(ev)
     return builder.freeze()
 
 
 def fold(case_id: str, recs: Iterable[RecordedEvent]) -> CaseRecord:
     """The record of a case from its events (raw log order; corrections handled)."""
     return evolve_many(CaseRecord(case_id=case_id), recs)
+
+
+def fold_raw(
+    case_id: str, events: Iterable[RawEvent], open_dob: DobOpener | None = None
+) -> CaseRecord:
+    """``fold`` over raw events."""
+    return evolve_raw(CaseRecord(case_id=case_id), events, open_dob)
 
 
 # -- storage --------------------------------------------------------------------------------
@@ -589,31 +670,34 @@ def _revive(cls: type[NamedTuple], raw: list[Any]) -> Any:
 
 
 def dumps(record: CaseRecord, sealer: DobSealer) -> str:
-    """The record as compact JSON; the date of birth sealed with the child's key."""
+    """The record as compact JSON; the date of birth only ever sealed with the child's key."""
     doc: dict[str, Any] = {"case_id": record.case_id, "position": record.position,
                            "version": record.version, "closed": record.closed}
     if record.opened is not None:
-        opened = list(record.opened)
-        dob = record.opened.dob
-        opened[-1] = sealer.seal(record.opened.child_id, date.fromordinal(dob)) if dob else None
-        doc["opened"] = opened
+        o = record.opened
+        token = o.dob_token
+        if token is None and o.dob is not None:
+            token = sealer.seal(o.child_id, date.fromordinal(o.dob))
+        doc["opened"] = o._replace(dob=None, dob_token=token)
     for name in LIST_KINDS:
         items = getattr(record, name)
         if items:
             doc[name] = items
-    return json.dumps(doc, separators=(",", ":"))
+    return orjson.dumps(doc, default=list).decode()
 
 
-def loads(text: str, sealer: DobSealer) -> CaseRecord:
+def loads(text: str | bytes, sealer: DobSealer) -> CaseRecord:
     """A record stored by ``dumps``; a shredded date of birth comes back as None."""
-    doc = json.loads(text)
+    doc = orjson.loads(text)
     opened = None
     if doc.get("opened"):
-        raw = doc["opened"]
-        token = raw[-1]
+        o = Opened(*doc["opened"])
+        token = o.dob_token
         dob = sealer.open(token) if token else None
-        raw[-1] = dob.toordinal() if dob else None
-        opened = Opened(*raw)
+        opened = o._replace(
+            dob=dob.toordinal() if dob else None,
+            dob_token=token if token and token.startswith("sealed:") else None,
+        )
     closed = Closed(*doc["closed"]) if doc.get("closed") else None
     lists = {
         name: tuple(_revive(cls, raw) for raw in doc.get(name, ()))
@@ -623,6 +707,15 @@ def loads(text: str, sealer: DobSealer) -> CaseRecord:
         case_id=doc["case_id"], position=doc["position"], version=doc["version"],
         opened=opened, closed=closed, **lists,
     )
+
+
+_SEALED_CHILD = re.compile(r'"sealed:v1:([A-Za-z0-9_.-]+):')
+
+
+def sealed_child(text: str) -> str | None:
+    """The child whose key opens the date of birth in a stored record (to preload it)."""
+    found = _SEALED_CHILD.search(text)
+    return found.group(1) if found else None
 
 
 def record_fields() -> list[str]:

@@ -15,35 +15,49 @@ to readers allowed to see it.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from events.correction import EventRetracted, EventSuperseded
 from events.envelope import RecordedEvent
 from projections import source
 from projections.asat import AsAt
 from projections.policy import Policy
-from projections.record import fold
+from projections.record import DobOpener, fold_raw, from_us, raw, to_us
+from projections.source import Envelope, mask
 from projections.views import evaluate_all
 from tracker.bootstrap import App
 from tracker.errors import CaseNotFound, FieldProblem, InvalidInput
 
 
+def envelopes(recorded: list[RecordedEvent]) -> list[Envelope]:
+    """``RecordedEvent`` objects in the replay's shape (for callers holding full events)."""
+    return [
+        Envelope(raw(r), to_us(r.recorded_at), r.recorded_by, r.recorded_role,
+                 r.schema_version)
+        for r in recorded
+    ]
+
+
 def replay_events(
     case_id: str,
-    events: list[RecordedEvent],
+    events: list[RecordedEvent] | list[Envelope],
     policy: Policy,
     *,
     as_of: date | None = None,
     as_known_at: datetime | None = None,
     now: datetime,
+    open_dob: DobOpener | None = None,
 ) -> dict[str, Any]:
     """The replay of a case from all its stored events (pure; see the module docstring)."""
     if as_known_at is not None and as_known_at.tzinfo is None:
         raise InvalidInput([FieldProblem("as_known_at", "must include a time zone")])
-    known = [e for e in events if as_known_at is None or e.recorded_at < as_known_at]
+    envs: list[Envelope] = [
+        e if isinstance(e, Envelope) else envelopes([e])[0] for e in events
+    ]
+    cutoff = to_us(as_known_at) if as_known_at is not None else None
+    known = [e for e in envs if cutoff is None or e.recorded_us < cutoff]
     if not known:
-        if events and as_known_at is not None:
+        if envs and as_known_at is not None:
             raise CaseNotFound(
                 f"case {case_id} had not been recorded by {as_known_at.isoformat()}"
             )
@@ -54,9 +68,9 @@ def replay_events(
         at = AsAt.at(as_known_at)
     else:
         at = AsAt.at(now)
-    record = fold(case_id, known)
+    record = fold_raw(case_id, (e.event for e in known), open_dob)
     views = evaluate_all(record, at, policy)
-    timeline, summary = _timeline(events, known, at, as_known_at, policy)
+    timeline, summary = _timeline(envs, known, at, as_known_at, policy)
     return {
         "case_id": case_id,
         "as_of": as_of.isoformat() if as_of else None,
@@ -73,55 +87,59 @@ def replay_events(
     }
 
 
+CORRECTIONS = ("event_superseded", "event_retracted")
+
+
 def _timeline(
-    events: list[RecordedEvent],
-    known: list[RecordedEvent],
+    events: list[Envelope],
+    known: list[Envelope],
     at: AsAt,
     as_known_at: datetime | None,
     policy: Policy,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    known_ids = {e.event_id for e in known}
-    threshold = timedelta(hours=policy.replay.back_dated_after_hours)
-    corrected_by: dict[Any, RecordedEvent] = {}
+    known_ids = {e.event.event_id for e in known}
+    threshold = int(policy.replay.back_dated_after_hours * 3600 * 1_000_000)
+    corrected_by: dict[str, Envelope] = {}
     for e in events:
-        if isinstance(e.event, EventSuperseded | EventRetracted):
-            corrected_by[e.event.target_event_id] = e
+        if e.event.type in CORRECTIONS:
+            corrected_by[str(e.event.data["target_event_id"])] = e
     entries: list[dict[str, Any]] = []
     counts = {"events_known": len(known), "events_in_view": 0, "back_dated": 0,
               "corrections": 0, "recorded_later": 0, "corrected_later": 0}
     for e in events:
-        is_known = e.event_id in known_ids
-        happened = e.occurred_at <= at.moment
-        back_dated = e.recorded_at - e.occurred_at > threshold
+        ev = e.event
+        is_known = ev.event_id in known_ids
+        happened = ev.t <= at.us
+        back_dated = e.recorded_us - ev.t > threshold
         entry: dict[str, Any] = {
-            "position": e.position,
-            "stream_version": e.stream_version,
-            "event_id": str(e.event_id),
-            "type": e.type,
-            "occurred_at": e.occurred_at.isoformat(),
-            "recorded_at": e.recorded_at.isoformat(),
+            "position": ev.position,
+            "stream_version": ev.stream_version,
+            "event_id": ev.event_id,
+            "type": ev.type,
+            "occurred_at": from_us(ev.t).isoformat(),
+            "recorded_at": from_us(e.recorded_us).isoformat(),
             "recorded_by": e.recorded_by,
             "recorded_role": e.recorded_role,
             "back_dated": back_dated,
             "known": is_known,
             "in_view": is_known and happened,
             "status": "effective",
-            "data": e.event.model_dump(mode="json"),
+            "data": mask(ev.data),
         }
-        if isinstance(e.event, EventSuperseded | EventRetracted):
-            entry["corrects"] = str(e.event.target_event_id)
+        if ev.type in CORRECTIONS:
+            entry["corrects"] = str(ev.data["target_event_id"])
             if is_known:
                 counts["corrections"] += 1
-        correction = corrected_by.get(e.event_id)
+        correction = corrected_by.get(ev.event_id)
         if correction is not None:
-            kind = "superseded" if isinstance(correction.event, EventSuperseded) else "retracted"
-            if correction.event_id in known_ids:
+            kind = "superseded" if correction.event.type == "event_superseded" else "retracted"
+            if correction.event.event_id in known_ids:
                 entry["status"] = kind
-                entry["corrected_by"] = str(correction.event_id)
+                entry["corrected_by"] = correction.event.event_id
             else:
                 entry["corrected_later"] = {
-                    "by": str(correction.event_id), "kind": kind,
-                    "recorded_at": correction.recorded_at.isoformat(),
+                    "by": correction.event.event_id, "kind": kind,
+                    "recorded_at": from_us(correction.recorded_us).isoformat(),
                 }
                 if is_known:
                     counts["corrected_later"] += 1
@@ -149,8 +167,11 @@ def replay(
     as_known_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Read the case's events (free text left sealed) and replay them."""
+    from projections.sealer import KeyringDob
+
     with app.engine.connect() as conn:
-        events = source.read_case(conn, case_id, app.keyring)
+        events = source.read_case(conn, case_id)
     return replay_events(
-        case_id, events, policy, as_of=as_of, as_known_at=as_known_at, now=app.clock.now()
+        case_id, events, policy, as_of=as_of, as_known_at=as_known_at, now=app.clock.now(),
+        open_dob=KeyringDob.for_app(app).open,
     )

@@ -1,112 +1,108 @@
-"""The projector's reader: events in global order, decoded without their free text.
+"""The projector's reader: events in global order, as ``RawEvent`` (payload dicts).
 
-Read models never show notes, reasons or objective descriptions, so this reader leaves
-every sealed personal field sealed (a present value reads as ``"[sealed]"``) and opens only
-the date of birth, which the 17½ rule needs. Skipping the decryption of every note is also
-what makes a rebuild fast. The envelope fields a projection does not use (hashes,
-correlation id) are left blank; ``EventStore.read_stream`` gives the full event.
+Read models never show notes, reasons or objective descriptions, so this reader does not
+decrypt anything: personal values stay sealed tokens in the payload, and only the date of
+birth is opened, later, by the fold that needs it (``projections.record``). Nor does it
+re-validate payloads: the write side validated each one, the hash chain guards them, and
+the catalogue's upcasters bring older schema versions to the current shape. Skipping the
+decryption of every note and the re-validation of every payload is what makes a rebuild
+fast; ``EventStore.read_stream`` still gives the full, validated, decrypted event.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
-from sqlalchemy import Connection, and_, select
+import orjson
+from sqlalchemy import Connection, DateTime, String, and_, cast, func, select, type_coerce
 from sqlalchemy.exc import DBAPIError
 
-from events.case import CaseOpened
 from events.catalogue import event_class, upcast
-from events.envelope import RecordedEvent
 from events.schema import events as T  # noqa: N812 - the table, read like SQL
-from events.sealing import Keyring, plan, unseal
+from projections.record import RawEvent, day_of_us
 from tracker.errors import SchemaNotReady, StoreUnavailable
 
 SEALED = "[sealed]"
-
-_COLUMNS = (
-    T.c.position, T.c.event_id, T.c.stream_id, T.c.stream_version, T.c.event_type,
-    T.c.schema_version, T.c.occurred_at, T.c.recorded_at, T.c.recorded_by, T.c.recorded_role,
-    T.c.payload,
-)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)  # noqa: DTZ001 - SQLite hands back naive UTC
+_US = timedelta(microseconds=1)
+_VERSIONS: dict[str, int] = {}
 
 
-def lean(model: type[BaseModel], data: dict[str, Any], keyring: Keyring | None) -> dict[str, Any]:
-    """``data`` with personal fields left sealed, except a case's date of birth."""
-    if model is CaseOpened:
-        if keyring is None:
-            out = dict(data)
-            if out.get("date_of_birth") is not None and not _is_date(out["date_of_birth"]):
-                out["date_of_birth"] = None
-            return out
-        return unseal(model, data, keyring, event_class)
-    slots = plan(model)
-    if not slots:
-        return data
-    out = dict(data)
-    for slot in slots:
-        value = out.get(slot.name)
-        if value is None:
-            continue
-        if slot.kind == "personal":
-            out[slot.name] = SEALED
-        elif slot.kind == "model" and slot.model:
-            out[slot.name] = lean(slot.model, value, keyring)
-        elif slot.kind == "model_list" and slot.model:
-            out[slot.name] = [lean(slot.model, v, keyring) for v in value]
-        elif slot.kind == "replacement":
-            out[slot.name] = lean(event_class(str(out["replacement_type"])), value, keyring)
-    return out
-
-
-def _is_date(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 10 and value[4] == "-"
-
-
-def decode(row: Any, keyring: Keyring | None) -> RecordedEvent:
-    """One ``events`` row (with at least ``_COLUMNS``) as a lean ``RecordedEvent``."""
-    type_name = row[4]
-    cls = event_class(type_name)
-    data = json.loads(row[10])
-    if row[5] != cls.version:
-        data = upcast(type_name, row[5], data)
-    event = cls.model_validate(lean(cls, data, keyring))
-    return RecordedEvent(
-        position=row[0], event_id=row[1], stream_id=row[2], stream_version=row[3],
-        type=type_name, schema_version=row[5], occurred_at=row[6], recorded_at=row[7],
-        recorded_by=row[8], recorded_role=row[9], correlation_id="", event=event,
-        prev_hash="", hash="",
+def _columns(dialect: str) -> tuple[Any, ...]:
+    moment: Any = String if dialect == "sqlite" else DateTime(timezone=True)
+    return (
+        T.c.position, cast(T.c.event_id, String), T.c.stream_id, T.c.stream_version,
+        T.c.event_type, T.c.schema_version, type_coerce(T.c.occurred_at, moment),
+        type_coerce(T.c.recorded_at, moment), T.c.recorded_by, T.c.recorded_role, T.c.payload,
     )
 
 
+def us(value: Any) -> int:
+    """A stored moment (aware datetime, naive UTC datetime, or SQLite text) in microseconds."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return int((value - _EPOCH_NAIVE) // _US)
+    return int((value - _EPOCH) // _US)
+
+
+def _event_id(value: str) -> str:
+    if len(value) == 32:  # SQLite keeps a UUID as 32 hex digits
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return value
+
+
+def _payload(type_name: str, schema_version: int, text: str) -> dict[str, Any]:
+    data: dict[str, Any] = orjson.loads(text)
+    current = _VERSIONS.get(type_name)
+    if current is None:
+        current = _VERSIONS[type_name] = event_class(type_name).version
+    if schema_version != current:
+        data = upcast(type_name, schema_version, data)
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A raw event with who recorded it and when (for replay timelines)."""
+
+    event: RawEvent
+    recorded_us: int
+    recorded_by: str
+    recorded_role: str
+    schema_version: int
+
+
+def _raw(row: Any) -> RawEvent:
+    t = us(row[6])
+    return RawEvent(row[0], _event_id(row[1]), row[2], row[3], row[4], t, day_of_us(t),
+                    _payload(row[4], row[5], row[10]))
+
+
 def read_after(
-    conn: Connection, after: int, limit: int, keyring: Keyring | None, *, upto: int | None = None
-) -> list[RecordedEvent]:
+    conn: Connection, after: int, limit: int, *, upto: int | None = None
+) -> list[RawEvent]:
     """Up to ``limit`` events after position ``after`` (and at or before ``upto``)."""
     cond = T.c.position > after
     if upto is not None:
         cond = and_(cond, T.c.position <= upto)
-    query = select(*_COLUMNS).where(cond).order_by(T.c.position).limit(limit)
-    rows = _run(conn, query)
-    return [decode(r, keyring) for r in rows]
+    query = (
+        select(*_columns(conn.dialect.name)).where(cond).order_by(T.c.position).limit(limit)
+    )
+    return [_raw(r) for r in _run(conn, query)]
 
 
-def read_case(
-    conn: Connection,
-    case_id: str,
-    keyring: Keyring | None,
-    *,
-    recorded_before: datetime | None = None,
-) -> list[RecordedEvent]:
-    """One case's events in stream order (optionally only those recorded before a time)."""
-    query = select(*_COLUMNS).where(T.c.stream_id == case_id)
-    if recorded_before is not None:
-        query = query.where(T.c.recorded_at < recorded_before)
+def read_case(conn: Connection, case_id: str, *, after: int = 0) -> list[Envelope]:
+    """One case's events in stream order (those after a global position, if given)."""
+    query = select(*_columns(conn.dialect.name)).where(T.c.stream_id == case_id)
+    if after:
+        query = query.where(T.c.position > after)
     rows = _run(conn, query.order_by(T.c.stream_version))
-    return [decode(r, keyring) for r in rows]
+    return [Envelope(_raw(r), us(r[7]), r[8], r[9], r[5]) for r in rows]
 
 
 def streams_between(conn: Connection, after: int, upto: int) -> list[str]:
@@ -123,14 +119,23 @@ def streams_between(conn: Connection, after: int, upto: int) -> list[str]:
 
 def head(conn: Connection) -> int:
     """The last committed position (0 when the store is empty)."""
-    from sqlalchemy import func
-
     return int(_run(conn, select(func.coalesce(func.max(T.c.position), 0)))[0][0])
 
 
 def recorded_at_of(conn: Connection, position: int) -> datetime | None:
     rows = _run(conn, select(T.c.recorded_at).where(T.c.position == position))
     return rows[0][0] if rows else None
+
+
+def mask(value: Any) -> Any:
+    """A payload with every sealed personal value shown as ``"[sealed]"``."""
+    if isinstance(value, str):
+        return SEALED if value.startswith("sealed:") else value
+    if isinstance(value, dict):
+        return {k: mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    return value
 
 
 def _run(conn: Connection, query: Any) -> Sequence[Any]:

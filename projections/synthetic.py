@@ -107,8 +107,10 @@ def plan_case(
     practitioners: Sequence[str] = ("P-SYN01", "P-SYN02", "P-SYN03"),
     manager: str = "M-SYN01",
     contacts_per_week: float | None = None,
+    months: int | None = None,
 ) -> list[Proposal]:
-    """A plausible supervision story for one case from ``start`` to ``until`` (proposals)."""
+    """A plausible supervision story for one case from ``start`` to ``until`` (proposals);
+    ``months`` fixes the order's length (random, 3-18, by default)."""
     s = _Story(rng, case_id, until)
     disposal, route = rng.choice(DISPOSALS)
     level = rng.choice(LEVELS)
@@ -116,8 +118,8 @@ def plan_case(
     setting = "custody" if disposal == "dto" and s.chance(0.7) else "community"
     age_days = rng.randint(14 * 365, 17 * 365 + 300)
     dob = start - timedelta(days=age_days)
-    months = rng.randint(3, 18)
-    expected_end = start + timedelta(days=30 * months)
+    length = months if months is not None else rng.randint(3, 18)
+    expected_end = start + timedelta(days=30 * length)
     s.add(start, "case_opened", {
         "child_id": child_id or f"C-{case_id}", "date_of_birth": dob.isoformat(),
         "disposal_type": disposal, "route": route, "start_date": start.isoformat(),

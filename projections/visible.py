@@ -9,6 +9,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from projections.asat import AsAt
@@ -31,6 +33,7 @@ def iso(ordinal: int | None) -> str | None:
     return date.fromordinal(ordinal).isoformat() if ordinal is not None else None
 
 
+@lru_cache(maxsize=1 << 16)
 def add_months(day: date, months: int) -> date:
     """``day`` plus whole calendar months, clamped to the month's last day (31 Jan + 1 = 28 Feb)."""
     index = day.month - 1 + months
@@ -77,10 +80,15 @@ class Allocation:
         }
 
 
+_BY_TIME = itemgetter(2, 1)
+
+
 def _visible(items: tuple[F, ...], us: int) -> list[F]:
     """Facts that had happened by the cut-off, sorted by when they happened."""
+    if not items:
+        return []
     out = [f for f in items if f[2] <= us]
-    out.sort(key=lambda f: (f[2], f[1]))
+    out.sort(key=_BY_TIME)
     return out
 
 
@@ -119,6 +127,10 @@ class Visible:
         self._custody: list[Period] | None = None
         self._allocations: list[Allocation] | None = None
         self.cache: dict[str, Any] = {}
+        self._start = date.fromordinal(self.opened.start) if self.opened is not None else None
+        self._closed_on = date.fromordinal(self.closed.d) if self.closed is not None else None
+        today = self.at.day
+        self._last_day = min(today, self._closed_on) if self._closed_on is not None else today
 
     # -- the case ---------------------------------------------------------------------
 
@@ -132,12 +144,12 @@ class Visible:
 
     @property
     def start(self) -> date:
-        assert self.opened is not None
-        return date.fromordinal(self.opened.start)
+        assert self._start is not None
+        return self._start
 
     @property
     def closed_on(self) -> date | None:
-        return date.fromordinal(self.closed.d) if self.closed is not None else None
+        return self._closed_on
 
     @property
     def is_open(self) -> bool:
@@ -147,8 +159,7 @@ class Visible:
     @property
     def last_day(self) -> date:
         """The day obligations are judged on: today, or the closing day if it closed."""
-        closed = self.closed_on
-        return min(self.today, closed) if closed is not None else self.today
+        return self._last_day
 
     def header(self) -> dict[str, Any]:
         o = self.opened

@@ -1,0 +1,224 @@
+"""Read-model rebuild and case replay: how fast the projections are rebuilt from the log.
+
+``python -m bench projections --json [--backend sqlite|postgresql|all] [--events N]
+[--rounds R] [--replays K]``
+
+For each backend a throw-away database is seeded with at least ``--events`` events (the
+deterministic synthetic caseload of ``tracker.seed``, recorded through ``CaseService``),
+then, round by round in alternating order:
+
+``read``
+    every event read back through ``EventStore.iter_all`` (decoded, decrypted, validated)
+    and nothing else: the limit a projection that reads the log the usual way could reach;
+``lean_read``
+    every event read by the projector's own reader (``projections.source``: payloads as
+    stored, nothing decrypted or re-validated), and nothing else;
+``rebuild``
+    ``Projector.rebuild()``: every read model emptied and rebuilt from event 1 (records,
+    the four views, audits, alerts), committed.
+
+Each line reports the median rate of each, and the medians of the per-round ratios
+rebuild/read and rebuild/lean_read. A last line per backend times ``replay`` of one case
+of 1,000 events as of a date (``projections.queries.replay``), median and 90th percentile
+over ``--replays`` runs. Goals (issue 3): rebuild >= 20,000 events/s on PostgreSQL;
+rebuild >= 0.3 x read; replay median < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import random
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from bench.common import Rounds, emit, pg_database, pg_unreachable, temp_dir, timed
+from projections import source, synthetic
+from projections.projector import Projector
+from projections.queries import replay
+from tracker.bootstrap import App, bootstrap
+from tracker.clock import FixedClock
+from tracker.config import Settings
+from tracker.migrations import upgrade
+
+GOAL_EVENTS_PER_S = 20_000
+GOAL_RATIO = 0.3
+GOAL_REPLAY_MS = 50.0
+EVENTS_PER_CASE = 34  # about what the seeder records per case over its year
+NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
+UNTIL = date(2026, 10, 30)
+LONG_CASE = "CS-BENCH-LONG"
+
+
+def _app(url: str) -> App:
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    settings = Settings(database_url=url, master_key=key, log_json=True, log_level="WARNING")
+    app = bootstrap(settings, clock=FixedClock(NOW))  # logs (warnings only) go to stderr
+    upgrade(app.engine)
+    return app
+
+
+@contextmanager
+def database(backend: str) -> Iterator[App]:
+    """A fresh, migrated database of the backend, and the app on it."""
+    if backend == "postgresql":
+        with pg_database("tracker_bench_proj") as url:
+            app = _app(url)
+            try:
+                yield app
+            finally:
+                app.close()
+    else:
+        with temp_dir() as path:
+            app = _app(f"sqlite:///{path / 'bench.db'}")
+            try:
+                yield app
+            finally:
+                app.close()
+
+
+def seed(app: App, events: int) -> dict[str, int]:
+    """At least ``events`` events of the synthetic caseload, and one long case."""
+    from tracker.seed import seed_caseload
+
+    cases = max(1, events // EVENTS_PER_CASE)
+    written = 0
+    while True:
+        summary = seed_caseload(app, cases=cases, seed=1, until=UNTIL)
+        written += summary["events"]
+        if app.store.head_position() >= events:
+            break
+        cases = int(cases * 1.15) + 1
+    long_case = write_long_case(app, 1000)
+    return {"cases": cases + 1, "events": app.store.head_position(), "long_case": long_case}
+
+
+def write_long_case(app: App, events: int) -> int:
+    """One case with exactly ``events`` events (about two years of intensive contact)."""
+    rng = random.Random(11)
+    start = UNTIL - timedelta(days=1150)
+    proposals = synthetic.plan_case(rng, LONG_CASE, start=start, until=UNTIL,
+                                    contacts_per_week=8.0, months=40,
+                                    child_id="C-BENCH-LONG")
+    accepted = synthetic.accept(proposals)[:events]
+    if len(accepted) < events:
+        raise SystemExit(f"bench projections: the long case has only {len(accepted)} events")
+    synthetic.write(app, accepted)
+    return len(accepted)
+
+
+def read_all(app: App) -> int:
+    n = 0
+    for batch in app.store.iter_all(batch_size=5000):
+        n += len(batch)
+    return n
+
+
+def lean_read_all(app: App) -> int:
+    n, position = 0, 0
+    with app.engine.connect() as conn:
+        while True:
+            batch = source.read_after(conn, position, 5000)
+            if not batch:
+                return n
+            n += len(batch)
+            position = batch[-1].position
+
+
+def measure_rebuild(app: App, backend: str, rounds: int, events: int) -> dict[str, Any]:
+    projector = Projector(app)
+    work = {
+        "read": lambda: read_all(app),
+        "lean_read": lambda: lean_read_all(app),
+        "rebuild": projector.rebuild,
+    }
+
+    def one(name: str, _round: int) -> float:
+        return events / timed(work[name])
+
+    table = Rounds(list(work))
+    table.run(rounds, one)
+    rebuild = table.median("rebuild")
+    ratio = table.ratio("rebuild", "read")
+    return {
+        "bench": "projections", "case": "rebuild", "backend": backend, "events": events,
+        "rounds": rounds,
+        "rebuild_events_per_s": round(rebuild),
+        "read_events_per_s": round(table.median("read")),
+        "lean_read_events_per_s": round(table.median("lean_read")),
+        "ratio_to_read": round(ratio, 3),
+        "ratio_to_lean_read": round(table.ratio("rebuild", "lean_read"), 3),
+        "rebuild_seconds": round(events / rebuild, 2),
+        "goal_events_per_s": GOAL_EVENTS_PER_S if backend == "postgresql" else None,
+        "goal_ratio": GOAL_RATIO,
+        "meets_goal": (ratio >= GOAL_RATIO) and (
+            backend != "postgresql" or rebuild >= GOAL_EVENTS_PER_S
+        ),
+    }
+
+
+def measure_replay(app: App, backend: str, replays: int, events: int) -> dict[str, Any]:
+    as_of = UNTIL - timedelta(days=30)
+    replay(app, LONG_CASE, as_of=as_of)  # warm: imports, caches, prepared statements
+    times = []
+    for _ in range(replays):
+        start = time.perf_counter()
+        result = replay(app, LONG_CASE, as_of=as_of)
+        times.append((time.perf_counter() - start) * 1000)
+    assert len(result["timeline"]) == events
+    times.sort()
+    median = statistics.median(times)
+    return {
+        "bench": "projections", "case": "replay", "backend": backend, "events": events,
+        "replays": replays, "median_ms": round(median, 2),
+        "p90_ms": round(times[min(len(times) - 1, int(0.9 * len(times)))], 2),
+        "goal_ms": GOAL_REPLAY_MS, "meets_goal": median < GOAL_REPLAY_MS,
+    }
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench projections", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="one JSON line per measurement")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "all"), default="all")
+    parser.add_argument("--events", type=int, default=200_000,
+                        help="seed at least this many events (default 200000)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds (default 3)")
+    parser.add_argument("--replays", type=int, default=30,
+                        help="timed replays of the long case (default 30)")
+    args = parser.parse_args(argv)
+    if args.events < 1 or args.rounds < 1 or args.replays < 1:
+        parser.error("--events, --rounds and --replays must be positive")
+    return args
+
+
+def main(argv: list[str]) -> None:
+    args = parse(argv)
+    backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
+    for backend in backends:
+        if backend == "postgresql":
+            why = pg_unreachable()
+            if why is not None:
+                message = (
+                    f"bench projections: PostgreSQL not reachable ({why}); "
+                    "set TRACKER_BENCH_PG_URL"
+                )
+                if args.backend == "postgresql":
+                    sys.exit(message)
+                print(message + "; skipped", file=sys.stderr)
+                continue
+        with database(backend) as app:
+            started = time.perf_counter()
+            seeded = seed(app, args.events)
+            print(f"bench projections: {backend}: seeded {seeded['events']} events "
+                  f"in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+            emit(measure_rebuild(app, backend, args.rounds, seeded["events"]),
+                 as_json=args.json)
+            emit(measure_replay(app, backend, args.replays, seeded["long_case"]),
+                 as_json=args.json)
