@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from projections import synthetic
-from projections.sealer import KeyringDob
 from projections.record import loads
+from projections.sealer import KeyringDob
 from projections.tables import VIEW_TABLES, alerts, audits, case_records, checkpoints
 from tracker.bootstrap import App
 
