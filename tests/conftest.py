@@ -107,9 +107,12 @@ def pg_app(pg_url, clock) -> Iterator[App]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def app(request) -> App:  # type: ignore[no-untyped-def]
+def app(request: pytest.FixtureRequest) -> App:
     """The same test on the embedded SQLite store and on PostgreSQL."""
-    return request.getfixturevalue("sqlite_app" if request.param == "sqlite" else "pg_app")
+    chosen: App = request.getfixturevalue(
+        "sqlite_app" if request.param == "sqlite" else "pg_app"
+    )
+    return chosen
 
 
 @pytest.fixture
