@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+import structlog
 
 from events.catalogue import parse_event
 from events.envelope import RecordedEvent
@@ -15,8 +17,10 @@ from projections.asat import AsAt
 from projections.policy import Policy, build_policy, default_policy
 from projections.record import CaseRecord, fold
 from projections.views import CaseViews, evaluate_all
+from tracker import logging as tlog
 from tracker.bootstrap import App
 from tracker.cli import context as cli_context
+from tracker.cli import main
 
 Day = str | date
 
@@ -167,9 +171,25 @@ def policy_with(**sections: Any) -> Policy:
 
 
 @pytest.fixture
-def cli_app(app: App) -> Iterator[App]:
-    """The CLI's lazily built app replaced by the test's (and forgotten afterwards)."""
-    cli_context.set_app(app)
-    yield app
-    cli_context.set_app(None)
+def cli(app: App, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> Iterator[Callable[..., tuple[int, str, str]]]:
+    """Run ``tracker ARGS`` in-process against the test's app: (exit code, stdout, stderr)."""
+    monkeypatch.setenv("TRACKER_USER", "M-CLI01")
+    monkeypatch.setenv("TRACKER_ROLE", "manager")
+    saved = structlog.get_config()
+    tlog.configure("INFO", json=True)  # logs to stderr, as the installed CLI does
+
+    def run(*args: str) -> tuple[int, str, str]:
+        cli_context.set_app(app)  # main() closes it afterwards: its engine simply reconnects
+        monkeypatch.setattr(sys, "argv", ["tracker", *args])
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+    structlog.configure(**saved)
 
