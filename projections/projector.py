@@ -242,7 +242,7 @@ class Projector:
         start: tuple[int, int] | None = None
         end = (0, 0)
         try:
-            with _gc_paused():
+            with gc_paused():
                 while True:
                     done = end[0] - start[0] if start else 0
                     budget = per_txn if limit is None else min(per_txn, limit - done)
@@ -319,7 +319,7 @@ class Projector:
             raise InvalidInput([FieldProblem("as_at", "must include a time zone")])
         self.catch_up()
         at = AsAt.at(as_at)
-        with self._txn() as conn:
+        with gc_paused(), self._txn() as conn:
             self._lock(conn)
             rows = conn.execute(
                 select(case_records.c.case_id, case_records.c.record)
@@ -712,7 +712,7 @@ class _Writes:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while folding: the folds build millions of small
     acyclic objects (freed by reference counting) that would otherwise be scanned over and
     over; a rebuild spends a third of its time there. The previous state is restored."""

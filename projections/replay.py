@@ -167,11 +167,13 @@ def replay(
     as_known_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Read the case's events (free text left sealed) and replay them."""
+    from projections.projector import gc_paused
     from projections.sealer import KeyringDob
 
-    with app.engine.connect() as conn:
-        events = source.read_case(conn, case_id)
-    return replay_events(
-        case_id, events, policy, as_of=as_of, as_known_at=as_known_at, now=app.clock.now(),
-        open_dob=KeyringDob.for_app(app).open,
-    )
+    with gc_paused():
+        with app.engine.connect() as conn:
+            events = source.read_case(conn, case_id, masked=True)
+        return replay_events(
+            case_id, events, policy, as_of=as_of, as_known_at=as_known_at,
+            now=app.clock.now(), open_dob=KeyringDob.for_app(app).open,
+        )

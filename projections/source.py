@@ -11,6 +11,7 @@ fast; ``EventStore.read_stream`` still gives the full, validated, decrypted even
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -56,7 +57,13 @@ def _event_id(value: str) -> str:
     return value
 
 
-def _payload(type_name: str, schema_version: int, text: str) -> dict[str, Any]:
+_SEALED_TOKEN = re.compile(r'"sealed:v1:[^"]*"')
+
+
+def _payload(type_name: str, schema_version: int, text: str, masked: bool = False
+             ) -> dict[str, Any]:
+    if masked and type_name != "case_opened" and "sealed:v1:" in text:
+        text = _SEALED_TOKEN.sub('"[sealed]"', text)
     data: dict[str, Any] = orjson.loads(text)
     current = _VERSIONS.get(type_name)
     if current is None:
@@ -77,10 +84,10 @@ class Envelope:
     schema_version: int
 
 
-def _raw(row: Any) -> RawEvent:
+def _raw(row: Any, masked: bool = False) -> RawEvent:
     t = us(row[6])
     return RawEvent(row[0], _event_id(row[1]), row[2], row[3], row[4], t, day_of_us(t),
-                    _payload(row[4], row[5], row[10]))
+                    _payload(row[4], row[5], row[10], masked))
 
 
 def read_after(
@@ -96,13 +103,18 @@ def read_after(
     return [_raw(r) for r in _run(conn, query)]
 
 
-def read_case(conn: Connection, case_id: str, *, after: int = 0) -> list[Envelope]:
-    """One case's events in stream order (those after a global position, if given)."""
+def read_case(
+    conn: Connection, case_id: str, *, after: int = 0, masked: bool = False
+) -> list[Envelope]:
+    """One case's events in stream order (those after a global position, if given).
+
+    ``masked`` replaces every sealed value but the date of birth by ``"[sealed]"`` before
+    parsing (for timelines: quicker, and nothing sealed is handed on)."""
     query = select(*_columns(conn.dialect.name)).where(T.c.stream_id == case_id)
     if after:
         query = query.where(T.c.position > after)
     rows = _run(conn, query.order_by(T.c.stream_version))
-    return [Envelope(_raw(r), us(r[7]), r[8], r[9], r[5]) for r in rows]
+    return [Envelope(_raw(r, masked), us(r[7]), r[8], r[9], r[5]) for r in rows]
 
 
 def streams_between(conn: Connection, after: int, upto: int) -> list[str]:
