@@ -108,14 +108,19 @@ class _KnownHeads:
 class _Link:
     """One event chained onto its stream, before it has a global position."""
 
-    __slots__ = ("draft", "hash", "occurred_at", "payload", "prev", "version")
+    __slots__ = (
+        "draft", "event_id", "hash", "occurred_at", "occurred_at_iso", "payload", "prev",
+        "version",
+    )
 
     def __init__(
         self, draft: Draft, occurred_at: datetime, version: int, payload: str, prev: str,
-        digest: str,
+        digest: str, event_id: str, occurred_at_iso: str,
     ) -> None:
         self.draft = draft
+        self.event_id = event_id
         self.occurred_at = occurred_at
+        self.occurred_at_iso = occurred_at_iso
         self.version = version
         self.payload = payload
         self.prev = prev
@@ -349,12 +354,13 @@ class EventStore:
     ) -> _Link:
         cls = type(draft.event)
         occurred_at = _utc(draft.occurred_at)
+        event_id, occurred_at_iso = str(draft.event_id), iso(occurred_at)
         digest = envelope_hash(
-            prev, str(draft.event_id), stamp.stream_id, version, cls.type, cls.version,
-            iso(occurred_at), stamp.recorded_at_iso, stamp.recorded_by, stamp.recorded_role,
+            prev, event_id, stamp.stream_id, version, cls.type, cls.version,
+            occurred_at_iso, stamp.recorded_at_iso, stamp.recorded_by, stamp.recorded_role,
             stamp.correlation_id, payload,
         )
-        return _Link(draft, occurred_at, version, payload, prev, digest)
+        return _Link(draft, occurred_at, version, payload, prev, digest, event_id, occurred_at_iso)
 
     def _row(
         self,
@@ -669,14 +675,15 @@ class _PostgresWriter(_Writer):
         ``(expected, prev)``. psycopg binds the values client-side, as quoted literals.
         Raises ``_HeadMoved`` when nothing was inserted.
         """
+        # Moments and ids go as the text already spelt for the hash (the statement casts).
         params: list[Any] = [
-            stamp.stream_id, stamp.recorded_at_utc, stamp.recorded_by, stamp.recorded_role,
+            stamp.stream_id, stamp.recorded_at_iso, stamp.recorded_by, stamp.recorded_role,
             stamp.correlation_id, expected, prev,
         ]
         for link in links:
             cls = type(link.draft.event)
             params += [
-                link.draft.event_id, link.version, cls.type, cls.version, link.occurred_at,
+                link.event_id, link.version, cls.type, cls.version, link.occurred_at_iso,
                 link.payload, link.prev, link.hash,
             ]
         # Without a commit listener, the message is its own transaction: PostgreSQL runs
@@ -693,7 +700,7 @@ class _PostgresWriter(_Writer):
                     cursor.execute(message, params)
                     for _ in range(2 if begin else 1):
                         cursor.nextset()
-                    row = cursor.fetchone()
+                    positions = [r[0] for r in cursor.fetchall()]
                 break
             except psycopg.errors.InvalidSqlStatementName:
                 # psycopg sends DEALLOCATE ALL after a rollback once it has prepared
@@ -706,9 +713,9 @@ class _PostgresWriter(_Writer):
                 if self._engine.dialect.is_disconnect(exc, self.driver, None):
                     raise _StaleConnection(exc) from exc
                 raise
-        if row is None or row[0] is None:
+        if not positions:
             raise _HeadMoved
-        return int(row[0])
+        return int(min(positions))
 
     def _prepared_here(self) -> set[str]:
         names: set[str] = self.conn.connection.info.setdefault(_PREPARED, set())
@@ -717,11 +724,11 @@ class _PostgresWriter(_Writer):
     def _prepared(self, n: int) -> str:
         """The name of the insert of ``n`` events at a known head, prepared on this
         connection (once; the pool keeps the connection, and this note with it)."""
-        name = f"tracker_append_at_head_v1_{n}"
+        name = f"tracker_append_at_head_v2_{n}"
         names = self._prepared_here()
         if name not in names:
             with contextlib.suppress(psycopg.errors.DuplicatePreparedStatement):
-                self.driver.execute(f"PREPARE {name} AS {_known_head_insert(n, dollar=True)}")
+                self.driver.execute(f"PREPARE {name} AS {_known_head_insert(n)}")
             names.add(name)
         return name
 
@@ -775,42 +782,35 @@ class _SqliteWriter(_Writer):
 
 
 @functools.cache
-def _known_head_insert(n: int, *, dollar: bool = False) -> str:
-    """The insert of ``n`` events at a known stream head (``insert_at_head``): the
-    shared envelope, the head they are chained onto, then eight values per event;
-    with ``$1``, ``$2``... placeholders (for ``PREPARE``) when ``dollar``."""
-    row = (
-        "(%s, %s::uuid, %s::integer, %s::text, %s::smallint, %s::timestamptz, %s::text,"
-        " %s::text, %s::text)"
+def _known_head_insert(n: int) -> str:
+    """The insert of ``n`` events at a known stream head, for ``PREPARE`` (see
+    ``_PostgresWriter.insert_at_head``): $1-$5 the envelope the events share, $6 and $7
+    the head they are chained onto, then eight values per event."""
+    values = ", ".join(
+        f"({i + 1}, ${8 + 8 * i}::uuid, ${9 + 8 * i}::integer, ${10 + 8 * i}::text,"
+        f" ${11 + 8 * i}::smallint, ${12 + 8 * i}::timestamptz, ${13 + 8 * i}::text,"
+        f" ${14 + 8 * i}::text, ${15 + 8 * i}::text)"
+        for i in range(n)
     )
-    values = ", ".join(row.replace("(%s,", f"({i + 1},", 1) for i in range(n))
     # Only constants are spliced in: every value travels as a parameter.
-    sql = (
-        "WITH head AS (SELECT %s::text AS stream_id, %s::timestamptz AS recorded_at,"  # noqa: S608
-        " %s::text AS recorded_by, %s::text AS recorded_role, %s::text AS correlation_id,"
-        " %s::integer AS version, %s::text AS hash),"
-        " ins AS (INSERT INTO events (position, event_id, stream_id, stream_version,"
-        " event_type, schema_version, occurred_at, recorded_at, recorded_by, recorded_role,"
+    return (
+        "INSERT INTO events (position, event_id, stream_id, stream_version, event_type,"  # noqa: S608
+        " schema_version, occurred_at, recorded_at, recorded_by, recorded_role,"
         " correlation_id, payload, prev_hash, hash)"
-        " SELECT m.p + v.n, v.event_id, head.stream_id, v.stream_version, v.event_type,"
-        " v.schema_version, v.occurred_at, head.recorded_at, head.recorded_by,"
-        " head.recorded_role, head.correlation_id, v.payload, v.prev_hash, v.hash"
-        " FROM head, (SELECT coalesce(max(position), 0) AS p FROM events) AS m,"
+        " SELECT m.p + v.n, v.event_id, $1::text, v.stream_version, v.event_type,"
+        " v.schema_version, v.occurred_at, $2::timestamptz, $3::text, $4::text, $5::text,"
+        " v.payload, v.prev_hash, v.hash"
+        " FROM (SELECT coalesce(max(position), 0) AS p FROM events) AS m,"
         f" (VALUES {values})"
         " AS v (n, event_id, stream_version, event_type, schema_version, occurred_at,"
         " payload, prev_hash, hash)"
-        " WHERE coalesce((SELECT max(e.stream_version) FROM events AS e"
-        " WHERE e.stream_id = head.stream_id), 0) = head.version"
-        " AND (head.version = 0 OR EXISTS (SELECT 1 FROM events AS e"
-        " WHERE e.stream_id = head.stream_id AND e.stream_version = head.version"
-        " AND e.hash = head.hash))"
-        " RETURNING position)"
-        " SELECT min(position) FROM ins"
+        " WHERE (SELECT coalesce(max(e.stream_version), 0) FROM events AS e"
+        " WHERE e.stream_id = $1::text) = $6::integer"
+        " AND ($6::integer = 0 OR EXISTS (SELECT 1 FROM events AS e"
+        " WHERE e.stream_id = $1::text AND e.stream_version = $6::integer"
+        " AND e.hash = $7::text))"
+        " RETURNING position"
     )
-    if dollar:
-        parts = sql.split("%s")
-        sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
-    return sql
 
 
 _PREPARED = "tracker_prepared_statements"  # on a pooled connection: names prepared
