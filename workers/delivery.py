@@ -40,9 +40,7 @@ import httpx
 from sqlalchemy import (
     Connection,
     Engine,
-    String,
     and_,
-    cast,
     exists,
     func,
     or_,
@@ -52,10 +50,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from events.schema import events as events_table
+from projections.tables import alerts
 from tracker.clock import Clock
 from tracker.config import Settings
 from tracker.errors import ConfigurationError
-from workers.schema import FAILED, PENDING, SENT, STATUSES, alerts, deliveries
+from workers.schema import FAILED, PENDING, SENT, STATUSES, deliveries
 
 EMAIL = "email"
 WEBHOOK = "webhook"
@@ -120,7 +119,7 @@ _ALERT_COLUMNS = (
 
 def load_alert(engine: Engine, alert_id: str) -> AlertView | None:
     """The alert as it stands now, or None if the read model does not hold it."""
-    query = select(*_ALERT_COLUMNS).where(cast(alerts.c.alert_id, String) == alert_id)
+    query = select(*_ALERT_COLUMNS).where(alerts.c.alert_id == alert_id)
     with engine.connect() as conn:
         row = conn.execute(query).first()
     return None if row is None else _view(row)
@@ -456,12 +455,9 @@ class Outbox:
             return []
         d = deliveries.alias("d")
         query = (
-            select(
-                cast(alerts.c.alert_id, String).label("alert_id"),
-                alerts.c.owner, alerts.c.team, alerts.c.caused_by,
-            )
+            select(alerts.c.alert_id, alerts.c.owner, alerts.c.team, alerts.c.caused_by)
             .where(alerts.c.status == "open")
-            .where(~exists().where(d.c.alert_id == cast(alerts.c.alert_id, String)))
+            .where(~exists().where(d.c.alert_id == alerts.c.alert_id))
             .order_by(alerts.c.raised_at)
             .limit(5000)
         )

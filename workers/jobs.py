@@ -11,11 +11,9 @@
 
 from __future__ import annotations
 
-import importlib
 import time
-from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 import structlog
@@ -31,39 +29,21 @@ from workers.delivery import (
     load_alert,
     open_alerts_of,
 )
-from workers.schema import alerts, worker_jobs
+from workers.schema import worker_jobs
 
 if TYPE_CHECKING:
+    from projections.projector import Projector
     from tracker.bootstrap import App
     from workers.runtime import Workers
 
 log = structlog.get_logger("workers")
 
 
-class LagLike(Protocol):
-    events: int
-    seconds: float | None
+def make_projector(app: App) -> Projector:
+    """The read side's projector for ``app`` (its modules are imported on first use)."""
+    from projections.projector import Projector
 
-
-class ProjectorLike(Protocol):
-    """What the workers use of ``projections.projector.Projector``."""
-
-    def catch_up(
-        self, *, only: Any = None, batch_size: int = 1000, limit: int | None = None
-    ) -> int: ...
-
-    def sweep(self, as_at: datetime) -> Any: ...
-
-    def lag(self) -> Mapping[str, LagLike]: ...
-
-    def rebuild(self, only: Any = None) -> int: ...
-
-
-def make_projector(app: App) -> ProjectorLike:
-    """The read side's projector for ``app`` (imported when first needed)."""
-    module = importlib.import_module("projections.projector")
-    projector: ProjectorLike = module.Projector(app)
-    return projector
+    return Projector(app)
 
 
 # -- projection ------------------------------------------------------------------------
@@ -166,6 +146,8 @@ def _failed(w: Workers, claim: Claim, exc: DeliveryError) -> str:
 
 def digest(w: Workers, day: date) -> int:
     """A digest row per owner of open alerts, enqueued; returns how many were created."""
+    from projections.tables import alerts
+
     if "email" not in w.channels():
         return 0
     query = select(alerts.c.owner).where(alerts.c.status == "open", alerts.c.owner.is_not(None))

@@ -28,9 +28,9 @@ from workers.delivery import Channel, Outbox, channels_from_settings
 from workers.gate import Gate, LocalGate, RedisGate
 
 if TYPE_CHECKING:
+    from projections.projector import Projector
     from tracker.bootstrap import App
     from workers.actors import Actors
-    from workers.jobs import ProjectorLike
     from workers.scheduler import Scheduler
 
 log = structlog.get_logger("workers")
@@ -93,9 +93,9 @@ class Workers:
 
     # -- the worker side ---------------------------------------------------------------
 
-    def projector(self) -> ProjectorLike:
-        """This thread's projector (built on first use)."""
-        projector: ProjectorLike | None = getattr(self._local, "projector", None)
+    def projector(self) -> Projector:
+        """This thread's projector (built on first use; it caches within a catch-up)."""
+        projector: Projector | None = getattr(self._local, "projector", None)
         if projector is None:
             from workers.jobs import make_projector
 

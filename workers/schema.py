@@ -12,7 +12,7 @@ scheduler that has stopped.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, column, table
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table
 
 from events.schema import UTCDateTime
 
@@ -53,19 +53,4 @@ worker_jobs = Table(
     Column("last_as_at", UTCDateTime, nullable=True),
     Column("last_finished_at", UTCDateTime, nullable=False),
     Column("runs", Integer, nullable=False),
-)
-
-# The read side's alerts table (revision 0002, owned by the projections): only the columns
-# the delivery reads, as a lightweight construct so nothing here depends on its module.
-alerts = table(
-    "alerts",
-    column("alert_id"),
-    column("rule"),
-    column("case_id"),
-    column("severity"),
-    column("owner"),
-    column("team"),
-    column("status"),
-    column("raised_at", UTCDateTime),
-    column("caused_by"),
 )

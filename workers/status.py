@@ -100,7 +100,7 @@ def collect(app: App) -> Status:
     try:
         for name, lag in make_projector(app).lag().items():
             status.projections[name] = {"events": lag.events, "seconds": lag.seconds}
-    except (TrackerError, DBAPIError, ImportError) as exc:
+    except (TrackerError, DBAPIError) as exc:
         status.errors["projections"] = _reason(exc)
     try:
         for q, d in queue_depths(app).items():
