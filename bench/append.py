@@ -444,11 +444,9 @@ def measure(
         "eventsourcing_events_per_s": round(results.median("eventsourcing"), 1),
         "ratio_vs_raw": round(vs_raw, 3),
         "ratio_vs_eventsourcing": round(vs_es, 3),
-        "ratio_vs_raw_range": [round(min(results.ratios("tracker", "raw")), 3),
-                               round(max(results.ratios("tracker", "raw")), 3)],
-        "ratio_vs_eventsourcing_range": [
-            round(min(results.ratios("tracker", "eventsourcing")), 3),
-            round(max(results.ratios("tracker", "eventsourcing")), 3),
+        "ratio_vs_raw_p10_p90": [round(x, 3) for x in results.spread("tracker", "raw")],
+        "ratio_vs_eventsourcing_p10_p90": [
+            round(x, 3) for x in results.spread("tracker", "eventsourcing")
         ],
         "goal_vs_raw": goal,
         "goals_met": None if goal is None else bool(vs_raw >= goal and vs_es > 1.0),
@@ -456,6 +454,7 @@ def measure(
         "events": total,
         "streams": streams,
         "rounds": rounds,
+        "samples": len(results.rates["tracker"]),
     }
 
 

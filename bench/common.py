@@ -103,10 +103,10 @@ def timed(work: Callable[[], object]) -> float:
 class Rounds:
     """Rates of several implementations, measured in alternating order, round by round.
 
-    A round is cut into slices; in each slice every implementation does one share of its
-    work, the order rotating from slice to slice and round to round. A burst of noise
-    from a neighbour then lands on all of them rather than on whichever ran at the time,
-    and a round's rate for an implementation is its events over its time in that round.
+    ``run_sliced`` cuts each round into slices; in each slice every implementation does
+    one share of its work, the order rotating from slice to slice and round to round, and
+    each slice is a paired sample. A burst of noise from a neighbour then spoils a few
+    samples, which the medians ignore, instead of one implementation's whole round.
     """
 
     names: Sequence[str]
@@ -127,19 +127,24 @@ class Rounds:
     def run_sliced(
         self, rounds: int, slices: int, measure: Callable[[str], tuple[int, float]]
     ) -> None:
-        """Call ``measure(name)`` -> (events, seconds) ``slices`` times a round for each."""
+        """Call ``measure(name)`` -> (events, seconds) ``slices`` times a round for each.
+
+        Every slice is one paired sample: the implementations ran back to back, so their
+        rates in it saw the same neighbours. ``rates`` then holds one rate per slice,
+        in the same order for every implementation.
+        """
         n = len(self.names)
         for r in range(rounds):
-            events = dict.fromkeys(self.names, 0)
-            seconds = dict.fromkeys(self.names, 0.0)
             for s in range(slices):
                 for i in range(n):
                     name = self.names[(r + s + i) % n]
                     done, took = measure(name)
-                    events[name] += done
-                    seconds[name] += took
-            for name in self.names:
-                self.rates.setdefault(name, []).append(events[name] / seconds[name])
+                    self.rates.setdefault(name, []).append(done / took)
+
+    def spread(self, name: str, baseline: str) -> tuple[float, float]:
+        """The 10th and 90th percentiles of the paired ratios."""
+        deciles = statistics.quantiles(self.ratios(name, baseline), n=10, method="inclusive")
+        return deciles[0], deciles[-1]
 
     def median(self, name: str) -> float:
         """The median rate of one implementation."""

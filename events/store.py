@@ -694,7 +694,7 @@ class _PostgresWriter(_Writer):
         placeholders = ", ".join(["%s"] * len(params))
         for attempt in range(2):
             name = self._prepared(len(links))
-            message = f"{begin}{self.LOCK}; EXECUTE {name}({placeholders})"
+            message = f"{begin}EXECUTE {self.LOCK_NAME}; EXECUTE {name}({placeholders})"
             try:
                 with psycopg.ClientCursor(self.driver) as cursor:
                     cursor.execute(message, params)
@@ -704,9 +704,9 @@ class _PostgresWriter(_Writer):
                 break
             except psycopg.errors.InvalidSqlStatementName:
                 # psycopg sends DEALLOCATE ALL after a rollback once it has prepared
-                # statements of its own, and that takes ours too: prepare it again.
+                # statements of its own, and that takes ours too: prepare them again.
                 self.driver.rollback()
-                self._prepared_here().discard(name)
+                self._prepared_here().clear()
                 if attempt:
                     raise _HeadMoved from None
             except self._engine.dialect.loaded_dbapi.Error as exc:
@@ -721,15 +721,19 @@ class _PostgresWriter(_Writer):
         names: set[str] = self.conn.connection.info.setdefault(_PREPARED, set())
         return names
 
+    LOCK_NAME = "tracker_append_lock_v1"
+
     def _prepared(self, n: int) -> str:
         """The name of the insert of ``n`` events at a known head, prepared on this
-        connection (once; the pool keeps the connection, and this note with it)."""
+        connection with the lock statement (once; the pool keeps the connection, and
+        this note with it)."""
         name = f"tracker_append_at_head_v2_{n}"
         names = self._prepared_here()
-        if name not in names:
-            with contextlib.suppress(psycopg.errors.DuplicatePreparedStatement):
-                self.driver.execute(f"PREPARE {name} AS {_known_head_insert(n)}")
-            names.add(name)
+        for wanted, sql in ((self.LOCK_NAME, self.LOCK), (name, None)):
+            if wanted not in names:
+                with contextlib.suppress(psycopg.errors.DuplicatePreparedStatement):
+                    self.driver.execute(f"PREPARE {wanted} AS {sql or _known_head_insert(n)}")
+                names.add(wanted)
         return name
 
     def _finish(self) -> None:

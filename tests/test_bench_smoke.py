@@ -20,8 +20,8 @@ from tests.conftest import PG_ADMIN_URL, missing_server
 KEYS = {
     "bench", "backend", "events_per_tx", "impl", "events_per_s", "raw_events_per_s",
     "eventsourcing_events_per_s", "ratio_vs_raw", "ratio_vs_eventsourcing",
-    "ratio_vs_raw_range", "ratio_vs_eventsourcing_range", "goal_vs_raw", "goals_met",
-    "chain_verified", "events", "streams", "rounds",
+    "ratio_vs_raw_p10_p90", "ratio_vs_eventsourcing_p10_p90", "goal_vs_raw", "goals_met",
+    "chain_verified", "events", "streams", "rounds", "samples",
 }
 TINY = ["--json", "--events", "20", "--rounds", "1", "--streams", "3", "--per-tx", "1", "10"]
 
