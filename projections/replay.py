@@ -47,8 +47,11 @@ def replay_events(
     as_known_at: datetime | None = None,
     now: datetime,
     open_dob: DobOpener | None = None,
+    premasked: bool = False,
 ) -> dict[str, Any]:
-    """The replay of a case from all its stored events (pure; see the module docstring)."""
+    """The replay of a case from all its stored events (pure; see the module docstring).
+
+    ``premasked``: the events were read with their sealed values already masked."""
     if as_known_at is not None and as_known_at.tzinfo is None:
         raise InvalidInput([FieldProblem("as_known_at", "must include a time zone")])
     envs: list[Envelope] = [
@@ -70,7 +73,7 @@ def replay_events(
         at = AsAt.at(now)
     record = fold_raw(case_id, (e.event for e in known), open_dob)
     views = evaluate_all(record, at, policy)
-    timeline, summary = _timeline(envs, known, at, as_known_at, policy)
+    timeline, summary = _timeline(envs, known, at, as_known_at, policy, premasked)
     return {
         "case_id": case_id,
         "as_of": as_of.isoformat() if as_of else None,
@@ -96,6 +99,7 @@ def _timeline(
     at: AsAt,
     as_known_at: datetime | None,
     policy: Policy,
+    premasked: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     known_ids = {e.event.event_id for e in known}
     threshold = int(policy.replay.back_dated_after_hours * 3600 * 1_000_000)
@@ -124,7 +128,7 @@ def _timeline(
             "known": is_known,
             "in_view": is_known and happened,
             "status": "effective",
-            "data": mask(ev.data),
+            "data": mask(ev.data) if not premasked or ev.type == "case_opened" else ev.data,
         }
         if ev.type in CORRECTIONS:
             entry["corrects"] = str(ev.data["target_event_id"])
@@ -175,5 +179,5 @@ def replay(
             events = source.read_case(conn, case_id, masked=True)
         return replay_events(
             case_id, events, policy, as_of=as_of, as_known_at=as_known_at,
-            now=app.clock.now(), open_dob=KeyringDob.for_app(app).open,
+            now=app.clock.now(), open_dob=KeyringDob.for_app(app).open, premasked=True,
         )
