@@ -1,6 +1,6 @@
 """Background workers on PostgreSQL and Redis: alert latency under load, and throughput.
 
-``python -m bench workers --json [--seconds 60] [--rate 100] [--cases 300] [--rounds 3]
+``python -m bench workers --json [--seconds 60] [--rate 100] [--cases 300] [--rounds 5]
 [--threads 4] [--processes 1]``
 
 Servers: ``TRACKER_BENCH_PG_URL`` (a throw-away database is created on it) and
@@ -67,7 +67,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--rate", type=float, default=100.0)
     p.add_argument("--cases", type=int, default=300)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--threads", type=int, default=4)
     p.add_argument("--processes", type=int, default=1)
     p.add_argument("--appenders", type=int, default=4, help="threads sharing the load")
