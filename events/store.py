@@ -629,7 +629,7 @@ class _PostgresWriter(_Writer):
     ) -> tuple[int, dict[str, StreamHead]]:
         driver = self.driver
         with driver.pipeline():
-            if self._own_begin:
+            if driver.autocommit:  # ours, or an AUTOCOMMIT engine's: begin explicitly
                 driver.execute("BEGIN")
             driver.execute(self.LOCK)
             cursors = [
@@ -689,8 +689,9 @@ class _PostgresWriter(_Writer):
         # Without a commit listener, the message is its own transaction: PostgreSQL runs
         # the statements of one simple query as one implicit transaction, committed once
         # the last succeeds (and rolled back if one fails). Otherwise BEGIN explicitly and
-        # leave COMMIT to SQLAlchemy.
-        begin = "BEGIN; " if self.conn.dispatch.commit else ""
+        # leave COMMIT to SQLAlchemy. (With an isolation level configured, psycopg has
+        # begun the transaction itself and SQLAlchemy commits it.)
+        begin = "BEGIN; " if self.driver.autocommit and self.conn.dispatch.commit else ""
         placeholders = ", ".join(["%s"] * len(params))
         for attempt in range(2):
             name = self._prepared(len(links))
