@@ -8,6 +8,14 @@ n+1 while n is still in flight, and a rolled-back append leaves no hole at all.
 PostgreSQL makes a transaction visible before it releases its locks, so the next writer
 always reads the committed head. The cost is that appends are serialised, which a
 youth justice service's write rate (tens per second at peak) never notices.
+
+Appends take one of two paths, with the same guarantees (``docs/benchmarks.md`` has the
+figures). The general path: lock, read both heads, chain, insert, commit. On PostgreSQL,
+a command appending to a case at a head this process has just read or written goes in a
+single round trip instead: the chain is computed first, and the lock and one prepared
+``INSERT ... SELECT`` that re-checks the head under the lock travel as one message. The
+hot statements go to the driver connection directly; SQLAlchemy still begins and ends
+every transaction (its events see them) and reads the rest.
 """
 
 from __future__ import annotations
@@ -305,11 +313,14 @@ class EventStore:
         A command appends to the case it has just read, at the version it read, and that
         read (or this process's last append) told us the hash at that version. The hash
         chain can then be computed before the transaction, and lock, check and insert go
-        to the server as one message (with ``COMMIT`` too, unless something listens for
-        SQLAlchemy's commit event, which must then run before it). The insert itself
-        checks, under the lock, that the stream's head is still that version and hash;
-        if it is not (or nothing is known), returns None and the general path takes over,
-        which reports the conflict, recognises a replay or appends as usual.
+        to the server as one message, which is also the whole transaction (unless
+        something listens for SQLAlchemy's commit event, which must run before COMMIT).
+        The insert itself checks, under the lock, that the stream's head is still that
+        version and hash; if it is not (or nothing is known), returns None and the
+        general path takes over, which reports the conflict, recognises a replay or
+        appends as usual. ``recorded_at`` is read just before the message is sent
+        rather than once the lock is held (within a stream it still rises with the
+        version: the next append can only be chained after this one is read back).
         """
         live = [(w, p) for w, p in zip(writes, payloads, strict=True) if w.drafts]
         if len(live) != 1 or self.engine.dialect.name != "postgresql":
