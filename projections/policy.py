@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tracker.bootstrap import App
 from tracker.errors import ConfigurationError
 
 DEFAULT_FILE = Path(__file__).with_name("policy.toml")
@@ -235,6 +236,16 @@ def load_policy(path: Path | str | None = None) -> Policy:
         return default_policy()
     path = Path(path)
     return build_policy(_read_toml(path), source=f"file {path}")
+
+
+def policy_for(app: App) -> Policy:
+    """The policy in force for this app (its ``policy_file``), loaded once per app."""
+    found = app.extras.get("projections.policy")
+    if isinstance(found, Policy):
+        return found
+    policy = load_policy(app.settings.policy_file)
+    app.extras["projections.policy"] = policy
+    return policy
 
 
 @cache

@@ -40,7 +40,7 @@ from sqlalchemy.exc import DBAPIError
 from projections import alerts as alert_rules
 from projections import source
 from projections.asat import AsAt
-from projections.policy import Policy, load_policy
+from projections.policy import Policy, policy_for
 from projections.record import (
     Alloc,
     Builder,
@@ -211,7 +211,7 @@ class Projector:
 
     def __init__(self, app: App, policy: Policy | None = None) -> None:
         self.app = app
-        self.policy = policy or load_policy(app.settings.policy_file)
+        self.policy = policy or policy_for(app)
         self.sealer = KeyringDob.for_app(app)
         self._cache: dict[str, CaseRecord] = {}
         self._cache_position: int | None = None

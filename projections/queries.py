@@ -45,7 +45,7 @@ from projections import source
 from projections.alerts import row_to_dict
 from projections.asat import AsAt
 from projections.aspire import STAGES
-from projections.policy import Policy, load_policy
+from projections.policy import policy_for
 from projections.record import CaseRecord, evolve_raw, loads, sealed_child
 from projections.replay import replay as _replay
 from projections.sealer import KeyringDob
@@ -57,16 +57,6 @@ from tracker.errors import AlertNotFound, CaseNotFound, FieldProblem, InvalidInp
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 MAX_NOTE = 2000
-
-
-def policy_for(app: App) -> Policy:
-    """The policy in force for this app (loaded once and kept on the app)."""
-    found = app.extras.get("projections.policy")
-    if isinstance(found, Policy):
-        return found
-    policy = load_policy(app.settings.policy_file)
-    app.extras["projections.policy"] = policy
-    return policy
 
 
 def _as_at(app: App, value: datetime | date | None) -> AsAt:
