@@ -14,6 +14,10 @@ import holidays
 from projections.policy import Calendar
 
 
+CACHE_LIMIT = 200_000
+"""Memoised answers kept per calendar (a long-running worker clears them past this)."""
+
+
 class WorkingDays:
     """Working-day arithmetic for one calendar (country, subdivision, extra closures)."""
 
@@ -23,6 +27,8 @@ class WorkingDays:
         self._extra = frozenset(calendar.extra_closed_days)
         self._years: dict[int, frozenset[date]] = {}
         self._add_cache: dict[tuple[int, int], date] = {}
+        self._between_cache: dict[tuple[int, int], int] = {}
+        self._working: dict[int, bool] = {}
 
     def _closed(self, year: int) -> frozenset[date]:
         found = self._years.get(year)
@@ -36,7 +42,11 @@ class WorkingDays:
 
     def is_working_day(self, day: date) -> bool:
         """A weekday that is neither a bank holiday nor a service closure."""
-        return day.weekday() < 5 and day not in self._closed(day.year)
+        key = day.toordinal()
+        found = self._working.get(key)
+        if found is None:
+            found = self._working[key] = day.weekday() < 5 and day not in self._closed(day.year)
+        return found
 
     def add(self, day: date, n: int) -> date:
         """The ``n``-th working day after ``day`` (``day`` itself is day 0); n=0 gives ``day``."""
@@ -51,17 +61,25 @@ class WorkingDays:
             current += timedelta(days=1)
             if self.is_working_day(current):
                 left -= 1
+        if len(self._add_cache) > CACHE_LIMIT:
+            self._add_cache.clear()
         self._add_cache[key] = current
         return current
 
     def between(self, start: date, end: date) -> int:
         """Working days after ``start`` up to and including ``end`` (0 if end <= start)."""
-        count, current = 0, start
-        while current < end:
-            current += timedelta(days=1)
-            if self.is_working_day(current):
-                count += 1
-        return count
+        key = (start.toordinal(), end.toordinal())
+        found = self._between_cache.get(key)
+        if found is None:
+            found, current = 0, start
+            while current < end:
+                current += timedelta(days=1)
+                if self.is_working_day(current):
+                    found += 1
+            if len(self._between_cache) > CACHE_LIMIT:
+                self._between_cache.clear()
+            self._between_cache[key] = found
+        return found
 
 
 @cache
