@@ -13,7 +13,6 @@ import holidays
 
 from projections.policy import Calendar
 
-
 CACHE_LIMIT = 200_000
 """Memoised answers kept per calendar (a long-running worker clears them past this)."""
 
