@@ -46,7 +46,9 @@ from projections.record import (
     Builder,
     CaseRecord,
     RawEvent,
+    StaleRecord,
     dumps,
+    fold_raw,
     loads,
     sealed_child,
 )
@@ -330,7 +332,7 @@ class Projector:
             view_batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
             case_ids = []
             for case_id, text in rows:
-                record = loads(text, self.sealer)
+                record = restore(conn, case_id, text, self.sealer)
                 views = evaluate_all(record, at, self.policy)
                 case_ids.append(case_id)
                 holding[case_id] = [
@@ -560,7 +562,7 @@ class Projector:
                 )
             )
         self.sealer.preload(c for _id, text in texts if (c := sealed_child(text)) is not None)
-        return {case_id: loads(text, self.sealer) for case_id, text in texts}
+        return {case_id: restore(conn, case_id, text, self.sealer) for case_id, text in texts}
 
     def load_record(self, case_id: str) -> CaseRecord | None:
         """The stored record of one case (None if the projector has not seen it)."""
@@ -615,6 +617,21 @@ class Projector:
                 yield conn
         except DBAPIError as exc:
             raise _translate(exc) from None
+
+
+def restore(
+    conn: Connection, case_id: str, text: str, sealer: KeyringDob, *, upto: int | None = None
+) -> CaseRecord:
+    """A stored record, or (if it was stored in another layout) the case refolded from its
+    events up to the stored record's position."""
+    try:
+        return loads(text, sealer)
+    except StaleRecord:
+        position = int(orjson.loads(text).get("position", 0)) if upto is None else upto
+        events = [e.event for e in source.read_case(conn, case_id)
+                  if e.event.position <= position]
+        log.info("record_refolded", case_id=case_id, events=len(events))
+        return fold_raw(case_id, events, sealer.open)
 
 
 def current_case_manager(record: CaseRecord) -> Alloc | None:

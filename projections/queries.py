@@ -46,7 +46,8 @@ from projections.alerts import row_to_dict
 from projections.asat import AsAt
 from projections.aspire import STAGES
 from projections.policy import policy_for
-from projections.record import CaseRecord, evolve_raw, loads, sealed_child
+from projections.projector import restore
+from projections.record import CaseRecord, evolve_raw, sealed_child
 from projections.replay import replay as _replay
 from projections.sealer import KeyringDob
 from projections.tables import alerts as A  # noqa: N812
@@ -75,7 +76,8 @@ def _current(app: App, conn: Connection, case_id: str) -> tuple[CaseRecord, bool
     row = conn.execute(
         select(case_records.c.record).where(case_records.c.case_id == case_id)
     ).first()
-    record = loads(row[0], sealer) if row is not None else CaseRecord(case_id=case_id)
+    record = restore(conn, case_id, row[0], sealer) if row is not None else CaseRecord(
+        case_id=case_id)
     newer = [e.event for e in source.read_case(conn, case_id, after=record.position)]
     if newer:
         record = evolve_raw(record, newer, sealer.open)
@@ -116,7 +118,7 @@ def _records(
     open_only: bool = True, active_from: date | None = None, active_to: date | None = None,
 ) -> list[CaseRecord]:
     sealer = KeyringDob.for_app(app)
-    query = select(case_records.c.record)
+    query = select(case_records.c.case_id, case_records.c.record)
     if open_only:
         query = query.where(case_records.c.closed_on.is_(None))
     if team is not None:
@@ -128,9 +130,10 @@ def _records(
     if active_from is not None:
         query = query.where(or_(case_records.c.closed_on.is_(None),
                                 case_records.c.closed_on >= active_from))
-    texts = [text for (text,) in conn.execute(query.order_by(case_records.c.case_id))]
-    sealer.preload(c for text in texts if (c := sealed_child(text)) is not None)
-    return [loads(text, sealer) for text in texts]
+    rows = [(case_id, text) for case_id, text in
+            conn.execute(query.order_by(case_records.c.case_id))]
+    sealer.preload(c for _id, text in rows if (c := sealed_child(text)) is not None)
+    return [restore(conn, case_id, text, sealer) for case_id, text in rows]
 
 
 def _open_alert_counts(conn: Connection) -> dict[str, int]:

@@ -669,10 +669,19 @@ def _revive(cls: type[NamedTuple], raw: list[Any]) -> Any:
     return cls(*raw)
 
 
+FORMAT = 2
+"""The stored record's layout; a record stored in another layout is refolded from its events."""
+
+
+class StaleRecord(Exception):
+    """A stored record was written in another layout (``FORMAT``): refold the case."""
+
+
 def dumps(record: CaseRecord, sealer: DobSealer) -> str:
     """The record as compact JSON; the date of birth only ever sealed with the child's key."""
-    doc: dict[str, Any] = {"case_id": record.case_id, "position": record.position,
-                           "version": record.version, "closed": record.closed}
+    doc: dict[str, Any] = {"v": FORMAT, "case_id": record.case_id,
+                           "position": record.position, "version": record.version,
+                           "closed": record.closed}
     if record.opened is not None:
         o = record.opened
         token = o.dob_token
@@ -687,8 +696,12 @@ def dumps(record: CaseRecord, sealer: DobSealer) -> str:
 
 
 def loads(text: str | bytes, sealer: DobSealer) -> CaseRecord:
-    """A record stored by ``dumps``; a shredded date of birth comes back as None."""
+    """A record stored by ``dumps``; a shredded date of birth comes back as None.
+
+    Raises ``StaleRecord`` if it was stored in another layout."""
     doc = orjson.loads(text)
+    if doc.get("v") != FORMAT:
+        raise StaleRecord(doc.get("case_id"))
     opened = None
     if doc.get("opened"):
         o = Opened(*doc["opened"])

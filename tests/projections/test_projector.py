@@ -3,6 +3,7 @@ corrections arriving later, concurrency, sweep, acknowledgements, policy version
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -272,3 +273,18 @@ def test_an_unmigrated_database_is_reported_clearly(tmp_path) -> None:  # type: 
             Projector(bare).catch_up()
     finally:
         bare.close()
+
+
+def test_a_record_stored_in_an_older_layout_is_refolded_from_its_events(app: App) -> None:
+    accepted = seed(app, 2, 10)
+    projector = Projector(app)
+    projector.catch_up()
+    before = snapshot(app)
+    case_id = accepted[0].case_id
+    position = before["records"][case_id][0].position
+    with app.engine.begin() as conn:  # what an earlier version of the projector stored
+        conn.execute(case_records.update().where(case_records.c.case_id == case_id).values(
+            record=json.dumps({"case_id": case_id, "position": position, "opened": [1]})))
+    loaded = projector.load_record(case_id)
+    assert loaded == before["records"][case_id][0]
+    assert queries.case_view(app, case_id)["case"]["case_id"] == case_id
