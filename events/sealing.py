@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from events.base import PERSONAL
 from events.schema import child_keys
@@ -50,25 +51,13 @@ class SqlKeyring:
         self._cache: dict[str, bytes | None] = {}
 
     def key_for(self, child_id: str, *, create: bool) -> bytes | None:
-        if child_id in self._cache and (self._cache[child_id] is not None or not create):
-            return self._cache[child_id]
-        with self._engine.begin() as conn:
-            row = conn.execute(
-                select(child_keys.c.wrapped_key, child_keys.c.destroyed_at).where(
-                    child_keys.c.child_id == child_id
-                )
-            ).first()
-            if row is None and create:
-                dek = AESGCM.generate_key(bit_length=256)
-                nonce = os.urandom(12)
-                wrapped = nonce + self._kek.encrypt(nonce, dek, child_id.encode())
-                conn.execute(
-                    insert(child_keys).values(
-                        child_id=child_id, wrapped_key=wrapped, created_at=datetime.now(UTC)
-                    )
-                )
-                self._cache[child_id] = dek
-                return dek
+        cached = self._cache.get(child_id)
+        if cached is not None or (child_id in self._cache and not create):
+            return cached
+        row = self._read(child_id)
+        if row is None and create:
+            self._create(child_id)
+            row = self._read(child_id)  # ours, or the one a concurrent writer stored first
         if row is None or row.destroyed_at is not None or row.wrapped_key is None:
             if create and row is not None:
                 raise KeyUnavailable(f"child {child_id}: personal data key was destroyed")
@@ -81,8 +70,34 @@ class SqlKeyring:
             raise ConfigurationError(
                 "the master key does not open this database's child keys"
             ) from None
-        self._cache[child_id] = dek
+        self._cache[child_id] = dek  # only a key that is committed is ever used to seal
         return dek
+
+    def _read(self, child_id: str) -> Any:
+        with self._engine.connect() as conn:
+            return conn.execute(
+                select(child_keys.c.wrapped_key, child_keys.c.destroyed_at).where(
+                    child_keys.c.child_id == child_id
+                )
+            ).first()
+
+    def _create(self, child_id: str) -> None:
+        """Store a new wrapped key; losing a race to another writer is fine."""
+        dek = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(12)
+        wrapped = nonce + self._kek.encrypt(nonce, dek, child_id.encode())
+        try:
+            with self._engine.connect() as conn:
+                if self._engine.dialect.name == "sqlite":
+                    conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+                with conn.begin():
+                    conn.execute(
+                        insert(child_keys).values(
+                            child_id=child_id, wrapped_key=wrapped, created_at=datetime.now(UTC)
+                        )
+                    )
+        except IntegrityError:
+            pass
 
     def destroy(self, child_id: str) -> bool:
         """Crypto-shred: forget the child's key. Returns False if there was none."""

@@ -178,3 +178,30 @@ def test_concurrent_commands_without_a_pinned_version_both_land(app: App) -> Non
     assert errors == []
     assert app.store.stream_version("CS-1") == 13
     assert [r.stream_version for r in app.store.read_stream("CS-1")] == list(range(1, 14))
+
+
+def test_concurrent_first_writes_for_one_child_share_one_key(app: App) -> None:
+    """Two processes sealing for a new child at once must end up with the same stored key."""
+    import base64
+    import threading
+
+    from events.sealing import SqlKeyring
+    from tests.conftest import TEST_KEY
+
+    master = base64.urlsafe_b64decode(TEST_KEY)
+    rings = [SqlKeyring(app.engine, master) for _ in range(4)]
+    keys: list[bytes | None] = []
+    barrier = threading.Barrier(len(rings))
+
+    def create(ring: SqlKeyring) -> None:
+        barrier.wait()
+        keys.append(ring.key_for("C-RACE0001", create=True))
+
+    threads = [threading.Thread(target=create, args=(r,)) for r in rings]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(keys) == 4 and keys[0] is not None
+    assert len(set(keys)) == 1
+    assert SqlKeyring(app.engine, master).key_for("C-RACE0001", create=False) == keys[0]
