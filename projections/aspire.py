@@ -39,7 +39,7 @@ from typing import Any
 
 from projections.asat import AsAt
 from projections.policy import Policy
-from projections.record import CaseRecord, Miss
+from projections.record import CaseRecord
 from projections.visible import Visible, add_months
 
 STAGES = ("assessment", "planning", "delivery", "review")
@@ -144,11 +144,6 @@ def _follow_up_obligations(v: Visible) -> list[Obligation]:
             "follow_up", due, done, one_off(due, done, v.last_day), (m.id,), f"missed:{m.id}"
         ))
     return out
-
-
-def missed_needing_follow_up(v: Visible) -> list[Miss]:
-    skip = v.policy.missed_appointments.no_follow_up_needed_for
-    return [m for m in v.missed if m.reason not in skip]
 
 
 @dataclass(frozen=True)
@@ -488,19 +483,6 @@ def from_visible(v: Visible) -> dict[str, Any]:
         "next_due": next_due.isoformat() if next_due else None,
         "months": [m.to_dict() for m in month_list],
         "quality": quality(v, stages, month_list),
-    }
-
-
-def obligations(v: Visible) -> dict[str, list[Obligation]]:
-    """The raw obligations per stage (for alerts and caseloads)."""
-    if not v.exists or v.today < v.start:
-        return {s: [] for s in STAGES}
-    month_list = months(v)
-    return {
-        "assessment": _assessment(v),
-        "planning": _planning(v),
-        "delivery": _delivery(v, month_list),
-        "review": _review(v),
     }
 
 

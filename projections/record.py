@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
@@ -729,8 +729,3 @@ def sealed_child(text: str) -> str | None:
     """The child whose key opens the date of birth in a stored record (to preload it)."""
     found = _SEALED_CHILD.search(text)
     return found.group(1) if found else None
-
-
-def record_fields() -> list[str]:
-    """The record's field names (for documentation and tests)."""
-    return [f.name for f in fields(CaseRecord)]

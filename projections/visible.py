@@ -6,7 +6,6 @@ Pure: built from ``(record, as_at, policy)`` only.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -297,8 +296,3 @@ class Visible:
 
     def counted_days(self) -> list[int]:
         return sorted(a.d for a in self.counted_contacts())
-
-
-def count_between(days: list[int], first: date, last: date) -> int:
-    """How many of the sorted day ordinals fall in ``[first, last]``."""
-    return bisect_right(days, last.toordinal()) - bisect_right(days, first.toordinal() - 1)
