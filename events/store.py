@@ -522,9 +522,13 @@ class _Writer:
 
     def __enter__(self) -> _Writer:
         conn = self._engine.connect()
-        self.conn = self._options(conn)
-        self._tx = self.conn.begin()
-        self.driver: Any = self.conn.connection.driver_connection
+        try:
+            self.conn = self._options(conn)
+            self._tx = self.conn.begin()  # SQLite: BEGIN IMMEDIATE, which may time out
+            self.driver: Any = self.conn.connection.driver_connection
+        except BaseException:
+            conn.close()
+            raise
         return self
 
     def _options(self, conn: Connection) -> Connection:
