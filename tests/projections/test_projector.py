@@ -105,11 +105,6 @@ def test_two_projectors_at_once_give_what_one_gives(app: App) -> None:
     accepted = synthetic.accept(synthetic.caseload(
         random.Random(5), 5, start=date(2025, 9, 1), until=date(2026, 10, 30)))
     chunks = [accepted[i : i + 60] for i in range(0, len(accepted), 60)]
-    # Each child's key is made before the race: on SQLite, creating a key concurrently with
-    # another writer is a keyring issue of its own (reported), not what this test is about.
-    for p in accepted:
-        if p.event_type == "case_opened":
-            app.keyring.key_for(p.data["child_id"], create=True)
     done = threading.Event()
     errors: list[BaseException] = []
 
