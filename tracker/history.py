@@ -1,91 +1,70 @@
-"""A case's history for people: the timeline, bitemporally.
+"""A case's history for people allowed to read it: the replay's timeline, unsealed.
 
 Two separate questions an auditor asks:
 - *as of* a date: what had happened by then (valid time, ``occurred_at``), with every
   correction known now applied;
 - *as known at* a moment: only what had been recorded by then (``recorded_at``), so a
   back-dated entry or a later correction is absent, exactly as the record stood.
-Both can be combined. Marks say what is unusual about an entry: back-dated, corrected,
-retracted, a correction.
+Both can be combined. The timeline, its marks and the state come from
+``projections.queries.replay`` (one place decides what is back-dated or corrected); this
+module adds the events' own data, with personal fields opened by the child's key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from events.correction import EventRetracted, EventSuperseded
-from events.envelope import RecordedEvent
+from projections.queries import replay
 from tracker.bootstrap import App
-from tracker.clock import local_date
-from tracker.errors import CaseNotFound
-
-BACKDATED_AFTER = timedelta(hours=24)
-"""An entry recorded more than this after it happened is marked back-dated."""
-
-
-def timeline(
-    recorded: Sequence[RecordedEvent], *, as_of: date | None = None
-) -> list[dict[str, Any]]:
-    """Every stored event (up to ``as_of`` by occurrence), with its marks."""
-    by_id = {r.event_id: r for r in recorded}
-    corrected_by: dict[Any, tuple[str, int]] = {}
-    for rec in recorded:
-        ev = rec.event
-        if isinstance(ev, EventSuperseded):
-            corrected_by[ev.target_event_id] = ("superseded", rec.stream_version)
-        elif isinstance(ev, EventRetracted):
-            corrected_by[ev.target_event_id] = ("retracted", rec.stream_version)
-    out: list[dict[str, Any]] = []
-    for rec in recorded:
-        ev = rec.event
-        target = getattr(ev, "target_event_id", None)
-        if as_of is not None:
-            subject = by_id.get(target) if target is not None else rec
-            if subject is None or local_date(subject.occurred_at) > as_of:
-                continue
-        marks: list[str] = []
-        if rec.recorded_at - rec.occurred_at > BACKDATED_AFTER:
-            marks.append(f"back-dated ({(rec.recorded_at - rec.occurred_at).days} days)")
-        if rec.event_id in corrected_by:
-            how, version = corrected_by[rec.event_id]
-            marks.append(f"{how} by v{version}")
-        if target is not None and target in by_id:
-            marks.append(f"corrects v{by_id[target].stream_version}")
-        out.append({
-            "version": rec.stream_version,
-            "position": rec.position,
-            "event_id": str(rec.event_id),
-            "type": rec.type,
-            "occurred_at": rec.occurred_at.isoformat(),
-            "recorded_at": rec.recorded_at.isoformat(),
-            "recorded_by": rec.recorded_by,
-            "recorded_role": rec.recorded_role,
-            "data": ev.model_dump(mode="json"),
-            "marks": marks,
-        })
-    return out
 
 
 def case_history(
     app: App, case_id: str, *, as_of: date | None = None, as_known_at: datetime | None = None
 ) -> dict[str, Any]:
-    """The timeline, and (where the read models are installed) the replayed state."""
-    recorded = app.store.read_stream(case_id, recorded_before=as_known_at)
-    if not recorded:
-        if as_known_at is not None and app.store.stream_version(case_id):
-            raise CaseNotFound(f"case {case_id} had not been recorded by {as_known_at.isoformat()}")
-        raise CaseNotFound(f"case {case_id} not found")
-    result: dict[str, Any] = {
+    """The events in view (with marks and unsealed data) and the replayed state."""
+    state = replay(app, case_id, as_of=as_of, as_known_at=as_known_at)
+    timeline = state.pop("timeline")
+    stored = {str(r.event_id): r for r in app.store.read_stream(case_id,
+                                                               recorded_before=as_known_at)}
+    version_of = {e["event_id"]: e["stream_version"] for e in timeline}
+    in_view = {e["event_id"] for e in timeline if e["in_view"]}
+    events = []
+    for entry in timeline:
+        shown = entry["in_view"] or (entry["known"] and entry.get("corrects") in in_view)
+        rec = stored.get(entry["event_id"])
+        if not shown or rec is None:
+            continue
+        events.append({
+            "version": entry["stream_version"],
+            "position": entry["position"],
+            "event_id": entry["event_id"],
+            "type": entry["type"],
+            "occurred_at": entry["occurred_at"],
+            "recorded_at": entry["recorded_at"],
+            "recorded_by": entry["recorded_by"],
+            "recorded_role": entry["recorded_role"],
+            "data": rec.event.model_dump(mode="json"),
+            "marks": _marks(entry, rec.recorded_at - rec.occurred_at, version_of),
+        })
+    return {
         "case_id": case_id,
-        "as_of": as_of.isoformat() if as_of else None,
-        "as_known_at": as_known_at.isoformat() if as_known_at else None,
-        "events": timeline(recorded, as_of=as_of),
+        "as_of": state["as_of"],
+        "as_known_at": state["as_known_at"],
+        "events": events,
+        "state": state,
     }
-    try:
-        from projections.queries import replay
-    except ImportError:  # read models not installed: the timeline is the history
-        return result
-    result["state"] = replay(app, case_id, as_of=as_of, as_known_at=as_known_at)
-    return result
+
+
+def _marks(entry: dict[str, Any], delay: Any, version_of: dict[str, int]) -> list[str]:
+    marks: list[str] = []
+    if entry["back_dated"]:
+        marks.append(f"back-dated ({delay.days} days)")
+    if entry["status"] in ("superseded", "retracted"):
+        marks.append(f"{entry['status']} by v{version_of.get(entry['corrected_by'], '?')}")
+    later = entry.get("corrected_later")
+    if later:
+        marks.append(f"{later['kind']} later (recorded {later['recorded_at'][:10]})")
+    if entry.get("corrects") in version_of:
+        marks.append(f"corrects v{version_of[entry['corrects']]}")
+    return marks
