@@ -256,6 +256,7 @@ class Projector:
         finally:
             self._cache.clear()
             self._cache_position = None
+            self.sealer.forget()
         assert start is not None
         return max(0, end[0] - start[0], end[1] - start[1])
 
@@ -331,6 +332,7 @@ class Projector:
             holding: dict[str, list[alert_rules.Candidate]] = {}
             view_batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
             case_ids = []
+            self.sealer.preload(c for _id, text in rows if (c := sealed_child(text)) is not None)
             for case_id, text in rows:
                 record = restore(conn, case_id, text, self.sealer)
                 views = evaluate_all(record, at, self.policy)
@@ -354,6 +356,7 @@ class Projector:
                 select(func.count()).select_from(alerts_table)
                 .where(alerts_table.c.status == "open")
             ).scalar_one()
+        self.sealer.forget()
         log.info("projection_sweep", cases=len(case_ids), raised=len(result.raised),
                  resolved=len(result.resolved))
         return SweepResult(as_at, len(case_ids), result.raised, result.resolved, int(open_count))

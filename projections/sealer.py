@@ -91,6 +91,10 @@ class KeyringDob:
                 except (InvalidTag, ValueError):
                     continue  # not ours to judge: the keyring will answer for this child
 
+    def forget(self) -> None:
+        """Drop the preloaded keys (so a key destroyed meanwhile is not used again)."""
+        self._keys.clear()
+
     def seal(self, child_id: str, dob: date) -> str | None:
         try:
             sealed = seal(CaseOpened, {"date_of_birth": dob.isoformat()}, child_id,
