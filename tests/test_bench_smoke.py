@@ -8,13 +8,11 @@ while measured verify.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from bench import append
 from bench.common import pg_unreachable
-from events.chain import ChainFields, envelope_hash, iso, link_hash
 from tests.conftest import PG_ADMIN_URL, missing_server
 
 KEYS = {
@@ -59,25 +57,3 @@ def test_append_bench_on_postgresql(
     lines = _check(capsys.readouterr().out, "postgresql")
     goals = {line["events_per_tx"]: line["goals_met"] for line in lines}
     assert isinstance(goals[1], bool) and goals[10] is None  # goals: 1 and 100 per transaction
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["CS-1", "café ☕", 'quote " and \\ backslash', "tab\tnew\nline\x00\x1f", "\u2028\u2029", ""],
-)
-def test_append_path_hash_is_the_reference_link_hash(text: str) -> None:
-    """The store's ``envelope_hash`` hashes exactly the bytes ``link_hash`` hashes."""
-    occurred = datetime(2026, 3, 4, 5, 6, 7, 89, tzinfo=timezone(timedelta(hours=1)))
-    recorded = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
-    fields = ChainFields(
-        event_id="6f1c2c0e-0000-4000-8000-000000000001", stream_id=text, stream_version=7,
-        type=f"t{text}", schema_version=2, occurred_at=occurred, recorded_at=recorded,
-        recorded_by=text, recorded_role="practitioner", correlation_id=text,
-        payload=f'{{"note":"{text}"}}',
-    )
-    fast = envelope_hash(
-        "a" * 64, fields.event_id, fields.stream_id, fields.stream_version, fields.type,
-        fields.schema_version, iso(fields.occurred_at), iso(fields.recorded_at),
-        fields.recorded_by, fields.recorded_role, fields.correlation_id, fields.payload,
-    )
-    assert fast == link_hash("a" * 64, fields)

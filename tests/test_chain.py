@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
 from sqlalchemy import text
 
 from events.case import CaseOpened
-from events.chain import GENESIS, ChainFields, link_hash
+from events.chain import GENESIS, ChainFields, envelope_hash, iso, link_hash
 from tests.support import at, open_case, record
 from tracker.bootstrap import App
 from tracker.verify import verify
@@ -133,3 +134,25 @@ def test_unreadable_payload_is_reported(sqlite_app: App, bad: str) -> None:
         conn.execute(text("UPDATE events SET payload = :p"), {"p": bad})
     [brk] = verify(sqlite_app.engine).breaks
     assert brk.problem == "content_altered"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["CS-1", "café ☕", 'quote " and \\ backslash', "tab\tnew\nline\x00\x1f", "\u2028\u2029", ""],
+)
+def test_append_path_hash_is_the_reference_link_hash(text: str) -> None:
+    """The store's ``envelope_hash`` hashes exactly the bytes ``link_hash`` hashes."""
+    occurred = datetime(2026, 3, 4, 5, 6, 7, 89, tzinfo=timezone(timedelta(hours=1)))
+    recorded = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    fields = ChainFields(
+        event_id="6f1c2c0e-0000-4000-8000-000000000001", stream_id=text, stream_version=7,
+        type=f"t{text}", schema_version=2, occurred_at=occurred, recorded_at=recorded,
+        recorded_by=text, recorded_role="practitioner", correlation_id=text,
+        payload=f'{{"note":"{text}"}}',
+    )
+    fast = envelope_hash(
+        "a" * 64, fields.event_id, fields.stream_id, fields.stream_version, fields.type,
+        fields.schema_version, iso(fields.occurred_at), iso(fields.recorded_at),
+        fields.recorded_by, fields.recorded_role, fields.correlation_id, fields.payload,
+    )
+    assert fast == link_hash("a" * 64, fields)
