@@ -54,6 +54,10 @@ def test_open_record_history_verify(cli, app: App) -> None:  # type: ignore[no-u
     assert [e["type"] for e in events] == ["case_opened", "contact_missed"]
     assert events[0]["data"]["date_of_birth"] == "2010-04-01"  # unsealed for the reader
     assert cli("verify")[0] == 0
+    from tracker.access_log import search
+
+    logged = search(app, case_id="CS-CLI1").entries  # every read of a case is logged
+    assert [(e.user_id, e.action) for e in logged] == [("P-CLI01", "cli: tracker history")]
 
 
 @pytest.mark.parametrize(("args", "field"), [
