@@ -46,3 +46,22 @@ def record(app: App, case_id: str, event_type: str, data: dict[str, Any], when: 
 def open_case(app: App, case_id: str = "CS-TEST1", **overrides: Any) -> list[Any]:
     data = opened(**overrides)
     return record(app, case_id, "case_opened", data, at(data["start_date"]))
+
+
+def run_cli(monkeypatch: Any, capsys: Any, *args: str) -> tuple[int, str, str]:
+    """Run ``tracker ARGS`` in-process, as the installed script does: (exit code, out, err).
+
+    The caller sets the environment (or installs an app) first; this is the shared part.
+    """
+    import sys
+
+    from tracker.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["tracker", *args])
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_KEY
+from tests.support import run_cli
 from tracker.bootstrap import App
 from tracker.cli import context as ctx
-from tracker.cli import main
 
 
 @pytest.fixture
@@ -26,14 +26,7 @@ def cli(app: App, monkeypatch, capsys):  # type: ignore[no-untyped-def]
 
     def run(*args: str) -> tuple[int, str, str]:
         ctx.set_app(None)
-        monkeypatch.setattr(sys, "argv", ["tracker", *args])
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_cli(monkeypatch, capsys, *args)
 
     return run
 

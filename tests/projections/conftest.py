@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,10 +16,10 @@ from projections.asat import AsAt
 from projections.policy import Policy, build_policy, default_policy
 from projections.record import CaseRecord, fold
 from projections.views import CaseViews, evaluate_all
+from tests.support import run_cli
 from tracker import logging as tlog
 from tracker.bootstrap import App
 from tracker.cli import context as cli_context
-from tracker.cli import main
 
 Day = str | date
 
@@ -181,14 +180,7 @@ def cli(app: App, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 
     def run(*args: str) -> tuple[int, str, str]:
         cli_context.set_app(app)  # main() closes it afterwards: its engine simply reconnects
-        monkeypatch.setattr(sys, "argv", ["tracker", *args])
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_cli(monkeypatch, capsys, *args)
 
     yield run
     structlog.configure(**saved)

@@ -4,17 +4,16 @@ in-process through ``tracker.cli.main`` on a fresh SQLite file."""
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import TEST_KEY
+from tests.support import run_cli
 from tracker.accounts import Accounts
 from tracker.bootstrap import bootstrap
 from tracker.cli import context as ctx
-from tracker.cli import main
 from tracker.config import Settings
 
 Run = Callable[..., tuple[int, str, str]]
@@ -30,14 +29,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
     def run(*args: str) -> tuple[int, str, str]:
         ctx.set_app(None)
-        monkeypatch.setattr(sys, "argv", ["tracker", *args])
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_cli(monkeypatch, capsys, *args)
 
     return run
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import open_case
+from tests.support import open_case, run_cli
 from tests.workers.conftest import worker_settings
 from tests.workers.harness import env_for
 from tracker.cli import context as ctx
-from tracker.cli import main
 from tracker.config import Settings
 from tracker.migrations import upgrade
 from workers import metrics
@@ -31,14 +29,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
                 monkeypatch.setenv(key, value)
         ctx.set_app(None)
         capsys.readouterr()  # only this command's output
-        monkeypatch.setattr(sys, "argv", ["tracker", *args])
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_cli(monkeypatch, capsys, *args)
 
     return run
 
