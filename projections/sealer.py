@@ -4,10 +4,9 @@ A case record keeps the date-of-birth token exactly as the event stored it (seal
 the child's key), and opens it in memory only to evaluate the 17½ rule. Destroying the
 child's key (crypto-shredding) therefore makes it unreadable in the read models too.
 
-Opening needs the child's data key. ``preload`` fetches many children's keys in one query
-(a rebuild meets thousands of children), unwrapping them with the service's master key
-exactly as ``events.sealing.SqlKeyring`` does; anything it cannot unwrap is left to the
-keyring itself, so the fast path can only save time, never change an answer.
+Opening needs the child's data key. ``preload`` asks the keyring to fetch many children's
+keys in a few queries (a rebuild meets thousands of children); ``SqlKeyring`` owns the
+unwrapping, so there is one copy of it.
 """
 
 from __future__ import annotations
@@ -15,16 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Engine, select
-
 from events.case import CaseOpened
 from events.catalogue import event_class
-from events.schema import child_keys
-from events.sealing import PREFIX, Keyring, seal, unseal
-from tracker.bootstrap import App, load_master_key
-from tracker.errors import KeyUnavailable, TrackerError
+from events.sealing import PREFIX, Keyring, SqlKeyring, seal, unseal
+from tracker.bootstrap import App
+from tracker.errors import KeyUnavailable
 
 
 def child_of(token: str) -> str | None:
@@ -35,65 +29,25 @@ def child_of(token: str) -> str | None:
     return child or None
 
 
-class _Preloaded:
-    """A keyring answering from preloaded keys first, then from the real keyring."""
-
-    def __init__(self, keys: dict[str, bytes], inner: Keyring) -> None:
-        self._keys = keys
-        self._inner = inner
-
-    def key_for(self, child_id: str, *, create: bool) -> bytes | None:
-        found = self._keys.get(child_id)
-        if found is not None:
-            return found
-        return self._inner.key_for(child_id, create=create)
-
-
 class KeyringDob:
     """Seals and opens dates of birth with each child's key (``record.DobSealer``)."""
 
-    def __init__(self, keyring: Keyring, *, engine: Engine | None = None,
-                 master_key: bytes | None = None) -> None:
-        self._keys: dict[str, bytes] = {}
-        self._keyring = _Preloaded(self._keys, keyring)
-        self._engine = engine
-        self._kek = AESGCM(master_key) if master_key is not None else None
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
 
     @classmethod
     def for_app(cls, app: App) -> KeyringDob:
-        try:
-            master = load_master_key(app.settings)
-        except TrackerError:
-            master = None
-        return cls(app.keyring, engine=app.engine, master_key=master)
+        return cls(app.keyring)
 
     def preload(self, child_ids: Iterable[str]) -> None:
-        """Fetch the keys of these children in one query (those not already known)."""
-        if self._engine is None or self._kek is None:
-            return
-        missing = sorted({c for c in child_ids if c and c not in self._keys})
-        for i in range(0, len(missing), 500):
-            chunk = missing[i : i + 500]
-            with self._engine.connect() as conn:
-                rows = conn.execute(
-                    select(child_keys.c.child_id, child_keys.c.wrapped_key)
-                    .where(child_keys.c.child_id.in_(chunk),
-                           child_keys.c.destroyed_at.is_(None))
-                ).all()
-            for child_id, wrapped in rows:
-                if wrapped is None:
-                    continue
-                blob = bytes(wrapped)
-                try:
-                    self._keys[child_id] = self._kek.decrypt(
-                        blob[:12], blob[12:], child_id.encode()
-                    )
-                except (InvalidTag, ValueError):
-                    continue  # not ours to judge: the keyring will answer for this child
+        """Fetch the keys of these children in bulk, where the keyring can."""
+        if isinstance(self._keyring, SqlKeyring):
+            self._keyring.preload(child_ids)
 
     def forget(self) -> None:
-        """Drop the preloaded keys (so a key destroyed meanwhile is not used again)."""
-        self._keys.clear()
+        """Drop cached keys (so a key destroyed meanwhile is not used again)."""
+        if isinstance(self._keyring, SqlKeyring):
+            self._keyring.forget()
 
     def seal(self, child_id: str, dob: date) -> str | None:
         try:
