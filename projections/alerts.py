@@ -163,15 +163,20 @@ def reconcile(
         for row in conn.execute(
             select(A.c.alert_id, A.c.rule, A.c.case_id, A.c.subject, A.c.status,
                    A.c.severity, A.c.owner, A.c.team, A.c.caused_by, A.c.details,
-                   A.c.policy_version).where(A.c.case_id.in_(chunk))
+                   A.c.policy_version, A.c.closed_by, A.c.condition_ended_at
+                   ).where(A.c.case_id.in_(chunk))
         ):
             existing.setdefault(row.case_id, []).append(row)
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     resolves: list[dict[str, Any]] = []
+    ended: list[dict[str, Any]] = []
     for case_id in case_ids:
         rows = existing.get(case_id, [])
         open_rows = {(r.rule, r.subject): r for r in rows if r.status == "open"}
+        # Closed by a manager while the condition held: not raised again until it ends.
+        held = {(r.rule, r.subject): r for r in rows
+                if r.closed_by is not None and r.condition_ended_at is None}
         counts: dict[tuple[str, str], int] = {}
         for r in rows:
             counts[(r.rule, r.subject)] = counts.get((r.rule, r.subject), 0) + 1
@@ -180,6 +185,9 @@ def reconcile(
             caused = json.dumps(list(cand.caused_by))
             details = json.dumps(cand.details, sort_keys=True, default=str)
             current = open_rows.get(key)
+            if current is None and key in held:
+                result.kept += 1
+                continue
             if current is None:
                 n = counts.get(key, 0) + 1
                 alert_id = f"{cand.rule}:{case_id}:{cand.subject}:{n}"
@@ -207,6 +215,9 @@ def reconcile(
                 continue
             resolves.append({"b_id": open_row.alert_id, "resolved_at": at, "updated_at": at})
             result.resolved.append(open_row.alert_id)
+        for key, closed_row in held.items():
+            if key not in wanted and (rules is None or key[0] in rules):
+                ended.append({"b_id": closed_row.alert_id, "ended": at, "updated_at": at})
     if resolves:
         conn.execute(
             update(A).where(A.c.alert_id == bindparam("b_id")).values(
@@ -214,6 +225,13 @@ def reconcile(
                 updated_at=bindparam("updated_at"),
             ),
             resolves,
+        )
+    if ended:
+        conn.execute(
+            update(A).where(A.c.alert_id == bindparam("b_id")).values(
+                condition_ended_at=bindparam("ended"), updated_at=bindparam("updated_at"),
+            ),
+            ended,
         )
     if updates:
         conn.execute(
@@ -257,6 +275,9 @@ def row_to_dict(row: Any) -> dict[str, Any]:
         "details": json.loads(m["details"]),
         "policy_version": m["policy_version"],
         "raise_count": m["raise_count"],
+        "closed_at": _iso(m["closed_at"]),
+        "closed_by": m["closed_by"],
+        "close_note": m["close_note"],
     }
 
 

@@ -349,6 +349,32 @@ def acknowledge_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> di
     return row_to_dict(row)
 
 
+def close_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> dict[str, Any]:
+    """A manager resolves an open alert by hand, with a note (e.g. "dealt with by phone").
+
+    The alert becomes ``resolved`` and records who closed it; it is not raised again while
+    its condition goes on holding, only once the condition has ended and comes back.
+    Idempotent: closing a closed (or already resolved) alert returns it unchanged.
+    """
+    text = (note or "").strip()
+    if not text:
+        raise InvalidInput([FieldProblem("note", "must not be empty")])
+    if len(text) > MAX_NOTE:
+        raise InvalidInput([FieldProblem("note", f"must be at most {MAX_NOTE} characters")])
+    now = app.clock.now()
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(A)
+            .where(and_(A.c.alert_id == alert_id, A.c.status == "open"))
+            .values(status="resolved", resolved_at=now, closed_at=now,
+                    closed_by=actor.user_id, close_note=text, updated_at=now)
+        )
+        row = conn.execute(select(A).where(A.c.alert_id == alert_id)).first()
+    if row is None:
+        raise AlertNotFound(f"alert {alert_id} not found")
+    return row_to_dict(row)
+
+
 def ratings(
     app: App, *, start: date | None, end: date | None, team: str | None = None
 ) -> dict[str, Any]:

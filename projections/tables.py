@@ -152,6 +152,10 @@ alerts = Table(
     Column("policy_version", String(64), nullable=False),
     Column("raise_count", Integer, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("closed_by", String(64), nullable=True),
+    Column("close_note", Text, nullable=True),
+    Column("condition_ended_at", UTCDateTime, nullable=True),
     Index("ix_alerts_case", "case_id"),
     Index("ix_alerts_status_team", "status", "team"),
 )

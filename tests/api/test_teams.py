@@ -97,3 +97,23 @@ def test_case_view_and_engagement_follow_the_case_rules(env: Env) -> None:
                             headers=env["auditor"].headers)
     assert replay.status_code == 200
     assert replay.json()["as_of"] == "2026-01-06"
+
+
+def test_manager_resolves_own_teams_alert_and_others_may_not(env: Env) -> None:
+    assert open_case(env).status_code == 201
+    alert = alert_of(env)
+    path = f"/api/alerts/{alert['alert_id']}/resolve"
+    for who in ("prac_a", "manager_b", "auditor", "admin"):
+        assert env.client.post(path, json={"note": "x"},
+                               headers=env[who].headers).status_code == 403, who
+    resp = env.client.post(path, json={"note": "assessment booked for Monday"},
+                           headers=env["manager_a"].headers)
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert (body["status"], body["closed_by"]) == ("resolved", "M-TEST01")
+    assert body["close_note"] == "assessment booked for Monday"
+    still_open = env.client.get("/api/alerts", headers=env["manager_a"].headers).json()
+    assert alert["alert_id"] not in [a["alert_id"] for a in still_open]
+    logged = search(env.app, action="POST /api/alerts/{alert_id}/resolve").entries
+    assert {(e.user_id, e.outcome) for e in logged} >= {("M-TEST01", "allowed"),
+                                                        ("P-TEST01", "refused")}

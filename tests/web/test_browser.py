@@ -166,15 +166,21 @@ def test_practitioner_missed_appointment_reaches_the_manager(
     assert case_id in item.inner_text()
     shot(page, "06-manager-dashboard")
     item.locator("input[name=note]").fill("Asked the case manager to visit today.")
-    item.locator("button[type=submit]").click()
+    item.get_by_role("button", name="Acknowledge").click()
     page.wait_for_url(re.compile(r".*/manager\?acknowledged=1.*"))
     acknowledged = page.locator(f"#{anchor}")
     assert "acknowledged" in acknowledged.inner_text()
     assert "Asked the case manager to visit today." in acknowledged.inner_text()
-    assert acknowledged.locator("form").count() == 0
+    assert acknowledged.get_by_role("button", name="Acknowledge").count() == 0
     assert page.locator("#compliance tbody tr").count() >= 1
     assert page.locator("figure.chart svg").count() >= 3
     shot(page, "07-manager-after-acknowledging")
+    # The case manager has visited: the manager resolves the alert by hand.
+    acknowledged.locator("input[name=note]").fill("Visited; child seen at home.")
+    acknowledged.get_by_role("button", name="Resolve").click()
+    page.wait_for_url(re.compile(r".*/manager\?resolved=1.*"))
+    assert "Alert resolved." in page.locator(".flash").inner_text()
+    assert page.locator(f"#{anchor}").count() == 0  # no longer among the open alerts
 
     page.goto(f"{demo.url}/manager/ratings")
     assert page.locator("table.ratings").count() >= 1

@@ -104,3 +104,18 @@ def test_ratings_page(env: Env) -> None:
     backwards = env.client.get("/manager/ratings?start=2026-10-01&end=2026-01-01")
     assert backwards.status_code == 422
     assert "must not be after end" in backwards.text
+
+
+def test_manager_resolves_an_alert_from_the_dashboard(env: Env) -> None:
+    seeded(env)
+    csrf = sign_in(env.client, "manager.a")
+    page = env.client.get("/manager").text
+    resolvable = re.findall(r'formaction="/alerts/([^"]+)/resolve"', page)
+    assert resolvable, "expected a resolve button"
+    done = env.client.post(f"/alerts/{resolvable[0]}/resolve",
+                           data={"csrf_token": csrf, "note": "Handled at team meeting"},
+                           follow_redirects=False)
+    assert done.status_code == 303
+    after = env.client.get(done.headers["location"]).text
+    assert "Alert resolved." in after
+    assert f'/alerts/{resolvable[0]}/resolve"' not in after  # gone from the open list

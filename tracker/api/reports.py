@@ -78,6 +78,16 @@ class Reports:
 
     def acknowledge(self, user: User, alert_id: str, note: str, action: str) -> dict[str, Any]:
         """A manager acknowledges an alert on a case of their team, with a note."""
+        return self._manage(user, alert_id, note, action, queries.acknowledge_alert)
+
+    def close(self, user: User, alert_id: str, note: str, action: str) -> dict[str, Any]:
+        """A manager resolves an alert on a case of their team by hand, with a note."""
+        return self._manage(user, alert_id, note, action, queries.close_alert)
+
+    def _manage(
+        self, user: User, alert_id: str, note: str, action: str,
+        do: Callable[..., dict[str, Any]],
+    ) -> dict[str, Any]:
         with self.app.engine.connect() as conn:
             row = conn.execute(
                 select(alerts_table.c.case_id).where(alerts_table.c.alert_id == alert_id)
@@ -91,7 +101,7 @@ class Reports:
         self.guard.log(user, [case_id], action, "allowed")
         if not plain(note):
             raise InvalidInput([FieldProblem("note", "must not contain control characters")])
-        return queries.acknowledge_alert(self.app, alert_id, note=note, actor=user.actor)
+        return do(self.app, alert_id, note=note, actor=user.actor)
 
     def compliance(
         self, user: User, *, team: str | None = None, as_at: date | None = None
@@ -179,6 +189,18 @@ def router() -> APIRouter:
         """Acknowledge an alert of your team with a note (managers). Idempotent."""
         return reports(request).acknowledge(principal.user, alert_id, body.note,
                                             action(request))
+
+    @r.post("/alerts/{alert_id}/resolve", response_model=dict[str, Any],
+            responses=responses())
+    def resolve(
+        request: Request,
+        alert_id: AlertId,
+        body: AcknowledgeBody,
+        principal: Principal = Depends(api_principal),
+    ) -> dict[str, Any]:
+        """Resolve an open alert of your team by hand, with a note (managers). It is not
+        raised again while its condition holds. Idempotent."""
+        return reports(request).close(principal.user, alert_id, body.note, action(request))
 
     @r.get("/compliance", response_model=list[dict[str, Any]], responses=responses())
     def compliance(

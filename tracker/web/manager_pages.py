@@ -87,10 +87,11 @@ def router() -> APIRouter:
         series = rep.engagement(user, team=chosen) if chosen or user.role == "auditor" else []
         for alert in alerts:
             team_of_case = alert.get("team")
-            alert["can_ack"] = (
-                can_acknowledge(user, team_of_case if isinstance(team_of_case, str) else None)
-                and alert["acknowledged_at"] is None
-            )
+            manages = can_acknowledge(
+                user, team_of_case if isinstance(team_of_case, str) else None
+            ) and alert["status"] == "open"
+            alert["can_ack"] = manages and alert["acknowledged_at"] is None
+            alert["can_close"] = manages
         return render(request, "manager.html", {
             "title": "Dashboard", "alerts": alerts, "compliance": compliance,
             "stages": STAGES, "status_order": STATUS_ORDER, "team": chosen or "",
@@ -103,12 +104,12 @@ def router() -> APIRouter:
 
     @r.get("/manager")
     def dashboard_page(
-        request: Request, team: str = "", acknowledged: str = "",
+        request: Request, team: str = "", acknowledged: str = "", resolved: str = "",
         principal: Principal = Depends(page_principal),
     ) -> Response:
         if principal.user.role not in ("manager", "auditor"):
             raise AccessDenied()
-        flash = "Alert acknowledged." if acknowledged else ""
+        flash = "Alert acknowledged." if acknowledged else "Alert resolved." if resolved else ""
         return dashboard(request, principal.user, team, flash=flash)
 
     @r.post("/alerts/{alert_id}/acknowledge")
@@ -117,20 +118,35 @@ def router() -> APIRouter:
         alert_id: AlertId,
         form: tuple[Principal, FormValues] = Depends(posted),
     ) -> Response:
+        return manage_alert(request, alert_id, form, "acknowledged")
+
+    @r.post("/alerts/{alert_id}/resolve")
+    def resolve(
+        request: Request,
+        alert_id: AlertId,
+        form: tuple[Principal, FormValues] = Depends(posted),
+    ) -> Response:
+        return manage_alert(request, alert_id, form, "resolved")
+
+    def manage_alert(
+        request: Request, alert_id: str, form: tuple[Principal, FormValues], done: str
+    ) -> Response:
         principal, values = form
         raw = values.get("note", "")
         note = (raw if isinstance(raw, str) else " ".join(raw)).strip()
         team = values.get("team", "")
         team_text = team if isinstance(team, str) else ""
+        managing = reports(request)
+        do = managing.acknowledge if done == "acknowledged" else managing.close
         try:
-            reports(request).acknowledge(principal.user, alert_id, note, action(request))
+            do(principal.user, alert_id, note, action(request))
         except InvalidInput as exc:
             reason = "; ".join(friendly(p.reason) for p in exc.problems)
             return dashboard(request, principal.user, team_text,
                              errors={alert_id: f"Note {reason}"}, notes={alert_id: note},
                              status=422)
-        target = f"/manager?acknowledged=1&team={team_text}" if team_text else \
-            "/manager?acknowledged=1"
+        target = f"/manager?{done}=1&team={team_text}" if team_text else \
+            f"/manager?{done}=1"
         return RedirectResponse(target + f"#alert-{anchor(alert_id)}", status_code=303)
 
     @r.get("/manager/ratings")
