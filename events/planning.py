@@ -17,28 +17,27 @@ class Objective(Fact):
     target_date: date
 
 
-class PlanAgreed(Event):
+class _Plan(Event):
+    """What an agreed or revised plan says (not an event type of its own)."""
+
+    objectives: list[Objective] = Field(min_length=1, max_length=30)
+    contingency_for_safety: bool
+    contingency_for_risk: bool
+    child_involved: bool
+    parent_carer_involved: bool
+
+
+class PlanAgreed(_Plan):
     """A plan was agreed with the child (and parent/carer)."""
 
     type = "plan_agreed"
     family = "planning"
 
-    objectives: list[Objective] = Field(min_length=1, max_length=30)
-    contingency_for_safety: bool
-    contingency_for_risk: bool
-    child_involved: bool
-    parent_carer_involved: bool
 
-
-class PlanRevised(Event):
+class PlanRevised(_Plan):
     """An agreed plan was changed (after a review, a change, or a transition)."""
 
     type = "plan_revised"
     family = "planning"
 
-    objectives: list[Objective] = Field(min_length=1, max_length=30)
-    contingency_for_safety: bool
-    contingency_for_risk: bool
-    child_involved: bool
-    parent_carer_involved: bool
     reason: PersonalText | None = None
