@@ -49,8 +49,10 @@ def test_open_record_history_verify(cli, app: App) -> None:  # type: ignore[no-u
     assert cli("verify")[0] == 0
     from tracker.access_log import search
 
+    assert cli("case", "show", "CS-CLI1", "--json")[0] == 0
     logged = search(app, case_id="CS-CLI1").entries  # every read of a case is logged
-    assert [(e.user_id, e.action) for e in logged] == [("P-CLI01", "cli: tracker history")]
+    assert sorted((e.user_id, e.action) for e in logged) == [
+        ("P-CLI01", "cli: tracker case show"), ("P-CLI01", "cli: tracker history")]
 
 
 @pytest.mark.parametrize(("args", "field"), [

@@ -100,3 +100,12 @@ def parse_moment(value: str | None, field: str) -> datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LONDON)
     return moment.astimezone(UTC)
+
+
+def log_case_read(case_ids: list[str], action: str) -> None:
+    """Write the access log for a case read on the command line, before anything is shown."""
+    from tracker.access_log import record_access
+
+    who = actor()
+    record_access(app(), user_id=who.user_id, role=who.role, case_ids=case_ids,
+                  action=f"cli: {action}", outcome="allowed")

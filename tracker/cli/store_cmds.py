@@ -172,17 +172,13 @@ def history(
     as_json: JsonFlag = False,
 ) -> None:
     """A case's history: every event with when it happened and when it was recorded."""
-    from tracker.access_log import record_access
     from tracker.history import case_history
 
     app = ctx.app()
     when = ctx.parse_date(as_of, "--as-of")
     known = ctx.parse_moment(as_known_at, "--as-known-at")
-    who = ctx.actor()
     with _correlation():
-        # Logged before anything is shown, like every other read of a case.
-        record_access(app, user_id=who.user_id, role=who.role, case_ids=[case_id],
-                      action="cli: tracker history", outcome="allowed")
+        ctx.log_case_read([case_id], "tracker history")  # before anything is shown
         result = case_history(app, case_id, as_of=when, as_known_at=known)
     if as_json:
         ctx.emit_json(result)

@@ -107,6 +107,7 @@ def show_case(
     """A case's ASPIRE compliance, engagement, continuity, enforcement and open alerts."""
     from projections.queries import case_view
 
+    ctx.log_case_read([case_id], "tracker case show")  # before anything is shown
     view = case_view(ctx.app(), case_id, as_at=_as_at(as_at))
     if as_json:
         ctx.emit_json(view)
