@@ -49,7 +49,8 @@ def test_open_record_history_verify(cli, app: App) -> None:  # type: ignore[no-u
     assert cli("verify")[0] == 0
     from tracker.access_log import search
 
-    assert cli("case", "show", "CS-CLI1", "--json")[0] == 0
+    code, _, err = cli("case", "show", "CS-CLI1", "--json")
+    assert code == 0, err
     logged = search(app, case_id="CS-CLI1").entries  # every read of a case is logged
     assert sorted((e.user_id, e.action) for e in logged) == [
         ("P-CLI01", "cli: tracker case show"), ("P-CLI01", "cli: tracker history")]
@@ -139,3 +140,18 @@ def test_the_installed_entry_point_reports_errors_without_a_traceback(tmp_path: 
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "tracker db upgrade" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_every_cli_build_has_its_groups_even_after_earlier_apps_are_collected() -> None:
+    """A new app must never find the sub-command groups of a collected one (ids are reused)."""
+    import gc
+
+    import typer.main
+
+    from tracker.cli import build
+
+    for _ in range(20):
+        command = typer.main.get_command(build())
+        assert {"show", "open"} <= set(command.commands["case"].commands)  # type: ignore[attr-defined]
+        del command
+        gc.collect()

@@ -62,17 +62,21 @@ def emit_json(value: object) -> None:
     print(json.dumps(value, indent=2, default=str, ensure_ascii=False))
 
 
-_groups: dict[tuple[int, str], typer.Typer] = {}
+_GROUPS = "_tracker_groups"
 
 
 def group(parent: typer.Typer, name: str, help_text: str) -> typer.Typer:
-    """The sub-command group ``name`` (e.g. ``case``), shared by every module that adds to it."""
-    key = (id(parent), name)
-    if key not in _groups:
+    """The sub-command group ``name`` (e.g. ``case``), shared by every module that adds to it.
+
+    The groups live on ``parent`` itself: keyed by ``id(parent)`` they outlived an app that
+    was garbage-collected, and a new app given the same id found the old app's groups.
+    """
+    groups: dict[str, typer.Typer] = parent.__dict__.setdefault(_GROUPS, {})
+    if name not in groups:
         sub = typer.Typer(help=help_text, no_args_is_help=True)
         parent.add_typer(sub, name=name)
-        _groups[key] = sub
-    return _groups[key]
+        groups[name] = sub
+    return groups[name]
 
 
 def parse_date(value: str | None, field: str) -> date | None:
