@@ -34,7 +34,6 @@ import argparse
 import base64
 import secrets
 import sqlite3
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -47,10 +46,10 @@ from sqlalchemy import text
 
 from bench.common import (
     Rounds,
+    backends,
     emit,
     libpq_params,
     pg_database,
-    pg_unreachable,
     temp_dir,
     timed,
 )
@@ -487,18 +486,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> None:
     args = parse(argv)
-    backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
-    for backend in backends:
-        if backend == "postgresql":
-            why = pg_unreachable()
-            if why is not None:
-                message = (
-                    f"bench append: PostgreSQL not reachable ({why}); set TRACKER_BENCH_PG_URL"
-                )
-                if args.backend == "postgresql":
-                    sys.exit(message)
-                print(message + "; skipped", file=sys.stderr)
-                continue
+    for backend in backends(args.backend, "append"):
         setup = postgres_impls if backend == "postgresql" else sqlite_impls
         with setup(args.streams) as impls:
             for per_tx in args.per_tx:

@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -47,6 +48,23 @@ def pg_unreachable(admin_url: str | None = None) -> str | None:
     finally:
         admin.dispose()
     return None
+
+
+def backends(choice: str, bench: str) -> Iterator[str]:
+    """The backends to run (``all``, ``sqlite`` or ``postgresql``). An unreachable
+    PostgreSQL is skipped with a note under ``all``, and is an error when asked for."""
+    for backend in ["sqlite", "postgresql"] if choice == "all" else [choice]:
+        if backend == "postgresql":
+            why = pg_unreachable()
+            if why is not None:
+                message = (
+                    f"bench {bench}: PostgreSQL not reachable ({why}); set TRACKER_BENCH_PG_URL"
+                )
+                if choice == "postgresql":
+                    sys.exit(message)
+                print(message + "; skipped", file=sys.stderr)
+                continue
+        yield backend
 
 
 @contextmanager

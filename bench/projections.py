@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bench.common import Rounds, emit, pg_database, pg_unreachable, temp_dir, timed
+from bench.common import Rounds, backends, emit, pg_database, temp_dir, timed
 from projections import source, synthetic
 from projections.projector import Projector
 from projections.queries import replay
@@ -200,19 +200,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> None:
     args = parse(argv)
-    backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
-    for backend in backends:
-        if backend == "postgresql":
-            why = pg_unreachable()
-            if why is not None:
-                message = (
-                    f"bench projections: PostgreSQL not reachable ({why}); "
-                    "set TRACKER_BENCH_PG_URL"
-                )
-                if args.backend == "postgresql":
-                    sys.exit(message)
-                print(message + "; skipped", file=sys.stderr)
-                continue
+    for backend in backends(args.backend, "projections"):
         with database(backend) as app:
             started = time.perf_counter()
             seeded = seed(app, args.events)

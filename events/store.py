@@ -275,12 +275,7 @@ class EventStore:
                         raise ConcurrencyConflict(
                             write.stream_id, write.expected_version, head.version
                         )
-                recorded_at = (
-                    write.recorded_at
-                    if self._trust_recorded_at and write.recorded_at is not None
-                    else self._clock.now()
-                )
-                stamp = _Stamp(write.stream_id, recorded_at, actor, correlation_id)
+                stamp = _Stamp(write.stream_id, self._recorded_at(write), actor, correlation_id)
                 version, prev = head.version, head.hash
                 for draft, payload in zip(write.drafts, write_payloads, strict=True):
                     position += 1
@@ -332,12 +327,7 @@ class EventStore:
         prev = self._heads.hash_at(write.stream_id, expected)
         if prev is None:
             return None
-        recorded_at = (
-            write.recorded_at
-            if self._trust_recorded_at and write.recorded_at is not None
-            else self._clock.now()
-        )
-        stamp = _Stamp(write.stream_id, recorded_at, actor, correlation_id)
+        stamp = _Stamp(write.stream_id, self._recorded_at(write), actor, correlation_id)
         links: list[_Link] = []
         version, link_prev = expected, prev
         for draft, payload in zip(write.drafts, write_payloads, strict=True):
@@ -354,6 +344,12 @@ class EventStore:
             return None
         self._heads.saw(write.stream_id, version, link_prev)
         return [link.recorded(first + i, stamp) for i, link in enumerate(links)]
+
+    def _recorded_at(self, write: StreamWrite) -> datetime:
+        """The server clock, unless this store trusts the writer's own (the seeders)."""
+        if self._trust_recorded_at and write.recorded_at is not None:
+            return write.recorded_at
+        return self._clock.now()
 
     def _payload(self, draft: Draft, subject_id: str | None) -> str:
         cls = type(draft.event)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -330,23 +331,11 @@ def _neg(moment: str | None) -> str:
 def acknowledge_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> dict[str, Any]:
     """A manager acknowledges an alert with a note. Idempotent: the first acknowledgement
     stands (who, when, note); acknowledging again returns it unchanged."""
-    text = (note or "").strip()
-    if not text:
-        raise InvalidInput([FieldProblem("note", "must not be empty")])
-    if len(text) > MAX_NOTE:
-        raise InvalidInput([FieldProblem("note", f"must be at most {MAX_NOTE} characters")])
-    now = app.clock.now()
-    with app.engine.begin() as conn:
-        conn.execute(
-            update(A)
-            .where(and_(A.c.alert_id == alert_id, A.c.acknowledged_at.is_(None)))
-            .values(acknowledged_at=now, acknowledged_by=actor.user_id, ack_note=text,
-                    updated_at=now)
-        )
-        row = conn.execute(select(A).where(A.c.alert_id == alert_id)).first()
-    if row is None:
-        raise AlertNotFound(f"alert {alert_id} not found")
-    return row_to_dict(row)
+    return _note_on_alert(
+        app, alert_id, note, A.c.acknowledged_at.is_(None),
+        lambda now, text: {"acknowledged_at": now, "acknowledged_by": actor.user_id,
+                           "ack_note": text},
+    )
 
 
 def close_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> dict[str, Any]:
@@ -356,6 +345,19 @@ def close_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> dict[str
     its condition goes on holding, only once the condition has ended and comes back.
     Idempotent: closing a closed (or already resolved) alert returns it unchanged.
     """
+    return _note_on_alert(
+        app, alert_id, note, A.c.status == "open",
+        lambda now, text: {"status": "resolved", "resolved_at": now, "closed_at": now,
+                           "closed_by": actor.user_id, "close_note": text},
+    )
+
+
+def _note_on_alert(
+    app: App, alert_id: str, note: str, only_if: Any,
+    values: Callable[[datetime, str], dict[str, Any]],
+) -> dict[str, Any]:
+    """Check the manager's note, apply ``values`` where ``only_if`` still holds (so a
+    repeat changes nothing), and return the alert as it now stands."""
     text = (note or "").strip()
     if not text:
         raise InvalidInput([FieldProblem("note", "must not be empty")])
@@ -365,9 +367,8 @@ def close_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> dict[str
     with app.engine.begin() as conn:
         conn.execute(
             update(A)
-            .where(and_(A.c.alert_id == alert_id, A.c.status == "open"))
-            .values(status="resolved", resolved_at=now, closed_at=now,
-                    closed_by=actor.user_id, close_note=text, updated_at=now)
+            .where(and_(A.c.alert_id == alert_id, only_if))
+            .values(**values(now, text), updated_at=now)
         )
         row = conn.execute(select(A).where(A.c.alert_id == alert_id)).first()
     if row is None:

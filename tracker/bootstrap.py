@@ -51,7 +51,6 @@ def bootstrap(
     *,
     clock: Clock | None = None,
     configure_logging: bool = True,
-    trust_recorded_at: bool = False,
     workers: bool = True,
 ) -> App:
     """Build the application from settings (environment by default).
@@ -65,7 +64,7 @@ def bootstrap(
     engine = make_engine(settings.database_url)
     keyring = SqlKeyring(engine, load_master_key(settings))
     clock = clock or SystemClock()
-    store = EventStore(engine, keyring, clock, trust_recorded_at=trust_recorded_at)
+    store = EventStore(engine, keyring, clock)
     app = App(settings=settings, engine=engine, store=store, keyring=keyring, clock=clock)
     if workers:
         from workers.runtime import attach

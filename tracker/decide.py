@@ -25,7 +25,7 @@ from events.enforcement import BreachInitiated, ExceptionalCircumstancesRecorded
 from events.envelope import Draft
 from events.planning import PlanRevised
 from events.transition import TransitionCompleted, TransitionPlanned
-from tracker.case import CaseState
+from tracker.case import CaseState, Failure
 from tracker.clock import local_date
 from tracker.commands import RecordEvent
 from tracker.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
@@ -123,7 +123,7 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent) -> None:
         _check_audit(ev)
 
 
-def _failure(state: CaseState, failure_id: UUID, field: str):  # type: ignore[no-untyped-def]
+def _failure(state: CaseState, failure_id: UUID, field: str) -> Failure:
     for failure in state.failures:
         if failure.event_id == failure_id:
             return failure

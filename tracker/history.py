@@ -5,9 +5,10 @@ Two separate questions an auditor asks:
   correction known now applied;
 - *as known at* a moment: only what had been recorded by then (``recorded_at``), so a
   back-dated entry or a later correction is absent, exactly as the record stood.
-Both can be combined. The timeline, its marks and the state come from
-``projections.queries.replay`` (one place decides what is back-dated or corrected); this
-module adds the events' own data, with personal fields opened by the child's key.
+Both can be combined. The timeline, its marks and the state come from the read models'
+replay (``projections.replay.replay_events``: one place decides what is back-dated or
+corrected), run on the case's events read once from the store; this module adds the
+events' own data, with personal fields opened by the child's key.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from projections.queries import replay
+from projections.policy import policy_for
+from projections.replay import replay_events
+from projections.sealer import KeyringDob
 from tracker.bootstrap import App
 
 
@@ -23,10 +26,13 @@ def case_history(
     app: App, case_id: str, *, as_of: date | None = None, as_known_at: datetime | None = None
 ) -> dict[str, Any]:
     """The events in view (with marks and unsealed data) and the replayed state."""
-    state = replay(app, case_id, as_of=as_of, as_known_at=as_known_at)
+    recorded = app.store.read_stream(case_id)  # all of it: the replay marks what came later
+    state = replay_events(
+        case_id, recorded, policy_for(app), as_of=as_of, as_known_at=as_known_at,
+        now=app.clock.now(), open_dob=KeyringDob.for_app(app).open,
+    )
     timeline = state.pop("timeline")
-    stored = {str(r.event_id): r for r in app.store.read_stream(case_id,
-                                                               recorded_before=as_known_at)}
+    stored = {str(r.event_id): r for r in recorded}
     version_of = {e["event_id"]: e["stream_version"] for e in timeline}
     in_view = {e["event_id"] for e in timeline if e["in_view"]}
     events = []

@@ -131,7 +131,7 @@ def _plan_case(
             disposal, route = name, rt
             break
     # Story shapes that must appear in any caseload of a few cases.
-    if index == 2 % max(total, 1) and total >= 3:
+    if index == 2 and total >= 3:
         disposal, route = "yro", "court"  # the breach story
     if index == 4 and total >= 5:
         disposal, route = "dto", "court"  # custody with release
@@ -350,22 +350,20 @@ def _plan_case(
             item(t_day, 13, "case_closed", {"reason": "transferred_to_probation"})
     elif end < until - timedelta(days=1):
         close_day = _workday(end, bank)
-        if close_day < until:
-            if custody and not released:
-                pass
-            else:
-                item(close_day, 16, "case_manager_allocation_ended", {
-                    "practitioner_id": practitioner, "role": "case_manager",
-                    "reason": "case_closed"})
-                item(close_day, 17, "case_closed", {"reason": "order_completed"})
-                if rng.chance(0.4):
-                    answers = [
-                        {"standard": s, "lens": lens, "answer": rng.chance(0.75)}
-                        for s in ("assessment", "planning", "implementation", "review")
-                        for lens in ("desistance", "safety_wellbeing", "risk_of_harm")
-                    ]
-                    item(_add_workdays(close_day, 5, bank), 11, "case_audited", {
-                        "auditor_id": "A-QA01", "answers": answers})
+        still_in_custody = custody and not released
+        if close_day < until and not still_in_custody:
+            item(close_day, 16, "case_manager_allocation_ended", {
+                "practitioner_id": practitioner, "role": "case_manager",
+                "reason": "case_closed"})
+            item(close_day, 17, "case_closed", {"reason": "order_completed"})
+            if rng.chance(0.4):
+                answers = [
+                    {"standard": s, "lens": lens, "answer": rng.chance(0.75)}
+                    for s in ("assessment", "planning", "implementation", "review")
+                    for lens in ("desistance", "safety_wellbeing", "risk_of_harm")
+                ]
+                item(_add_workdays(close_day, 5, bank), 11, "case_audited", {
+                    "auditor_id": "A-QA01", "answers": answers})
     _finish(case, rng, until)
     return case
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -18,6 +17,7 @@ from tracker.cli import context as ctx
 from tracker.clock import LONDON
 from tracker.commands import RecordEvent
 from tracker.errors import CaseNotFound, FieldProblem, InvalidInput
+from tracker.logging import correlation
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -125,7 +125,7 @@ def import_file(
     lines = parse_jsonl(text.splitlines())
     app = ctx.app()
     service = CaseService(app.store, app.clock)
-    with _correlation() as cid:
+    with correlation() as cid:
         recorded = service.record_many(
             [line.command for line in lines], actor=ctx.actor(), correlation_id=cid,
             labels=[f"line {line.number}" for line in lines],
@@ -177,7 +177,7 @@ def history(
     app = ctx.app()
     when = ctx.parse_date(as_of, "--as-of")
     known = ctx.parse_moment(as_known_at, "--as-known-at")
-    with _correlation():
+    with correlation():
         ctx.log_case_read([case_id], "tracker history")  # before anything is shown
         result = case_history(app, case_id, as_of=when, as_known_at=known)
     if as_json:
@@ -233,17 +233,11 @@ def _command(fields: dict[str, Any]) -> RecordEvent:
         raise InvalidInput(problems_from(exc)) from None
 
 
-def _correlation() -> AbstractContextManager[str]:
-    from tracker.logging import correlation
-
-    return correlation()
-
-
 def _record(command: RecordEvent) -> list[RecordedEvent]:
     from tracker.service import CaseService
 
     app = ctx.app()
-    with _correlation() as cid:
+    with correlation() as cid:
         return CaseService(app.store, app.clock).record(command, actor=ctx.actor(),
                                                         correlation_id=cid)
 

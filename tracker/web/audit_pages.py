@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -18,6 +18,7 @@ from tracker.api.schemas import CASE_ID_PATTERN
 from tracker.clock import start_of_local_day
 from tracker.errors import AccessDenied
 from tracker.web.common import page_principal, render
+from tracker.web.forms import day_field
 
 CASE_ID_RE = re.compile(CASE_ID_PATTERN)
 PAGE = 50
@@ -85,8 +86,8 @@ def router() -> APIRouter:
         if not can_read_access_log(principal.user):
             raise AccessDenied()
         errors: dict[str, str] = {}
-        since_day = _day(since, "since", errors)
-        until_day = _day(until, "until", errors)
+        since_day = day_field(since, "since", errors)
+        until_day = day_field(until, "until", errors)
         if outcome and outcome not in OUTCOMES:
             errors["outcome"] = "choose one of the options"
         for name, value in (("user_id", user_id), ("case_id", case_id)):
@@ -112,13 +113,3 @@ def router() -> APIRouter:
         }, status=422 if errors else 200)
 
     return r
-
-
-def _day(value: str, name: str, errors: dict[str, str]) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        errors[name] = "must be a date, e.g. 2026-03-31"
-        return None

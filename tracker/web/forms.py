@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, get_args
 
 from events.base import Barrier, ContactKind, Domain, RiskLevel, TransitionKind
@@ -352,3 +352,14 @@ def friendly(reason: str) -> str:
         if reason.startswith(prefix):
             return replacement
     return reason
+
+
+def day_field(value: str, name: str, errors: dict[str, str]) -> date | None:
+    """An optional date typed into a filter box; a bad one is noted in ``errors``."""
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        errors[name] = "must be a date, e.g. 2026-03-31"
+        return None

@@ -3,7 +3,6 @@ compliance, engagement over time) and the ratings table."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -16,7 +15,7 @@ from tracker.api.reports import Reports
 from tracker.errors import AccessDenied, FieldProblem, InvalidInput
 from tracker.web import charts
 from tracker.web.common import anchor, page_principal, posted, render
-from tracker.web.forms import FormValues, friendly
+from tracker.web.forms import FormValues, day_field, friendly
 
 AlertId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,255}$")]
 STATUS_ORDER = ("overdue", "due", "done_late", "done_on_time", "not_due")
@@ -30,16 +29,6 @@ def _team(user: User, team: str) -> str | None:
     if not IDENTIFIER_RE.match(team):
         raise InvalidInput([FieldProblem("team", "is not a team id (e.g. TEAM-NORTH)")])
     return team
-
-
-def _day(value: str, name: str, errors: dict[str, str]) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        errors[name] = "must be a date, e.g. 2026-03-31"
-        return None
 
 
 def router() -> APIRouter:
@@ -161,7 +150,7 @@ def router() -> APIRouter:
         if user.role not in ("manager", "auditor"):
             raise AccessDenied()
         errors: dict[str, str] = {}
-        first, last = _day(start, "start", errors), _day(end, "end", errors)
+        first, last = day_field(start, "start", errors), day_field(end, "end", errors)
         chosen = _team(user, team)
         if chosen is None and user.role == "manager":
             chosen = sorted(user.teams)[0] if user.teams else None
@@ -179,4 +168,3 @@ def router() -> APIRouter:
         }, status=422 if errors else 200)
 
     return r
-
