@@ -3,7 +3,7 @@
 
     python3 run.py demo    # the demo on the embedded default (SQLite, in-process worker)
     python3 run.py test    # the whole test suite
-    python3 run.py check   # ruff and mypy
+    python3 run.py check   # ruff, mypy and the import layers (import-linter)
     python3 run.py bench NAME [--json]   # a benchmark (append, projections, workers)
 
 Each command first makes ``.venv`` beside this file and installs the project into it
@@ -57,7 +57,8 @@ def main() -> int:
         return run(str(BIN / "python"), "-m", "pytest", *rest)
     if command == "check":
         code = run(str(BIN / "ruff"), "check", ".")
-        return code or run(str(BIN / "mypy"))
+        code = code or run(str(BIN / "mypy"))
+        return code or run(str(BIN / "lint-imports"))
     return run(str(BIN / "python"), "-m", "bench", *rest)
 
 

@@ -58,9 +58,10 @@ from events.chain import GENESIS, ChainFields, canonical_payload, link_hash
 from events.delivery import ContactAttended
 from events.envelope import Actor, Draft
 from events.sealing import Keyring, seal
-from tracker.bootstrap import App, bootstrap
-from tracker.config import Settings
-from tracker.migrations import upgrade
+from tracker.bootstrap import bootstrap
+from tracker.db.migrations import upgrade
+from tracker.kernel.config import Settings
+from tracker.services.app import App
 
 BATCH = 100
 SLICES = 10  # each round is cut into this many interleaved slices
@@ -386,7 +387,7 @@ def sqlite_impls(streams: int) -> Iterator[dict[str, Impl]]:
     from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
     with temp_dir() as tmp, ExitStack() as stack:
-        app = _app(f"sqlite:///{tmp / 'tracker.db'}")
+        app = _app(f"sqlite:///{tmp / 'tracker.db.engine'}")
         stack.callback(app.close)
         upgrade(app.engine)
         raw_app = _app(f"sqlite:///{tmp / 'raw.db'}")  # same schema, by the same migrations
@@ -459,8 +460,8 @@ def measure(
 
 def _verified(impls: dict[str, Impl]) -> bool:
     """Whether every hash chain the tracker wrote while measured verifies (by the
-    reference implementation, ``tracker.verify``): speed that broke it would not count."""
-    from tracker.verify import verify
+    reference implementation, ``tracker.services.verify``): speed that broke it would not count."""
+    from tracker.services.verify import verify
 
     tracker = impls["tracker"]
     assert isinstance(tracker, TrackerImpl)

@@ -4,7 +4,7 @@
 [--rounds R] [--replays K]``
 
 For each backend a throw-away database is seeded with at least ``--events`` events (the
-deterministic synthetic caseload of ``tracker.seed``, recorded through ``CaseService``),
+deterministic synthetic caseload of ``tracker.services.seed``, recorded through ``CaseService``),
 then, round by round in alternating order:
 
 ``read``
@@ -42,10 +42,11 @@ from bench.common import Rounds, backends, emit, pg_database, temp_dir, timed
 from projections import source, synthetic
 from projections.projector import Projector
 from projections.queries import replay
-from tracker.bootstrap import App, bootstrap
-from tracker.clock import FixedClock
-from tracker.config import Settings
-from tracker.migrations import upgrade
+from tracker.bootstrap import bootstrap
+from tracker.db.migrations import upgrade
+from tracker.kernel.clock import FixedClock
+from tracker.kernel.config import Settings
+from tracker.services.app import App
 
 GOAL_EVENTS_PER_S = 20_000
 GOAL_RATIO = 0.3
@@ -85,7 +86,7 @@ def database(backend: str) -> Iterator[App]:
 
 def seed(app: App, events: int) -> dict[str, int]:
     """At least ``events`` events of the synthetic caseload, and one long case."""
-    from tracker.seed import seed_caseload
+    from tracker.services.seed import seed_caseload
 
     cases = max(1, events // EVENTS_PER_CASE)
     written = 0

@@ -51,11 +51,13 @@ from sqlalchemy.engine import make_url
 from bench.common import Rounds, emit, pg_admin_url, pg_unreachable, temp_dir
 from events.catalogue import parse_event
 from events.envelope import Actor, Draft
-from tracker.bootstrap import App, bootstrap
-from tracker.clock import LONDON, SystemClock
-from tracker.config import Settings
-from tracker.migrations import upgrade
-from workers.testing import PostgresServer, RedisServer, env_for
+from tests.servers import PostgresServer, RedisServer, env_for
+from tracker.bootstrap import bootstrap
+from tracker.db.migrations import upgrade
+from tracker.kernel.clock import LONDON, SystemClock
+from tracker.kernel.config import Settings
+from tracker.services.app import App
+from workers.runtime import workers_of
 
 BENCH_KEY = "YmVuY2gtbWFzdGVyLWtleS1ub3QtZm9yLXByb2R1Y2U="  # 32 bytes, benchmarks only
 ACTOR = Actor("P-BENCH01", "practitioner")
@@ -145,7 +147,7 @@ def worker_process(settings: Settings, args: argparse.Namespace, log: Path) -> I
     client.delete(beats)
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tracker.cli", "worker", "--threads", str(args.threads),
+            [sys.executable, "-m", "tracker", "worker", "--threads", str(args.threads),
              "--processes", str(args.processes)],
             env=env_for(settings), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -170,7 +172,7 @@ def worker_process(settings: Settings, args: argparse.Namespace, log: Path) -> I
 
 def template_database(servers: Servers, cases: int) -> tuple[str, int]:
     """A migrated database holding the seeded caseload, unprojected; (url, events)."""
-    from tracker.seed import seed_caseload
+    from tracker.services.seed import seed_caseload
 
     url = servers.database()
     app = bootstrap(settings_for(url, servers), clock=SystemClock(), configure_logging=False,
@@ -184,7 +186,7 @@ def template_database(servers: Servers, cases: int) -> tuple[str, int]:
 
 
 def caught_up(app: App, head: int) -> bool:
-    from projections.tables import MODEL_NAMES, checkpoints
+    from tracker.db.read_models import MODEL_NAMES, checkpoints
 
     with app.engine.connect() as conn:
         rows = conn.execute(select(checkpoints.c.position)).all()
@@ -198,7 +200,7 @@ def latency(servers: Servers, template: str, args: argparse.Namespace, logs: Pat
     str, Any
 ]:
     from projections.projector import Projector
-    from projections.tables import alerts, case_records
+    from tracker.db.read_models import alerts, case_records
 
     url = servers.database(template)
     settings = settings_for(url, servers)
@@ -336,8 +338,7 @@ def throughput(servers: Servers, template: str, events: int, args: argparse.Name
             else:
                 with worker_process(settings, args, logs / f"throughput-{r}.log"):
                     started = time.perf_counter()
-                    assert app.workers is not None
-                    app.workers.hint("bench-throughput")
+                    workers_of(app).hint("bench-throughput")
                     while not caught_up(app, head):
                         time.sleep(0.01)
                     seconds = time.perf_counter() - started
@@ -364,7 +365,7 @@ def throughput(servers: Servers, template: str, events: int, args: argparse.Name
 
 
 def main(argv: list[str]) -> None:
-    from tracker import logging as tlog
+    from tracker.kernel import logging as tlog
 
     args = parse(argv)
     tlog.configure("WARNING", True)

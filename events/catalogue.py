@@ -28,7 +28,7 @@ from events.enforcement import BreachInitiated, ExceptionalCircumstancesRecorded
 from events.planning import PlanAgreed, PlanRevised
 from events.review import ReviewCompleted
 from events.transition import TransitionCompleted, TransitionPlanned
-from tracker.errors import FieldProblem, InvalidInput, UnknownEventType
+from tracker.kernel.errors import FieldProblem, InvalidInput, UnknownEventType
 
 EVENT_CLASSES: tuple[type[Event], ...] = (
     CaseOpened, CaseClosed,

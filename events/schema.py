@@ -1,4 +1,4 @@
-"""The event store's tables. Alembic migrations (``tracker/migrations``) create them."""
+"""The event store's tables. Alembic migrations (``tracker/db/migrations``) create them."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from events.base import PERSONAL
 from events.schema import child_keys
-from tracker.errors import ConfigurationError, KeyUnavailable
+from tracker.kernel.errors import ConfigurationError, KeyUnavailable
 
 PREFIX = "sealed:v1:"
 ERASED = "[erased]"

@@ -40,8 +40,8 @@ from events.chain import GENESIS, canonical_payload, envelope_hash, iso
 from events.envelope import Actor, Draft, RecordedEvent, StreamWrite
 from events.schema import events as T  # noqa: N812 - the table, read like SQL
 from events.sealing import Keyring, seal, unseal
-from tracker.clock import Clock
-from tracker.errors import (
+from tracker.kernel.clock import Clock
+from tracker.kernel.errors import (
     ConcurrencyConflict,
     DuplicateEventConflict,
     SchemaNotReady,

@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from projections.policy import ALERT_RULES, Policy
-from projections.tables import alerts as A  # noqa: N812 - the table, read like SQL
 from projections.views import CaseViews
+from tracker.db.read_models import alerts as A  # noqa: N812 - the table, read like SQL
+from tracker.domain.policy import ALERT_RULES, Policy
 
 RULE_TEXT = {
     "assessment_overdue": "Initial assessment overdue",

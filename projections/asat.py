@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from projections.record import to_us
-from tracker.clock import local_date, start_of_local_day
+from tracker.kernel.clock import local_date, start_of_local_day
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from projections.asat import AsAt
-from projections.policy import Policy
 from projections.record import CaseRecord
 from projections.visible import Visible, add_months
+from tracker.domain.policy import Policy
 
 STAGES = ("assessment", "planning", "delivery", "review")
 LENSES = ("desistance", "safety_wellbeing", "risk_of_harm")

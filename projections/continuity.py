@@ -21,9 +21,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from projections.asat import AsAt
-from projections.policy import Policy
 from projections.record import CaseRecord, TDone, TPlan
 from projections.visible import Allocation, Visible, add_months
+from tracker.domain.policy import Policy
 
 
 def changes(v: Visible) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ An unacceptable failure is a missed contact without an acceptable reason. A warn
 a warned period of ``enforcement.warned_period_days``. A failure is *breach due* when it
 has no warning, no breach and no exceptional circumstances of its own, and at least
 ``warnings_before_breach`` warnings were issued on or before its day and within the warned
-period before it. This is the write side's rule (``tracker.decide``) read the other way.
+period before it. This is the write side's rule (``tracker.domain.decide``) read the other way.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from projections.asat import AsAt
-from projections.policy import Policy
 from projections.record import CaseRecord
 from projections.visible import Visible
+from tracker.domain.policy import Policy
 
 
 def from_visible(v: Visible) -> dict[str, Any]:

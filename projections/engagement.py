@@ -23,9 +23,9 @@ from typing import Any
 
 from projections.asat import AsAt
 from projections.aspire import months
-from projections.policy import Policy
 from projections.record import CaseRecord
 from projections.visible import Visible
+from tracker.domain.policy import Policy
 
 
 def _mean(values: list[int]) -> float | None:

@@ -40,7 +40,6 @@ from sqlalchemy.exc import DBAPIError
 from projections import alerts as alert_rules
 from projections import source
 from projections.asat import AsAt
-from projections.policy import Policy, policy_for
 from projections.record import (
     Alloc,
     Builder,
@@ -53,16 +52,16 @@ from projections.record import (
     sealed_child,
 )
 from projections.sealer import KeyringDob, child_of
-from projections.tables import (
+from projections.views import CaseViews, evaluate_all
+from tracker.db.read_models import (
     MODEL_NAMES,
     VIEW_TABLES,
     audits,
     case_records,
     checkpoints,
 )
-from projections.views import CaseViews, evaluate_all
-from tracker.bootstrap import App
-from tracker.errors import (
+from tracker.domain.policy import Policy
+from tracker.kernel.errors import (
     FieldProblem,
     InvalidInput,
     SchemaNotReady,
@@ -70,6 +69,7 @@ from tracker.errors import (
     TrackerError,
     UnknownReadModel,
 )
+from tracker.services.app import App, policy_for
 
 log = structlog.get_logger("projections.projector")
 
@@ -350,7 +350,7 @@ class Projector:
             )
             from sqlalchemy import func
 
-            from projections.tables import alerts as alerts_table
+            from tracker.db.read_models import alerts as alerts_table
 
             open_count = conn.execute(
                 select(func.count()).select_from(alerts_table)

@@ -46,16 +46,15 @@ from projections import source
 from projections.alerts import row_to_dict
 from projections.asat import AsAt
 from projections.aspire import STAGES
-from projections.policy import policy_for
 from projections.projector import restore
 from projections.record import CaseRecord, evolve_raw, sealed_child
 from projections.replay import replay as _replay
 from projections.sealer import KeyringDob
-from projections.tables import alerts as A  # noqa: N812
-from projections.tables import audits, case_records, continuity
 from projections.views import CaseViews, evaluate_all
-from tracker.bootstrap import App
-from tracker.errors import AlertNotFound, CaseNotFound, FieldProblem, InvalidInput
+from tracker.db.read_models import alerts as A  # noqa: N812
+from tracker.db.read_models import audits, case_records, continuity
+from tracker.kernel.errors import AlertNotFound, CaseNotFound, FieldProblem, InvalidInput
+from tracker.services.app import App, policy_for
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 MAX_NOTE = 2000

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from projections.policy import Policy
+from tracker.domain.policy import Policy
 
 STANDARDS = ("assessment", "planning", "implementation", "review", "resettlement")
 LENSES = ("desistance", "safety_wellbeing", "risk_of_harm")

@@ -7,7 +7,7 @@ the event that recorded it, and each read model is a pure function of
 
 * **Corrections.** A retraction removes the fact its target recorded; a supersession
   replaces it in place (same position, the replacement's occurred-at if it gives one).
-  Folding the raw log therefore equals folding ``events.correction.apply_corrections`` of
+  Folding the raw log therefore equals folding ``tracker.domain.corrections.apply_corrections`` of
   it, and a correction arriving long after its target needs no re-read of the stream.
 * **Back-dated entries.** Facts keep when they happened (``t``, UTC microseconds, and
   ``d``, the London calendar day); the views sort and filter by those, so the order in
@@ -32,7 +32,7 @@ import orjson
 
 from events.catalogue import event_class
 from events.envelope import RecordedEvent
-from tracker.clock import LONDON
+from tracker.kernel.clock import LONDON
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)

@@ -21,12 +21,12 @@ from typing import Any
 from events.envelope import RecordedEvent
 from projections import source
 from projections.asat import AsAt
-from projections.policy import Policy
 from projections.record import DobOpener, fold_raw, from_us, raw, to_us
 from projections.source import Envelope, mask
 from projections.views import evaluate_all
-from tracker.bootstrap import App
-from tracker.errors import CaseNotFound, FieldProblem, InvalidInput
+from tracker.domain.policy import Policy
+from tracker.kernel.errors import CaseNotFound, FieldProblem, InvalidInput
+from tracker.services.app import App
 
 
 def envelopes(recorded: list[RecordedEvent]) -> list[Envelope]:

@@ -17,8 +17,8 @@ from datetime import date
 from events.case import CaseOpened
 from events.catalogue import event_class
 from events.sealing import PREFIX, Keyring, SqlKeyring, seal, unseal
-from tracker.bootstrap import App
-from tracker.errors import KeyUnavailable
+from tracker.kernel.errors import KeyUnavailable
+from tracker.services.app import App
 
 
 def child_of(token: str) -> str | None:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from events.catalogue import event_class, upcast
 from events.schema import events as T  # noqa: N812 - the table, read like SQL
 from projections.record import RawEvent, day_of_us
-from tracker.errors import SchemaNotReady, StoreUnavailable
+from tracker.kernel.errors import SchemaNotReady, StoreUnavailable
 
 SEALED = "[sealed]"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -3,7 +3,7 @@
 ``plan_case`` proposes a year or so of one case's supervision from a ``random.Random``
 (contacts attended and missed, follow-ups, warnings, breach, reviews, changes of case
 manager, custody and release, transitions, audits, back-dated entries and corrections).
-``accept`` runs every proposal through the write side's own rules (``tracker.decide``) in
+``accept`` runs every proposal through the write side's own rules (``tracker.domain.decide``) in
 the order it would have been recorded and keeps only what the tracker would have
 accepted, so a history is always one the real service could hold. ``simulate`` turns the
 accepted commands into ``RecordedEvent`` objects in memory (pure); ``write`` records them
@@ -23,14 +23,14 @@ from uuid import UUID
 
 from events.envelope import Actor, RecordedEvent
 from events.store import EventStore
-from tracker.bootstrap import App
-from tracker.case import CaseState
-from tracker.case import evolve as case_evolve
-from tracker.clock import LONDON
-from tracker.commands import RecordEvent
-from tracker.decide import decide
-from tracker.errors import TrackerError
-from tracker.service import CaseService
+from tracker.domain.case import CaseState
+from tracker.domain.case import evolve as case_evolve
+from tracker.domain.commands import RecordEvent
+from tracker.domain.decide import decide
+from tracker.kernel.clock import LONDON
+from tracker.kernel.errors import TrackerError
+from tracker.services.app import App
+from tracker.services.cases import CaseService
 
 NOTES = (
     "Talked about the week ahead.",

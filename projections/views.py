@@ -7,9 +7,9 @@ from typing import Any
 
 from projections import aspire, continuity, enforcement, engagement
 from projections.asat import AsAt
-from projections.policy import Policy
 from projections.record import CaseRecord
 from projections.visible import Visible
+from tracker.domain.policy import Policy
 
 MODELS = ("aspire", "engagement", "continuity", "enforcement")
 

@@ -13,7 +13,6 @@ from operator import itemgetter
 from typing import Any, TypeVar
 
 from projections.asat import AsAt
-from projections.policy import Policy
 from projections.record import (
     Alloc,
     AllocEnd,
@@ -24,7 +23,8 @@ from projections.record import (
     Opened,
     TDone,
 )
-from projections.workdays import WorkingDays, calendar_for
+from tracker.domain.policy import Policy
+from tracker.domain.workdays import WorkingDays, calendar_for
 
 F = TypeVar("F", bound=tuple[Any, ...])
 

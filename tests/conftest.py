@@ -18,9 +18,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tracker.bootstrap import App, bootstrap
-from tracker.clock import FixedClock
-from tracker.config import Settings
-from tracker.migrations import upgrade
+from tracker.db.migrations import upgrade
+from tracker.kernel.clock import FixedClock
+from tracker.kernel.config import Settings
 
 PG_ADMIN_URL = os.environ.get(
     "TRACKER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -91,7 +91,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def sqlite_app(tmp_path, clock) -> Iterator[App]:  # type: ignore[no-untyped-def]
-    app = bootstrap(make_settings(f"sqlite:///{tmp_path / 'tracker.db'}"), clock=clock,
+    app = bootstrap(make_settings(f"sqlite:///{tmp_path / 'tracker.db.engine'}"), clock=clock,
                     configure_logging=False)
     upgrade(app.engine)
     yield app

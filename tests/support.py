@@ -7,8 +7,8 @@ from typing import Any
 
 from events.envelope import Actor
 from tracker.bootstrap import App
-from tracker.commands import RecordEvent
-from tracker.service import CaseService
+from tracker.domain.commands import RecordEvent
+from tracker.services.cases import CaseService
 
 PRACTITIONER = Actor("P-TEST01", "practitioner")
 
@@ -55,7 +55,7 @@ def run_cli(monkeypatch: Any, capsys: Any, *args: str) -> tuple[int, str, str]:
     """
     import sys
 
-    from tracker.cli import main
+    from tracker.main import cli as main
 
     monkeypatch.setattr(sys, "argv", ["tracker", *args])
     try:

@@ -13,7 +13,7 @@ from events.case import CaseOpened
 from events.chain import GENESIS, ChainFields, envelope_hash, iso, link_hash
 from tests.support import at, open_case, record
 from tracker.bootstrap import App
-from tracker.verify import verify
+from tracker.services.verify import verify
 
 
 def _unprotect(app: App) -> None:

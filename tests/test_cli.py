@@ -1,4 +1,4 @@
-"""The CLI end to end, in-process through ``tracker.cli.main`` on SQLite and PostgreSQL."""
+"""The CLI end to end, in-process through ``tracker.edges.cli.main`` on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import TEST_KEY
 from tests.support import run_cli
 from tracker.bootstrap import App
-from tracker.cli import context as ctx
+from tracker.edges.cli import context as ctx
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_open_record_history_verify(cli, app: App) -> None:  # type: ignore[no-u
     assert [e["type"] for e in events] == ["case_opened", "contact_missed"]
     assert events[0]["data"]["date_of_birth"] == "2010-04-01"  # unsealed for the reader
     assert cli("verify")[0] == 0
-    from tracker.access_log import search
+    from tracker.services.access_log import search
 
     code, _, err = cli("case", "show", "CS-CLI1", "--json")
     assert code == 0, err
@@ -136,7 +136,7 @@ def test_broken_chain_exits_non_zero(cli, app: App) -> None:  # type: ignore[no-
 def test_the_installed_entry_point_reports_errors_without_a_traceback(tmp_path: Path) -> None:
     env = dict(os.environ, TRACKER_DATABASE_URL=f"sqlite:///{tmp_path}/t.db",
                TRACKER_MASTER_KEY=TEST_KEY)
-    result = subprocess.run([sys.executable, "-m", "tracker.cli", "history", "CS-X"],
+    result = subprocess.run([sys.executable, "-m", "tracker", "history", "CS-X"],
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "tracker db upgrade" in result.stderr and "Traceback" not in result.stderr
@@ -148,7 +148,7 @@ def test_every_cli_build_has_its_groups_even_after_earlier_apps_are_collected() 
 
     import typer.main
 
-    from tracker.cli import build
+    from tracker.edges.cli import build
 
     for _ in range(20):
         command = typer.main.get_command(build())

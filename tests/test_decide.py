@@ -11,10 +11,10 @@ import pytest
 from events.catalogue import parse_event
 from events.envelope import RecordedEvent
 from tests.support import at, opened
-from tracker.case import CaseState, fold
-from tracker.commands import RecordEvent
-from tracker.decide import decide
-from tracker.errors import CaseAlreadyExists, CaseNotFound, InvalidInput, RuleViolation
+from tracker.domain.case import CaseState, fold
+from tracker.domain.commands import RecordEvent
+from tracker.domain.decide import decide
+from tracker.kernel.errors import CaseAlreadyExists, CaseNotFound, InvalidInput, RuleViolation
 
 NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
 

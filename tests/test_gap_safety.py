@@ -24,7 +24,7 @@ from events.delivery import ContactAttended
 from events.envelope import Actor, Draft
 from tests.support import at
 from tracker.bootstrap import App
-from tracker.errors import TrackerError
+from tracker.kernel.errors import TrackerError
 
 ACTOR = Actor("P-TEST01", "practitioner")
 WRITERS = ["SLOW", "DOOMED", "PINNED-A", "PINNED-B", "FREE-A", "FREE-B"]

@@ -12,7 +12,7 @@ from events.delivery import ContactAttended, ContactMissed
 from events.envelope import Actor, Draft, StreamWrite
 from tests.support import at, open_case, record
 from tracker.bootstrap import App
-from tracker.errors import ConcurrencyConflict, DuplicateEventConflict
+from tracker.kernel.errors import ConcurrencyConflict, DuplicateEventConflict
 
 ACTOR = Actor("P-TEST01", "practitioner")
 
@@ -136,7 +136,7 @@ def test_personal_fields_are_sealed_and_can_be_shredded(app: App) -> None:
     assert isinstance(after[1].event, ContactMissed) and after[1].event.note is None
     assert after[0].event.date_of_birth is None  # type: ignore[attr-defined]
     assert [r.hash for r in after] == [r.hash for r in before]
-    from tracker.verify import verify
+    from tracker.services.verify import verify
 
     assert verify(app.engine).ok
 

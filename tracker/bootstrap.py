@@ -9,41 +9,19 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from events.sealing import SqlKeyring
 from events.store import EventStore
-from tracker import logging as tlog
-from tracker.clock import Clock, SystemClock
-from tracker.config import Settings
-from tracker.db import make_engine
-from tracker.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from workers.runtime import Workers
-
-
-@dataclass
-class App:
-    """What the edges need: settings, the engine, the store, the keyring and the clock."""
-
-    settings: Settings
-    engine: Engine
-    store: EventStore
-    keyring: SqlKeyring
-    clock: Clock
-    extras: dict[str, object] = field(default_factory=dict)
-    workers: Workers | None = None  # broker, actors, append hint (workers.runtime.attach)
-
-    def close(self) -> None:
-        if self.workers is not None:
-            self.workers.close()
-        self.engine.dispose()
+from tracker.db.engine import make_engine
+from tracker.kernel import logging as tlog
+from tracker.kernel.clock import Clock, SystemClock
+from tracker.kernel.config import Settings
+from tracker.kernel.errors import ConfigurationError
+from tracker.services.app import App
+from workers.runtime import attach
 
 
 def bootstrap(
@@ -67,8 +45,6 @@ def bootstrap(
     store = EventStore(engine, keyring, clock)
     app = App(settings=settings, engine=engine, store=store, keyring=keyring, clock=clock)
     if workers:
-        from workers.runtime import attach
-
         attach(app)
     return app
 

@@ -2,10 +2,10 @@
 
 Run them with ``tracker worker``, or with the plain dramatiq CLI::
 
-    dramatiq workers.actors:setup --processes 2 --threads 8
+    dramatiq tracker.main:worker_setup --processes 2 --threads 8
 
-``setup`` bootstraps the App from the environment (``TRACKER_*``), checks the delivery
-settings and makes its broker dramatiq's global one, which the CLI then consumes.
+``tracker.main.worker_setup`` bootstraps the App from the environment (``TRACKER_*``), checks
+the delivery settings and makes its broker dramatiq's global one, which the CLI then consumes.
 
 Queues: ``projection`` (project, sweep, heal, digest) and ``delivery`` (deliver), so a
 slow mail server never holds the read models back.
@@ -77,27 +77,6 @@ def declare_actors(broker: Broker, w: Workers) -> Actors:
         digest=dramatiq.actor(actor_name="digest", **projection)(digest),
         deliver=dramatiq.actor(actor_name="deliver", **delivery)(deliver),
     )
-
-
-def setup() -> None:
-    """Entry point for the dramatiq CLI (``dramatiq workers.actors:setup``)."""
-    from tracker.bootstrap import bootstrap
-    from tracker.errors import ConfigurationError, TrackerError
-
-    try:
-        app = bootstrap()
-        if app.workers is None or app.workers.in_process:
-            raise ConfigurationError(
-                "TRACKER_REDIS_URL is not set: separate workers need Redis "
-                "(the embedded demo runs its workers inside the web process)"
-            )
-        app.workers.check()
-    except TrackerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    json_stdlib_logging(app.settings.log_level)
-    jobs.make_projector(app)  # load the read side now, not on the first message
-    dramatiq.set_broker(app.workers.broker)
 
 
 def json_stdlib_logging(level: str) -> None:

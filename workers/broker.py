@@ -21,7 +21,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, Retries, TimeLimit
 from redis import ConnectionPool, Redis
 
-from tracker.config import Settings
+from tracker.kernel.config import Settings
 from workers.middleware import Correlation
 
 PROJECTION_QUEUE = "projection"

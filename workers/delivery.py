@@ -50,11 +50,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from events.schema import events as events_table
-from projections.tables import alerts
-from tracker.clock import Clock
-from tracker.config import Settings
-from tracker.errors import ConfigurationError
-from workers.schema import FAILED, PENDING, SENT, STATUSES, deliveries
+from tracker.db.read_models import alerts
+from tracker.db.worker_tables import FAILED, PENDING, SENT, STATUSES, deliveries
+from tracker.kernel.clock import Clock
+from tracker.kernel.config import Settings
+from tracker.kernel.errors import ConfigurationError
 
 EMAIL = "email"
 WEBHOOK = "webhook"

@@ -20,7 +20,8 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from tracker import logging as tlog
+from tracker.db.worker_tables import worker_jobs
+from tracker.kernel import logging as tlog
 from workers.delivery import (
     Claim,
     DeliveryError,
@@ -29,11 +30,10 @@ from workers.delivery import (
     load_alert,
     open_alerts_of,
 )
-from workers.schema import worker_jobs
 
 if TYPE_CHECKING:
     from projections.projector import Projector
-    from tracker.bootstrap import App
+    from tracker.services.app import App
     from workers.runtime import Workers
 
 log = structlog.get_logger("workers")
@@ -146,7 +146,7 @@ def _failed(w: Workers, claim: Claim, exc: DeliveryError) -> str:
 
 def digest(w: Workers, day: date) -> int:
     """A digest row per owner of open alerts, enqueued; returns how many were created."""
-    from projections.tables import alerts
+    from tracker.db.read_models import alerts
 
     if "email" not in w.channels():
         return 0

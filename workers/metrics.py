@@ -13,9 +13,6 @@ Serve them with ``tracker worker --metrics-port 9191`` / ``tracker scheduler --m
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +23,7 @@ from prometheus_client.registry import Collector
 from workers.status import collect
 
 if TYPE_CHECKING:
-    from tracker.bootstrap import App
+    from tracker.services.app import App
 
 
 class StatusCollector(Collector):
@@ -101,16 +98,3 @@ def start(app: App, port: int, addr: str = "0.0.0.0") -> Any:  # noqa: S104
     """Serve the metrics on ``addr:port`` from a daemon thread; returns the server."""
     server, _thread = start_http_server(port, addr=addr, registry=registry(app))
     return server
-
-
-def serve() -> int:
-    """Entry point for a dramatiq fork process (``--fork workers.metrics:serve``)."""
-    from tracker.bootstrap import bootstrap
-
-    app = bootstrap()
-    port = app.settings.metrics_port or int(os.environ.get("TRACKER_METRICS_PORT", "9191"))
-    start(app, port, app.settings.metrics_addr)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
-    return 0

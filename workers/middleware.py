@@ -17,7 +17,7 @@ import structlog
 from dramatiq import Broker, Middleware
 from dramatiq.message import Message
 
-from tracker import logging as tlog
+from tracker.kernel import logging as tlog
 
 OPTION = "correlation_id"
 

@@ -22,14 +22,14 @@ from dramatiq import Broker, Worker
 from redis import Redis
 
 from events.envelope import RecordedEvent
-from tracker.errors import ConfigurationError
+from tracker.kernel.errors import ConfigurationError
 from workers.broker import build_broker, redis_client
 from workers.delivery import Channel, Outbox, channels_from_settings
 from workers.gate import Gate, LocalGate, RedisGate
 
 if TYPE_CHECKING:
     from projections.projector import Projector
-    from tracker.bootstrap import App
+    from tracker.services.app import App
     from workers.actors import Actors
     from workers.scheduler import Scheduler
 
@@ -37,6 +37,19 @@ log = structlog.get_logger("workers")
 
 QUIET_SECONDS = 5.0
 """After a failed hint, appends skip the broker this long (the periodic catch-up heals)."""
+
+
+def attached(app: App) -> Workers | None:
+    """The app's workers, typed (the app holds them as a ``WorkerHandle``), or None."""
+    return app.workers if isinstance(app.workers, Workers) else None
+
+
+def workers_of(app: App) -> Workers:
+    """The app's workers; raises ``ConfigurationError`` when it was built without them."""
+    workers = attached(app)
+    if workers is None:
+        raise ConfigurationError("this app was bootstrapped without workers")
+    return workers
 
 
 class Workers:
@@ -141,10 +154,8 @@ class InProcessWorkers:
     """The actors in threads of this process, with the scheduler's jobs (demo, no Redis)."""
 
     def __init__(self, app: App, *, threads: int = 2) -> None:
-        if app.workers is None:
-            raise ConfigurationError("this app was bootstrapped without workers")
         self.app = app
-        self.workers = app.workers
+        self.workers = workers_of(app)
         self.threads = threads
         self.worker: Worker | None = None
         self.scheduler: Scheduler | None = None

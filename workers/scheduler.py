@@ -35,11 +35,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from redis import Redis
 
-from tracker.clock import LONDON, local_date
-from tracker.errors import ConfigurationError
+from tracker.kernel.clock import LONDON, local_date
+from tracker.kernel.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from tracker.bootstrap import App
+    from tracker.services.app import App
     from workers.runtime import Workers
 
 log = structlog.get_logger("workers.scheduler")
@@ -93,8 +93,8 @@ class WorkingDays(BaseTrigger):  # type: ignore[misc]
 
 def working_day(app: App) -> Callable[[date], bool]:
     """The policy's calendar: weekdays that are not bank holidays or service closures."""
-    from projections.policy import load_policy
-    from projections.workdays import WorkingDays as Calendar
+    from tracker.domain.policy import load_policy
+    from tracker.domain.workdays import WorkingDays as Calendar
 
     return Calendar(load_policy(app.settings.policy_file).calendar).is_working_day
 
@@ -111,7 +111,7 @@ def _hhmm(value: str, name: str) -> tuple[int, int]:
 
 def sweep_cadence(app: App) -> tuple[int, str]:
     """(every N minutes, daily HH:MM): the policy's ``[sweep]`` if it has one, else settings."""
-    from projections.policy import load_policy
+    from tracker.domain.policy import load_policy
 
     section = getattr(load_policy(app.settings.policy_file), "sweep", None)
     every = getattr(section, "every_minutes", app.settings.sweep_every_minutes)

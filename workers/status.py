@@ -18,11 +18,12 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import dq_name, xq_name
 from sqlalchemy.exc import DBAPIError
 
-from tracker.errors import TrackerError
+from tracker.kernel.errors import TrackerError
 from workers.broker import QUEUES
+from workers.runtime import attached
 
 if TYPE_CHECKING:
-    from tracker.bootstrap import App
+    from tracker.services.app import App
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Status:
 
 def queue_depths(app: App) -> dict[str, QueueDepth]:
     """Depth of each queue on the app's broker (Redis keys, or the in-memory queues)."""
-    w = app.workers
+    w = attached(app)
     if w is None:
         return {}
     if w.redis is None:
@@ -107,10 +108,11 @@ def collect(app: App) -> Status:
             status.queues[q] = {**asdict(d), "depth": d.depth}
     except Exception as exc:  # Redis down, refused, timed out: report it, do not crash
         status.errors["queues"] = _reason(exc)
-    if app.workers is not None:
+    workers = attached(app)
+    if workers is not None:
         try:
-            status.deliveries = app.workers.outbox.counts()
-            oldest = app.workers.outbox.oldest_pending()
+            status.deliveries = workers.outbox.counts()
+            oldest = workers.outbox.oldest_pending()
             if oldest is not None:
                 status.oldest_pending_seconds = (app.clock.now() - oldest).total_seconds()
             status.jobs = job_runs(app)

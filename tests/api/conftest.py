@@ -10,9 +10,9 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from tracker.accounts import Accounts, User
-from tracker.api import create_app
 from tracker.bootstrap import App
+from tracker.edges.api import create_app
+from tracker.services.accounts import Accounts, User
 
 PASSWORD = "correct-horse-battery-staple"
 

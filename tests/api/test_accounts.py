@@ -10,9 +10,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from tests.api.conftest import PASSWORD, Env
-from tracker.access_log import record_access, search
-from tracker.accounts import api_tokens, sessions, sha256, users
-from tracker.clock import FixedClock
+from tracker.kernel.clock import FixedClock
+from tracker.services.access_log import record_access, search
+from tracker.services.accounts import api_tokens, sessions, sha256, users
 
 
 def test_passwords_are_argon2id_hashes(env: Env) -> None:

@@ -10,8 +10,8 @@ import pytest
 from tests.api.conftest import Env
 from tests.api.test_roles import missed, open_case
 from tests.support import opened
-from tracker.api.auth import CSRF_HEADER, SESSION_COOKIE
-from tracker.api.guard import CaseGuard
+from tracker.edges.api.auth import CSRF_HEADER, SESSION_COOKIE
+from tracker.edges.api.guard import CaseGuard
 
 
 def test_validation_error_names_the_field(env: Env) -> None:

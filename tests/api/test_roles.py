@@ -8,7 +8,7 @@ import pytest
 
 from tests.api.conftest import Env
 from tests.support import opened
-from tracker.access_log import search
+from tracker.services.access_log import search
 
 
 def open_case(env: Env, who: str = "prac_a", case_id: str = "CS-API1", **overrides: Any) -> Any:

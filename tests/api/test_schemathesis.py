@@ -17,10 +17,10 @@ from tests.api.conftest import fast_hasher, make_people
 from tests.conftest import NOW, make_settings
 from tests.support import open_case, opened
 from tests.web.live import LiveServer
-from tracker.api import create_app
 from tracker.bootstrap import bootstrap
-from tracker.clock import FixedClock
-from tracker.migrations import upgrade
+from tracker.db.migrations import upgrade
+from tracker.edges.api import create_app
+from tracker.kernel.clock import FixedClock
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    path: Path = tmp_path_factory.mktemp("fuzz") / "tracker.db"
+    path: Path = tmp_path_factory.mktemp("fuzz") / "tracker.db.engine"
     app = bootstrap(make_settings(f"sqlite:///{path}"), clock=FixedClock(NOW),
                     configure_logging=False)
     upgrade(app.engine)

@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.api.conftest import Env
 from tests.api.test_roles import open_case
-from tracker.access_log import search
+from tracker.services.access_log import search
 
 
 def alert_of(env: Env, who: str = "manager_a") -> dict[str, Any]:

@@ -13,13 +13,13 @@ import structlog
 from events.catalogue import parse_event
 from events.envelope import RecordedEvent
 from projections.asat import AsAt
-from projections.policy import Policy, build_policy, default_policy
 from projections.record import CaseRecord, fold
 from projections.views import CaseViews, evaluate_all
 from tests.support import run_cli
-from tracker import logging as tlog
 from tracker.bootstrap import App
-from tracker.cli import context as cli_context
+from tracker.domain.policy import Policy, build_policy, default_policy
+from tracker.edges.cli import context as cli_context
+from tracker.kernel import logging as tlog
 
 Day = str | date
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from projections import synthetic
 from projections.record import loads
 from projections.sealer import KeyringDob
-from projections.tables import VIEW_TABLES, alerts, audits, case_records, checkpoints
 from tracker.bootstrap import App
+from tracker.db.read_models import VIEW_TABLES, alerts, audits, case_records, checkpoints
 
 
 def seed(app: App, cases: int, seed: int, *, prefix: str = "CS-SYN",

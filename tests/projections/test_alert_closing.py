@@ -12,7 +12,7 @@ from projections import queries
 from projections.projector import Projector
 from tests.support import at, open_case, record
 from tracker.bootstrap import App
-from tracker.errors import AlertNotFound, InvalidInput
+from tracker.kernel.errors import AlertNotFound, InvalidInput
 
 MANAGER = Actor("M-TEST", "manager")
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from projections.policy import ALERT_RULES, build_policy, default_policy, load_policy
-from projections.workdays import WorkingDays
-from tracker.errors import ConfigurationError
+from tracker.domain.policy import ALERT_RULES, build_policy, default_policy, load_policy
+from tracker.domain.workdays import WorkingDays
+from tracker.kernel.errors import ConfigurationError
 
 
 def test_defaults_are_the_domain_timescales() -> None:

@@ -16,7 +16,7 @@ SCRIPT = """
 import sys
 from datetime import datetime
 from tracker.bootstrap import bootstrap
-from tracker.clock import FixedClock
+from tracker.kernel.clock import FixedClock
 from projections.projector import Projector
 app = bootstrap(clock=FixedClock(datetime.fromisoformat(sys.argv[1])), configure_logging=False)
 total = 0

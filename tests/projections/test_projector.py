@@ -15,13 +15,13 @@ from sqlalchemy import func, select, text
 
 from events.envelope import Actor
 from projections import queries, synthetic
-from projections.policy import build_policy
 from projections.projector import Projector
-from projections.tables import VIEW_TABLES, case_records, checkpoints
 from tests.projections.helpers import alert_rows, seed, snapshot
 from tests.support import at, open_case, record
 from tracker.bootstrap import App, bootstrap
-from tracker.errors import AlertNotFound, InvalidInput, SchemaNotReady, UnknownReadModel
+from tracker.db.read_models import VIEW_TABLES, case_records, checkpoints
+from tracker.domain.policy import build_policy
+from tracker.kernel.errors import AlertNotFound, InvalidInput, SchemaNotReady, UnknownReadModel
 
 MANAGER = Actor("M-TEST01", "manager")
 

@@ -15,15 +15,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from events.correction import EventRetracted, EventSuperseded, apply_corrections
+from events.correction import EventRetracted, EventSuperseded
 from events.envelope import RecordedEvent
 from projections import synthetic
 from projections.asat import AsAt
-from projections.policy import default_policy
 from projections.record import CaseRecord, PlainDob, dumps, evolve, evolve_many, fold, loads
 from projections.replay import replay_events
 from projections.views import evaluate_all
-from tracker.errors import CaseNotFound
+from tracker.domain.corrections import apply_corrections
+from tracker.domain.policy import default_policy
+from tracker.kernel.errors import CaseNotFound
 
 START = date(2025, 1, 6)
 UNTIL = date(2026, 2, 27)

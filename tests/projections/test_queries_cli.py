@@ -14,11 +14,11 @@ from events.envelope import Actor
 from projections import queries, source
 from projections.projector import Projector
 from projections.record import fold, fold_raw
-from projections.tables import case_records
 from tests.projections.helpers import seed
 from tests.support import at, open_case, record
 from tracker.bootstrap import App
-from tracker.errors import CaseNotFound, InvalidInput
+from tracker.db.read_models import case_records
+from tracker.kernel.errors import CaseNotFound, InvalidInput
 
 Cli = Callable[..., tuple[int, str, str]]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from projections.policy import default_policy
 from projections.ratings import CaseJudgement, band, compare, rate
+from tracker.domain.policy import default_policy
 
 POLICY = default_policy()
 LENSES = ("desistance", "safety_wellbeing", "risk_of_harm")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from events.correction import apply_corrections
 from projections.record import PlainDob, dumps, evolve, fold, loads
 from tests.projections.conftest import History
+from tracker.domain.corrections import apply_corrections
 
 
 def test_a_retraction_removes_what_its_target_recorded(history: History) -> None:

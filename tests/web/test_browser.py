@@ -19,10 +19,10 @@ import pytest
 
 from tests.conftest import make_settings, missing_server
 from tests.web.live import LiveServer
-from tracker.api import create_app
 from tracker.bootstrap import App, bootstrap
-from tracker.cli.demo_cmds import DemoLogin, prepare
-from tracker.clock import LONDON
+from tracker.edges.api import create_app
+from tracker.edges.cli.demo_cmds import DemoLogin, prepare
+from tracker.kernel.clock import LONDON
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -46,7 +46,7 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     from workers.runtime import InProcessWorkers
 
-    path = tmp_path_factory.mktemp("demo") / "tracker.db"
+    path = tmp_path_factory.mktemp("demo") / "tracker.db.engine"
     app = bootstrap(make_settings(f"sqlite:///{path}"), configure_logging=False)
     _summary, logins = prepare(app, cases=24, seed=5)
     workers = InProcessWorkers(app).start(schedule=False)

@@ -1,5 +1,5 @@
 """``tracker demo --no-serve`` (idempotent seeding, one login per role) and ``tracker users``,
-in-process through ``tracker.cli.main`` on a fresh SQLite file."""
+in-process through ``tracker.edges.cli.main`` on a fresh SQLite file."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 
 from tests.conftest import TEST_KEY
 from tests.support import run_cli
-from tracker.accounts import Accounts
 from tracker.bootstrap import bootstrap
-from tracker.cli import context as ctx
-from tracker.config import Settings
+from tracker.edges.cli import context as ctx
+from tracker.kernel.config import Settings
+from tracker.services.accounts import Accounts
 
 Run = Callable[..., tuple[int, str, str]]
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tests.api.conftest import Env
 from tests.support import open_case
 from tests.web.conftest import sign_in
-from tracker.web.forms import FORMS, OPEN_CASE
+from tracker.edges.web.forms import FORMS, OPEN_CASE
 
 TEXT = st.text(max_size=40) | st.sampled_from(["", "\x00", "2026-02-30", "9" * 30, "-1",
                                                "on", "yes", "no", "office", "TEAM-A"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from tests.api.conftest import PASSWORD, Env
 from tests.support import at, open_case, record
 from tests.web.conftest import errors_beside, sign_in
-from tracker.access_log import search
-from tracker.api.auth import SESSION_COOKIE
+from tracker.edges.api.auth import SESSION_COOKIE
+from tracker.services.access_log import search
 
 
 def test_pages_need_a_session(env: Env) -> None:

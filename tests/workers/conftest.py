@@ -16,11 +16,11 @@ import pytest
 import structlog
 
 from tests.conftest import NOW, TEST_KEY, missing_server
+from tests.servers import PostgresServer, RedisServer, ServerUnavailable
 from tracker.bootstrap import App, bootstrap
-from tracker.clock import FixedClock
-from tracker.config import Settings
-from tracker.migrations import upgrade
-from workers.testing import PostgresServer, RedisServer, ServerUnavailable
+from tracker.db.migrations import upgrade
+from tracker.kernel.clock import FixedClock
+from tracker.kernel.config import Settings
 
 FAST: dict[str, Any] = {
     "redis_heartbeat_timeout_ms": 2000,
@@ -96,7 +96,7 @@ def json_logs() -> Iterator[Any]:
     import json
     import threading
 
-    from tracker import logging as tlog
+    from tracker.kernel import logging as tlog
 
     class Sink(io.StringIO):
         lock = threading.Lock()

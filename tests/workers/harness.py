@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import Engine, MetaData, select
 
+from tests.servers import env_for
 from tracker.bootstrap import App
-from tracker.config import Settings
-from workers.testing import env_for
+from tracker.kernel.config import Settings
 
 READ_MODELS = ("rm_case_records", "rm_aspire", "rm_engagement", "rm_continuity",
                "rm_enforcement", "rm_audits", "alerts", "projection_checkpoints")
@@ -59,17 +59,17 @@ class Proc:
 
 
 def tracker_worker(settings: Settings, log: Path, threads: int = 2) -> Proc:
-    return Proc([sys.executable, "-m", "tracker.cli", "worker", "--threads", str(threads)],
+    return Proc([sys.executable, "-m", "tracker", "worker", "--threads", str(threads)],
                 settings, log)
 
 
 def dramatiq_worker(settings: Settings, log: Path, threads: int = 2) -> Proc:
-    return Proc([sys.executable, "-m", "dramatiq", "workers.actors:setup", "--processes", "1",
+    return Proc([sys.executable, "-m", "dramatiq", "tracker.main:worker_setup", "--processes", "1",
                  "--threads", str(threads)], settings, log)
 
 
 def tracker_scheduler(settings: Settings, log: Path) -> Proc:
-    return Proc([sys.executable, "-m", "tracker.cli", "scheduler"], settings, log)
+    return Proc([sys.executable, "-m", "tracker", "scheduler"], settings, log)
 
 
 def wait_until(check: Callable[[], Any], what: str, timeout: float = 60.0,
@@ -103,7 +103,7 @@ def caught_up(app: App) -> bool:
 
 
 def checkpoint(engine: Engine, name: str = "records") -> int:
-    from projections.tables import checkpoints
+    from tracker.db.read_models import checkpoints
 
     with engine.connect() as conn:
         value = conn.execute(

@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 
 def test_bench_workers_reports_both_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    from workers.testing import PG_BIN
+    from tests.servers import PG_BIN
 
     if not (PG_BIN / "initdb").exists():
         missing_server("PostgreSQL binaries", f"not found in {PG_BIN}")

@@ -12,8 +12,8 @@ import pytest
 
 from tests.workers.conftest import worker_settings
 from tests.workers.fakes import MailCatcher, WebhookReceiver
-from tracker.clock import FixedClock
-from tracker.errors import ConfigurationError
+from tracker.kernel.clock import FixedClock
+from tracker.kernel.errors import ConfigurationError
 from workers.delivery import (
     AlertView,
     DeliveryError,
@@ -82,7 +82,7 @@ def test_digest_lists_each_open_alert(tmp_path: Path, catcher: MailCatcher) -> N
 
 
 def test_email_to_an_unreachable_relay_is_a_transient_error(tmp_path: Path) -> None:
-    from workers.testing import free_port
+    from tests.servers import free_port
 
     channel = channels_from_settings(_email_settings(tmp_path, free_port()), CLOCK)["email"]
     with pytest.raises(DeliveryError) as caught:

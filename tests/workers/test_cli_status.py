@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
+from tests.servers import RedisServer, free_port
 from tests.support import open_case, run_cli
 from tests.workers.conftest import worker_settings
 from tests.workers.harness import env_for
-from tracker.cli import context as ctx
-from tracker.config import Settings
-from tracker.migrations import upgrade
+from tracker.db.migrations import upgrade
+from tracker.edges.cli import context as ctx
+from tracker.kernel.config import Settings
 from workers import metrics
-from workers.testing import RedisServer, free_port
 
 
 @pytest.fixture

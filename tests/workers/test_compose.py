@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.servers import PostgresServer, RedisServer, free_port
 from tests.workers.fakes import MailCatcher
 from tests.workers.harness import Proc, wait_until
-from tracker.config import Settings
-from workers.testing import PostgresServer, RedisServer, free_port
+from tracker.kernel.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
@@ -79,7 +79,7 @@ def test_compose_commands_run_and_pass_their_health_checks(
                               catcher.port)
         command = services["migrate"]["command"]
         assert command[0] == "tracker"
-        migrate = Proc([sys.executable, "-m", "tracker.cli", *command[1:]], settings,
+        migrate = Proc([sys.executable, "-m", "tracker", *command[1:]], settings,
                        tmp_path / "migrate.log")
         assert migrate.popen.wait(120) == 0, migrate.text()
         for name in ("web", "worker", "scheduler"):
@@ -88,7 +88,7 @@ def test_compose_commands_run_and_pass_their_health_checks(
             port = free_port()
             args = [port_for(a, port) for a in svc["command"][1:]]
             settings = _local_env(svc["environment"], own_pg, own_redis.url, catcher.port)
-            proc = Proc([sys.executable, "-m", "tracker.cli", *args], settings,
+            proc = Proc([sys.executable, "-m", "tracker", *args], settings,
                         tmp_path / f"{name}.log")
             procs.append(proc)
             url = health_url(svc["healthcheck"]["test"], port)
@@ -125,6 +125,6 @@ def test_dockerfile_installs_the_packages_compose_runs() -> None:
     for package in ("events", "tracker", "projections", "workers"):
         assert f"COPY {package} ./{package}" in text
     assert "pip install ." in text and "USER tracker" in text
-    done = subprocess.run([sys.executable, "-m", "tracker.cli", "worker", "--help"],
+    done = subprocess.run([sys.executable, "-m", "tracker", "worker", "--help"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "--metrics-port" in done.stdout

@@ -17,17 +17,17 @@ import pytest
 from dramatiq import Worker
 from sqlalchemy import select
 
+from tests.servers import PostgresServer, RedisServer
 from tests.support import open_case
 from tests.workers.conftest import worker_settings
 from tests.workers.fakes import MailCatcher, WebhookReceiver
 from tracker.bootstrap import App
-from tracker.migrations import upgrade
+from tracker.db.migrations import upgrade
+from tracker.db.worker_tables import deliveries
 from workers import jobs
 from workers.broker import DELIVERY_QUEUE, QUEUES
 from workers.runtime import InProcessWorkers
-from workers.schema import deliveries
 from workers.status import collect
-from workers.testing import PostgresServer, RedisServer
 
 SECRET = "test-webhook-secret"
 
@@ -49,7 +49,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'tracker.db'}"
+        return f"sqlite:///{tmp_path / 'tracker.db.engine'}"
     url: str = request.getfixturevalue("pg_db")
     return url
 
@@ -66,7 +66,7 @@ def _settings(database_url: str, catcher: MailCatcher, receiver: WebhookReceiver
 
 
 def _open_alerts(app: App) -> set[str]:
-    from projections.tables import alerts
+    from tracker.db.read_models import alerts
 
     with app.engine.connect() as conn:
         return {r[0] for r in conn.execute(select(alerts.c.alert_id)
@@ -74,7 +74,7 @@ def _open_alerts(app: App) -> set[str]:
 
 
 def _caused(app: App) -> dict[str, list[str]]:
-    from projections.tables import alerts
+    from tracker.db.read_models import alerts
 
     with app.engine.connect() as conn:
         return {r[0]: json.loads(r[1]) for r in conn.execute(

@@ -1,7 +1,7 @@
 """A real ``dramatiq`` worker process on a real Redis, against the in-process path.
 
 The same synthetic caseload is seeded into two databases. One is projected, swept and
-delivered by the plain dramatiq CLI (``dramatiq workers.actors:setup``) on the test's own
+delivered by the plain dramatiq CLI (``dramatiq tracker.main:worker_setup``) on the test's own
 Redis; the other by the in-process workers (the embedded default). The alerts raised, and
 the alerts delivered, must be the same.
 """
@@ -18,16 +18,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.servers import PostgresServer, RedisServer
 from tests.workers.conftest import worker_settings
 from tests.workers.fakes import WebhookReceiver
 from tests.workers.harness import caught_up, dramatiq_worker, wait_until
 from tracker.bootstrap import App
-from tracker.clock import LONDON, SystemClock
-from tracker.migrations import upgrade
-from tracker.seed import seed_caseload
+from tracker.db.migrations import upgrade
+from tracker.kernel.clock import LONDON, SystemClock
+from tracker.services.seed import seed_caseload
 from workers.jobs import job_runs
 from workers.runtime import InProcessWorkers
-from workers.testing import PostgresServer, RedisServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -43,7 +43,7 @@ def receivers() -> Iterator[tuple[WebhookReceiver, WebhookReceiver]]:
 
 
 def _alerts(app: App) -> set[tuple[Any, ...]]:
-    from projections.tables import alerts as t
+    from tracker.db.read_models import alerts as t
 
     with app.engine.connect() as conn:
         return set(conn.execute(select(

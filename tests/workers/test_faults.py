@@ -17,6 +17,7 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
+from tests.servers import PostgresServer, RedisServer
 from tests.support import open_case
 from tests.workers.conftest import worker_settings
 from tests.workers.harness import (
@@ -27,10 +28,9 @@ from tests.workers.harness import (
     tracker_worker,
     wait_until,
 )
-from tracker.clock import SystemClock
-from tracker.migrations import upgrade
-from tracker.seed import seed_caseload
-from workers.testing import PostgresServer, RedisServer
+from tracker.db.migrations import upgrade
+from tracker.kernel.clock import SystemClock
+from tracker.services.seed import seed_caseload
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 

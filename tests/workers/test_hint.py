@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import redis
 
+from tests.servers import RedisServer
 from tests.support import open_case
 from tests.workers.conftest import worker_settings
-from tracker.migrations import upgrade
+from tracker.db.migrations import upgrade
 from workers.broker import PROJECTION_QUEUE
-from workers.testing import RedisServer
 
 pytestmark = pytest.mark.redis
 

@@ -11,10 +11,10 @@ import redis
 from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
 
+from tests.servers import RedisServer
 from tests.workers.conftest import worker_settings
-from tracker import logging as tlog
+from tracker.kernel import logging as tlog
 from workers.broker import build_broker
-from workers.testing import RedisServer
 
 pytestmark = pytest.mark.redis
 

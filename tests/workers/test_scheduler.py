@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import redis
 
+from tests.servers import RedisServer
 from tests.workers.conftest import worker_settings
-from tracker.clock import LONDON
+from tracker.kernel.clock import LONDON
 from workers.broker import PROJECTION_QUEUE
 from workers.scheduler import Scheduler, latest_fire, sweep_trigger
-from workers.testing import RedisServer
 
 
 def london(*args: int) -> datetime:

@@ -1,5 +1,0 @@
-"""``python -m tracker.cli``: the same as the ``tracker`` script."""
-
-from tracker.cli import main
-
-main()

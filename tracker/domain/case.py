@@ -1,0 +1,124 @@
+"""The decision state of one case, folded from its events: what ``decide`` checks against.
+
+This is the write side's own small model (what is needed to enforce the rules), not a
+read model: the views people look at live in ``projections``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from uuid import UUID
+
+from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
+from events.case import CaseClosed, CaseOpened
+from events.correction import EventRetracted, EventSuperseded
+from events.delivery import ContactAttended, ContactMissed, ContactScheduled
+from events.enforcement import ExceptionalCircumstancesRecorded, WarningIssued
+from events.envelope import RecordedEvent
+from events.planning import PlanAgreed
+from events.transition import TransitionCompleted, TransitionPlanned
+from tracker.domain.corrections import apply_corrections
+from tracker.kernel.clock import local_date
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An unacceptable failure to comply, as enforcement sees it."""
+
+    event_id: UUID
+    day: date
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """Everything ``decide`` needs to know about a case, and nothing more."""
+
+    case_id: str
+    version: int = 0
+    opened: CaseOpened | None = None
+    closed: bool = False
+    setting: str = "community"
+    event_types: dict[UUID, str] = field(default_factory=dict)
+    corrected: frozenset[UUID] = frozenset()
+    allocations: frozenset[tuple[str, str]] = frozenset()
+    scheduled: frozenset[str] = frozenset()
+    resolved: frozenset[str] = frozenset()
+    missed: frozenset[UUID] = frozenset()
+    failures: tuple[Failure, ...] = ()
+    warned: frozenset[UUID] = frozenset()
+    warning_days: tuple[date, ...] = ()
+    excused: frozenset[UUID] = frozenset()
+    has_plan: bool = False
+    transitions: frozenset[str] = frozenset()
+
+    @property
+    def exists(self) -> bool:
+        return self.opened is not None
+
+    @property
+    def child_id(self) -> str | None:
+        return self.opened.child_id if self.opened else None
+
+    @property
+    def start_date(self) -> date | None:
+        return self.opened.start_date if self.opened else None
+
+
+def evolve(state: CaseState, rec: RecordedEvent) -> CaseState:
+    """The state after one (effective) event. Pure: no IO, no clock."""
+    ev = rec.event
+    s = replace(state, event_types={**state.event_types, rec.event_id: ev.type})
+    if isinstance(ev, CaseOpened):
+        return replace(s, opened=ev, setting=ev.setting)
+    if isinstance(ev, CaseClosed):
+        return replace(s, closed=True)
+    if isinstance(ev, CaseManagerAllocated):
+        return replace(s, allocations=s.allocations | {(ev.practitioner_id, ev.role)})
+    if isinstance(ev, CaseManagerAllocationEnded):
+        return replace(s, allocations=s.allocations - {(ev.practitioner_id, ev.role)})
+    if isinstance(ev, ContactScheduled):
+        return replace(s, scheduled=s.scheduled | {ev.contact_id})
+    if isinstance(ev, ContactAttended | ContactMissed):
+        resolved = s.resolved | {ev.contact_id} if ev.contact_id else s.resolved
+        s = replace(s, resolved=resolved)
+        if isinstance(ev, ContactMissed):
+            s = replace(s, missed=s.missed | {rec.event_id})
+            if not ev.acceptable:
+                failure = Failure(rec.event_id, local_date(rec.occurred_at))
+                s = replace(s, failures=(*s.failures, failure))
+        return s
+    if isinstance(ev, WarningIssued):
+        return replace(
+            s,
+            warned=s.warned | {ev.failure_event_id},
+            warning_days=(*s.warning_days, local_date(rec.occurred_at)),
+        )
+    if isinstance(ev, ExceptionalCircumstancesRecorded):
+        return replace(s, excused=s.excused | {ev.failure_event_id})
+    if isinstance(ev, PlanAgreed):
+        return replace(s, has_plan=True)
+    if isinstance(ev, TransitionPlanned):
+        return replace(s, transitions=s.transitions | {ev.transition_id})
+    if isinstance(ev, TransitionCompleted):
+        if ev.kind == "community_to_custody":
+            return replace(s, setting="custody")
+        if ev.kind == "custody_to_community":
+            return replace(s, setting="community")
+        return s
+    if isinstance(ev, EventSuperseded | EventRetracted):
+        return replace(s, corrected=s.corrected | {ev.target_event_id})
+    return s
+
+
+def fold(case_id: str, recorded: Iterable[RecordedEvent]) -> CaseState:
+    """The state of a case from its stored events, corrections applied."""
+    recorded = list(recorded)
+    state = CaseState(case_id=case_id)
+    # Every raw event is addressable (a correction may target one later superseded).
+    raw_types = {rec.event_id: rec.event.type for rec in recorded}
+    for rec in apply_corrections(recorded):
+        state = evolve(state, rec)
+    version = recorded[-1].stream_version if recorded else 0
+    return replace(state, version=version, event_types={**raw_types, **state.event_types})

@@ -1,0 +1,68 @@
+"""Assembles the FastAPI application: state, middleware, error handlers, routes.
+
+The routes do not close over an ``App``: each request finds its App (and the accounts,
+guard and reports built for it) on ``request.app.state``. So the routes, which are costly
+to build (FastAPI analyses every parameter), are built once per process and shared by
+every application made here; ``build`` itself only sets up state and middleware.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from fastapi import FastAPI
+from starlette.routing import BaseRoute
+
+from tracker.edges.api import admin, cases, errors, reports
+from tracker.edges.api.guard import CaseGuard
+from tracker.edges.api.middleware import RequestContext
+from tracker.edges.api.reports import Reports
+from tracker.services.accounts import Accounts
+from tracker.services.app import App
+
+DESCRIPTION = """\
+Case supervision for youth justice services. Every endpoint needs an API token
+(`Authorization: Bearer trk_...`, from `tracker users token USERNAME`) or a browser
+session (whose state-changing requests also carry `X-CSRF-Token`).
+
+Errors are JSON: `{"error": code, "message": ..., "fields": [{"field", "reason"}]}`.
+A refused access is a 403 that says nothing about the case, whether or not it exists.
+Every read of a case is written to the access log.
+"""
+
+
+@cache
+def _routes(web: bool) -> tuple[BaseRoute, ...]:
+    holder = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    for router in (cases.router(), reports.router(), admin.router()):
+        holder.include_router(router)
+    if web:
+        from tracker.edges.web.pages import routers
+
+        for router in routers():
+            holder.include_router(router)
+    return tuple(holder.router.routes)
+
+
+def build(app: App, *, web: bool = True) -> FastAPI:
+    """Build the application (see ``tracker.edges.api.create_app``)."""
+    api = FastAPI(
+        title="tracker",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    api.state.tracker = app
+    api.state.accounts = Accounts(app)
+    api.state.guard = CaseGuard(app)
+    api.state.reports = Reports(app, api.state.guard)
+    errors.install(api)
+    api.add_middleware(RequestContext)
+    api.router.routes.extend(_routes(web))
+    if web:
+        from tracker.edges.web.pages import install
+
+        install(api)
+    return api

@@ -1,0 +1,50 @@
+"""The ``tracker`` command line. Each group lives in its own module; this one assembles them.
+
+Errors a user can cause are printed as one clear line (``error: field: reason``) with exit
+code 2; nothing reaches the terminal as a stack trace.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import typer
+
+from tracker.edges.cli import context
+from tracker.kernel.errors import TrackerError
+
+
+def build() -> typer.Typer:
+    """Assemble the CLI (imports each group's module lazily, at call time)."""
+    from tracker.edges.cli import store_cmds
+
+    app = typer.Typer(
+        name="tracker",
+        help="Event-sourced case supervision for youth justice services.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    store_cmds.register(app)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.endswith("_cmds") and info.name != "store_cmds":
+            module = importlib.import_module(f"tracker.edges.cli.{info.name}")
+            module.register(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn deliberate errors into one readable line."""
+    app = build()
+    try:
+        app(args=argv)  # click itself reports usage errors, with exit code 2
+    except TrackerError as exc:
+        sys.exit(context.report(exc))
+    finally:
+        context.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

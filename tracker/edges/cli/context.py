@@ -1,0 +1,125 @@
+"""What every CLI command shares: the lazily bootstrapped app, the actor, error reporting."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import typer
+from rich.console import Console
+
+from events.envelope import Actor
+from tracker.kernel.clock import LONDON, local_noon
+from tracker.kernel.errors import ConfigurationError, FieldProblem, InvalidInput, TrackerError
+from tracker.services.app import App
+
+_app: App | None = None
+_factory: Callable[[], App] | None = None
+console = Console()
+err_console = Console(stderr=True)
+
+
+def app() -> App:
+    """The application, built on first use from the environment."""
+    global _app
+    if _app is None:
+        if _factory is None:
+            raise ConfigurationError("the CLI has no application factory: run it as 'tracker'")
+        _app = _factory()
+    return _app
+
+
+def use_factory(factory: Callable[[], App]) -> None:
+    """Set how the app is built on first use (the composition root, ``tracker.main``)."""
+    global _factory
+    _factory = factory
+
+
+def set_app(value: App | None) -> None:
+    """Install a prebuilt app (tests) or forget it."""
+    global _app
+    _app = value
+
+
+def close() -> None:
+    global _app
+    if _app is not None:
+        _app.close()
+        _app = None
+
+
+def actor() -> Actor:
+    """Who is acting on the command line: ``TRACKER_USER`` / ``TRACKER_ROLE`` or the OS user."""
+    user = os.environ.get("TRACKER_USER") or os.environ.get("USER") or "cli"
+    role = os.environ.get("TRACKER_ROLE", "admin")
+    return Actor(user_id=user[:64], role=role[:32])
+
+
+def report(exc: TrackerError) -> int:
+    """Print a deliberate error as one line (or JSON with ``--json`` in argv); exit code."""
+    if "--json" in sys.argv:
+        print(json.dumps(exc.to_dict()), file=sys.stderr)
+    else:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    return 2
+
+
+def emit_json(value: object) -> None:
+    """Print a JSON document on stdout."""
+    print(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+
+
+_GROUPS = "_tracker_groups"
+
+
+def group(parent: typer.Typer, name: str, help_text: str) -> typer.Typer:
+    """The sub-command group ``name`` (e.g. ``case``), shared by every module that adds to it.
+
+    The groups live on ``parent`` itself: keyed by ``id(parent)`` they outlived an app that
+    was garbage-collected, and a new app given the same id found the old app's groups.
+    """
+    groups: dict[str, typer.Typer] = parent.__dict__.setdefault(_GROUPS, {})
+    if name not in groups:
+        sub = typer.Typer(help=help_text, no_args_is_help=True)
+        parent.add_typer(sub, name=name)
+        groups[name] = sub
+    return groups[name]
+
+
+def parse_date(value: str | None, field: str) -> date | None:
+    """An ISO date from the command line, or a clear error naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput([FieldProblem(field, f"'{value}' is not a date (YYYY-MM-DD)")]) from None
+
+
+def parse_moment(value: str | None, field: str) -> datetime | None:
+    """An ISO date-time (a bare date means noon in London; no zone means London time)."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            return local_noon(date.fromisoformat(value))
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            [FieldProblem(field, f"'{value}' is not a date-time (YYYY-MM-DDTHH:MM[:SS][+00:00])")]
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LONDON)
+    return moment.astimezone(UTC)
+
+
+def log_case_read(case_ids: list[str], action: str) -> None:
+    """Write the access log for a case read on the command line, before anything is shown."""
+    from tracker.services.access_log import record_access
+
+    who = actor()
+    record_access(app(), user_id=who.user_id, role=who.role, case_ids=case_ids,
+                  action=f"cli: {action}", outcome="allowed")

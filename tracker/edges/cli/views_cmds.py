@@ -1,0 +1,266 @@
+"""CLI for the read models: project, case show, caseload, alerts, ratings."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tracker.edges.cli import context as ctx
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+AsAtOption = Annotated[str | None, typer.Option(
+    "--as-at", help="Judge as at this date (end of day) or date-time (default: now).")]
+
+STATUS_STYLE = {
+    "overdue": "bold red", "due": "yellow", "done_late": "magenta", "done_on_time": "green",
+    "not_due": "dim",
+}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("project")(project)
+    case = ctx.group(app, "case", "Open and inspect cases.")
+    case.command("show")(show_case)
+    app.command("caseload")(caseload)
+    alerts = typer.Typer(help="Alerts raised by the read models.", invoke_without_command=True)
+    alerts.callback()(list_alerts)
+    alerts.command("ack")(ack)
+    app.add_typer(alerts, name="alerts")
+    app.command("ratings")(ratings)
+
+
+def _as_at(value: str | None) -> date | datetime | None:
+    if value is None:
+        return None
+    if len(value) == 10:
+        return ctx.parse_date(value, "--as-at")
+    return ctx.parse_moment(value, "--as-at")
+
+
+def project(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Empty and rebuild from event 1.")
+                       ] = False,
+    only: Annotated[str | None, typer.Option(
+        "--only", help="One read model: records, aspire, engagement, continuity, enforcement, "
+                       "audits or alerts.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Events per read.")
+                          ] = 2000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Catch the read models up with the log (or rebuild them), with a progress bar."""
+    from projections.projector import Projector
+
+    app = ctx.app()
+    projector = Projector(app)
+    lag = projector.lag()
+    names = [only] if only else list(lag)
+    if only is not None and only not in lag:
+        projector.catch_up(only=only)  # raises UnknownReadModel with the known names
+    behind = max((lag[n].events for n in names if n in lag), default=0)
+    head_total = behind
+    started = time.perf_counter()
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=ctx.err_console, disable=as_json, transient=False,
+    )
+    with progress:
+        task = progress.add_task("rebuilding" if rebuild else "catching up", total=None)
+
+        def advance(done: int, remaining: int) -> None:
+            completed = int(progress.tasks[0].completed) + done
+            progress.update(task, completed=completed, total=max(completed + remaining, 1))
+
+        if rebuild:
+            applied = projector.rebuild(only, on_progress=advance, batch_size=batch_size)
+        else:
+            progress.update(task, total=max(head_total, 1))
+            applied = projector.catch_up(only=only, batch_size=batch_size, txn_events=50_000,
+                                         on_progress=advance)
+    elapsed = time.perf_counter() - started
+    result = {
+        "rebuilt": rebuild, "only": only, "events": applied,
+        "seconds": round(elapsed, 3),
+        "events_per_second": round(applied / elapsed, 1) if elapsed > 0 and applied else None,
+        "policy_version": projector.policy.version,
+        "lag": {name: {"events": value.events, "seconds": value.seconds}
+                for name, value in projector.lag().items()},
+    }
+    if as_json:
+        ctx.emit_json(result)
+        return
+    ctx.console.print(
+        f"{'rebuilt' if rebuild else 'caught up'}: {applied} events in {elapsed:.2f}s "
+        f"(policy {projector.policy.version})"
+    )
+
+
+def show_case(
+    case_id: Annotated[str, typer.Argument(help="The case.")],
+    as_at: AsAtOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A case's ASPIRE compliance, engagement, continuity, enforcement and open alerts."""
+    from projections.queries import case_view
+
+    ctx.log_case_read([case_id], "tracker case show")  # before anything is shown
+    view = case_view(ctx.app(), case_id, as_at=_as_at(as_at))
+    if as_json:
+        ctx.emit_json(view)
+        return
+    h = view["case"]
+    c = ctx.console
+    c.print(f"[bold]{view['case_id']}[/] {h['disposal']} ({h['intervention_level']}), "
+            f"team {h['team']}, case manager {h['case_manager'] or '[red]none[/]'}, "
+            f"{h['setting']}, {'open' if h['open'] else 'closed ' + str(h['closed_on'])}")
+    c.print(f"as at {view['as_at']} · policy {view['policy_version']}", style="dim")
+    stages = Table(title="ASPIRE")
+    for col in ("stage", "status", "due", "open items"):
+        stages.add_column(col)
+    for name, stage in view["aspire"].get("stages", {}).items():
+        items = [o for o in stage["obligations"] if o["status"] in ("due", "overdue")]
+        stages.add_row(name, _status(stage["status"]), stage["due"] or "",
+                       ", ".join(f"{o['kind']} {o['due']}" for o in items[:4])
+                       + (" …" if len(items) > 4 else ""))
+    c.print(stages)
+    eng = view["engagement"]
+    att = eng.get("attendance", {})
+    c.print(f"Engagement: attended {att.get('attended')}, missed {att.get('missed_unacceptable')} "
+            f"unacceptable / {att.get('missed_acceptable')} acceptable, rate {att.get('rate')}; "
+            f"last contact {eng.get('days_since_contact')} days ago; participation "
+            f"{eng.get('participation', {}).get('trend')}")
+    cont = view["continuity"]
+    c.print(f"Continuity: {cont.get('changes')} case-manager changes, "
+            f"{len(cont.get('changes_at_transition', []))} at a transition, "
+            f"{len(cont.get('gaps', []))} gaps; probation: "
+            f"{cont.get('probation', {}).get('status')}")
+    enf = view["enforcement"]
+    c.print(f"Enforcement: {enf.get('status')}, {enf.get('warnings_in_period')} warnings in "
+            f"the warned period, {len(enf.get('breach_due', []))} breach due")
+    _print_alerts(view["alerts"], title="Open alerts")
+
+
+def _status(status: str | None) -> str:
+    style = STATUS_STYLE.get(status or "", "")
+    return f"[{style}]{status}[/]" if style else str(status)
+
+
+def caseload(
+    practitioner: Annotated[str | None, typer.Option(help="Only this case manager's cases.")
+                            ] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team's cases.")] = None,
+    as_at: AsAtOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Open cases with what is due and overdue, most overdue first."""
+    from projections.queries import caseload as load
+
+    rows = load(ctx.app(), practitioner=practitioner, team=team, as_at=_as_at(as_at))
+    if as_json:
+        ctx.emit_json(rows)
+        return
+    table = Table(title=f"Caseload ({len(rows)} open cases)")
+    for col in ("case", "team", "case manager", "assessment", "planning", "delivery", "review",
+                "overdue", "next due", "alerts"):
+        table.add_column(col)
+    for r in rows:
+        s = r["stages"]
+        table.add_row(r["case_id"], r["team"], r["practitioner"] or "-",
+                      *(_status(s[k]["status"]) for k in ("assessment", "planning", "delivery",
+                                                           "review")),
+                      str(r["overdue"]), r["next_due"] or "", str(r["open_alerts"]))
+    ctx.console.print(table)
+
+
+def list_alerts(
+    context: typer.Context,
+    open_only: Annotated[bool, typer.Option("--open", help="Only open alerts.")] = False,
+    team: Annotated[str | None, typer.Option(help="Only this team's alerts.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List alerts (all, or only open ones); 'alerts ack ID --note TEXT' acknowledges one."""
+    if context.invoked_subcommand is not None:
+        return
+    from projections.queries import list_alerts as load
+
+    rows = load(ctx.app(), open_only=open_only, team=team)
+    if as_json:
+        ctx.emit_json(rows)
+        return
+    _print_alerts(rows, title=f"Alerts ({len(rows)})")
+
+
+def _print_alerts(rows: list[dict[str, Any]], *, title: str) -> None:
+    table = Table(title=title)
+    for col in ("alert", "severity", "case", "what", "owner", "status", "raised", "ack"):
+        table.add_column(col, overflow="fold")
+    for a in rows:
+        table.add_row(a["alert_id"], a["severity"], a["case_id"], a["title"], a["owner"] or "",
+                      a["status"], (a["raised_at"] or "")[:16],
+                      a["acknowledged_by"] or "")
+    ctx.console.print(table)
+
+
+def ack(
+    alert_id: Annotated[str, typer.Argument(help="The alert id (from 'tracker alerts').")],
+    note: Annotated[str, typer.Option("--note", help="What was done or decided.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Acknowledge an alert with a note (a manager's action; idempotent)."""
+    from projections.queries import acknowledge_alert
+
+    row = acknowledge_alert(ctx.app(), alert_id, note=note, actor=ctx.actor())
+    if as_json:
+        ctx.emit_json(row)
+        return
+    ctx.console.print(f"acknowledged {row['alert_id']} by {row['acknowledged_by']} at "
+                      f"{row['acknowledged_at']}")
+
+
+def ratings(
+    start: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD).")
+                     ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD).")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Inspection-style ratings from the audits, beside what the records show."""
+    from projections.queries import ratings as compute
+
+    result = compute(ctx.app(), start=ctx.parse_date(start, "--from"),
+                     end=ctx.parse_date(end, "--to"), team=team)
+    if as_json:
+        ctx.emit_json(result)
+        return
+    period = result["period"]
+    ctx.console.print(f"Ratings {period['from']} to {period['to']}"
+                      + (f", team {team}" if team else "")
+                      + f" · policy {result['policy_version']}")
+    for domain in ("court", "out_of_court"):
+        table = Table(title=f"{domain.replace('_', '-')} cases "
+                            f"(audited {result['audits']['sample'][domain]}, "
+                            f"records {result['records']['sample'][domain]})")
+        for col in ("standard", "audits", "lowest (audits)", "records", "lowest (records)"):
+            table.add_column(col)
+        for standard, a in result["audits"]["domains"][domain].items():
+            r = result["records"]["domains"][domain][standard]
+            table.add_row(standard, _band(a), _lowest(a), _band(r), _lowest(r))
+        ctx.console.print(table)
+
+
+def _band(entry: dict[str, Any]) -> str:
+    if entry.get("rating") is None:
+        return f"[dim]not rated[/] ({entry.get('not_rated')})"
+    flag = " [yellow](small sample)[/]" if entry.get("small_sample") else ""
+    return f"{entry['rating']}{flag}"
+
+
+def _lowest(entry: dict[str, Any]) -> str:
+    if entry.get("lowest") is None:
+        return ""
+    q = entry["questions"][entry["lowest"]]
+    return f"{entry['lowest']} {q['pct']}% of {q['judged']}"

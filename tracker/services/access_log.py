@@ -1,0 +1,183 @@
+"""The access log: every read of a case by anyone, and every refused attempt, kept for good.
+
+One row per case per request: who (user id and role, never a name), which case, when,
+through which page or endpoint, the outcome, and the request's correlation id. Rows are
+only ever inserted; the database refuses UPDATE and DELETE (triggers, as on ``events``).
+Auditors and admins search it.
+
+A read is logged *before* the case's data is returned: if the log cannot be written, the
+read fails rather than going unrecorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, get_args
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.exc import DBAPIError
+
+from events.schema import UTCDateTime
+from tracker.kernel.errors import SchemaNotReady, StoreUnavailable
+from tracker.kernel.logging import current_correlation_id
+from tracker.services.app import App
+
+Outcome = Literal["allowed", "refused", "not_found"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+MAX_PAGE = 500
+
+metadata = MetaData()
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("case_id", String(64), nullable=False),
+    Column("action", String(128), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("correlation_id", String(64), nullable=False),
+    Index("ix_access_log_case", "case_id", "at"),
+    Index("ix_access_log_user", "user_id", "at"),
+    Index("ix_access_log_at", "at"),
+)
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One logged access."""
+
+    id: int
+    at: datetime
+    user_id: str
+    role: str
+    case_id: str
+    action: str
+    outcome: str
+    correlation_id: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "user_id": self.user_id,
+            "role": self.role,
+            "case_id": self.case_id,
+            "action": self.action,
+            "outcome": self.outcome,
+            "correlation_id": self.correlation_id,
+        }
+
+
+@dataclass(frozen=True)
+class AccessPage:
+    """A page of search results and how many rows matched in all."""
+
+    entries: list[AccessEntry]
+    total: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"total": self.total, "entries": [e.to_dict() for e in self.entries]}
+
+
+def record_access(
+    app: App,
+    *,
+    user_id: str,
+    role: str,
+    case_ids: Iterable[str],
+    action: str,
+    outcome: Outcome,
+) -> None:
+    """Append one row per case; several cases (a caseload page) go in one statement."""
+    ids = list(dict.fromkeys(case_ids))
+    if not ids:
+        return
+    now = app.clock.now()
+    cid = current_correlation_id()[:64]
+    rows = [
+        {
+            "at": now, "user_id": user_id[:64], "role": role[:32], "case_id": case_id[:64],
+            "action": action[:128], "outcome": outcome, "correlation_id": cid,
+        }
+        for case_id in ids
+    ]
+    try:
+        with app.engine.begin() as conn:
+            conn.execute(insert(access_log), rows)
+    except DBAPIError as exc:
+        raise _translate(exc) from None
+
+
+def search(
+    app: App,
+    *,
+    user_id: str | None = None,
+    case_id: str | None = None,
+    outcome: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> AccessPage:
+    """Rows matching every filter given, newest first; ``since`` inclusive, ``until`` not."""
+    conditions = []
+    if user_id:
+        conditions.append(access_log.c.user_id == user_id)
+    if case_id:
+        conditions.append(access_log.c.case_id == case_id)
+    if outcome:
+        conditions.append(access_log.c.outcome == outcome)
+    if action:
+        conditions.append(access_log.c.action == action)
+    if since is not None:
+        conditions.append(access_log.c.at >= since)
+    if until is not None:
+        conditions.append(access_log.c.at < until)
+    limit = max(1, min(limit, MAX_PAGE))
+    query = (
+        select(access_log).where(*conditions)
+        .order_by(access_log.c.at.desc(), access_log.c.id.desc())
+        .limit(limit).offset(max(0, offset))
+    )
+    count = select(func.count()).select_from(access_log).where(*conditions)
+    try:
+        with app.engine.connect() as conn:
+            rows = conn.execute(query).all()
+            total = int(conn.execute(count).scalar_one())
+    except DBAPIError as exc:
+        raise _translate(exc) from None
+    return AccessPage(
+        entries=[
+            AccessEntry(
+                id=int(r.id), at=r.at, user_id=r.user_id, role=r.role, case_id=r.case_id,
+                action=r.action, outcome=r.outcome, correlation_id=r.correlation_id,
+            )
+            for r in rows
+        ],
+        total=total,
+    )
+
+
+def _translate(exc: DBAPIError) -> Exception:
+    message = str(exc.orig) if exc.orig is not None else str(exc)
+    if "no such table" in message or ("relation" in message and "does not exist" in message):
+        return SchemaNotReady("the database has no access log yet: run 'tracker db upgrade'")
+    return StoreUnavailable(f"database error: {type(exc.orig).__name__ if exc.orig else 'unknown'}")

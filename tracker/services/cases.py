@@ -1,0 +1,221 @@
+"""The application service: load a case, decide, append. The only path that writes events.
+
+The CLI, the API, the importer and the seeder all come through here, so every write is
+checked by the same rules and sealed with the same child key.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from events.case import CaseOpened
+from events.catalogue import problems_from
+from events.envelope import Actor, Draft, RecordedEvent, StreamWrite
+from events.store import EventStore
+from tracker.domain.case import CaseState, evolve, fold
+from tracker.domain.commands import RecordEvent
+from tracker.domain.decide import decide
+from tracker.kernel.clock import Clock
+from tracker.kernel.errors import (
+    CaseNotFound,
+    ConcurrencyConflict,
+    DuplicateEventConflict,
+    FieldProblem,
+    InvalidInput,
+    TrackerError,
+)
+
+log = structlog.get_logger("tracker.services.cases")
+
+RETRIES_ON_CONFLICT = 10
+"""Attempts to re-decide on fresh state when another writer got in first (unpinned version)."""
+
+
+class CaseService:
+    """Records commands against cases, with the rules and optimistic concurrency."""
+
+    def __init__(self, store: EventStore, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def state(self, case_id: str) -> CaseState:
+        """The decision state of a case (raises ``CaseNotFound`` if it has no events)."""
+        state = fold(case_id, self.store.read_stream(case_id))
+        if not state.exists:
+            raise CaseNotFound(f"case {case_id} not found")
+        return state
+
+    def record(
+        self, command: RecordEvent, *, actor: Actor, correlation_id: str
+    ) -> list[RecordedEvent]:
+        """Decide and append one command. A retry with the same ``event_id`` is a no-op.
+
+        Without ``expected_version`` a concurrent write is retried on fresh state; with
+        it, a stale version is reported as a ``ConcurrencyConflict``.
+        """
+        for attempt in range(RETRIES_ON_CONFLICT):
+            recorded = self.store.read_stream(command.case_id)
+            for rec in recorded:
+                if rec.event_id == command.event_id:
+                    return [self._same_or_raise(rec, command)]
+            state = fold(command.case_id, recorded)
+            drafts = decide(state, command, self.clock.now())
+            expected = (
+                command.expected_version
+                if command.expected_version is not None
+                else state.version
+            )
+            if command.expected_version is not None and command.expected_version != state.version:
+                raise ConcurrencyConflict(command.case_id, command.expected_version, state.version)
+            try:
+                out = self.store.append(
+                    command.case_id,
+                    drafts,
+                    expected_version=expected,
+                    actor=actor,
+                    correlation_id=correlation_id,
+                    subject_id=_subject(state, drafts),
+                )
+            except ConcurrencyConflict:
+                if command.expected_version is not None:
+                    raise
+                time.sleep(random.uniform(0, 0.005) * (attempt + 1))  # jitter
+                continue
+            log.info(
+                "event_recorded",
+                case_id=command.case_id,
+                event_type=out[0].type,
+                event_id=str(out[0].event_id),
+                stream_version=out[-1].stream_version,
+                actor=actor.user_id,
+                role=actor.role,
+            )
+            return out
+        raise ConcurrencyConflict(command.case_id, None, self.store.stream_version(command.case_id))
+
+    def _same_or_raise(self, rec: RecordedEvent, command: RecordEvent) -> RecordedEvent:
+        drafts = decide_shape(command)
+        if rec.type != drafts.event.type or rec.event != drafts.event:
+            raise DuplicateEventConflict(command.event_id, "content")
+        if rec.occurred_at != command.occurred_at:
+            raise DuplicateEventConflict(command.event_id, "occurred_at")
+        return rec
+
+    def record_many(
+        self,
+        commands: Sequence[RecordEvent],
+        *,
+        actor: Actor,
+        correlation_id: str,
+        recorded_at: Sequence[datetime | None] | None = None,
+        labels: Sequence[str] | None = None,
+        states: dict[str, CaseState] | None = None,
+    ) -> list[RecordedEvent]:
+        """Decide every command in order and append them all in one transaction.
+
+        A bad command is reported with its label (e.g. "line 12") and nothing is written.
+        ``states`` lets a caller that writes in chunks carry case states between calls;
+        it is updated only once the chunk has been committed.
+        """
+        known = states if states is not None else {}
+        states = dict(known)
+        writes: list[StreamWrite] = []
+        for i, command in enumerate(commands):
+            label = labels[i] if labels else f"command {i + 1}"
+            state = states.get(command.case_id)
+            if state is None:
+                state = fold(command.case_id, self.store.read_stream(command.case_id))
+            try:
+                drafts = decide(state, command, self.clock.now())
+            except TrackerError as exc:
+                raise _labelled(exc, label) from None
+            expected = command.expected_version
+            if expected is not None and expected != state.version:
+                raise _labelled(
+                    ConcurrencyConflict(command.case_id, expected, state.version), label
+                )
+            when = recorded_at[i] if recorded_at else None
+            writes.append(
+                StreamWrite(command.case_id, drafts, state.version, _subject(state, drafts), when)
+            )
+            for draft in drafts:
+                state = evolve(state, _provisional(command.case_id, state.version + 1, draft))
+                state = replace(state, version=state.version + 1)
+            states[command.case_id] = state
+        out = self.store.append_many(writes, actor=actor, correlation_id=correlation_id)
+        known.update(states)
+        return out
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    """One line of an import file, parsed."""
+
+    number: int
+    command: RecordEvent
+
+
+def parse_jsonl(lines: Iterable[str]) -> list[ImportLine]:
+    """Parse an import file; the first bad line is reported with its number and field."""
+    out: list[ImportLine] = []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj: Any = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(
+                [FieldProblem("(line)", f"not valid JSON: {exc.msg} at column {exc.colno}")],
+                context=f"line {number}",
+            ) from None
+        if not isinstance(obj, dict):
+            raise InvalidInput(
+                [FieldProblem("(line)", "must be a JSON object")], context=f"line {number}"
+            )
+        try:
+            out.append(ImportLine(number, RecordEvent.model_validate(obj)))
+        except ValidationError as exc:
+            raise InvalidInput(problems_from(exc), context=f"line {number}") from None
+    return out
+
+
+def decide_shape(command: RecordEvent) -> Draft:
+    """The draft a command would produce, without rules (to compare a retry)."""
+    from events.catalogue import parse_event
+
+    event = parse_event(command.event_type, command.data, context="data")
+    return Draft(event=event, occurred_at=command.occurred_at, event_id=command.event_id)
+
+
+def _subject(state: CaseState, drafts: Sequence[Draft]) -> str | None:
+    if state.child_id:
+        return state.child_id
+    for draft in drafts:
+        if isinstance(draft.event, CaseOpened):
+            return draft.event.child_id
+    return None
+
+
+def _provisional(case_id: str, version: int, draft: Draft) -> RecordedEvent:
+    return RecordedEvent(
+        position=0, event_id=draft.event_id, stream_id=case_id, stream_version=version,
+        type=draft.event.type, schema_version=type(draft.event).version,
+        occurred_at=draft.occurred_at, recorded_at=draft.occurred_at, recorded_by="",
+        recorded_role="", correlation_id="", event=draft.event, prev_hash="", hash="",
+    )
+
+
+def _labelled(exc: TrackerError, label: str) -> TrackerError:
+    if isinstance(exc, InvalidInput):
+        return InvalidInput(exc.problems, context=label)
+    exc.args = (f"{label}: {exc}",)
+    return exc
