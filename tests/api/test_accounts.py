@@ -10,9 +10,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from tests.api.conftest import PASSWORD, Env
+from tracker.db.account_tables import api_tokens, sessions, users
 from tracker.kernel.clock import FixedClock
 from tracker.services.access_log import record_access, search
-from tracker.services.accounts import api_tokens, sessions, sha256, users
+from tracker.services.accounts import sha256
 
 
 def test_passwords_are_argon2id_hashes(env: Env) -> None:

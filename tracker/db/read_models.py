@@ -23,15 +23,12 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
 )
 
-from events.schema import UTCDateTime
-
-metadata = MetaData()
+from events.schema import UTCDateTime, metadata
 
 checkpoints = Table(
     "projection_checkpoints",

@@ -12,11 +12,9 @@ scheduler that has stopped.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import Column, Index, Integer, String, Table
 
-from events.schema import UTCDateTime
-
-metadata = MetaData()
+from events.schema import UTCDateTime, metadata
 
 PENDING = "pending"
 SENT = "sent"

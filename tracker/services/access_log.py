@@ -17,20 +17,13 @@ from datetime import datetime
 from typing import Literal, get_args
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
     func,
     insert,
     select,
 )
 from sqlalchemy.exc import DBAPIError
 
-from events.schema import UTCDateTime
+from tracker.db.access_log_table import access_log
 from tracker.kernel.errors import SchemaNotReady, StoreUnavailable
 from tracker.kernel.logging import current_correlation_id
 from tracker.services.app import App
@@ -38,26 +31,6 @@ from tracker.services.app import App
 Outcome = Literal["allowed", "refused", "not_found"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 MAX_PAGE = 500
-
-metadata = MetaData()
-
-access_log = Table(
-    "access_log",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=True),
-    Column("at", UTCDateTime, nullable=False),
-    Column("user_id", String(64), nullable=False),
-    Column("role", String(32), nullable=False),
-    Column("case_id", String(64), nullable=False),
-    Column("action", String(128), nullable=False),
-    Column("outcome", String(16), nullable=False),
-    Column("correlation_id", String(64), nullable=False),
-    Index("ix_access_log_case", "case_id", "at"),
-    Index("ix_access_log_user", "user_id", "at"),
-    Index("ix_access_log_at", "at"),
-)
-
 
 @dataclass(frozen=True)
 class AccessEntry:

@@ -28,15 +28,8 @@ import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
-    Boolean,
-    Column,
     Connection,
     Engine,
-    ForeignKey,
-    Index,
-    MetaData,
-    String,
-    Table,
     delete,
     insert,
     select,
@@ -45,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from events.envelope import Actor
-from events.schema import UTCDateTime
+from tracker.db.account_tables import api_tokens, sessions, user_teams, users
 from tracker.kernel.errors import FieldProblem, InvalidInput, SchemaNotReady, StoreUnavailable
 from tracker.services.app import App
 
@@ -66,53 +59,6 @@ MAX_PASSWORD = 256
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 IDENTIFIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
-
-metadata = MetaData()
-
-users = Table(
-    "users",
-    metadata,
-    Column("user_id", String(64), primary_key=True),
-    Column("username", String(64), nullable=False, unique=True),
-    Column("display_name", String(128), nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("password_hash", String(256), nullable=True),
-    Column("active", Boolean, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-)
-
-user_teams = Table(
-    "user_teams",
-    metadata,
-    Column("user_id", String(64), ForeignKey("users.user_id"), primary_key=True),
-    Column("team", String(64), primary_key=True),
-)
-
-sessions = Table(
-    "sessions",
-    metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("user_id", String(64), ForeignKey("users.user_id"), nullable=False),
-    Column("csrf_token", String(64), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("last_seen_at", UTCDateTime, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
-    Column("ended_at", UTCDateTime, nullable=True),
-    Index("ix_sessions_user", "user_id"),
-)
-
-api_tokens = Table(
-    "api_tokens",
-    metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("token_id", String(16), nullable=False, unique=True),
-    Column("user_id", String(64), ForeignKey("users.user_id"), nullable=False),
-    Column("name", String(64), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("revoked_at", UTCDateTime, nullable=True),
-    Index("ix_api_tokens_user", "user_id"),
-)
-
 
 @dataclass(frozen=True)
 class User:
