@@ -20,6 +20,8 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from projections.projector import Projector
+from tracker.db.read_models import alerts
 from tracker.db.worker_tables import worker_jobs
 from tracker.kernel import logging as tlog
 from workers.delivery import (
@@ -41,8 +43,6 @@ log = structlog.get_logger("workers")
 
 def make_projector(app: App) -> Projector:
     """The read side's projector for ``app`` (its modules are imported on first use)."""
-    from projections.projector import Projector
-
     return Projector(app)
 
 
@@ -146,8 +146,6 @@ def _failed(w: Workers, claim: Claim, exc: DeliveryError) -> str:
 
 def digest(w: Workers, day: date) -> int:
     """A digest row per owner of open alerts, enqueued; returns how many were created."""
-    from tracker.db.read_models import alerts
-
     if "email" not in w.channels():
         return 0
     query = select(alerts.c.owner).where(alerts.c.status == "open", alerts.c.owner.is_not(None))

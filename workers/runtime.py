@@ -19,13 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from dramatiq import Broker, Worker
+from dramatiq.brokers.stub import StubBroker
 from redis import Redis
 
 from events.envelope import RecordedEvent
 from tracker.kernel.errors import ConfigurationError
-from workers.broker import build_broker, redis_client
+from workers.actors import declare_actors
+from workers.broker import QUEUES, build_broker, redis_client
 from workers.delivery import Channel, Outbox, channels_from_settings
 from workers.gate import Gate, LocalGate, RedisGate
+from workers.jobs import make_projector
+from workers.scheduler import Scheduler, sweep_trigger
 
 if TYPE_CHECKING:
     from projections.projector import Projector
@@ -54,10 +58,7 @@ def workers_of(app: App) -> Workers:
 
 class Workers:
     """Broker, actors, gate and outbox of one App."""
-
     def __init__(self, app: App, broker: Broker, redis: Redis | None) -> None:
-        from workers.actors import declare_actors
-
         self.app = app
         self.broker = broker
         self.redis = redis
@@ -110,8 +111,6 @@ class Workers:
         """This thread's projector (built on first use; it caches within a catch-up)."""
         projector: Projector | None = getattr(self._local, "projector", None)
         if projector is None:
-            from workers.jobs import make_projector
-
             projector = make_projector(self.app)
             self._local.projector = projector
         return projector
@@ -125,7 +124,6 @@ class Workers:
     def check(self) -> None:
         """Fail early, with one clear line, on settings a worker cannot run with."""
         self.channels()
-        from workers.scheduler import sweep_trigger
 
         sweep_trigger(self.app)
 
@@ -152,7 +150,6 @@ def attach(app: App) -> Workers:
 
 class InProcessWorkers:
     """The actors in threads of this process, with the scheduler's jobs (demo, no Redis)."""
-
     def __init__(self, app: App, *, threads: int = 2) -> None:
         self.app = app
         self.workers = workers_of(app)
@@ -161,8 +158,6 @@ class InProcessWorkers:
         self.scheduler: Scheduler | None = None
 
     def start(self, *, schedule: bool = True) -> InProcessWorkers:
-        from workers.scheduler import Scheduler
-
         self.worker = Worker(
             self.workers.broker, worker_threads=self.threads, worker_timeout=100
         )
@@ -177,10 +172,6 @@ class InProcessWorkers:
 
     def join(self, timeout_ms: int = 60_000) -> None:
         """Wait until every queued message, and what it enqueued, has been processed."""
-        from dramatiq.brokers.stub import StubBroker
-
-        from workers.broker import QUEUES
-
         broker = self.workers.broker
         if self.worker is None or not isinstance(broker, StubBroker):
             return

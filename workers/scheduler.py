@@ -35,6 +35,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from redis import Redis
 
+from tracker.domain.policy import load_policy
+from tracker.domain.workdays import WorkingDays as Calendar
 from tracker.kernel.clock import LONDON, local_date
 from tracker.kernel.errors import ConfigurationError
 
@@ -52,7 +54,6 @@ TICK = timedelta(microseconds=1)
 
 class Grid(BaseTrigger):  # type: ignore[misc]
     """The earliest fire time of any part, strictly after the previous one, statelessly."""
-
     def __init__(self, *parts: BaseTrigger) -> None:
         self.parts = parts
 
@@ -69,7 +70,6 @@ class Grid(BaseTrigger):  # type: ignore[misc]
 
 class WorkingDays(BaseTrigger):  # type: ignore[misc]
     """A trigger's fire times on working days only (weekends and bank holidays skipped)."""
-
     def __init__(self, inner: BaseTrigger, is_working_day: Callable[[date], bool]) -> None:
         self.inner = inner
         self.is_working_day = is_working_day
@@ -93,9 +93,6 @@ class WorkingDays(BaseTrigger):  # type: ignore[misc]
 
 def working_day(app: App) -> Callable[[date], bool]:
     """The policy's calendar: weekdays that are not bank holidays or service closures."""
-    from tracker.domain.policy import load_policy
-    from tracker.domain.workdays import WorkingDays as Calendar
-
     return Calendar(load_policy(app.settings.policy_file).calendar).is_working_day
 
 
@@ -111,8 +108,6 @@ def _hhmm(value: str, name: str) -> tuple[int, int]:
 
 def sweep_cadence(app: App) -> tuple[int, str]:
     """(every N minutes, daily HH:MM): the policy's ``[sweep]`` if it has one, else settings."""
-    from tracker.domain.policy import load_policy
-
     section = getattr(load_policy(app.settings.policy_file), "sweep", None)
     every = getattr(section, "every_minutes", app.settings.sweep_every_minutes)
     daily = getattr(section, "daily_at", app.settings.sweep_daily_at)
@@ -145,7 +140,6 @@ def latest_fire(trigger: BaseTrigger, now: datetime, lookback: timedelta) -> dat
 @dataclass(frozen=True)
 class Job:
     """One scheduled job: its trigger, how far back its slot may lie, what it enqueues."""
-
     name: str
     trigger: BaseTrigger
     lookback: timedelta
@@ -154,7 +148,6 @@ class Job:
 
 class RedisSlotLock:
     """One Redis key per (job, slot): the first scheduler to set it does the work."""
-
     def __init__(self, client: Redis, namespace: str) -> None:
         self.client = client
         self.prefix = f"{namespace}:workers:scheduler"
@@ -173,7 +166,6 @@ class RedisSlotLock:
 
 class LocalSlotLock:
     """The same in one process (the in-process demo has one scheduler)."""
-
     def __init__(self) -> None:
         self._taken: dict[str, datetime] = {}
         self._mu = threading.Lock()
@@ -196,7 +188,6 @@ SlotLock = RedisSlotLock | LocalSlotLock
 
 class Scheduler:
     """The jobs of one App on an APScheduler, each fire guarded by the slot lock."""
-
     def __init__(self, w: Workers, *, lock: SlotLock | None = None) -> None:
         self.w = w
         if lock is None:

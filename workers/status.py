@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tracker.kernel.errors import TrackerError
 from workers.broker import QUEUES
+from workers.jobs import job_runs, make_projector
 from workers.runtime import attached
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 @dataclass
 class QueueDepth:
     """Messages in one queue."""
-
     ready: int
     unacked: int
     delayed: int
@@ -43,7 +43,6 @@ class QueueDepth:
 @dataclass
 class Status:
     """Everything ``tracker status`` prints."""
-
     projections: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
     queues: dict[str, dict[str, int]] = field(default_factory=dict)
     deliveries: dict[str, int] = field(default_factory=dict)
@@ -94,8 +93,6 @@ def queue_depths(app: App) -> dict[str, QueueDepth]:
 
 def collect(app: App) -> Status:
     """Gather every figure; each part that fails is named in ``errors``."""
-    from workers.jobs import job_runs, make_projector
-
     status = Status(broker="in-process" if app.workers is None or app.workers.in_process
                     else "redis")
     try:

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from tracker.bootstrap import App
-from tracker.edges.api import create_app
+from tracker.edges.http import create_app
 from tracker.services.accounts import Accounts, User
 
 PASSWORD = "correct-horse-battery-staple"

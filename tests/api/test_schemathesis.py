@@ -19,7 +19,7 @@ from tests.support import open_case, opened
 from tests.web.live import LiveServer
 from tracker.bootstrap import bootstrap
 from tracker.db.migrations import upgrade
-from tracker.edges.api import create_app
+from tracker.edges.http import create_app
 from tracker.kernel.clock import FixedClock
 
 

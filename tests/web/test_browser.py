@@ -20,8 +20,8 @@ import pytest
 from tests.conftest import make_settings, missing_server
 from tests.web.live import LiveServer
 from tracker.bootstrap import App, bootstrap
-from tracker.edges.api import create_app
 from tracker.edges.cli.demo_cmds import DemoLogin, prepare
+from tracker.edges.http import create_app
 from tracker.kernel.clock import LONDON
 
 CHROMIUM = "/usr/bin/chromium"

@@ -24,6 +24,7 @@ from tracker.edges.api.strict import StrictJSONRoute
 from tracker.kernel.errors import FieldProblem, InvalidInput
 from tracker.services.access_log import search
 from tracker.services.accounts import TokenInfo, User
+from tracker.services.verify import verify
 
 UserId = Annotated[str, Path(pattern=CASE_ID_PATTERN, description="the user's id")]
 
@@ -132,8 +133,6 @@ def router() -> APIRouter:
         _p: Principal = Depends(require("auditor", "admin")),
     ) -> dict[str, Any]:
         """Walk the hash chains and report the first broken link of each (auditors, admins)."""
-        from tracker.services.verify import verify
-
         return verify(tracker_app(request).engine, case_id=case_id).to_dict()
 
     @r.get("/access-log", response_model=AccessLogOut, responses=responses(), tags=["audit"])

@@ -12,14 +12,12 @@ import sys
 
 import typer
 
-from tracker.edges.cli import context
+from tracker.edges.cli import context, store_cmds
 from tracker.kernel.errors import TrackerError
 
 
 def build() -> typer.Typer:
     """Assemble the CLI (imports each group's module lazily, at call time)."""
-    from tracker.edges.cli import store_cmds
-
     app = typer.Typer(
         name="tracker",
         help="Event-sourced case supervision for youth justice services.",

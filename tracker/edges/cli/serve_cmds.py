@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+import uvicorn
+from rich.table import Table
 
+from tracker.db.migrations import upgrade
 from tracker.edges.cli import context as ctx
+from tracker.edges.http import create_app
+from tracker.kernel.errors import FieldProblem, InvalidInput
+from tracker.services.accounts import Accounts
+from workers.runtime import InProcessWorkers
 
 if TYPE_CHECKING:
     from tracker.services.app import App
@@ -29,8 +37,6 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the JSON API (/api, /openapi.json) and the web pages with uvicorn."""
-    from tracker.db.migrations import upgrade
-
     the_app = ctx.app()
     upgrade(the_app.engine)
     run_server(the_app, host=host, port=port, start_workers=workers)
@@ -38,14 +44,8 @@ def serve(
 
 def run_server(the_app: App, *, host: str, port: int, start_workers: bool) -> None:
     """Start the in-process worker (embedded default) and serve until interrupted."""
-    import uvicorn
-
-    from tracker.edges.api import create_app
-
     running = None
     if start_workers and the_app.workers is not None and the_app.workers.in_process:
-        from workers.runtime import InProcessWorkers
-
         running = InProcessWorkers(the_app).start()
     try:
         config = uvicorn.Config(
@@ -74,11 +74,6 @@ def add_user(
     ] = None,
 ) -> None:
     """Add a user with a role and teams."""
-    import sys
-
-    from tracker.db.migrations import upgrade
-    from tracker.services.accounts import Accounts
-
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     elif password == "-":  # noqa: S105 - "read it from stdin", not a password
@@ -97,10 +92,6 @@ def list_users(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List users with their roles and teams."""
-    from rich.table import Table
-
-    from tracker.services.accounts import Accounts
-
     users = Accounts(ctx.app()).list_users()
     if as_json:
         ctx.emit_json([u.to_dict() for u in users])
@@ -119,9 +110,6 @@ def issue_token(
     name: Annotated[str, typer.Option(help="A label, e.g. the machine it is for.")] = "api",
 ) -> None:
     """Issue an API token; it is printed once and only its hash is kept."""
-    from tracker.kernel.errors import FieldProblem, InvalidInput
-    from tracker.services.accounts import Accounts
-
     acc = Accounts(ctx.app())
     user = acc.by_username(username.strip().lower())
     if user is None:

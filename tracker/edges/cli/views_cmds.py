@@ -10,6 +10,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from projections import queries
+from projections.projector import Projector
 from tracker.edges.cli import context as ctx
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -53,8 +55,6 @@ def project(
     as_json: JsonFlag = False,
 ) -> None:
     """Catch the read models up with the log (or rebuild them), with a progress bar."""
-    from projections.projector import Projector
-
     app = ctx.app()
     projector = Projector(app)
     lag = projector.lag()
@@ -105,10 +105,8 @@ def show_case(
     as_json: JsonFlag = False,
 ) -> None:
     """A case's ASPIRE compliance, engagement, continuity, enforcement and open alerts."""
-    from projections.queries import case_view
-
     ctx.log_case_read([case_id], "tracker case show")  # before anything is shown
-    view = case_view(ctx.app(), case_id, as_at=_as_at(as_at))
+    view = queries.case_view(ctx.app(), case_id, as_at=_as_at(as_at))
     if as_json:
         ctx.emit_json(view)
         return
@@ -157,9 +155,7 @@ def caseload(
     as_json: JsonFlag = False,
 ) -> None:
     """Open cases with what is due and overdue, most overdue first."""
-    from projections.queries import caseload as load
-
-    rows = load(ctx.app(), practitioner=practitioner, team=team, as_at=_as_at(as_at))
+    rows = queries.caseload(ctx.app(), practitioner=practitioner, team=team, as_at=_as_at(as_at))
     if as_json:
         ctx.emit_json(rows)
         return
@@ -185,9 +181,8 @@ def list_alerts(
     """List alerts (all, or only open ones); 'alerts ack ID --note TEXT' acknowledges one."""
     if context.invoked_subcommand is not None:
         return
-    from projections.queries import list_alerts as load
 
-    rows = load(ctx.app(), open_only=open_only, team=team)
+    rows = queries.list_alerts(ctx.app(), open_only=open_only, team=team)
     if as_json:
         ctx.emit_json(rows)
         return
@@ -211,9 +206,7 @@ def ack(
     as_json: JsonFlag = False,
 ) -> None:
     """Acknowledge an alert with a note (a manager's action; idempotent)."""
-    from projections.queries import acknowledge_alert
-
-    row = acknowledge_alert(ctx.app(), alert_id, note=note, actor=ctx.actor())
+    row = queries.acknowledge_alert(ctx.app(), alert_id, note=note, actor=ctx.actor())
     if as_json:
         ctx.emit_json(row)
         return
@@ -229,9 +222,7 @@ def ratings(
     as_json: JsonFlag = False,
 ) -> None:
     """Inspection-style ratings from the audits, beside what the records show."""
-    from projections.queries import ratings as compute
-
-    result = compute(ctx.app(), start=ctx.parse_date(start, "--from"),
+    result = queries.ratings(ctx.app(), start=ctx.parse_date(start, "--from"),
                      end=ctx.parse_date(end, "--to"), team=team)
     if as_json:
         ctx.emit_json(result)

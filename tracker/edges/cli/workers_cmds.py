@@ -7,11 +7,20 @@ import signal
 from typing import Annotated, Any
 
 import typer
+from dramatiq.cli import main as dramatiq_main
+from dramatiq.cli import make_argument_parser
 from rich.table import Table
 
+from tracker.db.worker_tables import STATUSES
 from tracker.edges.cli import context as ctx
 from tracker.kernel.errors import ConfigurationError, FieldProblem, InvalidInput
+from workers import metrics
+from workers.actors import json_stdlib_logging
+from workers.broker import QUEUES
+from workers.jobs import send_deliveries
 from workers.runtime import workers_of
+from workers.scheduler import Scheduler
+from workers.status import collect
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 MetricsPort = Annotated[
@@ -52,12 +61,6 @@ def worker(
     metrics_port: MetricsPort = None,
 ) -> None:
     """Run the dramatiq workers (the same as ``dramatiq tracker.main:worker_setup``)."""
-    from dramatiq.cli import main as dramatiq_main
-    from dramatiq.cli import make_argument_parser
-
-    from workers.actors import json_stdlib_logging
-    from workers.broker import QUEUES
-
     app = _redis_app()
     for q in queues or []:
         if q not in QUEUES:
@@ -80,9 +83,6 @@ def worker(
 
 def scheduler(metrics_port: MetricsPort = None) -> None:
     """Enqueue the sweep, the healing catch-up and the digest on time (one or more hosts)."""
-    from workers import metrics
-    from workers.scheduler import Scheduler
-
     app = _redis_app()
     port = metrics_port or app.settings.metrics_port
     if port:
@@ -99,8 +99,6 @@ def scheduler(metrics_port: MetricsPort = None) -> None:
 
 def status(as_json: JsonFlag = False) -> None:
     """Projection lag, queue depth, deliveries waiting and failed, last scheduled runs."""
-    from workers.status import collect
-
     found = collect(ctx.app())
     if as_json:
         ctx.emit_json(found.as_json())
@@ -143,8 +141,6 @@ def deliveries_list(
     as_json: JsonFlag = False,
 ) -> None:
     """The newest deliveries (ids, channel, status, attempts, last error)."""
-    from tracker.db.worker_tables import STATUSES
-
     if status_filter is not None and status_filter not in STATUSES:
         raise InvalidInput([FieldProblem("--status", f"must be one of {', '.join(STATUSES)}")])
     app = ctx.app()
@@ -166,8 +162,6 @@ def deliveries_retry(
     all_failed: Annotated[bool, typer.Option("--all-failed", help="Every failed one.")] = False,
 ) -> None:
     """Send failed deliveries again (attempts start afresh)."""
-    from workers.jobs import send_deliveries
-
     if not keys and not all_failed:
         raise InvalidInput([FieldProblem("keys", "name at least one key, or --all-failed")])
     app = ctx.app()

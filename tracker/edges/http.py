@@ -3,7 +3,7 @@
 The routes do not close over an ``App``: each request finds its App (and the accounts,
 guard and reports built for it) on ``request.app.state``. So the routes, which are costly
 to build (FastAPI analyses every parameter), are built once per process and shared by
-every application made here; ``build`` itself only sets up state and middleware.
+every application made here; ``create_app`` itself only sets up state and middleware.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from tracker.edges.api import admin, cases, errors, reports
 from tracker.edges.api.guard import CaseGuard
 from tracker.edges.api.middleware import RequestContext
 from tracker.edges.api.reports import Reports
+from tracker.edges.web.pages import install as install_pages
+from tracker.edges.web.pages import routers as web_routers
 from tracker.services.accounts import Accounts
 from tracker.services.app import App
 
@@ -37,15 +39,13 @@ def _routes(web: bool) -> tuple[BaseRoute, ...]:
     for router in (cases.router(), reports.router(), admin.router()):
         holder.include_router(router)
     if web:
-        from tracker.edges.web.pages import routers
-
-        for router in routers():
+        for router in web_routers():
             holder.include_router(router)
     return tuple(holder.router.routes)
 
 
-def build(app: App, *, web: bool = True) -> FastAPI:
-    """Build the application (see ``tracker.edges.api.create_app``)."""
+def create_app(app: App, *, web: bool = True) -> FastAPI:
+    """The FastAPI application for ``app``: API under ``/api``, pages elsewhere."""
     api = FastAPI(
         title="tracker",
         version="0.1.0",
@@ -62,7 +62,5 @@ def build(app: App, *, web: bool = True) -> FastAPI:
     api.add_middleware(RequestContext)
     api.router.routes.extend(_routes(web))
     if web:
-        from tracker.edges.web.pages import install
-
-        install(api)
+        install_pages(api)
     return api
