@@ -387,7 +387,7 @@ def sqlite_impls(streams: int) -> Iterator[dict[str, Impl]]:
     from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
     with temp_dir() as tmp, ExitStack() as stack:
-        app = _app(f"sqlite:///{tmp / 'tracker.db.engine'}")
+        app = _app(f"sqlite:///{tmp / 'tracker.db'}")
         stack.callback(app.close)
         upgrade(app.engine)
         raw_app = _app(f"sqlite:///{tmp / 'raw.db'}")  # same schema, by the same migrations

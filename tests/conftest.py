@@ -91,7 +91,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def sqlite_app(tmp_path, clock) -> Iterator[App]:  # type: ignore[no-untyped-def]
-    app = bootstrap(make_settings(f"sqlite:///{tmp_path / 'tracker.db.engine'}"), clock=clock,
+    app = bootstrap(make_settings(f"sqlite:///{tmp_path / 'tracker.db'}"), clock=clock,
                     configure_logging=False)
     upgrade(app.engine)
     yield app

@@ -31,7 +31,7 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    path: Path = tmp_path_factory.mktemp("fuzz") / "tracker.db.engine"
+    path: Path = tmp_path_factory.mktemp("fuzz") / "tracker.db"
     app = bootstrap(make_settings(f"sqlite:///{path}"), clock=FixedClock(NOW),
                     configure_logging=False)
     upgrade(app.engine)

@@ -46,7 +46,7 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     from workers.runtime import InProcessWorkers
 
-    path = tmp_path_factory.mktemp("demo") / "tracker.db.engine"
+    path = tmp_path_factory.mktemp("demo") / "tracker.db"
     app = bootstrap(make_settings(f"sqlite:///{path}"), configure_logging=False)
     _summary, logins = prepare(app, cases=24, seed=5)
     workers = InProcessWorkers(app).start(schedule=False)

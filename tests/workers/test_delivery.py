@@ -49,7 +49,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'tracker.db.engine'}"
+        return f"sqlite:///{tmp_path / 'tracker.db'}"
     url: str = request.getfixturevalue("pg_db")
     return url
 

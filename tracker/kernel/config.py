@@ -14,7 +14,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRACKER_", extra="ignore")
 
     database_url: str = Field(
-        default="sqlite:///tracker.db.engine",
+        default="sqlite:///tracker.db",
         description="SQLAlchemy URL; default is an SQLite file in the working directory",
     )
     master_key: str | None = Field(
