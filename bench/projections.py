@@ -39,13 +39,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bench.common import Rounds, backends, emit, pg_database, temp_dir, timed
-from projections import source, synthetic
+from projections import source
 from projections.projector import Projector
 from projections.queries import replay
 from tracker.bootstrap import bootstrap
 from tracker.db.migrations import upgrade
 from tracker.kernel.clock import FixedClock
 from tracker.kernel.config import Settings
+from tracker.services import synthetic
 from tracker.services.app import App
 
 GOAL_EVENTS_PER_S = 20_000

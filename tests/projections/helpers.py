@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from projections import synthetic
 from projections.record import loads
 from projections.sealer import KeyringDob
 from tracker.bootstrap import App
 from tracker.db.read_models import VIEW_TABLES, alerts, audits, case_records, checkpoints
+from tracker.services import synthetic
 
 
 def seed(app: App, cases: int, seed: int, *, prefix: str = "CS-SYN",

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from events.envelope import Actor
-from projections import queries, synthetic
+from projections import queries
 from projections.projector import Projector
 from tests.projections.helpers import alert_rows, seed, snapshot
 from tests.support import at, open_case, record
@@ -22,6 +22,7 @@ from tracker.bootstrap import App, bootstrap
 from tracker.db.read_models import VIEW_TABLES, case_records, checkpoints
 from tracker.domain.policy import build_policy
 from tracker.kernel.errors import AlertNotFound, InvalidInput, SchemaNotReady, UnknownReadModel
+from tracker.services import synthetic
 
 MANAGER = Actor("M-TEST01", "manager")
 

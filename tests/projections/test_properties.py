@@ -1,7 +1,7 @@
 """Properties over generated case histories.
 
 Hypothesis draws the shape of each story (the seed of its random choices, when it starts,
-how long it runs, how dense the contact is); ``projections.synthetic`` tells it, and the
+how long it runs, how dense the contact is); ``tracker.services.synthetic`` tells it, and the
 write side's own rules (``synthetic.accept``) keep only what the tracker would accept.
 """
 
@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from events.correction import EventRetracted, EventSuperseded
 from events.envelope import RecordedEvent
-from projections import synthetic
 from projections.asat import AsAt
 from projections.record import CaseRecord, PlainDob, dumps, evolve, evolve_many, fold, loads
 from projections.replay import replay_events
@@ -25,6 +24,7 @@ from projections.views import evaluate_all
 from tracker.domain.corrections import apply_corrections
 from tracker.domain.policy import default_policy
 from tracker.kernel.errors import CaseNotFound
+from tracker.services import synthetic
 
 START = date(2025, 1, 6)
 UNTIL = date(2026, 2, 27)

@@ -1,36 +1,24 @@
-"""Synthetic case histories for tests and benchmarks: plausible, varied, entirely invented.
+"""Varied case histories for property tests and benchmarks: plausible, entirely invented.
 
 ``plan_case`` proposes a year or so of one case's supervision from a ``random.Random``
 (contacts attended and missed, follow-ups, warnings, breach, reviews, changes of case
-manager, custody and release, transitions, audits, back-dated entries and corrections).
-``accept`` runs every proposal through the write side's own rules (``tracker.domain.decide``) in
-the order it would have been recorded and keeps only what the tracker would have
-accepted, so a history is always one the real service could hold. ``simulate`` turns the
-accepted commands into ``RecordedEvent`` objects in memory (pure); ``write`` records them
-through ``CaseService`` so a database holds exactly the same events.
-
-Ids are pseudonymous codes; notes are generic sentences. Nothing here is real.
+manager, custody and release, transitions, audits, back-dated entries, supersessions and
+retractions). It proposes freely, some of it against the rules: ``pipeline.accept`` keeps
+what the tracker would accept, so the properties also cover what a refusal leaves behind.
+Working days come from the policy's calendar. Ids are pseudonymous; nothing here is real.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from events.envelope import Actor, RecordedEvent
-from events.store import EventStore
-from tracker.domain.case import CaseState
-from tracker.domain.case import evolve as case_evolve
-from tracker.domain.commands import RecordEvent
-from tracker.domain.decide import decide
-from tracker.kernel.clock import LONDON
-from tracker.kernel.errors import TrackerError
-from tracker.services.app import App
-from tracker.services.cases import CaseService
+from tracker.domain.policy import Policy, default_policy
+from tracker.domain.workdays import calendar_for
+from tracker.services.synthetic.pipeline import Proposal, at, new_uuid
 
 NOTES = (
     "Talked about the week ahead.",
@@ -47,29 +35,6 @@ KINDS = ("office", "home_visit", "phone", "video", "intervention_session")
 LEVELS = ("standard", "enhanced", "intensive")
 RISK = ("low", "medium", "high", "very_high")
 BARRIERS = ("travel", "timing", "motivation", "family", "education_or_work")
-SYNTH_ACTOR = Actor("synthetic", "system")
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """One command the generator would like to record, and when it would be recorded."""
-
-    case_id: str
-    event_type: str
-    data: dict[str, Any]
-    occurred_at: datetime
-    recorded_at: datetime
-    event_id: UUID
-
-    def command(self) -> RecordEvent:
-        return RecordEvent(
-            case_id=self.case_id, event_type=self.event_type, data=self.data,
-            occurred_at=self.occurred_at, event_id=self.event_id,
-        )
-
-
-def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON).astimezone(UTC)
 
 
 class _Story:
@@ -80,11 +45,11 @@ class _Story:
         self.items: list[Proposal] = []
 
     def uuid(self) -> UUID:
-        return UUID(int=self.rng.getrandbits(128), version=4)
+        return new_uuid(self.rng)
 
     def add(self, day: date, event_type: str, data: dict[str, Any], *, hour: int | None = None,
             late_days: int = 0, event_id: UUID | None = None) -> UUID:
-        occurred = _at(day, hour if hour is not None else self.rng.randint(9, 17),
+        occurred = at(day, hour if hour is not None else self.rng.randint(9, 17),
                        self.rng.randint(0, 59))
         recorded = occurred + timedelta(minutes=self.rng.randint(1, 240), days=late_days)
         eid = event_id or self.uuid()
@@ -108,10 +73,12 @@ def plan_case(
     manager: str = "M-SYN01",
     contacts_per_week: float | None = None,
     months: int | None = None,
+    policy: Policy | None = None,
 ) -> list[Proposal]:
     """A plausible supervision story for one case from ``start`` to ``until`` (proposals);
     ``months`` fixes the order's length (random, 3-18, by default)."""
     s = _Story(rng, case_id, until)
+    workdays = calendar_for((policy or default_policy()).calendar)
     disposal, route = rng.choice(DISPOSALS)
     level = rng.choice(LEVELS)
     custody_start = disposal == "dto" or (disposal == "yro" and s.chance(0.1))
@@ -167,7 +134,7 @@ def plan_case(
     last_review = start
     transition_no = 0
     while day <= until and day <= expected_end + timedelta(days=10):
-        if day.weekday() >= 5:
+        if not workdays.is_working_day(day):
             day += timedelta(days=1)
             continue
         contact_no += 1
@@ -177,7 +144,7 @@ def plan_case(
         if day - timedelta(days=5) > start:
             s.add(day - timedelta(days=rng.randint(1, 5)), "contact_scheduled", {
                 "contact_id": contact_id, "kind": kind,
-                "scheduled_for": _at(day, 10).isoformat(),
+                "scheduled_for": at(day, 10).isoformat(),
             })
             cid = contact_id
         roll = rng.random()
@@ -339,71 +306,3 @@ def caseload(
             manager=f"M-{team_no + 1:02d}",
         ))
     return out
-
-
-def accept(proposals: Iterable[Proposal]) -> list[Proposal]:
-    """The proposals the write side accepts, in recorded order (others are dropped)."""
-    ordered = sorted(proposals, key=lambda p: (p.recorded_at, p.case_id))
-    states: dict[str, CaseState] = {}
-    kept: list[Proposal] = []
-    for p in ordered:
-        state = states.get(p.case_id) or CaseState(case_id=p.case_id)
-        try:
-            drafts = decide(state, p.command(), p.recorded_at)
-        except TrackerError:
-            continue
-        for draft in drafts:
-            rec = _provisional(p, draft.event, state.version + 1, 0)
-            state = replace(case_evolve(state, rec), version=state.version + 1)
-        states[p.case_id] = state
-        kept.append(p)
-    return kept
-
-
-def simulate(accepted: Sequence[Proposal], *, first_position: int = 1) -> list[RecordedEvent]:
-    """The events a store would hold after recording ``accepted`` in order (pure)."""
-    versions: dict[str, int] = {}
-    out: list[RecordedEvent] = []
-    for i, p in enumerate(accepted):
-        version = versions.get(p.case_id, 0) + 1
-        versions[p.case_id] = version
-        from events.catalogue import parse_event
-
-        event = parse_event(p.event_type, p.data)
-        out.append(_provisional(p, event, version, first_position + i))
-    return out
-
-
-def _provisional(p: Proposal, event: Any, version: int, position: int) -> RecordedEvent:
-    return RecordedEvent(
-        position=position, event_id=p.event_id, stream_id=p.case_id, stream_version=version,
-        type=event.type, schema_version=type(event).version, occurred_at=p.occurred_at,
-        recorded_at=p.recorded_at, recorded_by=SYNTH_ACTOR.user_id,
-        recorded_role=SYNTH_ACTOR.role, correlation_id="synthetic", event=event,
-        prev_hash="", hash="",
-    )
-
-
-def write(app: App, accepted: Sequence[Proposal], *, chunk: int = 2000) -> int:
-    """Record accepted proposals through ``CaseService`` with their recorded-at times."""
-    store = EventStore(app.engine, app.keyring, _Clock(accepted), trust_recorded_at=True)
-    service = CaseService(store, _Clock(accepted))
-    written = 0
-    for i in range(0, len(accepted), chunk):
-        part = accepted[i : i + chunk]
-        service.record_many(
-            [p.command() for p in part], actor=SYNTH_ACTOR, correlation_id="synthetic",
-            recorded_at=[p.recorded_at for p in part],
-        )
-        written += len(part)
-    return written
-
-
-class _Clock:
-    """A clock at the last recorded time, so no accepted command is "in the future"."""
-
-    def __init__(self, accepted: Sequence[Proposal]) -> None:
-        self._now = max((p.recorded_at for p in accepted), default=datetime.now(UTC))
-
-    def now(self) -> datetime:
-        return self._now
