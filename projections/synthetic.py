@@ -27,9 +27,10 @@ from tracker.domain.case import CaseState
 from tracker.domain.case import evolve as case_evolve
 from tracker.domain.commands import RecordEvent
 from tracker.domain.decide import decide
+from tracker.domain.policy import default_policy
 from tracker.kernel.clock import LONDON
 from tracker.kernel.errors import TrackerError
-from tracker.services.app import App
+from tracker.services.app import App, policy_for
 from tracker.services.cases import CaseService
 
 NOTES = (
@@ -349,7 +350,7 @@ def accept(proposals: Iterable[Proposal]) -> list[Proposal]:
     for p in ordered:
         state = states.get(p.case_id) or CaseState(case_id=p.case_id)
         try:
-            drafts = decide(state, p.command(), p.recorded_at)
+            drafts = decide(state, p.command(), p.recorded_at, default_policy())
         except TrackerError:
             continue
         for draft in drafts:
@@ -387,7 +388,7 @@ def _provisional(p: Proposal, event: Any, version: int, position: int) -> Record
 def write(app: App, accepted: Sequence[Proposal], *, chunk: int = 2000) -> int:
     """Record accepted proposals through ``CaseService`` with their recorded-at times."""
     store = EventStore(app.engine, app.keyring, _Clock(accepted), trust_recorded_at=True)
-    service = CaseService(store, _Clock(accepted))
+    service = CaseService(store, _Clock(accepted), policy_for(app))
     written = 0
     for i in range(0, len(accepted), chunk):
         part = accepted[i : i + chunk]

@@ -25,7 +25,7 @@ from tracker.domain.case import CaseState
 from tracker.domain.commands import RecordEvent
 from tracker.kernel.clock import LONDON
 from tracker.kernel.errors import FieldProblem, InvalidInput
-from tracker.services.app import App
+from tracker.services.app import App, policy_for
 from tracker.services.cases import CaseService
 
 SERVICE = "YJS-DEMO"
@@ -444,7 +444,7 @@ def seed_caseload(
     existing = set(app.store.stream_ids())
     plan = [c for c in plan if c.case_id not in existing]
     store = EventStore(app.engine, app.keyring, app.clock, trust_recorded_at=True)
-    service = CaseService(store, app.clock)
+    service = CaseService(store, app.clock, policy_for(app))
     states: dict[str, CaseState] = {}
     batch: list[tuple[datetime, RecordEvent]] = []
     written = 0
