@@ -65,7 +65,8 @@ def test_opening_twice_is_refused_and_other_events_need_a_case() -> None:
     with pytest.raises(CaseNotFound):
         decide(CaseState("CS-9"), RecordEvent(
             case_id="CS-9", event_type="review_completed", occurred_at=at("2026-02-01"),
-            data={"trigger": "scheduled", "plan_adjusted": False, "child_involved": True}), NOW, POLICY)
+            data={"trigger": "scheduled", "plan_adjusted": False, "child_involved": True}),
+            NOW, POLICY)
 
 
 def test_occurred_at_before_start_or_in_future_is_refused() -> None:
