@@ -316,7 +316,7 @@ def router() -> APIRouter:
             else:
                 return RedirectResponse(f"/cases/{case_id}?recorded={slug}#timeline",
                                         status_code=303)
-        state = writable(request, principal, case_id)  # only a refused form reads it again
+        state = writable(request, principal, case_id)  # a form shown again: its errors, version
         errors = problems_to_errors(spec, problems, rows)
         return render(request, "form.html", form_context(spec, case_id, state, values, errors),
                       status=422)
