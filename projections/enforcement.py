@@ -4,17 +4,19 @@ An unacceptable failure is a missed contact without an acceptable reason. A warn
 a warned period of ``enforcement.warned_period_days``. A failure is *breach due* when it
 has no warning, no breach and no exceptional circumstances of its own, and at least
 ``warnings_before_breach`` warnings were issued on or before its day and within the warned
-period before it. This is the write side's rule (``tracker.domain.decide``) read the other way.
+period before it. The period rule is ``tracker.domain.enforcement``, the one ``decide`` uses.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from projections.asat import AsAt
-from projections.record import CaseRecord
+from projections.record import CaseRecord, Warn
 from projections.visible import Visible
+from tracker.domain.enforcement import warned_until as warning_ends
+from tracker.domain.enforcement import warnings_allow_breach, warnings_in_period
 from tracker.domain.policy import Policy
 
 
@@ -22,8 +24,7 @@ def from_visible(v: Visible) -> dict[str, Any]:
     """The enforcement view of a case as at ``v.at``."""
     if not v.exists:
         return {"exists": False}
-    policy = v.policy.enforcement
-    period = policy.warned_period_days
+    rules = v.policy.enforcement
     warned = {w.failure_id for w in v.warnings}
     excused = {e.failure_id for e in v.excuses}
     breached = {f for b in v.breaches for f in b.failure_ids}
@@ -33,10 +34,10 @@ def from_visible(v: Visible) -> dict[str, Any]:
     for m in v.missed:
         if m.acceptable:
             continue
-        window = [w for w in v.warnings if 0 <= m.d - w.d <= period]
+        window = warnings_in_period(v.warnings, m.d, rules, _day)
         is_due = (
             m.id not in warned and m.id not in excused and m.id not in breached
-            and len(window) >= policy.warnings_before_breach
+            and warnings_allow_breach(len(window), rules)
         )
         item = {
             "event_id": m.id,
@@ -57,11 +58,8 @@ def from_visible(v: Visible) -> dict[str, Any]:
                 "caused_by": [w.id for w in window] + [m.id],
             })
     today = v.last_day.toordinal()
-    in_period = [w for w in v.warnings if 0 <= today - w.d <= period]
-    warned_until = (
-        (date.fromordinal(max(warning_days)) + timedelta(days=period)).isoformat()
-        if in_period else None
-    )
+    in_period = warnings_in_period(v.warnings, today, rules, _day)
+    warned_until = warning_ends(max(warning_days), rules).isoformat() if in_period else None
     if v.breaches:
         status = "breach_initiated"
     elif due:
@@ -80,7 +78,7 @@ def from_visible(v: Visible) -> dict[str, Any]:
         "warnings": [
             {"event_id": w.id, "date": date.fromordinal(w.d).isoformat(),
              "failure_event_id": w.failure_id,
-             "expires": (date.fromordinal(w.d) + timedelta(days=period)).isoformat()}
+             "expires": warning_ends(w.d, rules).isoformat()}
             for w in v.warnings
         ],
         "warnings_in_period": len(in_period),
@@ -97,6 +95,10 @@ def from_visible(v: Visible) -> dict[str, Any]:
             for e in v.excuses
         ],
     }
+
+
+def _day(warning: Warn) -> int:
+    return warning.d
 
 
 def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from projections.record import (
     TDone,
 )
 from tracker.domain.policy import Policy
+from tracker.domain.teams import CASE_MANAGER, case_team, current_case_manager
 from tracker.domain.workdays import WorkingDays, calendar_for
 
 F = TypeVar("F", bound=tuple[Any, ...])
@@ -183,11 +184,9 @@ class Visible:
         }
 
     def team(self) -> str:
-        cm = self.case_manager()
-        if cm is not None and cm.team:
-            return cm.team
+        """The case's team (``tracker.domain.teams``): the case manager's, else the opening's."""
         assert self.opened is not None
-        return self.opened.team
+        return case_team(self.opened.team, self.case_manager())
 
     def owner(self) -> str:
         """Who an alert goes to: the case manager's manager, or else the team."""
@@ -270,12 +269,11 @@ class Visible:
 
     def case_managers(self) -> list[Allocation]:
         """The YOT case managers (the community case manager role), in order."""
-        return [a for a in self.allocations() if a.role == "case_manager"]
+        return [a for a in self.allocations() if a.role == CASE_MANAGER]
 
     def case_manager(self) -> Allocation | None:
         """The case manager holding the case now (the latest if, briefly, two do)."""
-        current = [a for a in self.case_managers() if a.end is None]
-        return current[-1] if current else None
+        return current_case_manager(a for a in self.allocations() if a.end is None)
 
     # -- assessments and contacts ----------------------------------------------------------
 

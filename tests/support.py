@@ -37,7 +37,7 @@ def opened(**overrides: Any) -> dict[str, Any]:
 
 def record(app: App, case_id: str, event_type: str, data: dict[str, Any], when: datetime,
            **kwargs: Any) -> list[Any]:
-    service = CaseService(app.store, app.clock)
+    service = CaseService.of(app)
     command = RecordEvent(case_id=case_id, event_type=event_type, data=data, occurred_at=when,
                           **kwargs)
     return service.record(command, actor=PRACTITIONER, correlation_id="test")

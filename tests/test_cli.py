@@ -135,7 +135,7 @@ def test_broken_chain_exits_non_zero(cli, app: App) -> None:  # type: ignore[no-
 
 def test_the_installed_entry_point_reports_errors_without_a_traceback(tmp_path: Path) -> None:
     env = dict(os.environ, TRACKER_DATABASE_URL=f"sqlite:///{tmp_path}/t.db",
-               TRACKER_MASTER_KEY=TEST_KEY)
+               TRACKER_MASTER_KEY=TEST_KEY, TRACKER_USER="A-CLI01", TRACKER_ROLE="auditor")
     result = subprocess.run([sys.executable, "-m", "tracker", "history", "CS-X"],
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
@@ -155,3 +155,25 @@ def test_every_cli_build_has_its_groups_even_after_earlier_apps_are_collected() 
         assert {"show", "open"} <= set(command.commands["case"].commands)  # type: ignore[attr-defined]
         del command
         gc.collect()
+
+
+@pytest.mark.parametrize(("unset", "named"), [
+    (("TRACKER_USER",), "set TRACKER_USER:"),
+    (("TRACKER_ROLE",), "set TRACKER_ROLE:"),
+    (("TRACKER_USER", "TRACKER_ROLE"), "set TRACKER_USER and TRACKER_ROLE:"),
+])
+def test_the_operator_must_say_who_they_are(cli, app: App, monkeypatch, unset, named) -> None:  # type: ignore[no-untyped-def]
+    """No default identity: a write or a read names a person in a role, or is refused."""
+    assert cli(*OPEN)[0] == 0
+    for name in unset:
+        monkeypatch.delenv(name)
+    for args in (["history", "CS-CLI1"], ["record", "CS-CLI1", "case_closed", "--data",
+                                          '{"reason": "order_completed"}']):
+        code, _, err = cli(*args)
+        assert code == 2 and named in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1
+    assert app.store.stream_version("CS-CLI1") == 1
+    monkeypatch.setenv("TRACKER_USER", "P-CLI01")
+    monkeypatch.setenv("TRACKER_ROLE", "boss")
+    code, _, err = cli("history", "CS-CLI1")
+    assert code == 2 and "TRACKER_ROLE must be one of" in err

@@ -14,9 +14,11 @@ from tests.support import at, opened
 from tracker.domain.case import CaseState, fold
 from tracker.domain.commands import RecordEvent
 from tracker.domain.decide import decide
+from tracker.domain.policy import default_policy
 from tracker.kernel.errors import CaseAlreadyExists, CaseNotFound, InvalidInput, RuleViolation
 
 NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
+POLICY = default_policy()
 
 
 class History:
@@ -36,7 +38,7 @@ class History:
                            occurred_at=when)
 
     def add(self, event_type: str, data: dict[str, Any], when: datetime) -> UUID:
-        drafts = decide(self.state, self.command(event_type, data, when), NOW)
+        drafts = decide(self.state, self.command(event_type, data, when), NOW, POLICY)
         for d in drafts:
             n = len(self.events) + 1
             self.events.append(RecordedEvent(
@@ -48,7 +50,7 @@ class History:
 
     def refuse(self, event_type: str, data: dict[str, Any], when: datetime) -> RuleViolation:
         with pytest.raises(RuleViolation) as info:
-            decide(self.state, self.command(event_type, data, when), NOW)
+            decide(self.state, self.command(event_type, data, when), NOW, POLICY)
         return info.value
 
     def miss(self, day: str, acceptable: bool = False) -> UUID:
@@ -59,11 +61,12 @@ class History:
 def test_opening_twice_is_refused_and_other_events_need_a_case() -> None:
     h = History()
     with pytest.raises(CaseAlreadyExists):
-        decide(h.state, h.command("case_opened", opened(), at("2026-01-05")), NOW)
+        decide(h.state, h.command("case_opened", opened(), at("2026-01-05")), NOW, POLICY)
     with pytest.raises(CaseNotFound):
         decide(CaseState("CS-9"), RecordEvent(
             case_id="CS-9", event_type="review_completed", occurred_at=at("2026-02-01"),
-            data={"trigger": "scheduled", "plan_adjusted": False, "child_involved": True}), NOW)
+            data={"trigger": "scheduled", "plan_adjusted": False, "child_involved": True}),
+            NOW, POLICY)
 
 
 def test_occurred_at_before_start_or_in_future_is_refused() -> None:
@@ -176,7 +179,7 @@ def test_corrections_must_target_an_uncorrected_event_of_the_same_type() -> None
         decide(h.state, h.command("event_superseded", {
             "target_event_id": str(contact), "reason": "typo",
             "replacement_type": "contact_attended",
-            "replacement": {"kind": "office", "participation": 9}}, at("2026-02-02")), NOW)
+            "replacement": {"kind": "office", "participation": 9}}, at("2026-02-02")), NOW, POLICY)
     assert info.value.problems[0].field == "data.replacement.participation"
     h.add("event_superseded", {"target_event_id": str(contact), "reason": "typo",
           "replacement_type": "contact_attended",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
@@ -20,6 +20,7 @@ from events.envelope import RecordedEvent
 from events.planning import PlanAgreed
 from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.corrections import apply_corrections
+from tracker.domain.teams import case_team, current_case_manager
 from tracker.kernel.clock import local_date
 
 
@@ -29,6 +30,17 @@ class Failure:
 
     event_id: UUID
     day: date
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A current allocation: who holds the case in which role, for which team, since when."""
+
+    practitioner: str
+    role: str
+    team: str | None
+    manager: str | None
+    since: tuple[datetime, int]  # (occurred at, stream version): the read models' order
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ class CaseState:
     setting: str = "community"
     event_types: dict[UUID, str] = field(default_factory=dict)
     corrected: frozenset[UUID] = frozenset()
-    allocations: frozenset[tuple[str, str]] = frozenset()
+    allocations: tuple[Holding, ...] = ()  # current ones, in the order they started
     scheduled: frozenset[str] = frozenset()
     resolved: frozenset[str] = frozenset()
     missed: frozenset[UUID] = frozenset()
@@ -65,6 +77,20 @@ class CaseState:
     def start_date(self) -> date | None:
         return self.opened.start_date if self.opened else None
 
+    @property
+    def case_manager(self) -> Holding | None:
+        """The case manager holding the case now (``tracker.domain.teams``)."""
+        return current_case_manager(self.allocations)
+
+    @property
+    def team(self) -> str | None:
+        """The case's team (``tracker.domain.teams``), or None if it was never opened."""
+        return case_team(self.opened.team, self.case_manager) if self.opened else None
+
+    def holds(self, practitioner: str, role: str) -> bool:
+        """Whether ``practitioner`` holds the case in ``role`` now."""
+        return any(a.practitioner == practitioner and a.role == role for a in self.allocations)
+
 
 def evolve(state: CaseState, rec: RecordedEvent) -> CaseState:
     """The state after one (effective) event. Pure: no IO, no clock."""
@@ -75,9 +101,16 @@ def evolve(state: CaseState, rec: RecordedEvent) -> CaseState:
     if isinstance(ev, CaseClosed):
         return replace(s, closed=True)
     if isinstance(ev, CaseManagerAllocated):
-        return replace(s, allocations=s.allocations | {(ev.practitioner_id, ev.role)})
+        if s.holds(ev.practitioner_id, ev.role):
+            return s
+        held = Holding(ev.practitioner_id, ev.role, ev.team, ev.manager_id,
+                       (rec.occurred_at, rec.stream_version))
+        return replace(s, allocations=tuple(sorted((*s.allocations, held), key=_since)))
     if isinstance(ev, CaseManagerAllocationEnded):
-        return replace(s, allocations=s.allocations - {(ev.practitioner_id, ev.role)})
+        return replace(s, allocations=tuple(
+            a for a in s.allocations
+            if (a.practitioner, a.role) != (ev.practitioner_id, ev.role)
+        ))
     if isinstance(ev, ContactScheduled):
         return replace(s, scheduled=s.scheduled | {ev.contact_id})
     if isinstance(ev, ContactAttended | ContactMissed):
@@ -110,6 +143,10 @@ def evolve(state: CaseState, rec: RecordedEvent) -> CaseState:
     if isinstance(ev, EventSuperseded | EventRetracted):
         return replace(s, corrected=s.corrected | {ev.target_event_id})
     return s
+
+
+def _since(held: Holding) -> tuple[datetime, int]:
+    return held.since
 
 
 def fold(case_id: str, recorded: Iterable[RecordedEvent]) -> CaseState:

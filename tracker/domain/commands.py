@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from events.base import Identifier
+from events.catalogue import problems_from
+from tracker.domain.case import CaseState
+from tracker.kernel.errors import InvalidInput
 
 
 class Command(BaseModel):
@@ -36,3 +40,29 @@ class RecordEvent(Command):
         if value.tzinfo is None:
             raise ValueError("must include a time zone (e.g. 2026-03-01T10:00:00+00:00)")
         return value
+
+
+def parse_command(fields: Mapping[str, Any], *, context: str = "") -> RecordEvent:
+    """A ``RecordEvent`` from what an edge received (API body, web form, CLI, import line).
+
+    Every bad field is reported as ``InvalidInput`` (with ``context``, e.g. "line 12").
+    """
+    try:
+        return RecordEvent.model_validate(fields)
+    except ValidationError as exc:
+        raise InvalidInput(problems_from(exc), context=context) from None
+
+
+def plan_event_type(state: CaseState) -> str:
+    """What recording a plan is on this case: the first is agreed, later ones revise it."""
+    return "plan_revised" if state.has_plan else "plan_agreed"
+
+
+def as_plan(state: CaseState, command: RecordEvent) -> RecordEvent:
+    """A "record the plan" command made the plan event this case needs (a revision keeps
+    its ``reason``; a first agreement has none)."""
+    event_type = plan_event_type(state)
+    data = command.data
+    if event_type == "plan_agreed":
+        data = {k: v for k, v in data.items() if k != "reason"}
+    return command.model_copy(update={"event_type": event_type, "data": data})

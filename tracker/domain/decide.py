@@ -1,4 +1,4 @@
-"""``decide(state, command, now) -> drafts``: the case rules, pure and in one place.
+"""``decide(state, command, now, policy) -> drafts``: the case rules, pure and in one place.
 
 Each rule raises ``RuleViolation`` naming the field at fault and why, so the CLI, the API
 and the import report it beside the field. Nothing is written when a rule fails.
@@ -6,7 +6,7 @@ and the import report it beside the field. Nothing is written when a rule fails.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
@@ -27,24 +27,27 @@ from events.planning import PlanRevised
 from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.case import CaseState, Failure
 from tracker.domain.commands import RecordEvent
+from tracker.domain.enforcement import warnings_allow_breach, warnings_in_period
+from tracker.domain.policy import EnforcementPolicy, Policy
 from tracker.kernel.clock import local_date
 from tracker.kernel.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far ahead of the server clock an occurred-at may be (devices drift)."""
 
-WARNED_PERIOD_DAYS = 365
-"""The warned period (CJIA 2008 Sch. 2): twelve months from a warning."""
-
 ALLOWED_ON_CLOSED = frozenset({"event_superseded", "event_retracted", "case_audited"})
 
 
-def decide(state: CaseState, command: RecordEvent, now: datetime) -> list[Draft]:
-    """The events that recording ``command`` on a case in ``state`` produces, or an error."""
+def decide(state: CaseState, command: RecordEvent, now: datetime, policy: Policy) -> list[Draft]:
+    """The events that recording ``command`` on a case in ``state`` produces, or an error.
+
+    ``policy`` is the service's: the enforcement rules (warned period, warnings before
+    breach) are the same ones the read models judge by.
+    """
     event = parse_event(command.event_type, command.data, context="data")
     _check_case(state, event, command)
     _check_time(state, event, command, now)
-    _check_rules(state, event, command)
+    _check_rules(state, event, command, policy)
     return [Draft(event=event, occurred_at=command.occurred_at, event_id=command.event_id)]
 
 
@@ -75,15 +78,15 @@ def _check_time(state: CaseState, event: Event, command: RecordEvent, now: datet
         raise RuleViolation("occurred_at", f"is before the case started on {start.isoformat()}")
 
 
-def _check_rules(state: CaseState, ev: Event, command: RecordEvent) -> None:
+def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Policy) -> None:
     day = local_date(command.occurred_at)
     if isinstance(ev, CaseManagerAllocated):
-        if (ev.practitioner_id, ev.role) in state.allocations:
+        if state.holds(ev.practitioner_id, ev.role):
             raise RuleViolation(
                 "data.practitioner_id", f"is already allocated to this case as {ev.role}"
             )
     elif isinstance(ev, CaseManagerAllocationEnded):
-        if (ev.practitioner_id, ev.role) not in state.allocations:
+        if not state.holds(ev.practitioner_id, ev.role):
             raise RuleViolation(
                 "data.practitioner_id", f"is not allocated to this case as {ev.role}"
             )
@@ -108,7 +111,7 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent) -> None:
     elif isinstance(ev, ExceptionalCircumstancesRecorded):
         _failure(state, ev.failure_event_id, "data.failure_event_id")
     elif isinstance(ev, BreachInitiated):
-        _check_breach(state, ev)
+        _check_breach(state, ev, policy)
     elif isinstance(ev, PlanRevised):
         if not state.has_plan:
             raise RuleViolation("event_type", "there is no agreed plan to revise yet")
@@ -130,7 +133,7 @@ def _failure(state: CaseState, failure_id: UUID, field: str) -> Failure:
     raise RuleViolation(field, "is not an unacceptable failure to comply recorded on this case")
 
 
-def _check_breach(state: CaseState, ev: BreachInitiated) -> None:
+def _check_breach(state: CaseState, ev: BreachInitiated, policy: Policy) -> None:
     failures = [_failure(state, fid, "data.failure_event_ids") for fid in ev.failure_event_ids]
     if ev.serious_failure:
         return
@@ -140,16 +143,23 @@ def _check_breach(state: CaseState, ev: BreachInitiated) -> None:
             "data.failure_event_ids",
             "exceptional circumstances were recorded for this failure, so it cannot lead to breach",
         )
-    window = [
-        d for d in state.warning_days
-        if timedelta(0) <= latest.day - d <= timedelta(days=WARNED_PERIOD_DAYS)
-    ]
-    if len(window) < 2 or latest.event_id in state.warned:
+    rules = policy.enforcement
+    window = warnings_in_period(state.warning_days, latest.day.toordinal(), rules, date.toordinal)
+    if not warnings_allow_breach(len(window), rules) or latest.event_id in state.warned:
         raise RuleViolation(
             "data.serious_failure",
-            "breach needs a further unacceptable failure after two warnings within 12 months, "
-            "or a serious failure",
+            f"breach needs a further unacceptable failure after {_warnings(rules)} within "
+            f"{_period(rules.warned_period_days)}, or a serious failure",
         )
+
+
+def _warnings(rules: EnforcementPolicy) -> str:
+    n = rules.warnings_before_breach
+    return {1: "a warning", 2: "two warnings", 3: "three warnings"}.get(n, f"{n} warnings")
+
+
+def _period(days: int) -> str:
+    return "12 months" if days == 365 else f"{days} days"
 
 
 def _check_transition(state: CaseState, ev: TransitionCompleted) -> None:

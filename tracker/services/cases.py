@@ -1,7 +1,9 @@
-"""The application service: load a case, decide, append. The only path that writes events.
+"""The application service: load a case, authorise, decide, append. The only path that
+writes events.
 
-The CLI, the API, the importer and the seeder all come through here, so every write is
-checked by the same rules and sealed with the same child key.
+The CLI, the API, the web pages, the importer and the seeder all come through here, so
+every write is checked by the same rules (the app's policy) and sealed with the same child
+key, and the case's stream is read once per write.
 """
 
 from __future__ import annotations
@@ -9,21 +11,22 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import structlog
-from pydantic import ValidationError
 
 from events.case import CaseOpened
-from events.catalogue import problems_from
+from events.catalogue import parse_event
 from events.envelope import Actor, Draft, RecordedEvent, StreamWrite
 from events.store import EventStore
+from tracker.domain.access import Principal, authorise
 from tracker.domain.case import CaseState, evolve, fold
-from tracker.domain.commands import RecordEvent
+from tracker.domain.commands import RecordEvent, parse_command
 from tracker.domain.decide import decide
+from tracker.domain.policy import Policy
 from tracker.kernel.clock import Clock
 from tracker.kernel.errors import (
     CaseNotFound,
@@ -33,19 +36,29 @@ from tracker.kernel.errors import (
     InvalidInput,
     TrackerError,
 )
+from tracker.services.app import App, policy_for
 
 log = structlog.get_logger("tracker.services.cases")
 
 RETRIES_ON_CONFLICT = 10
 """Attempts to re-decide on fresh state when another writer got in first (unpinned version)."""
 
+Adapt = Callable[[CaseState, RecordEvent], RecordEvent]
+"""Completes a command from the loaded case (e.g. ``tracker.domain.commands.as_plan``)."""
+
 
 class CaseService:
     """Records commands against cases, with the rules and optimistic concurrency."""
 
-    def __init__(self, store: EventStore, clock: Clock) -> None:
+    def __init__(self, store: EventStore, clock: Clock, policy: Policy) -> None:
         self.store = store
         self.clock = clock
+        self.policy = policy
+
+    @classmethod
+    def of(cls, app: App) -> CaseService:
+        """The service for ``app``: its store, its clock and its policy."""
+        return cls(app.store, app.clock, policy_for(app))
 
     def state(self, case_id: str) -> CaseState:
         """The decision state of a case (raises ``CaseNotFound`` if it has no events)."""
@@ -55,38 +68,49 @@ class CaseService:
         return state
 
     def record(
-        self, command: RecordEvent, *, actor: Actor, correlation_id: str
+        self,
+        command: RecordEvent,
+        *,
+        actor: Actor | Principal,
+        correlation_id: str,
+        adapt: Adapt | None = None,
     ) -> list[RecordedEvent]:
-        """Decide and append one command. A retry with the same ``event_id`` is a no-op.
+        """Load the case once, authorise, decide and append one command.
 
-        Without ``expected_version`` a concurrent write is retried on fresh state; with
-        it, a stale version is reported as a ``ConcurrencyConflict``.
+        A ``Principal`` (someone signed in to the API or the pages) is authorised by the
+        role matrix against the loaded case (``AccessDenied`` whether or not it exists); a
+        bare ``Actor`` is the operator of the CLI, the importer or the seeder, who holds
+        the database itself. A retry with the same ``event_id`` is a no-op. Without
+        ``expected_version`` a concurrent write is retried on fresh state; with it, a
+        stale version is reported as a ``ConcurrencyConflict``.
         """
+        by = actor.actor if isinstance(actor, Principal) else actor
         for attempt in range(RETRIES_ON_CONFLICT):
             recorded = self.store.read_stream(command.case_id)
-            for rec in recorded:
-                if rec.event_id == command.event_id:
-                    return [self._same_or_raise(rec, command)]
             state = fold(command.case_id, recorded)
-            drafts = decide(state, command, self.clock.now())
+            if isinstance(actor, Principal):
+                authorise(actor, state, command)
+            wanted = adapt(state, command) if adapt is not None else command
+            for rec in recorded:
+                if rec.event_id == wanted.event_id:
+                    return [self._same_or_raise(rec, wanted)]
+            drafts = decide(state, wanted, self.clock.now(), self.policy)
             expected = (
-                command.expected_version
-                if command.expected_version is not None
-                else state.version
+                wanted.expected_version if wanted.expected_version is not None else state.version
             )
-            if command.expected_version is not None and command.expected_version != state.version:
-                raise ConcurrencyConflict(command.case_id, command.expected_version, state.version)
+            if wanted.expected_version is not None and wanted.expected_version != state.version:
+                raise ConcurrencyConflict(command.case_id, wanted.expected_version, state.version)
             try:
                 out = self.store.append(
                     command.case_id,
                     drafts,
                     expected_version=expected,
-                    actor=actor,
+                    actor=by,
                     correlation_id=correlation_id,
                     subject_id=_subject(state, drafts),
                 )
             except ConcurrencyConflict:
-                if command.expected_version is not None:
+                if wanted.expected_version is not None:
                     raise
                 time.sleep(random.uniform(0, 0.005) * (attempt + 1))  # jitter
                 continue
@@ -96,8 +120,8 @@ class CaseService:
                 event_type=out[0].type,
                 event_id=str(out[0].event_id),
                 stream_version=out[-1].stream_version,
-                actor=actor.user_id,
-                role=actor.role,
+                actor=by.user_id,
+                role=by.role,
             )
             return out
         raise ConcurrencyConflict(command.case_id, None, self.store.stream_version(command.case_id))
@@ -135,7 +159,7 @@ class CaseService:
             if state is None:
                 state = fold(command.case_id, self.store.read_stream(command.case_id))
             try:
-                drafts = decide(state, command, self.clock.now())
+                drafts = decide(state, command, self.clock.now(), self.policy)
             except TrackerError as exc:
                 raise _labelled(exc, label) from None
             expected = command.expected_version
@@ -181,17 +205,12 @@ def parse_jsonl(lines: Iterable[str]) -> list[ImportLine]:
             raise InvalidInput(
                 [FieldProblem("(line)", "must be a JSON object")], context=f"line {number}"
             )
-        try:
-            out.append(ImportLine(number, RecordEvent.model_validate(obj)))
-        except ValidationError as exc:
-            raise InvalidInput(problems_from(exc), context=f"line {number}") from None
+        out.append(ImportLine(number, parse_command(obj, context=f"line {number}")))
     return out
 
 
 def decide_shape(command: RecordEvent) -> Draft:
     """The draft a command would produce, without rules (to compare a retry)."""
-    from events.catalogue import parse_event
-
     event = parse_event(command.event_type, command.data, context="data")
     return Draft(event=event, occurred_at=command.occurred_at, event_id=command.event_id)
 

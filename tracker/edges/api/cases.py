@@ -23,7 +23,7 @@ from events.catalogue import EVENT_CLASSES
 from events.envelope import RecordedEvent
 from projections import queries
 from projections.history import case_history
-from tracker.domain.commands import RecordEvent
+from tracker.domain.commands import parse_command
 from tracker.edges.api.auth import Principal, api_principal, tracker_app
 from tracker.edges.api.guard import CaseGuard
 from tracker.edges.api.schemas import (
@@ -111,7 +111,7 @@ def router() -> APIRouter:
         }
         if event_id is not None:
             fields["event_id"] = event_id
-        command = _command(fields)
+        command = parse_command(fields)
         recorded = guard(request).record(principal.user, command, action(request))
         return _result(case_id, recorded)
 
@@ -267,18 +267,6 @@ def _typed_route(r: APIRouter, cls: type[Event], record: Any) -> None:
         summary=f"Record {cls.type.replace('_', ' ')}", description=(cls.__doc__ or "").strip(),
         operation_id=f"record_{cls.type}", tags=["events"],
     )
-
-
-def _command(fields: dict[str, Any]) -> RecordEvent:
-    from pydantic import ValidationError
-
-    from events.catalogue import problems_from
-    from tracker.kernel.errors import InvalidInput
-
-    try:
-        return RecordEvent.model_validate(fields)
-    except ValidationError as exc:
-        raise InvalidInput(problems_from(exc)) from None
 
 
 def export_rows(app: App, case_id: str) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""Case access for the API and the pages alike: the role matrix, the access log, the writes.
+"""Case access for the API and the pages alike: the access log around reads and writes.
 
-Every read of a case goes through ``CaseGuard.read`` (logged before any data leaves), every
-write through ``CaseGuard.record`` (logged, then ``CaseService.record``). A refusal is a bare
-``AccessDenied``, the same whether or not the case exists, and it is logged too.
+Every read of a case goes through ``CaseGuard.read`` (logged before any data leaves). Every
+write goes through ``CaseGuard.record``, which hands it to ``CaseService.record`` (the one
+door: it loads the case once and authorises by the role matrix) and logs the outcome. A
+refusal is a bare ``AccessDenied``, the same whether or not the case exists, logged too.
 """
 
 from __future__ import annotations
@@ -11,41 +12,42 @@ from collections.abc import Iterable
 
 import structlog
 
-from events.case import CaseOpened
-from events.catalogue import event_class, parse_event
 from events.envelope import RecordedEvent
-from tracker.domain.case import fold
+from tracker.domain.access import Principal, can_read_case, can_write_case
+from tracker.domain.case import CaseState, fold
 from tracker.domain.commands import RecordEvent
-from tracker.kernel.errors import AccessDenied, CaseNotFound
+from tracker.kernel.errors import AccessDenied, CaseNotFound, TrackerError
 from tracker.kernel.logging import current_correlation_id
 from tracker.services.access_log import Outcome, record_access
-from tracker.services.accounts import User, can_read_case, can_write_case
 from tracker.services.app import App
-from tracker.services.cases import CaseService
+from tracker.services.cases import Adapt, CaseService
 
 log = structlog.get_logger("tracker.edges.api")
 
 
 class CaseGuard:
-    """Checks and logs access to cases for one application."""
+    """Logs access to cases for one application; the service decides who may write."""
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self.service = CaseService(app.store, app.clock)
+        self.service = CaseService.of(app)
+
+    def state(self, case_id: str) -> CaseState:
+        """The case's decision state (not opened: ``state.team`` is None). Not logged."""
+        return fold(case_id, self.app.store.read_stream(case_id))
 
     def team_of(self, case_id: str) -> str | None:
-        """The case's team (from its opening, corrections applied), or None if no such case."""
-        state = fold(case_id, self.app.store.read_stream(case_id))
-        return state.opened.team if state.opened is not None else None
+        """The case's team (``tracker.domain.teams``), or None if there is no such case."""
+        return self.state(case_id).team
 
-    def log(self, user: User, case_ids: Iterable[str], action: str, outcome: Outcome) -> None:
+    def log(self, user: Principal, case_ids: Iterable[str], action: str, outcome: Outcome) -> None:
         """Append to the access log."""
         record_access(
             self.app, user_id=user.user_id, role=user.role, case_ids=case_ids, action=action,
             outcome=outcome,
         )
 
-    def read(self, user: User, case_id: str, action: str) -> str:
+    def read(self, user: Principal, case_id: str, action: str) -> str:
         """Allow (and log) a read of one case, or refuse it; returns the case's team."""
         team = self.team_of(case_id)
         if not can_read_case(user, team):
@@ -57,23 +59,29 @@ class CaseGuard:
         self.log(user, [case_id], action, "allowed")
         return team
 
-    def record(self, user: User, command: RecordEvent, action: str) -> list[RecordedEvent]:
-        """Record one command as ``user``, if their role and team allow it."""
-        if user.role != "practitioner":
-            self.log(user, [command.case_id], action, "refused")
+    def writable(self, user: Principal, case_id: str, action: str) -> CaseState:
+        """The case's state if ``user`` may write to it (to show a form); refusals logged."""
+        state = self.state(case_id)
+        if not can_write_case(user, state.team):
+            self.log(user, [case_id], action, "refused")
             raise AccessDenied()
-        team = self.team_of(command.case_id)
-        if team is None and event_class(command.event_type) is CaseOpened:
-            opening = parse_event(command.event_type, command.data, context="data")
-            assert isinstance(opening, CaseOpened)
-            team = opening.team
-        if not can_write_case(user, team):
+        return state
+
+    def record(
+        self, user: Principal, command: RecordEvent, action: str, *, adapt: Adapt | None = None
+    ) -> list[RecordedEvent]:
+        """Record one command as ``user`` through the service, logging whether it was allowed."""
+        try:
+            recorded = self.service.record(
+                command, actor=user, correlation_id=current_correlation_id(), adapt=adapt
+            )
+        except AccessDenied:
             self.log(user, [command.case_id], action, "refused")
-            raise AccessDenied()
+            raise
+        except TrackerError:
+            self.log(user, [command.case_id], action, "allowed")  # allowed, then refused by a rule
+            raise
         self.log(user, [command.case_id], action, "allowed")
-        recorded = self.service.record(
-            command, actor=user.actor, correlation_id=current_correlation_id()
-        )
         after_write(self.app)
         return recorded
 

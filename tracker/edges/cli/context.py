@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from events.envelope import Actor
+from tracker.domain.access import ROLES
 from tracker.kernel.clock import LONDON, local_noon
 from tracker.kernel.errors import ConfigurationError, FieldProblem, InvalidInput, TrackerError
 from tracker.services.app import App
@@ -52,10 +53,23 @@ def close() -> None:
 
 
 def actor() -> Actor:
-    """Who is acting on the command line: ``TRACKER_USER`` / ``TRACKER_ROLE`` or the OS user."""
-    user = os.environ.get("TRACKER_USER") or os.environ.get("USER") or "cli"
-    role = os.environ.get("TRACKER_ROLE", "admin")
-    return Actor(user_id=user[:64], role=role[:32])
+    """Who is acting on the command line: ``TRACKER_USER`` and ``TRACKER_ROLE``, both required.
+
+    Every event and access-log entry names a person in a role, so the operator says who
+    they are; nothing is assumed (an OS login or a default role would misattribute).
+    """
+    user = os.environ.get("TRACKER_USER", "").strip()
+    role = os.environ.get("TRACKER_ROLE", "").strip()
+    missing = [name for name, value in (("TRACKER_USER", user), ("TRACKER_ROLE", role))
+               if not value]
+    if missing:
+        raise ConfigurationError(
+            f"set {' and '.join(missing)}: the command line records who acts, in which role "
+            "(e.g. TRACKER_USER=P-0001 TRACKER_ROLE=practitioner)"
+        )
+    if role not in ROLES:
+        raise ConfigurationError(f"TRACKER_ROLE must be one of {', '.join(ROLES)}")
+    return Actor(user_id=user[:64], role=role)
 
 
 def report(exc: TrackerError) -> int:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from events.case import COURT_DISPOSALS
 from events.envelope import RecordedEvent
-from tracker.domain.commands import RecordEvent
+from tracker.domain.commands import RecordEvent, parse_command
 from tracker.edges.cli import context as ctx
 from tracker.kernel.clock import LONDON
 from tracker.kernel.errors import CaseNotFound, FieldProblem, InvalidInput
@@ -71,8 +71,8 @@ def open_case(
     new_id = case_id or f"CS-{secrets.token_hex(4).upper()}"
     from tracker.kernel.clock import local_noon
 
-    recorded = _record(RecordEvent(case_id=new_id, event_type="case_opened", data=data,
-                                   occurred_at=local_noon(start_day)))
+    recorded = _record(parse_command({"case_id": new_id, "event_type": "case_opened",
+                                      "data": data, "occurred_at": local_noon(start_day)}))
     _print_recorded(recorded, as_json)
 
 
@@ -103,7 +103,7 @@ def record(
             fields["event_id"] = UUID(event_id)
         except ValueError:
             raise InvalidInput([FieldProblem("--event-id", "not a UUID")]) from None
-    _print_recorded(_record(_command(fields)), as_json)
+    _print_recorded(_record(parse_command(fields)), as_json)
 
 
 def import_file(
@@ -124,7 +124,7 @@ def import_file(
         raise InvalidInput([FieldProblem("FILE", f"{path} is not UTF-8 text")]) from None
     lines = parse_jsonl(text.splitlines())
     app = ctx.app()
-    service = CaseService(app.store, app.clock)
+    service = CaseService.of(app)
     with correlation() as cid:
         recorded = service.record_many(
             [line.command for line in lines], actor=ctx.actor(), correlation_id=cid,
@@ -222,24 +222,12 @@ def verify(
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _command(fields: dict[str, Any]) -> RecordEvent:
-    from pydantic import ValidationError
-
-    from events.catalogue import problems_from
-
-    try:
-        return RecordEvent.model_validate(fields)
-    except ValidationError as exc:
-        raise InvalidInput(problems_from(exc)) from None
-
-
 def _record(command: RecordEvent) -> list[RecordedEvent]:
     from tracker.services.cases import CaseService
 
     app = ctx.app()
     with correlation() as cid:
-        return CaseService(app.store, app.clock).record(command, actor=ctx.actor(),
-                                                        correlation_id=cid)
+        return CaseService.of(app).record(command, actor=ctx.actor(), correlation_id=cid)
 
 
 def _print_recorded(recorded: list[RecordedEvent], as_json: bool) -> None:

@@ -12,10 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from events.catalogue import event_class
 from projections.history import case_history
+from tracker.domain.access import can_write_case
 from tracker.domain.case import CaseState
-from tracker.domain.commands import RecordEvent
+from tracker.domain.commands import RecordEvent, as_plan, parse_command, plan_event_type
 from tracker.edges.api.auth import Principal, tracker_app
 from tracker.edges.api.cases import export_response
 from tracker.edges.api.guard import CaseGuard
@@ -49,7 +49,6 @@ from tracker.kernel.errors import (
     RuleViolation,
     TrackerError,
 )
-from tracker.services.accounts import can_write_case
 
 CaseId = Annotated[str, Path(pattern=CASE_ID_PATTERN)]
 Slug = Annotated[str, Path(pattern=r"^[a-z-]{1,32}$")]
@@ -151,13 +150,7 @@ def router() -> APIRouter:
 
     def writable(request: Request, principal: Principal, case_id: str) -> CaseState:
         """The case's state if the user may write to it; refusals logged, nothing revealed."""
-        g = guard(request)
-        state = g.service.state(case_id) if g.team_of(case_id) is not None else None
-        team = state.opened.team if state is not None and state.opened is not None else None
-        if state is None or not can_write_case(principal.user, team):
-            g.log(principal.user, [case_id], action(request), "refused")
-            raise AccessDenied()
-        return state
+        return guard(request).writable(principal.user, case_id, action(request))
 
     # -- opening a case ----------------------------------------------------------------
 
@@ -260,7 +253,7 @@ def router() -> APIRouter:
         errors: dict[str, str],
     ) -> dict[str, Any]:
         title = spec.title
-        if spec.slug == "plan" and state.has_plan:
+        if spec.slug == "plan" and plan_event_type(state) == "plan_revised":
             title = "Revise the plan"
         labels = {f.name: f.label for f in spec.fields} | {"occurred_at": OCCURRED.label}
         for i in range(1, spec.objectives + 1):
@@ -297,24 +290,18 @@ def router() -> APIRouter:
         spec = FORMS.get(slug)
         if spec is None:
             raise CaseNotFound("there is no such form")
-        state = writable(request, principal, case_id)
         data, occurred, problems = to_event(spec, values)
-        event_type = spec.event_type
-        if spec.slug == "plan":
-            if state.has_plan:
-                event_type = "plan_revised"
-            else:
-                data.pop("reason", None)
         rows = objective_rows(spec, values)
         if not problems:
             raw_version = values.get("expected_version", "")
             expected = int(raw_version) if isinstance(raw_version, str) and raw_version.isdigit() \
                 and len(raw_version) < 10 else None
             try:
-                command = _command(case_id, event_type, data, occurred, expected)
-                guard(request).record(principal.user, command, action(request))
+                command = _command(case_id, spec.event_type, data, occurred, expected)
+                guard(request).record(principal.user, command, action(request),
+                                      adapt=as_plan if spec.slug == "plan" else None)
             except ConcurrencyConflict as exc:
-                state = guard(request).service.state(case_id)
+                state = writable(request, principal, case_id)
                 errors = {"_form": (
                     f"Someone else recorded on this case while you were writing (it is now at "
                     f"version {exc.actual}). Check the case, then save again."
@@ -329,6 +316,7 @@ def router() -> APIRouter:
             else:
                 return RedirectResponse(f"/cases/{case_id}?recorded={slug}#timeline",
                                         status_code=303)
+        state = writable(request, principal, case_id)  # a form shown again: its errors, version
         errors = problems_to_errors(spec, problems, rows)
         return render(request, "form.html", form_context(spec, case_id, state, values, errors),
                       status=422)
@@ -394,15 +382,7 @@ def _command(
     case_id: str, event_type: str, data: dict[str, Any], occurred: datetime | None,
     expected: int | None,
 ) -> RecordEvent:
-    from pydantic import ValidationError
-
-    from events.catalogue import problems_from
-
-    event_class(event_type)
-    try:
-        return RecordEvent.model_validate({
-            "case_id": case_id, "event_type": event_type, "data": data,
-            "occurred_at": occurred, "expected_version": expected,
-        })
-    except ValidationError as exc:
-        raise InvalidInput(problems_from(exc)) from None
+    return parse_command({
+        "case_id": case_id, "event_type": event_type, "data": data,
+        "occurred_at": occurred, "expected_version": expected,
+    })

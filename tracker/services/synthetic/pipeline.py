@@ -23,9 +23,10 @@ from tracker.domain.case import CaseState
 from tracker.domain.case import evolve as case_evolve
 from tracker.domain.commands import RecordEvent
 from tracker.domain.decide import decide
+from tracker.domain.policy import Policy, default_policy
 from tracker.kernel.clock import LONDON, Clock
 from tracker.kernel.errors import TrackerError
-from tracker.services.app import App
+from tracker.services.app import App, policy_for
 from tracker.services.cases import CaseService
 
 SYNTH_ACTOR = Actor("synthetic", "system")
@@ -68,18 +69,26 @@ def recorded_order(proposals: Iterable[Proposal]) -> list[Proposal]:
     return sorted(proposals, key=lambda p: (p.recorded_at, p.case_id))
 
 
-def check(proposals: Sequence[Proposal], now: datetime | None = None) -> None:
+def check(
+    proposals: Sequence[Proposal], now: datetime | None = None, *, policy: Policy | None = None
+) -> None:
     """Raise the rules' own error (labelled) unless ``decide`` accepts every proposal."""
-    _decided(proposals, now, strict=True)
+    _decided(proposals, now, policy or default_policy(), strict=True)
 
 
-def accept(proposals: Iterable[Proposal], now: datetime | None = None) -> list[Proposal]:
-    """The proposals the write side accepts, in recorded order (others are dropped)."""
-    return _decided(recorded_order(proposals), now, strict=False)
+def accept(
+    proposals: Iterable[Proposal], now: datetime | None = None, *, policy: Policy | None = None
+) -> list[Proposal]:
+    """The proposals the write side accepts under ``policy``, in recorded order (others dropped).
+
+    Pass the policy the history will be written under (``write`` decides again with the
+    app's), or a proposal accepted here could be refused there.
+    """
+    return _decided(recorded_order(proposals), now, policy or default_policy(), strict=False)
 
 
 def _decided(
-    ordered: Sequence[Proposal], now: datetime | None, *, strict: bool
+    ordered: Sequence[Proposal], now: datetime | None, policy: Policy, *, strict: bool
 ) -> list[Proposal]:
     """Decide each proposal against its case's evolving state, as ``record_many`` does."""
     states: dict[str, CaseState] = {}
@@ -87,7 +96,7 @@ def _decided(
     for p in ordered:
         state = states.get(p.case_id) or CaseState(case_id=p.case_id)
         try:
-            drafts = decide(state, p.command(), now or p.recorded_at)
+            drafts = decide(state, p.command(), now or p.recorded_at, policy)
         except TrackerError as exc:
             if strict:
                 exc.args = (f"{p.label}: {exc}",)
@@ -135,7 +144,7 @@ def write(
     """
     clock = clock or _LastRecorded(accepted)
     store = EventStore(app.engine, app.keyring, clock, trust_recorded_at=True)
-    service = CaseService(store, clock)
+    service = CaseService(store, clock, policy_for(app))
     recorded = service.record_many(
         [p.command() for p in accepted], actor=actor, correlation_id=correlation_id,
         recorded_at=[p.recorded_at for p in accepted], labels=[p.label for p in accepted],
