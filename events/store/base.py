@@ -147,12 +147,12 @@ class Backend:
         """Whether the driver's error says a table does not exist (not migrated yet)."""
         raise NotImplementedError
 
-    def translate(self, exc: BaseException, what: str = "event store") -> TrackerError:
-        """Our error for a driver's (or SQLAlchemy's wrapping of it); ``what`` names the
-        tables the failed statement needed, for the "run the migrations" message."""
+    def translate(self, exc: BaseException, tables: str = "event store") -> TrackerError:
+        """Our error for a driver's (or SQLAlchemy's wrapping of it); ``tables`` names what
+        the failed statement needed, for the message asking to run the migrations."""
         cause = exc.orig if isinstance(exc, DBAPIError) else exc
         if self.missing_table(exc if cause is None else cause):
-            return SchemaNotReady(f"the database has no {what} yet: run 'tracker db upgrade'")
+            return SchemaNotReady(f"the database has no {tables} yet: run 'tracker db upgrade'")
         return StoreUnavailable(
             f"database error: {'unknown' if cause is None else type(cause).__name__}"
         )
