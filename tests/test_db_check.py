@@ -7,11 +7,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.schema import CreateIndex
 
 from tests.conftest import TEST_KEY
 from tests.support import run_cli
 from tracker.bootstrap import App
 from tracker.db.check import differences
+from tracker.db.read_models import alerts
 from tracker.edges.cli import context as ctx
 from tracker.kernel.errors import SchemaNotReady
 
@@ -36,6 +39,13 @@ def test_every_difference_is_reported(app: App) -> None:
         "unique index uq_alerts_open on alerts (rule, case_id, subject): "
         "in the table definitions, not in the database",
     ]
+
+
+@pytest.mark.parametrize("dialect", [postgresql.dialect(), sqlite.dialect()])
+def test_the_open_alert_index_is_partial_on_both_back_ends(dialect: Any) -> None:
+    """Alembic does not compare an index's WHERE clause: this pins it to migration 0002's."""
+    (index,) = (i for i in alerts.indexes if i.name == "uq_alerts_open")
+    assert str(CreateIndex(index).compile(dialect=dialect)).endswith("WHERE status = 'open'")
 
 
 def test_a_database_short_of_head_is_refused(tmp_path: Path) -> None:
