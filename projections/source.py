@@ -19,12 +19,11 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, DateTime, String, and_, cast, func, select, type_coerce
-from sqlalchemy.exc import DBAPIError
 
 from events.catalogue import event_class, upcast
 from events.schema import events as T  # noqa: N812 - the table, read like SQL
 from projections.record import RawEvent, day_of_us
-from tracker.kernel.errors import SchemaNotReady, StoreUnavailable
+from tracker.db import tx
 
 SEALED = "[sealed]"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -151,14 +150,5 @@ def mask(value: Any) -> Any:
 
 
 def _run(conn: Connection, query: Any) -> Sequence[Any]:
-    try:
+    with tx.translated(conn.engine, tables="event store or read models"):
         return conn.execute(query).all()
-    except DBAPIError as exc:
-        message = str(exc.orig) if exc.orig is not None else str(exc)
-        if "no such table" in message or ("does not exist" in message):
-            raise SchemaNotReady(
-                "the database has no event store or read models yet: run 'tracker db upgrade'"
-            ) from None
-        raise StoreUnavailable(
-            f"database error: {type(exc.orig).__name__ if exc.orig else 'unknown'}"
-        ) from None

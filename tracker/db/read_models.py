@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from events.schema import UTCDateTime, metadata
@@ -54,6 +55,8 @@ def _common(name: str, *extra: Column) -> Table:  # type: ignore[type-arg]
         Column("position", BigInteger, nullable=False),
         Column("policy_version", String(64), nullable=False),
         *extra,
+        Index(f"ix_{name}_team", "team", "is_open"),
+        Index(f"ix_{name}_practitioner", "practitioner", "is_open"),
     )
 
 
@@ -71,6 +74,7 @@ case_records = Table(
     Column("record", Text, nullable=False),
     Column("position", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_rm_case_records_team", "team", "is_open"),
 )
 
 aspire = _common(
@@ -155,6 +159,11 @@ alerts = Table(
     Column("condition_ended_at", UTCDateTime, nullable=True),
     Index("ix_alerts_case", "case_id"),
     Index("ix_alerts_status_team", "status", "team"),
+    # At most one open alert per (rule, case, subject): deduplication the database enforces.
+    Index(
+        "uq_alerts_open", "rule", "case_id", "subject", unique=True,
+        postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'"),
+    ),
 )
 
 VIEW_TABLES: dict[str, Table] = {

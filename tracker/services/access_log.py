@@ -21,16 +21,16 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import DBAPIError
 
+from tracker.db import tx
 from tracker.db.access_log_table import access_log
-from tracker.kernel.errors import SchemaNotReady, StoreUnavailable
 from tracker.kernel.logging import current_correlation_id
 from tracker.services.app import App
 
 Outcome = Literal["allowed", "refused", "not_found"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 MAX_PAGE = 500
+_TABLES = "access log"  # what a read or write needs, named if it is missing
 
 @dataclass(frozen=True)
 class AccessEntry:
@@ -91,11 +91,8 @@ def record_access(
         }
         for case_id in ids
     ]
-    try:
-        with app.engine.begin() as conn:
-            conn.execute(insert(access_log), rows)
-    except DBAPIError as exc:
-        raise _translate(exc) from None
+    with tx.write(app.engine, tables=_TABLES) as conn:
+        conn.execute(insert(access_log), rows)
 
 
 def search(
@@ -131,12 +128,9 @@ def search(
         .limit(limit).offset(max(0, offset))
     )
     count = select(func.count()).select_from(access_log).where(*conditions)
-    try:
-        with app.engine.connect() as conn:
-            rows = conn.execute(query).all()
-            total = int(conn.execute(count).scalar_one())
-    except DBAPIError as exc:
-        raise _translate(exc) from None
+    with tx.read(app.engine, tables=_TABLES) as conn:
+        rows = conn.execute(query).all()
+        total = int(conn.execute(count).scalar_one())
     return AccessPage(
         entries=[
             AccessEntry(
@@ -148,9 +142,3 @@ def search(
         total=total,
     )
 
-
-def _translate(exc: DBAPIError) -> Exception:
-    message = str(exc.orig) if exc.orig is not None else str(exc)
-    if "no such table" in message or ("relation" in message and "does not exist" in message):
-        return SchemaNotReady("the database has no access log yet: run 'tracker db upgrade'")
-    return StoreUnavailable(f"database error: {type(exc.orig).__name__ if exc.orig else 'unknown'}")

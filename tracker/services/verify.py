@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from events.catalogue import event_class, upcast
 from events.chain import GENESIS, ChainFields, link_hash
 from events.schema import events as events_table
+from tracker.db import tx
 from tracker.kernel.errors import TrackerError
 
 
@@ -161,7 +162,7 @@ def _hashes_at(engine: Engine, heads: Mapping[str, Any]) -> dict[tuple[str, int]
     t = events_table
     out: dict[tuple[str, int], str] = {}
     ids = list(heads)
-    with engine.connect() as conn:
+    with tx.read(engine, tables="event store") as conn:
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             rows = conn.execute(
@@ -178,7 +179,7 @@ def _rows(engine: Engine, case_id: str | None) -> Iterator[Any]:
     query = select(t).order_by(t.c.stream_id, t.c.stream_version)
     if case_id is not None:
         query = query.where(t.c.stream_id == case_id)
-    with engine.connect() as conn:
+    with tx.read(engine, tables="event store") as conn:
         result = conn.execution_options(yield_per=2000).execute(query)
         for row in result:
             yield row._mapping

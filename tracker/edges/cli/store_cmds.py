@@ -25,6 +25,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 def register(app: typer.Typer) -> None:
     db = ctx.group(app, "db", "Database schema.")
     db.command("upgrade")(upgrade)
+    db.command("check")(check)
     case = ctx.group(app, "case", "Open and inspect cases.")
     case.command("open")(open_case)
     app.command("record")(record)
@@ -42,6 +43,22 @@ def upgrade() -> None:
     app = ctx.app()
     run_upgrade(app.engine)
     ctx.console.print(f"schema at revision {current_revision(app.engine)}")
+
+
+def check() -> None:
+    """Compare the table definitions with the database (at head); exit 2 on a difference."""
+    # Here, like ``upgrade``'s: Alembic would add a tenth of a second to every CLI start.
+    from tracker.db import tx
+    from tracker.db.check import differences
+
+    app = ctx.app()
+    with tx.read(app.engine, tables="migrated schema") as conn:
+        found = differences(conn)
+    for difference in found:
+        ctx.console.print(difference, markup=False, highlight=False, soft_wrap=True)
+    if found:
+        raise typer.Exit(2)
+    ctx.console.print("the tables match the migrations")
 
 
 def open_case(

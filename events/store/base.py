@@ -1,0 +1,158 @@
+"""What the back ends share: the writer transaction they extend, and their error reading.
+
+Each back end (``postgres``, ``sqlite``) subclasses ``Writer`` with its own statements and
+``Backend`` with its own way of recognising a missing table; turning that into our
+errors is written once, here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from events.store.codec import Link, Stamp
+from tracker.kernel.errors import SchemaNotReady, StoreUnavailable, TrackerError
+
+
+@dataclass(frozen=True)
+class StreamHead:
+    """Where a stream stands: its last version and the hash of that event."""
+
+    version: int
+    hash: str
+
+
+class HeadMoved(Exception):
+    """Raised when the stream's head was not the one the append was chained onto."""
+
+
+class StaleConnection(Exception):
+    """Raised when the pooled connection was dead as the append began (nothing written)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+# The statements of the back ends name the ``events`` table and its columns as
+# ``events.schema`` defines them; ``tests`` append and read through both back ends.
+INSERT_COLUMNS = (
+    "position, event_id, stream_id, stream_version, event_type, schema_version, "
+    "occurred_at, recorded_at, recorded_by, recorded_role, correlation_id, payload, "
+    "prev_hash, hash"
+)
+
+
+class Writer:
+    """A transaction holding the single writer lock until it commits or rolls back.
+
+    The hot statements (lock, heads, insert) go straight to the driver connection, inside
+    a transaction that SQLAlchemy begins and ends: no SQL compilation or type processing
+    per append, prepared statements (psycopg prepares a statement after five uses), and
+    SQLAlchemy's events and pool still see every begin, commit and rollback.
+    """
+
+    KNOWN_HEAD_MAX: ClassVar[int] = 0
+    """Events in one append that ``insert_at_head`` takes (0: this back end has no such path)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def __enter__(self) -> Writer:
+        conn = self._engine.connect()
+        try:
+            self.conn = self._options(conn)
+            self._tx = self.conn.begin()  # SQLite: BEGIN IMMEDIATE, which may time out
+            self.driver: Any = self.conn.connection.driver_connection
+        except BaseException:
+            conn.close()
+            raise
+        return self
+
+    def _options(self, conn: Connection) -> Connection:
+        return conn
+
+    def lock_and_read_heads(self, stream_ids: Sequence[str]) -> tuple[int, dict[str, StreamHead]]:
+        """Take the writer lock, then read the log head and each stream's head.
+
+        Raises ``StaleConnection`` if the connection turns out to be dead: nothing has
+        been written yet, so the append may safely start again on another.
+        """
+        try:
+            return self._lock_and_read_heads(stream_ids)
+        except self._engine.dialect.loaded_dbapi.Error as exc:
+            if self._engine.dialect.is_disconnect(exc, self.driver, None):
+                raise StaleConnection(exc) from exc
+            raise
+
+    def _lock_and_read_heads(
+        self, stream_ids: Sequence[str]
+    ) -> tuple[int, dict[str, StreamHead]]:
+        raise NotImplementedError
+
+    def insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert rows in ``INSERT_COLUMNS`` order (Python values, aware UTC datetimes)."""
+        raise NotImplementedError
+
+    def insert_at_head(
+        self, stamp: Stamp, expected: int, prev: str, links: Sequence[Link]
+    ) -> int:
+        """Lock, check the head and insert in one round trip (if ``KNOWN_HEAD_MAX``)."""
+        raise NotImplementedError
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                try:
+                    self._tx.commit()
+                except BaseException:
+                    self._discard()
+                    raise
+            elif isinstance(exc, StaleConnection) or (
+                isinstance(exc, self._engine.dialect.loaded_dbapi.Error)
+                and self._engine.dialect.is_disconnect(exc, self.driver, None)
+            ):
+                self.conn.invalidate()
+            else:
+                self._tx.rollback()
+        finally:
+            try:
+                self._finish()
+            finally:
+                self.conn.close()
+
+    def _finish(self) -> None:
+        """Put the connection back as the pool lent it."""
+
+    def _discard(self) -> None:
+        # A commit that failed (or was refused by an event hook) leaves SQLAlchemy's
+        # transaction inactive, and it would hand the connection back to the pool with
+        # its transaction, and the writer lock, still open. Roll it back here, or drop it.
+        try:
+            self.driver.rollback()
+        except Exception:
+            self.conn.invalidate()
+
+
+class Backend:
+    """One database: its writer, and how its driver says that a table is missing."""
+
+    writer: ClassVar[type[Writer]]
+
+    def missing_table(self, error: BaseException) -> bool:
+        """Whether the driver's error says a table does not exist (not migrated yet)."""
+        raise NotImplementedError
+
+    def translate(self, exc: BaseException, tables: str = "event store") -> TrackerError:
+        """Our error for a driver's (or SQLAlchemy's wrapping of it); ``tables`` names what
+        the failed statement needed, for the message asking to run the migrations."""
+        cause = exc.orig if isinstance(exc, DBAPIError) else exc
+        if self.missing_table(exc if cause is None else cause):
+            return SchemaNotReady(f"the database has no {tables} yet: run 'tracker db upgrade'")
+        return StoreUnavailable(
+            f"database error: {'unknown' if cause is None else type(cause).__name__}"
+        )

@@ -1,0 +1,143 @@
+"""The store's API: append (``writer``), read back (``codec``), driver errors translated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import DBAPIError
+
+from events.envelope import Actor, Draft, RecordedEvent, StreamWrite
+from events.schema import events as T  # noqa: N812 - the table, read like SQL
+from events.sealing import Keyring
+from events.store.backends import backend_for
+from events.store.base import StaleConnection
+from events.store.codec import decode
+from events.store.writer import Appender, KnownHeads
+from tracker.kernel.clock import Clock
+
+AppendListener = Callable[[Sequence[RecordedEvent]], None]
+
+
+class EventStore:
+    """Append and read events; the only code that writes the ``events`` table."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        keyring: Keyring,
+        clock: Clock,
+        *,
+        trust_recorded_at: bool = False,
+    ) -> None:
+        self.engine = engine
+        self._keyring = keyring
+        self._listeners: list[AppendListener] = []
+        self._heads = KnownHeads()
+        self._appender = Appender(engine, keyring, clock, self._heads, trust_recorded_at)
+
+    # -- writing -----------------------------------------------------------------------
+
+    def on_append(self, listener: AppendListener) -> None:
+        """Call ``listener`` after each committed append (e.g. to wake the projector)."""
+        self._listeners.append(listener)
+
+    def append(
+        self,
+        stream_id: str,
+        drafts: Sequence[Draft],
+        *,
+        expected_version: int | None,
+        actor: Actor,
+        correlation_id: str,
+        subject_id: str | None = None,
+    ) -> list[RecordedEvent]:
+        """Append drafts to one stream if it is at ``expected_version``; see ``append_many``."""
+        write = StreamWrite(stream_id, drafts, expected_version, subject_id)
+        return self.append_many([write], actor=actor, correlation_id=correlation_id)
+
+    def append_many(
+        self, writes: Sequence[StreamWrite], *, actor: Actor, correlation_id: str
+    ) -> list[RecordedEvent]:
+        """Append to several streams in one transaction: all of it, or none of it.
+
+        Re-appending events whose ids are stored with the same content is a no-op that
+        returns the stored events; the same id with other content is an error.
+        """
+        if not any(w.drafts for w in writes):
+            return []
+        try:
+            recorded, replayed = self._appender.append(writes, actor, correlation_id)
+        except (DBAPIError, self.engine.dialect.loaded_dbapi.Error) as exc:
+            # The driver's own errors come from the hot path, which bypasses SQLAlchemy.
+            raise backend_for(self.engine).translate(exc) from None
+        except StaleConnection as exc:
+            raise backend_for(self.engine).translate(exc.error) from None
+        if not replayed:
+            for listener in self._listeners:
+                listener(recorded)
+        return recorded
+
+    # -- reading -----------------------------------------------------------------------
+
+    def read_stream(
+        self,
+        stream_id: str,
+        *,
+        to_version: int | None = None,
+        recorded_before: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        """One case's events in order: all, up to a version, or as recorded before a time."""
+        query = select(T).where(T.c.stream_id == stream_id).order_by(T.c.stream_version)
+        if to_version is not None:
+            query = query.where(T.c.stream_version <= to_version)
+        if recorded_before is not None:
+            query = query.where(T.c.recorded_at < recorded_before)
+        events = [decode(r._mapping, self._keyring) for r in self._rows(query)]
+        if events and to_version is None and recorded_before is None:
+            self._heads.saw(stream_id, events[-1].stream_version, events[-1].hash)
+        return events
+
+    def read_all(self, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        """Up to ``limit`` events of all streams in global order, after a position."""
+        query = select(T).where(T.c.position > after).order_by(T.c.position).limit(limit)
+        return [decode(r._mapping, self._keyring) for r in self._rows(query)]
+
+    def iter_all(self, after: int = 0, batch_size: int = 1000) -> Iterator[list[RecordedEvent]]:
+        """Every event after ``after`` in global order, in batches."""
+        while True:
+            batch = self.read_all(after, batch_size)
+            if not batch:
+                return
+            yield batch
+            after = batch[-1].position
+
+    def head_position(self) -> int:
+        """The position of the last committed event (0 when empty)."""
+        query = select(func.coalesce(func.max(T.c.position), 0))
+        return int(self._rows(query)[0][0])
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version (0 if it has no events)."""
+        query = select(func.coalesce(func.max(T.c.stream_version), 0)).where(
+            T.c.stream_id == stream_id
+        )
+        return int(self._rows(query)[0][0])
+
+    def stream_ids(self) -> list[str]:
+        """Every stream, in the order it was opened."""
+        query = select(T.c.stream_id).where(T.c.stream_version == 1).order_by(T.c.position)
+        return [r[0] for r in self._rows(query)]
+
+    def _rows(self, query: Any) -> list[Any]:
+        for attempt in range(2):
+            try:
+                with self.engine.connect() as conn:
+                    return list(conn.execute(query).all())
+            except DBAPIError as exc:
+                if attempt == 0 and exc.connection_invalidated:
+                    continue  # a pooled connection had died; a read can simply go again
+                raise backend_for(self.engine).translate(exc) from None
+        raise AssertionError("unreachable")
