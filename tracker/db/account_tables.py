@@ -6,6 +6,9 @@ from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table
 
 from events.schema import UTCDateTime, metadata
 
+TABLES = "accounts tables"
+"""What a missing-table error names (``tracker.db.tx``)."""
+
 users = Table(
     "users",
     metadata,

@@ -20,6 +20,8 @@ PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
 STATUSES = (PENDING, SENT, FAILED)
+TABLES = "workers' tables"
+"""What a missing-table error names (``tracker.db.tx``)."""
 
 deliveries = Table(
     "deliveries",

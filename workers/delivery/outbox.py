@@ -1,7 +1,7 @@
 """The outbox: one ``deliveries`` row per alert and channel, claimed, sent once, retried.
 
-See the package docstring for the flow. Its transaction helper (``_Txn``) stays here until
-the shared ``tracker.db.tx`` replaces it.
+See the package docstring for the flow. Reads and writes go through ``tracker.db.tx``, so a
+missing table or a lost database reads the same here as everywhere else.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,8 +28,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from events.schema import events as events_table
+from tracker.db import tx
 from tracker.db.read_models import alerts
-from tracker.db.worker_tables import FAILED, PENDING, SENT, STATUSES, deliveries
+from tracker.db.worker_tables import FAILED, PENDING, SENT, STATUSES, TABLES, deliveries
 from tracker.kernel.clock import Clock
 from tracker.kernel.config import Settings
 from workers.delivery.channels import EMAIL
@@ -71,13 +73,12 @@ class Outbox:
         self.clock = clock
         self.settings = settings
 
-    def _write(self) -> _Txn:
-        """A transaction that may read then write: on SQLite it takes the write lock first
-        (a deferred one would fail at once if another writer committed since its read)."""
-        conn = self.engine.connect()
-        if self.engine.dialect.name == "sqlite":
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-        return _Txn(conn)
+    def _write(self) -> AbstractContextManager[Connection]:
+        """A transaction that may read then write (``BEGIN IMMEDIATE`` on SQLite)."""
+        return tx.write(self.engine, tables=TABLES)
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        return tx.read(self.engine, tables=TABLES)
 
     def _insert(self) -> Any:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
@@ -198,19 +199,19 @@ class Outbox:
             .order_by(deliveries.c.next_attempt_at)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return [Queued(k, c) for k, c in conn.execute(query).all()]
 
     def counts(self) -> dict[str, int]:
         """Rows per status (every status present, zero if none)."""
         query = select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             found = {s: int(n) for s, n in conn.execute(query).all()}
         return {s: found.get(s, 0) for s in STATUSES}
 
     def oldest_pending(self) -> datetime | None:
         query = select(func.min(deliveries.c.created_at)).where(deliveries.c.status == PENDING)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             value: datetime | None = conn.execute(query).scalar_one()
         return value
 
@@ -224,7 +225,7 @@ class Outbox:
         ).order_by(deliveries.c.created_at.desc(), deliveries.c.key).limit(limit)
         if status:
             query = query.where(deliveries.c.status == status)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def requeue_failed(self, keys: Iterable[str] | None) -> list[Queued]:
@@ -244,26 +245,6 @@ class Outbox:
                     .values(status=PENDING, attempts=0, next_attempt_at=now, updated_at=now)
                 )
         return [Queued(k, c) for k, c in found]
-
-
-class _Txn:
-    """``with`` a connection in one transaction: commit on success, roll back otherwise."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> Connection:
-        self._tx = self.conn.begin()
-        return self.conn
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        try:
-            if exc_type is None:
-                self._tx.commit()
-            else:
-                self._tx.rollback()
-        finally:
-            self.conn.close()
 
 
 def _last_cause(value: Any) -> str | None:

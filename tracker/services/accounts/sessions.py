@@ -10,8 +10,8 @@ from datetime import timedelta
 import structlog
 from sqlalchemy import insert, select, update
 
-from tracker.db.account_tables import sessions
-from tracker.services.accounts._tx import _read, _write
+from tracker.db import tx
+from tracker.db.account_tables import TABLES, sessions
 from tracker.services.accounts.passwords import sha256
 from tracker.services.accounts.users import User, Users
 
@@ -41,7 +41,7 @@ class Sessions(Users):
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         now = self.app.clock.now()
-        with _write(self.engine) as conn:
+        with tx.write(self.engine, tables=TABLES) as conn:
             conn.execute(
                 insert(sessions).values(
                     token_hash=sha256(token), user_id=user.user_id, csrf_token=csrf,
@@ -56,7 +56,7 @@ class Sessions(Users):
         if not token or len(token) > 128:
             return None
         key = sha256(token)
-        with _read(self.engine) as conn:
+        with tx.read(self.engine, tables=TABLES) as conn:
             row = conn.execute(select(sessions).where(sessions.c.token_hash == key)).first()
         if row is None or row.ended_at is not None:
             return None
@@ -67,7 +67,7 @@ class Sessions(Users):
         if user is None or not user.active:
             return None
         if now - row.last_seen_at >= SESSION_TOUCH:
-            with _write(self.engine) as conn:
+            with tx.write(self.engine, tables=TABLES) as conn:
                 conn.execute(
                     update(sessions).where(sessions.c.token_hash == key).values(last_seen_at=now)
                 )
@@ -75,7 +75,7 @@ class Sessions(Users):
 
     def end_session(self, token: str) -> None:
         """Sign out: the cookie stops working at once."""
-        with _write(self.engine) as conn:
+        with tx.write(self.engine, tables=TABLES) as conn:
             conn.execute(
                 update(sessions)
                 .where(sessions.c.token_hash == sha256(token), sessions.c.ended_at.is_(None))

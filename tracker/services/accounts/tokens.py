@@ -9,9 +9,9 @@ from datetime import datetime
 import structlog
 from sqlalchemy import insert, select, update
 
-from tracker.db.account_tables import api_tokens
+from tracker.db import tx
+from tracker.db.account_tables import TABLES, api_tokens
 from tracker.kernel.errors import FieldProblem, InvalidInput
-from tracker.services.accounts._tx import _read, _write
 from tracker.services.accounts.passwords import sha256
 from tracker.services.accounts.users import User, Users, plain
 
@@ -47,7 +47,7 @@ class Tokens(Users):
             token_id=secrets.token_hex(4), user_id=user_id, name=name,
             created_at=self.app.clock.now(), revoked_at=None,
         )
-        with _write(self.engine) as conn:
+        with tx.write(self.engine, tables=TABLES) as conn:
             conn.execute(
                 insert(api_tokens).values(
                     token_hash=sha256(secret), token_id=info.token_id, user_id=user_id,
@@ -61,7 +61,7 @@ class Tokens(Users):
         """The active user an API token belongs to, or None (unknown or revoked)."""
         if not secret.startswith(TOKEN_PREFIX) or len(secret) > 128:
             return None
-        with _read(self.engine) as conn:
+        with tx.read(self.engine, tables=TABLES) as conn:
             row = conn.execute(
                 select(api_tokens.c.user_id, api_tokens.c.revoked_at).where(
                     api_tokens.c.token_hash == sha256(secret)
@@ -77,7 +77,7 @@ class Tokens(Users):
         query = select(api_tokens).order_by(api_tokens.c.created_at.desc())
         if user_id is not None:
             query = query.where(api_tokens.c.user_id == user_id)
-        with _read(self.engine) as conn:
+        with tx.read(self.engine, tables=TABLES) as conn:
             rows = conn.execute(query).all()
         return [
             TokenInfo(r.token_id, r.user_id, r.name, r.created_at, r.revoked_at) for r in rows
@@ -85,7 +85,7 @@ class Tokens(Users):
 
     def revoke_token(self, token_id: str) -> bool:
         """Stop a token working; False if there was no such live token."""
-        with _write(self.engine) as conn:
+        with tx.write(self.engine, tables=TABLES) as conn:
             done = conn.execute(
                 update(api_tokens)
                 .where(api_tokens.c.token_id == token_id, api_tokens.c.revoked_at.is_(None))

@@ -20,10 +20,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tracker.db.account_tables import sessions, user_teams, users
+from tracker.db import tx
+from tracker.db.account_tables import TABLES, sessions, user_teams, users
 from tracker.domain.access import ROLES, Principal, Role
 from tracker.kernel.errors import FieldProblem, InvalidInput
-from tracker.services.accounts._tx import _read, _write
 from tracker.services.accounts.passwords import check_password, hasher_for
 from tracker.services.app import App
 
@@ -84,7 +84,7 @@ class Users:
         name = (display_name or username).strip()
         hashed = self.hasher.hash(password) if password is not None else None
         try:
-            with _write(self.engine) as conn:
+            with tx.write(self.engine, tables=TABLES) as conn:
                 conn.execute(
                     insert(users).values(
                         user_id=uid, username=username, display_name=name, role=role,
@@ -121,7 +121,7 @@ class Users:
         query = select(users).order_by(users.c.username)
         if where is not None:
             query = query.where(where)  # type: ignore[arg-type]
-        with _read(self.engine) as conn:
+        with tx.read(self.engine, tables=TABLES) as conn:
             rows = conn.execute(query).all()
             ids = [r.user_id for r in rows]
             team_rows = (
@@ -173,7 +173,7 @@ class Users:
             values["display_name"] = display_name.strip()
         if password is not None:
             values["password_hash"] = self.hasher.hash(password)
-        with _write(self.engine) as conn:
+        with tx.write(self.engine, tables=TABLES) as conn:
             if values:
                 conn.execute(update(users).where(users.c.user_id == user_id).values(**values))
             if team_set is not None:
@@ -195,7 +195,7 @@ class Users:
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The active user with this username and password, or None (same cost either way)."""
-        with _read(self.engine) as conn:
+        with tx.read(self.engine, tables=TABLES) as conn:
             row = conn.execute(
                 select(users.c.user_id, users.c.password_hash, users.c.active).where(
                     users.c.username == username
@@ -216,7 +216,7 @@ class Users:
             log.info("login_refused", user_id=row.user_id, reason="inactive")
             return None
         if self.hasher.check_needs_rehash(stored):
-            with _write(self.engine) as conn:
+            with tx.write(self.engine, tables=TABLES) as conn:
                 conn.execute(
                     update(users).where(users.c.user_id == row.user_id)
                     .values(password_hash=self.hasher.hash(password))
