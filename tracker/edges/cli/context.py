@@ -15,6 +15,7 @@ from events.envelope import Actor
 from tracker.domain.access import ROLES
 from tracker.kernel.clock import LONDON, local_noon
 from tracker.kernel.errors import ConfigurationError, FieldProblem, InvalidInput, TrackerError
+from tracker.services.access_log import record_access
 from tracker.services.app import App
 
 _app: App | None = None
@@ -132,8 +133,6 @@ def parse_moment(value: str | None, field: str) -> datetime | None:
 
 def log_case_read(case_ids: list[str], action: str) -> None:
     """Write the access log for a case read on the command line, before anything is shown."""
-    from tracker.services.access_log import record_access
-
     who = actor()
     record_access(app(), user_id=who.user_id, role=who.role, case_ids=case_ids,
                   action=f"cli: {action}", outcome="allowed")

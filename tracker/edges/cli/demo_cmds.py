@@ -14,8 +14,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy import func, select
 
+from events.schema import events as events_table
+from projections.projector import Projector
+from tracker.db.migrations import upgrade
 from tracker.edges.cli import context as ctx
+from tracker.edges.cli.serve_cmds import run_server
+from tracker.kernel.errors import ConfigurationError
+from tracker.services.accounts import Accounts
+from tracker.services.seed import TEAMS, seed_caseload
+from tracker.services.verify import verify
 
 if TYPE_CHECKING:
     from tracker.services.accounts import User
@@ -25,7 +34,6 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class DemoLogin:
     """A demo account and the password it was given on this run."""
-
     role: str
     username: str
     password: str
@@ -41,7 +49,6 @@ def register(app: typer.Typer) -> None:
 def demo_accounts() -> list[tuple[str, str, str, list[str], str]]:
     """(role, username, user id, teams, display name): the practitioner and the manager
     are a seeded team's own ids, so their caseload and alerts are the seeded ones."""
-    from tracker.services.seed import TEAMS
 
     team = next(iter(TEAMS))
     manager, practitioners = TEAMS[team]
@@ -56,8 +63,6 @@ def demo_accounts() -> list[tuple[str, str, str, list[str], str]]:
 
 def ensure_logins(app: App) -> list[DemoLogin]:
     """Create the demo accounts, or give the existing ones a new password (printed once)."""
-    from tracker.services.accounts import Accounts
-
     accounts = Accounts(app)
     out: list[DemoLogin] = []
     for role, username, user_id, teams, name in demo_accounts():
@@ -76,11 +81,6 @@ def ensure_logins(app: App) -> list[DemoLogin]:
 
 def prepare(app: App, *, cases: int, seed: int) -> tuple[dict[str, int], list[DemoLogin]]:
     """Migrate, seed (idempotently), catch the read models up, and set the demo logins."""
-    from projections.projector import Projector
-    from tracker.db.migrations import upgrade
-    from tracker.kernel.errors import ConfigurationError
-    from tracker.services.seed import seed_caseload
-
     if app.settings.environment == "production":
         raise ConfigurationError("the demo seeds synthetic data: not in production")
     upgrade(app.engine)
@@ -99,11 +99,6 @@ def demo(
     ] = True,
 ) -> None:
     """Seed a synthetic caseload (once), print one login per role, and serve the pages."""
-    from sqlalchemy import func, select
-
-    from events.schema import events as events_table
-    from tracker.services.verify import verify
-
     app = ctx.app()
     summary, logins = prepare(app, cases=cases, seed=seed_value)
     with app.engine.connect() as conn:
@@ -133,7 +128,6 @@ def demo(
     console.print(logins_table)
     if not serve:
         return
-    from tracker.edges.cli.serve_cmds import run_server
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only a label
     console.print(f"serving on [bold]http://{shown}:{port}[/]  (Ctrl-C to stop)")

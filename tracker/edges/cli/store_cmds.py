@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -13,11 +14,19 @@ from rich.table import Table
 
 from events.case import COURT_DISPOSALS
 from events.envelope import RecordedEvent
+from projections.history import case_history
+from tracker.db import tx
+from tracker.db.check import differences
+from tracker.db.migrations import current_revision
+from tracker.db.migrations import upgrade as run_upgrade
 from tracker.domain.commands import RecordEvent, parse_command
 from tracker.edges.cli import context as ctx
-from tracker.kernel.clock import LONDON
+from tracker.kernel.clock import LONDON, local_noon
 from tracker.kernel.errors import CaseNotFound, FieldProblem, InvalidInput
 from tracker.kernel.logging import correlation
+from tracker.services.cases import CaseService, parse_jsonl
+from tracker.services.seed import seed_caseload
+from tracker.services.verify import verify as run_verify
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -37,9 +46,6 @@ def register(app: typer.Typer) -> None:
 
 def upgrade() -> None:
     """Create or migrate the schema to the newest revision."""
-    from tracker.db.migrations import current_revision
-    from tracker.db.migrations import upgrade as run_upgrade
-
     app = ctx.app()
     run_upgrade(app.engine)
     ctx.console.print(f"schema at revision {current_revision(app.engine)}")
@@ -48,8 +54,6 @@ def upgrade() -> None:
 def check() -> None:
     """Compare the table definitions with the database (at head); exit 2 on a difference."""
     # Here, like ``upgrade``'s: Alembic would add a tenth of a second to every CLI start.
-    from tracker.db import tx
-    from tracker.db.check import differences
 
     app = ctx.app()
     with tx.read(app.engine, tables="migrated schema") as conn:
@@ -86,7 +90,6 @@ def open_case(
         "setting": setting, "intervention_level": level, "service": service, "team": team,
     }
     new_id = case_id or f"CS-{secrets.token_hex(4).upper()}"
-    from tracker.kernel.clock import local_noon
 
     recorded = _record(parse_command({"case_id": new_id, "event_type": "case_opened",
                                       "data": data, "occurred_at": local_noon(start_day)}))
@@ -131,7 +134,6 @@ def import_file(
 
     Each line: {"case_id", "event_type", "data", "occurred_at", "event_id"?, "expected_version"?}.
     """
-    from tracker.services.cases import CaseService, parse_jsonl
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -165,8 +167,6 @@ def seed(
     as_json: JsonFlag = False,
 ) -> None:
     """Record a deterministic synthetic caseload (no real person's data)."""
-    from tracker.services.seed import seed_caseload
-
     app = ctx.app()
     summary = seed_caseload(app, cases=cases, seed=seed_value,
                             until=ctx.parse_date(until, "--until"))
@@ -189,8 +189,6 @@ def history(
     as_json: JsonFlag = False,
 ) -> None:
     """A case's history: every event with when it happened and when it was recorded."""
-    from projections.history import case_history
-
     app = ctx.app()
     when = ctx.parse_date(as_of, "--as-of")
     known = ctx.parse_moment(as_known_at, "--as-known-at")
@@ -211,8 +209,6 @@ def verify(
     case_id: Annotated[str | None, typer.Option("--case", help="Only this case.")] = None,
 ) -> None:
     """Walk every case's hash chain; exit 1 and name the first broken link if any."""
-    from tracker.services.verify import verify as run_verify
-
     anchor_data = None
     if anchor is not None:
         try:
@@ -240,8 +236,6 @@ def verify(
 
 
 def _record(command: RecordEvent) -> list[RecordedEvent]:
-    from tracker.services.cases import CaseService
-
     app = ctx.app()
     with correlation() as cid:
         return CaseService.of(app).record(command, actor=ctx.actor(), correlation_id=cid)
@@ -281,6 +275,4 @@ def _print_history(result: dict[str, Any]) -> None:
 
 
 def _local(iso_value: str) -> str:
-    from datetime import datetime
-
     return datetime.fromisoformat(iso_value).astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
