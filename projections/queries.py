@@ -38,7 +38,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from events.envelope import Actor
 from projections import ratings as rating_rules
@@ -51,6 +51,7 @@ from projections.record import CaseRecord, evolve_raw, sealed_child
 from projections.replay import replay as _replay
 from projections.sealer import KeyringDob
 from projections.views import CaseViews, evaluate_all
+from projections.visible import add_months
 from tracker.db.read_models import alerts as A  # noqa: N812
 from tracker.db.read_models import audits, case_records, continuity
 from tracker.kernel.errors import AlertNotFound, CaseNotFound, FieldProblem, InvalidInput
@@ -137,8 +138,6 @@ def _records(
 
 
 def _open_alert_counts(conn: Connection) -> dict[str, int]:
-    from sqlalchemy import func
-
     rows = conn.execute(
         select(A.c.case_id, func.count()).where(A.c.status == "open").group_by(A.c.case_id)
     )
@@ -384,8 +383,6 @@ def ratings(
     first, last = rating_rules.period_bounds(start, end, today, policy)
     if first > last:
         raise InvalidInput([FieldProblem("start", "must not be after end")])
-    from projections.visible import add_months
-
     year_from = add_months(last, -12)
     with app.engine.connect() as conn:
         audit_query = select(audits).where(audits.c.audited_on >= first,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from projections.visible import add_months
 from tracker.domain.policy import Policy
 
 STANDARDS = ("assessment", "planning", "implementation", "review", "resettlement")
@@ -183,8 +184,6 @@ def period_bounds(start: date | None, end: date | None, today: date, policy: Pol
     date, date
 ]:
     """The period asked for, defaulting to the inspection window ending today."""
-    from projections.visible import add_months
-
     end = end or today
     start = start or add_months(end, -policy.ratings.default_period_months)
     return start, end

@@ -21,7 +21,8 @@ from typing import Any
 from events.envelope import RecordedEvent
 from projections import source
 from projections.asat import AsAt
-from projections.record import DobOpener, fold_raw, from_us, raw, to_us
+from projections.record import DobOpener, fold_raw, from_us, gc_paused, raw, to_us
+from projections.sealer import KeyringDob
 from projections.source import Envelope, mask
 from projections.views import evaluate_all
 from tracker.domain.policy import Policy
@@ -171,9 +172,6 @@ def replay(
     as_known_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Read the case's events (free text left sealed) and replay them."""
-    from projections.projector import gc_paused
-    from projections.sealer import KeyringDob
-
     with gc_paused():
         with app.engine.connect() as conn:
             events = source.read_case(conn, case_id, masked=True)
