@@ -16,9 +16,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from projections.alert_rules import read_policy
 from projections.replay import replay_events
 from projections.sealer import KeyringDob
-from tracker.services.app import App, policy_for
+from tracker.services.app import App
 
 
 def case_history(
@@ -27,7 +28,7 @@ def case_history(
     """The events in view (with marks and unsealed data) and the replayed state."""
     recorded = app.store.read_stream(case_id)  # all of it: the replay marks what came later
     state = replay_events(
-        case_id, recorded, policy_for(app), as_of=as_of, as_known_at=as_known_at,
+        case_id, recorded, read_policy(app), as_of=as_of, as_known_at=as_known_at,
         now=app.clock.now(), open_dob=KeyringDob.for_app(app).open,
     )
     timeline = state.pop("timeline")

@@ -43,6 +43,7 @@ from sqlalchemy import Connection, and_, func, or_, select, update
 from events.envelope import Actor
 from projections import ratings as rating_rules
 from projections import source
+from projections.alert_rules import read_policy
 from projections.alerts import row_to_dict
 from projections.asat import AsAt
 from projections.aspire import STAGES
@@ -55,7 +56,7 @@ from projections.visible import add_months
 from tracker.db.read_models import alerts as A  # noqa: N812
 from tracker.db.read_models import audits, case_records, continuity
 from tracker.kernel.errors import AlertNotFound, CaseNotFound, FieldProblem, InvalidInput
-from tracker.services.app import App, policy_for
+from tracker.services.app import App
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 MAX_NOTE = 2000
@@ -102,7 +103,7 @@ def case_view(
     """One case's ASPIRE, engagement, continuity and enforcement as at a moment (now by
     default; a date means the end of that day), with its open alerts."""
     at = _as_at(app, as_at)
-    policy = policy_for(app)
+    policy = read_policy(app)
     with app.engine.connect() as conn:
         record, caught_up = _current(app, conn, case_id)
         open_alerts = _open_alerts(conn, case_id)
@@ -148,7 +149,7 @@ def _caseload_views(
     app: App, *, practitioner: str | None, team: str | None, as_at: datetime | date | None
 ) -> tuple[list[CaseViews], dict[str, int]]:
     at = _as_at(app, as_at)
-    policy = policy_for(app)
+    policy = read_policy(app)
     current = as_at is None
     with app.engine.connect() as conn:
         records = _records(app, conn, team=team if current else None,
@@ -251,7 +252,7 @@ def engagement_series(
     """Monthly engagement points for charts: a case's supervision months, or a team's
     (or the whole service's) calendar months."""
     at = _as_at(app, None)
-    policy = policy_for(app)
+    policy = read_policy(app)
     if case_id is not None:
         with app.engine.connect() as conn:
             record, _ = _current(app, conn, case_id)
@@ -378,7 +379,7 @@ def ratings(
     app: App, *, start: date | None, end: date | None, team: str | None = None
 ) -> dict[str, Any]:
     """Inspection-style ratings over a period, from the audits and from the records."""
-    policy = policy_for(app)
+    policy = read_policy(app)
     today = AsAt.at(app.clock.now()).day
     first, last = rating_rules.period_bounds(start, end, today, policy)
     if first > last:
@@ -443,5 +444,5 @@ def replay(
 ) -> dict[str, Any]:
     """The case as it stood on ``as_of`` and/or as known at ``as_known_at``, folded from the
     events themselves (the same answer whether or not the projections are up to date)."""
-    return _replay(app, case_id, policy_for(app), as_of=as_of, as_known_at=as_known_at)
+    return _replay(app, case_id, read_policy(app), as_of=as_of, as_known_at=as_known_at)
 

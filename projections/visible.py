@@ -48,12 +48,6 @@ class Period:
     start: date
     end: date | None
 
-    def overlaps(self, first: date, last: date) -> bool:
-        return self.start <= last and (self.end is None or self.end >= first)
-
-    def contains(self, day: date) -> bool:
-        return self.start <= day and (self.end is None or day <= self.end)
-
 
 @dataclass(frozen=True)
 class Allocation:

@@ -14,8 +14,8 @@ import structlog
 from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.exc import DBAPIError
 
-from projections import alerts as alert_rules
-from projections import source
+from projections import alerts, source
+from projections.alert_rules import TIME_RULES, check
 from projections.asat import AsAt
 from projections.projector import checkpoints as cp_store
 from projections.projector.checkpoints import Checkpoint, Lag
@@ -48,13 +48,6 @@ log = structlog.get_logger("projections.projector")
 PER_CASE = ("aspire", "engagement", "continuity", "enforcement", "audits")
 DERIVE_CHUNK = 500
 
-TIME_RULES = frozenset({
-    "assessment_overdue", "plan_overdue", "review_overdue", "first_appointment_overdue",
-    "contact_shortfall", "missed_appointment_not_followed_up", "no_case_manager",
-    "release_not_ready", "falling_engagement", "probation_transition_plan_missing",
-})
-"""Rules whose answer changes with time alone: what ``sweep`` re-evaluates."""
-
 ProgressCallback = Callable[[int, int], None]
 """Called with (events just applied, events still behind the head)."""
 
@@ -77,6 +70,7 @@ class Projector:
     def __init__(self, app: App, policy: Policy | None = None) -> None:
         self.app = app
         self.policy = policy or policy_for(app)
+        check(self.policy)
         self.sealer = KeyringDob.for_app(app)
         self._cache: dict[str, CaseRecord] = {}
         self._cache_position: int | None = None
@@ -175,7 +169,7 @@ class Projector:
                 .where(case_records.c.closed_on.is_(None))
                 .order_by(case_records.c.case_id)
             ).all()
-            holding: dict[str, list[alert_rules.Candidate]] = {}
+            holding: dict[str, list[alerts.Candidate]] = {}
             view_batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
             case_ids = []
             self.sealer.preload(c for _id, text in rows if (c := sealed_child(text)) is not None)
@@ -184,14 +178,14 @@ class Projector:
                 views = evaluate_all(record, at, self.policy)
                 case_ids.append(case_id)
                 holding[case_id] = [
-                    c for c in alert_rules.candidates(views, self.policy) if c.rule in TIME_RULES
+                    c for c in alerts.candidates(views, self.policy) if c.rule in TIME_RULES
                 ]
                 if views.exists:
                     for name, row in view_rows(views, record, as_at).items():
                         view_batches[name].append(row)
             for name, table in VIEW_TABLES.items():
                 upsert(conn, table, view_batches[name], "case_id")
-            result = alert_rules.reconcile(
+            result = alerts.reconcile(
                 conn, case_ids, holding, as_at, self.policy.version, rules=TIME_RULES
             )
             open_count = conn.execute(
@@ -331,7 +325,7 @@ class Projector:
         if missing:
             self._cache.update(load(conn, missing, self.sealer))
         at = AsAt.at(now)
-        holding: dict[str, list[alert_rules.Candidate]] = {}
+        holding: dict[str, list[alerts.Candidate]] = {}
         judged = self.policy.ratings.judged_levels
         for chunk in chunks(wanted, DERIVE_CHUNK):
             rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -348,7 +342,7 @@ class Projector:
                 if case_id in touched.get("audits", ()):
                     audit_list.extend(audit_rows(views, record, judged))
                 if case_id in touched.get("alerts", ()):
-                    holding[case_id] = alert_rules.candidates(views, self.policy)
+                    holding[case_id] = alerts.candidates(views, self.policy)
             for name, table in VIEW_TABLES.items():
                 if rows[name]:
                     writes.submit(upsert_job(table, rows[name]))
@@ -358,7 +352,7 @@ class Projector:
         if "alerts" in touched:
             writes.flush()
             ids = sorted(touched["alerts"])
-            result = alert_rules.reconcile(conn, ids, holding, now, version)
+            result = alerts.reconcile(conn, ids, holding, now, version)
             if result.raised or result.resolved:
                 log.info("alerts_reconciled", raised=len(result.raised),
                          resolved=len(result.resolved), cases=len(ids))
