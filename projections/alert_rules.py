@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from projections.aspire import stage_of
 from projections.views import CaseViews
 from tracker.domain.policy import Policy
 from tracker.kernel.errors import ConfigurationError
@@ -50,7 +51,8 @@ def _overdue(stage: str, kinds: frozenset[str]) -> Evaluator:
     """Holds for each overdue ASPIRE obligation of these kinds in ``stage``."""
 
     def evaluate(views: CaseViews, policy: Policy) -> Iterator[Hit]:
-        for ob in views.aspire.get("stages", {}).get(stage, {}).get("obligations", []):
+        found = stage_of(views.aspire, stage)
+        for ob in found["obligations"] if found else []:
             if ob["status"] == "overdue" and ob["kind"] in kinds:
                 yield Hit(ob["subject"], ob["caused_by"], {"due": ob["due"]})
 
@@ -77,9 +79,10 @@ def _no_case_manager(views: CaseViews, policy: Policy) -> Iterator[Hit]:
 
 def _changed_at_transition(views: CaseViews, policy: Policy) -> Iterator[Hit]:
     for change in views.continuity.get("changes_at_transition", []):
-        yield Hit(f"change:{change['event_id']}",
-                  [change["event_id"], change["at_transition"]["event_id"]],
-                  {"date": change["date"], "transition": change["at_transition"]["kind"]})
+        at = change["at_transition"]
+        assert at is not None  # the changes listed here are those at a transition
+        yield Hit(f"change:{change['event_id']}", [change["event_id"], at["event_id"]],
+                  {"date": change["date"], "transition": at["kind"]})
 
 
 def _custody_without_community_cm(views: CaseViews, policy: Policy) -> Iterator[Hit]:

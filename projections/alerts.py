@@ -18,14 +18,40 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from projections.alert_rules import ORDER, RULES, TEXT, Details
 from projections.views import CaseViews
 from tracker.db.read_models import alerts as A  # noqa: N812 - the table, read like SQL
 from tracker.domain.policy import Policy
+
+
+class AlertView(TypedDict):
+    """An alert as the queries, the CLI and the API return it."""
+
+    alert_id: str
+    rule: str
+    title: str
+    case_id: str
+    subject: str
+    severity: str
+    owner: str
+    team: str
+    status: str
+    raised_at: str | None
+    resolved_at: str | None
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    ack_note: str | None
+    caused_by: list[str]
+    details: Details
+    policy_version: str
+    raise_count: int
+    closed_at: str | None
+    closed_by: str | None
+    close_note: str | None
 
 
 @dataclass(frozen=True)
@@ -182,7 +208,7 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[i : i + size]
 
 
-def row_to_dict(row: Any) -> dict[str, Any]:
+def row_to_dict(row: Row[Any]) -> AlertView:
     """An ``alerts`` row as the dict the queries, the CLI and the API return."""
     m = row._mapping
     return {

@@ -10,7 +10,7 @@ period before it. This is the write side's rule (``tracker.domain.decide``) read
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from projections.asat import AsAt
 from projections.record import CaseRecord
@@ -18,7 +18,61 @@ from projections.visible import Visible
 from tracker.domain.policy import Policy
 
 
-def from_visible(v: Visible) -> dict[str, Any]:
+class FailureView(TypedDict):
+    event_id: str
+    date: str
+    reason: str
+    warned: bool
+    excused: bool
+    breached: bool
+    warnings_in_period_before: int
+    breach_due: bool
+    actioned: bool
+
+
+class BreachDue(TypedDict):
+    failure_event_id: str
+    date: str
+    caused_by: list[str]
+
+
+class WarningView(TypedDict):
+    event_id: str
+    date: str
+    failure_event_id: str
+    expires: str
+
+
+class BreachView(TypedDict):
+    event_id: str
+    date: str
+    serious: bool
+    failure_event_ids: list[str]
+
+
+class ExcuseView(TypedDict):
+    event_id: str
+    date: str
+    failure_event_id: str
+    manager: str
+
+
+class EnforcementView(TypedDict):
+    """The enforcement view of a case (only ``exists`` when there is no case)."""
+
+    exists: bool
+    status: NotRequired[str]
+    failures: NotRequired[list[FailureView]]
+    unactioned_failures: NotRequired[list[str]]
+    warnings: NotRequired[list[WarningView]]
+    warnings_in_period: NotRequired[int]
+    warned_until: NotRequired[str | None]
+    breach_due: NotRequired[list[BreachDue]]
+    breaches: NotRequired[list[BreachView]]
+    exceptional_circumstances: NotRequired[list[ExcuseView]]
+
+
+def from_visible(v: Visible) -> EnforcementView:
     """The enforcement view of a case as at ``v.at``."""
     if not v.exists:
         return {"exists": False}
@@ -28,8 +82,8 @@ def from_visible(v: Visible) -> dict[str, Any]:
     excused = {e.failure_id for e in v.excuses}
     breached = {f for b in v.breaches for f in b.failure_ids}
     warning_days = [w.d for w in v.warnings]
-    failures = []
-    due: list[dict[str, Any]] = []
+    failures: list[FailureView] = []
+    due: list[BreachDue] = []
     for m in v.missed:
         if m.acceptable:
             continue
@@ -38,7 +92,7 @@ def from_visible(v: Visible) -> dict[str, Any]:
             m.id not in warned and m.id not in excused and m.id not in breached
             and len(window) >= policy.warnings_before_breach
         )
-        item = {
+        item: FailureView = {
             "event_id": m.id,
             "date": date.fromordinal(m.d).isoformat(),
             "reason": m.reason,
@@ -99,6 +153,6 @@ def from_visible(v: Visible) -> dict[str, Any]:
     }
 
 
-def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> dict[str, Any]:
+def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> EnforcementView:
     """The enforcement view of ``record`` as at ``at`` under ``policy``. Pure."""
     return from_visible(Visible(record, at, policy))

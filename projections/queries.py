@@ -5,7 +5,7 @@ default), so "what is overdue?" is always answered against an explicit clock. A 
 record is behind the log has its newer events folded in on the spot, so a case view is
 never stale even while the projector catches up. Dates in results are ISO strings.
 
-Shapes (see docs/read-models.md for every field):
+Shapes (the TypedDicts below; docs/read-models.md describes every field):
 
 * ``case_view`` -> ``{"case_id", "as_at", "policy_version", "case": {header}, "aspire",
   "engagement", "continuity", "enforcement", "alerts": [open alerts], "projection":
@@ -36,22 +36,24 @@ import json
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select, update
 
 from events.envelope import Actor
 from projections import ratings as rating_rules
 from projections import source
 from projections.alert_rules import read_policy
-from projections.alerts import row_to_dict
+from projections.alerts import AlertView, row_to_dict
 from projections.asat import AsAt
-from projections.aspire import STAGES
+from projections.aspire import STAGES, stage_of
+from projections.engagement import EngagementMonth
 from projections.projector import restore
+from projections.ratings import Comparison, RatingsTable
 from projections.record import CaseRecord, evolve_raw, sealed_child
 from projections.replay import replay as _replay
 from projections.sealer import KeyringDob
-from projections.views import CaseViews, evaluate_all
+from projections.views import CaseView, CaseViews, evaluate_all
 from projections.visible import add_months
 from tracker.db.read_models import alerts as A  # noqa: N812
 from tracker.db.read_models import audits, case_records, continuity
@@ -59,6 +61,89 @@ from tracker.kernel.errors import AlertNotFound, CaseNotFound, FieldProblem, Inv
 from tracker.services.app import App
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+Loose = dict[str, Any]
+"""What the functions the edges call still return: their TypedDict, cast to a plain dict,
+because the edges annotate plain dicts and the web adds keys of its own (``can_ack``).
+Once the edges take the TypedDicts below, each ``cast(Loose, ...)`` goes."""
+
+
+class Projection(TypedDict):
+    position: int
+    caught_up: bool
+
+
+class CaseDetail(CaseView):
+    """``case_view``: the views, the case's open alerts, and how far the record had got."""
+
+    alerts: list[AlertView]
+    projection: Projection
+
+
+class StageSummary(TypedDict):
+    status: str | None
+    due: str | None
+
+
+class DueItem(TypedDict):
+    stage: str
+    kind: str
+    subject: str
+    due: str
+    status: str
+
+
+class CaseloadRow(TypedDict):
+    case_id: str
+    child_id: str
+    team: str
+    practitioner: str | None
+    manager: str | None
+    disposal: str
+    intervention_level: str
+    setting: str
+    start_date: str | None
+    stages: dict[str, StageSummary]
+    overdue: int
+    next_due: str | None
+    due: list[DueItem]
+    open_alerts: int
+
+
+class PractitionerCompliance(TypedDict):
+    practitioner: str
+    team: str
+    cases: int
+    overdue_cases: int
+    stages: dict[str, dict[str, int]]
+    obligations: dict[str, int]
+    on_time_rate: float | None
+
+
+class CalendarMonth(TypedDict):
+    """A team's (or the service's) engagement in one calendar month (``YYYY-MM``)."""
+
+    month: str
+    cases: int
+    attended: int
+    missed_acceptable: int
+    missed_unacceptable: int
+    required: int
+    contacts: int
+    attendance_rate: float | None
+    participation: float | None
+
+
+Period = TypedDict("Period", {"from": str, "to": str})
+
+
+class RatingsReport(TypedDict):
+    period: Period
+    team: str | None
+    policy_version: str
+    audits: RatingsTable
+    records: RatingsTable
+    comparison: Comparison
 MAX_NOTE = 2000
 
 
@@ -88,7 +173,7 @@ def _current(app: App, conn: Connection, case_id: str) -> tuple[CaseRecord, bool
     return record, row is not None and not newer
 
 
-def _open_alerts(conn: Connection, case_id: str) -> list[dict[str, Any]]:
+def _open_alerts(conn: Connection, case_id: str) -> list[AlertView]:
     rows = conn.execute(
         select(A).where(A.c.case_id == case_id, A.c.status == "open")
     ).all()
@@ -99,7 +184,7 @@ def _open_alerts(conn: Connection, case_id: str) -> list[dict[str, Any]]:
 
 def case_view(
     app: App, case_id: str, *, as_at: datetime | date | None = None
-) -> dict[str, Any]:
+) -> Loose:
     """One case's ASPIRE, engagement, continuity and enforcement as at a moment (now by
     default; a date means the end of that day), with its open alerts."""
     at = _as_at(app, as_at)
@@ -108,11 +193,12 @@ def case_view(
         record, caught_up = _current(app, conn, case_id)
         open_alerts = _open_alerts(conn, case_id)
     views = evaluate_all(record, at, policy)
-    return {
+    detail: CaseDetail = {
         **views.to_dict(),
         "alerts": open_alerts,
         "projection": {"position": record.position, "caught_up": caught_up},
     }
+    return cast(Loose, detail)
 
 
 def _records(
@@ -172,19 +258,19 @@ def _caseload_views(
 def caseload(
     app: App, *, practitioner: str | None = None, team: str | None = None,
     as_at: datetime | date | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Loose]:
     """The open cases (of a practitioner or team) with what is due and overdue, as at a
     moment: most overdue first, then soonest due."""
     views_list, counts = _caseload_views(app, practitioner=practitioner, team=team, as_at=as_at)
-    rows = []
+    rows: list[CaseloadRow] = []
     for views in views_list:
         h = views.header
-        stages = views.aspire.get("stages", {})
-        due = [
+        stages = {s: stage_of(views.aspire, s) for s in STAGES}
+        due: list[DueItem] = [
             {"stage": stage, "kind": o["kind"], "subject": o["subject"], "due": o["due"],
              "status": o["status"]}
-            for stage in STAGES
-            for o in stages.get(stage, {}).get("obligations", [])
+            for stage, found in stages.items()
+            for o in (found["obligations"] if found else [])
             if o["status"] in ("due", "overdue")
         ]
         due.sort(key=lambda d: (d["status"] != "overdue", d["due"]))
@@ -199,8 +285,9 @@ def caseload(
             "setting": h["setting"],
             "start_date": h["start_date"],
             "stages": {
-                s: {"status": stages.get(s, {}).get("status"), "due": stages.get(s, {}).get("due")}
-                for s in STAGES
+                s: {"status": found["status"] if found else None,
+                    "due": found["due"] if found else None}
+                for s, found in stages.items()
             },
             "overdue": views.aspire.get("overdue", 0),
             "next_due": views.aspire.get("next_due"),
@@ -208,30 +295,30 @@ def caseload(
             "open_alerts": counts.get(views.case_id, 0),
         })
     rows.sort(key=lambda r: (-r["overdue"], r["next_due"] or "9999", r["case_id"]))
-    return rows
+    return cast(list[Loose], rows)
 
 
 def compliance_by_practitioner(
     app: App, *, team: str | None = None, as_at: datetime | date | None = None
-) -> list[dict[str, Any]]:
+) -> list[Loose]:
     """Per practitioner (current case manager): cases, stage statuses and on-time rate."""
     views_list, _counts = _caseload_views(app, practitioner=None, team=team, as_at=as_at)
     groups: dict[tuple[str, str], list[CaseViews]] = defaultdict(list)
     for views in views_list:
         h = views.header
         groups[(h.get("case_manager") or "(none)", h["team"])].append(views)
-    out = []
+    out: list[PractitionerCompliance] = []
     for (practitioner, team_id), items in sorted(groups.items()):
         stages: dict[str, dict[str, int]] = {s: defaultdict(int) for s in STAGES}
         obligations: dict[str, int] = defaultdict(int)
         overdue_cases = 0
         for views in items:
-            st = views.aspire.get("stages", {})
             if views.aspire.get("overdue"):
                 overdue_cases += 1
             for s in STAGES:
-                stages[s][st.get(s, {}).get("status", "not_due")] += 1
-                for o in st.get(s, {}).get("obligations", []):
+                found = stage_of(views.aspire, s)
+                stages[s][found["status"] if found else "not_due"] += 1
+                for o in found["obligations"] if found else []:
                     obligations[o["status"]] += 1
         judged = obligations["done_on_time"] + obligations["done_late"] + obligations["overdue"]
         out.append({
@@ -243,12 +330,12 @@ def compliance_by_practitioner(
             "obligations": dict(obligations),
             "on_time_rate": round(obligations["done_on_time"] / judged, 3) if judged else None,
         })
-    return out
+    return cast(list[Loose], out)
 
 
 def engagement_series(
     app: App, *, case_id: str | None = None, team: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[Loose]:
     """Monthly engagement points for charts: a case's supervision months, or a team's
     (or the whole service's) calendar months."""
     at = _as_at(app, None)
@@ -256,13 +343,14 @@ def engagement_series(
     if case_id is not None:
         with app.engine.connect() as conn:
             record, _ = _current(app, conn, case_id)
-        months: list[dict[str, Any]] = evaluate_all(record, at, policy).engagement.get(
+        months: list[EngagementMonth] = evaluate_all(record, at, policy).engagement.get(
             "months", []
         )
-        return months
+        return cast(list[Loose], months)
     with app.engine.connect() as conn:
         records = _records(app, conn, team=team, open_only=False)
-    points: dict[str, dict[str, Any]] = {}
+    points: dict[str, CalendarMonth] = {}
+    scores: dict[str, list[int]] = defaultdict(list)
     for record in records:
         views = evaluate_all(record, at, policy)
         if not views.exists:
@@ -272,7 +360,7 @@ def engagement_series(
         for a in v.attended:
             p = _point(points, date.fromordinal(a.d))
             p["attended"] += 1
-            p["_participation"].append(a.participation)
+            scores[p["month"]].append(a.participation)
             active.add(p["month"])
         for m in v.missed:
             p = _point(points, date.fromordinal(m.d))
@@ -285,31 +373,34 @@ def engagement_series(
                 p["contacts"] += month["contacts"]
         for key in active:
             points[key]["cases"] += 1
-    out = []
+    out: list[CalendarMonth] = []
     for key in sorted(points):
         p = points[key]
-        scores = p.pop("_participation")
+        month_scores = scores.get(key, [])
         total = p["attended"] + p["missed_unacceptable"]
         p["attendance_rate"] = round(p["attended"] / total, 3) if total else None
-        p["participation"] = round(sum(scores) / len(scores), 2) if scores else None
+        p["participation"] = (
+            round(sum(month_scores) / len(month_scores), 2) if month_scores else None
+        )
         out.append(p)
-    return out
+    return cast(list[Loose], out)
 
 
-def _point(points: dict[str, dict[str, Any]], day: date) -> dict[str, Any]:
+def _point(points: dict[str, CalendarMonth], day: date) -> CalendarMonth:
     key = f"{day.year:04d}-{day.month:02d}"
     found = points.get(key)
     if found is None:
         found = points[key] = {
             "month": key, "cases": 0, "attended": 0, "missed_acceptable": 0,
-            "missed_unacceptable": 0, "required": 0, "contacts": 0, "_participation": [],
+            "missed_unacceptable": 0, "required": 0, "contacts": 0, "attendance_rate": None,
+            "participation": None,
         }
     return found
 
 
 def list_alerts(
     app: App, *, open_only: bool = True, team: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[Loose]:
     """Alerts (open ones by default), most severe and newest first."""
     query = select(A)
     if open_only:
@@ -320,41 +411,41 @@ def list_alerts(
         rows = [row_to_dict(r) for r in conn.execute(query)]
     rows.sort(key=lambda a: (a["status"] != "open", SEVERITY_ORDER.get(a["severity"], 9),
                              _neg(a["raised_at"]), a["alert_id"]))
-    return rows
+    return cast(list[Loose], rows)
 
 
 def _neg(moment: str | None) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in (moment or ""))
 
 
-def acknowledge_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> dict[str, Any]:
+def acknowledge_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> Loose:
     """A manager acknowledges an alert with a note. Idempotent: the first acknowledgement
     stands (who, when, note); acknowledging again returns it unchanged."""
-    return _note_on_alert(
+    return cast(Loose, _note_on_alert(
         app, alert_id, note, A.c.acknowledged_at.is_(None),
         lambda now, text: {"acknowledged_at": now, "acknowledged_by": actor.user_id,
                            "ack_note": text},
-    )
+    ))
 
 
-def close_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> dict[str, Any]:
+def close_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> Loose:
     """A manager resolves an open alert by hand, with a note (e.g. "dealt with by phone").
 
     The alert becomes ``resolved`` and records who closed it; it is not raised again while
     its condition goes on holding, only once the condition has ended and comes back.
     Idempotent: closing a closed (or already resolved) alert returns it unchanged.
     """
-    return _note_on_alert(
+    return cast(Loose, _note_on_alert(
         app, alert_id, note, A.c.status == "open",
         lambda now, text: {"status": "resolved", "resolved_at": now, "closed_at": now,
                            "closed_by": actor.user_id, "close_note": text},
-    )
+    ))
 
 
 def _note_on_alert(
-    app: App, alert_id: str, note: str, only_if: Any,
-    values: Callable[[datetime, str], dict[str, Any]],
-) -> dict[str, Any]:
+    app: App, alert_id: str, note: str, only_if: ColumnElement[bool],
+    values: Callable[[datetime, str], dict[str, object]],
+) -> AlertView:
     """Check the manager's note, apply ``values`` where ``only_if`` still holds (so a
     repeat changes nothing), and return the alert as it now stands."""
     text = (note or "").strip()
@@ -377,7 +468,7 @@ def _note_on_alert(
 
 def ratings(
     app: App, *, start: date | None, end: date | None, team: str | None = None
-) -> dict[str, Any]:
+) -> Loose:
     """Inspection-style ratings over a period, from the audits and from the records."""
     policy = read_policy(app)
     today = AsAt.at(app.clock.now()).day
@@ -390,7 +481,7 @@ def ratings(
                                            audits.c.audited_on <= last)
         if team is not None:
             audit_query = audit_query.where(audits.c.team == team)
-        latest: dict[str, Any] = {}
+        latest: dict[str, Row[Any]] = {}
         for row in conn.execute(audit_query.order_by(audits.c.audited_on, audits.c.position)):
             latest[row.case_id] = row
         custody_query = select(continuity.c.case_id).where(
@@ -429,7 +520,7 @@ def ratings(
         ))
     audit_table = rating_rules.rate(audit_judgements, policy, custody_cases=custody_cases)
     record_table = rating_rules.rate(record_judgements, policy, custody_cases=custody_cases)
-    return {
+    report: RatingsReport = {
         "period": {"from": first.isoformat(), "to": last.isoformat()},
         "team": team,
         "policy_version": policy.version,
@@ -437,12 +528,14 @@ def ratings(
         "records": record_table,
         "comparison": rating_rules.compare(audit_table, record_table),
     }
+    return cast(Loose, report)
 
 
 def replay(
     app: App, case_id: str, *, as_of: date | None = None, as_known_at: datetime | None = None
-) -> dict[str, Any]:
+) -> Loose:
     """The case as it stood on ``as_of`` and/or as known at ``as_known_at``, folded from the
     events themselves (the same answer whether or not the projections are up to date)."""
-    return _replay(app, case_id, read_policy(app), as_of=as_of, as_known_at=as_known_at)
+    return cast(Loose, _replay(app, case_id, read_policy(app), as_of=as_of,
+                               as_known_at=as_known_at))
 

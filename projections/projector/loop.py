@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import structlog
 from sqlalchemy import Connection, delete, func, select, update
@@ -22,6 +21,7 @@ from projections.projector.checkpoints import Checkpoint, Lag
 from projections.projector.rows import audit_rows, load, record_row, restore, view_rows
 from projections.projector.writes import (
     THREADED_WRITES_FROM,
+    Row,
     Writes,
     chunks,
     replace_audits_job,
@@ -170,7 +170,7 @@ class Projector:
                 .order_by(case_records.c.case_id)
             ).all()
             holding: dict[str, list[alerts.Candidate]] = {}
-            view_batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            view_batches: dict[str, list[Row]] = defaultdict(list)
             case_ids = []
             self.sealer.preload(c for _id, text in rows if (c := sealed_child(text)) is not None)
             for case_id, text in rows:
@@ -328,8 +328,8 @@ class Projector:
         holding: dict[str, list[alerts.Candidate]] = {}
         judged = self.policy.ratings.judged_levels
         for chunk in chunks(wanted, DERIVE_CHUNK):
-            rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            audit_list: list[dict[str, Any]] = []
+            rows: dict[str, list[Row]] = defaultdict(list)
+            audit_list: list[Row] = []
             for case_id in chunk:
                 record = self._cache.get(case_id)
                 if record is None:

@@ -13,7 +13,8 @@ from sqlalchemy import Connection, select
 
 from projections import source
 from projections.asat import AsAt
-from projections.projector.writes import chunks
+from projections.aspire import stage_of
+from projections.projector.writes import Row, chunks
 from projections.record import (
     Alloc,
     CaseRecord,
@@ -38,7 +39,12 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def view_rows(views: CaseViews, record: CaseRecord, at: datetime) -> dict[str, dict[str, Any]]:
+def _status(views: CaseViews, stage: str) -> str | None:
+    found = stage_of(views.aspire, stage)
+    return found["status"] if found else None
+
+
+def view_rows(views: CaseViews, record: CaseRecord, at: datetime) -> dict[str, Row]:
     """The row each per-case view table gets for this case."""
     h = views.header
     base = {
@@ -47,27 +53,28 @@ def view_rows(views: CaseViews, record: CaseRecord, at: datetime) -> dict[str, d
         "evaluated_at": at, "position": record.position,
         "policy_version": views.policy_version,
     }
-    stages = views.aspire.get("stages", {})
     eng = views.engagement
+    attendance = eng.get("attendance")
+    participation = eng.get("participation")
     cont = views.continuity
     enf = views.enforcement
     custody = cont.get("custody_periods", [])
     return {
         "aspire": {
             **base, "view": _json(views.aspire),
-            "assessment": stages.get("assessment", {}).get("status"),
-            "planning": stages.get("planning", {}).get("status"),
-            "delivery": stages.get("delivery", {}).get("status"),
-            "review": stages.get("review", {}).get("status"),
+            "assessment": _status(views, "assessment"),
+            "planning": _status(views, "planning"),
+            "delivery": _status(views, "delivery"),
+            "review": _status(views, "review"),
             "overdue": int(views.aspire.get("overdue", 0)),
             "next_due": _day(views.aspire.get("next_due")),
         },
         "engagement": {
             **base, "view": _json(eng),
-            "attendance_rate": eng.get("attendance", {}).get("rate"),
+            "attendance_rate": attendance["rate"] if attendance else None,
             "days_since_contact": eng.get("days_since_contact"),
-            "trend": eng.get("participation", {}).get("trend"),
-            "falling": bool(eng.get("participation", {}).get("falling")),
+            "trend": participation["trend"] if participation else None,
+            "falling": bool(participation["falling"]) if participation else False,
         },
         "continuity": {
             **base, "view": _json(cont),
@@ -88,14 +95,12 @@ def view_rows(views: CaseViews, record: CaseRecord, at: datetime) -> dict[str, d
     }
 
 
-def audit_rows(views: CaseViews, record: CaseRecord, judged_levels: Sequence[str]) -> list[
-    dict[str, Any]
-]:
+def audit_rows(views: CaseViews, record: CaseRecord, judged_levels: Sequence[str]) -> list[Row]:
     """One ``rm_audits`` row per audit of the case, with the risk levels it was judged at."""
     v = views.visible
     if not views.exists or not record.audits:
         return []
-    out = []
+    out: list[Row] = []
     custody = v.custody_periods()
     for a in record.audits:
         earlier = [x for x in record.assessments if x.t <= a.t]
@@ -115,7 +120,7 @@ def audit_rows(views: CaseViews, record: CaseRecord, judged_levels: Sequence[str
     return out
 
 
-def record_row(record: CaseRecord, now: datetime, sealer: KeyringDob) -> dict[str, Any]:
+def record_row(record: CaseRecord, now: datetime, sealer: KeyringDob) -> Row:
     """The ``rm_case_records`` row of a record."""
     o = record.opened
     cm = current_case_manager(record)

@@ -18,9 +18,11 @@ THREADED_WRITES_FROM = 200
 """Cases in one transaction above which its writes run on a helper thread."""
 
 Job = Callable[[Connection], None]
+Row = dict[str, object]
+"""A row to write: column name -> value as the column takes it."""
 
 
-def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str) -> None:
+def upsert(conn: Connection, table: Table, rows: list[Row], key: str) -> None:
     if not rows:
         return
     dialect = conn.dialect.name
@@ -39,14 +41,14 @@ def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str)
 
 
 
-def upsert_job(table: Table, rows: list[dict[str, Any]]) -> Job:
+def upsert_job(table: Table, rows: list[Row]) -> Job:
     def job(conn: Connection) -> None:
         upsert(conn, table, rows, "case_id")
 
     return job
 
 
-def replace_audits_job(case_ids: list[str], rows: list[dict[str, Any]]) -> Job:
+def replace_audits_job(case_ids: list[str], rows: list[Row]) -> Job:
     def job(conn: Connection) -> None:
         for chunk in chunks(case_ids, 500):
             conn.execute(delete(audits).where(audits.c.case_id.in_(chunk)))
