@@ -122,10 +122,10 @@ def reconcile(
                    ).where(A.c.case_id.in_(chunk))
         ):
             existing.setdefault(row.case_id, []).append(row)
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    resolves: list[dict[str, Any]] = []
-    ended: list[dict[str, Any]] = []
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    resolves: list[dict[str, object]] = []
+    ended: list[dict[str, object]] = []
     for case_id in case_ids:
         rows = existing.get(case_id, [])
         open_rows = {(r.rule, r.subject): r for r in rows if r.status == "open"}

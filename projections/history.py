@@ -17,23 +17,17 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypedDict, cast
 
 from projections.alert_rules import read_policy
-from projections.queries import Loose
-from projections.replay import ReplayView, TimelineEntry, replay_events
+from projections.queries.reading import Loose
+from projections.replay import ReplayView, Stamp, TimelineEntry, replay_events
 from projections.sealer import KeyringDob
 from tracker.services.app import App
 
 
-class HistoryEvent(TypedDict):
+class HistoryEvent(Stamp):
     """An event in view, its data unsealed, with the replay's marks in words."""
 
     version: int
     position: int
-    event_id: str
-    type: str
-    occurred_at: str
-    recorded_at: str
-    recorded_by: str
-    recorded_role: str
     data: dict[str, Any]  # the event's own payload, personal fields opened: shaped by its type
     marks: list[str]
 

@@ -21,15 +21,10 @@ from typing import Any, NotRequired, TypedDict
 from events.envelope import RecordedEvent
 from projections import source
 from projections.asat import AsAt
-from projections.aspire import AspireView
-from projections.continuity import ContinuityView
-from projections.enforcement import EnforcementView
-from projections.engagement import EngagementView
 from projections.record import DobOpener, fold_raw, from_us, gc_paused, raw, to_us
 from projections.sealer import KeyringDob
 from projections.source import Envelope, mask
-from projections.views import evaluate_all
-from projections.visible import CaseHeader
+from projections.views import Views, evaluate_all
 from tracker.domain.policy import Policy
 from tracker.kernel.errors import CaseNotFound, FieldProblem, InvalidInput
 from tracker.services.app import App
@@ -41,17 +36,22 @@ class CorrectedLater(TypedDict):
     recorded_at: str
 
 
-class TimelineEntry(TypedDict):
-    """One stored event of the case, with what the replay makes of it."""
+class Stamp(TypedDict):
+    """An event's id and type, when it happened and when and by whom it was recorded."""
 
-    position: int
-    stream_version: int
     event_id: str
     type: str
     occurred_at: str
     recorded_at: str
     recorded_by: str
     recorded_role: str
+
+
+class TimelineEntry(Stamp):
+    """One stored event of the case, with what the replay makes of it."""
+
+    position: int
+    stream_version: int
     back_dated: bool
     known: bool
     in_view: bool
@@ -63,7 +63,7 @@ class TimelineEntry(TypedDict):
     recorded_later: NotRequired[bool]
 
 
-class ReplayView(TypedDict):
+class ReplayView(Views):
     """A case replayed as of a date and/or as known at a moment."""
 
     case_id: str
@@ -71,11 +71,6 @@ class ReplayView(TypedDict):
     as_known_at: str | None
     evaluated_as_at: str
     policy_version: str
-    case: CaseHeader
-    aspire: AspireView
-    engagement: EngagementView
-    continuity: ContinuityView
-    enforcement: EnforcementView
     summary: dict[str, int]
     timeline: NotRequired[list[TimelineEntry]]  # not required: the history moves it out
 

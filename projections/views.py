@@ -18,17 +18,22 @@ from tracker.domain.policy import Policy
 MODELS = ("aspire", "engagement", "continuity", "enforcement")
 
 
-class CaseView(TypedDict):
-    """A case's header and four views as at a moment, as the queries return them."""
+class Views(TypedDict):
+    """A case's header and four views (the part a case view and a replay share)."""
 
-    case_id: str
-    as_at: str
-    policy_version: str
     case: CaseHeader
     aspire: AspireView
     engagement: EngagementView
     continuity: ContinuityView
     enforcement: EnforcementView
+
+
+class CaseView(Views):
+    """A case's header and four views as at a moment, as the queries return them."""
+
+    case_id: str
+    as_at: str
+    policy_version: str
 
 
 @dataclass(frozen=True)
