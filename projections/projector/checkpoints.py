@@ -29,8 +29,8 @@ class Lag:
     seconds: float | None
 
 
-
 def selected(only: str | None) -> frozenset[str]:
+    """The models a catch-up works on: all, or one and the records it is computed from."""
     if only is None:
         return frozenset(MODEL_NAMES)
     if only not in MODEL_NAMES:
@@ -40,7 +40,9 @@ def selected(only: str | None) -> frozenset[str]:
     return frozenset({"records", only})
 
 
-def lock(conn: Connection) -> dict[str, tuple[int, str | None]]:
+def lock(conn: Connection) -> dict[str, Checkpoint]:
+    """Lock every checkpoint row (in name order, so two projectors cannot deadlock),
+    creating missing ones; the transaction holds them until it commits."""
     query = (
         select(checkpoints.c.name, checkpoints.c.position, checkpoints.c.policy_version)
         .where(checkpoints.c.name.in_(MODEL_NAMES))
@@ -62,8 +64,7 @@ def lock(conn: Connection) -> dict[str, tuple[int, str | None]]:
     return rows
 
 
-
-def effective(checkpoint: tuple[int, str | None], policy_version: str) -> int:
+def effective(checkpoint: Checkpoint, policy_version: str) -> int:
     """A checkpoint's position, or 0 if it was made under another policy version."""
     position, version = checkpoint
     return 0 if version is not None and version != policy_version else position

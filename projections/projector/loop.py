@@ -63,7 +63,6 @@ class SweepResult:
     open: int = 0
 
 
-
 class Projector:
     """Keeps the read models up to date with the log. Safe to run in several processes."""
 

@@ -40,7 +40,6 @@ def upsert(conn: Connection, table: Table, rows: list[Row], key: str) -> None:
     conn.execute(stmt, rows)
 
 
-
 def upsert_job(table: Table, rows: list[Row]) -> Job:
     def job(conn: Connection) -> None:
         upsert(conn, table, rows, "case_id")
@@ -113,7 +112,6 @@ class Writes:
             self._thread.join()
         if exc_type is None:
             self.flush()
-
 
 
 def chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -77,7 +77,6 @@ class PractitionerCompliance(TypedDict):
     on_time_rate: float | None
 
 
-
 def _open_alerts(conn: Connection, case_id: str) -> list[AlertView]:
     rows = conn.execute(
         select(A).where(A.c.case_id == case_id, A.c.status == "open")
@@ -104,7 +103,6 @@ def case_view(
         "projection": {"position": record.position, "caught_up": caught_up},
     }
     return cast(Loose, detail)
-
 
 
 def _caseload_views(
@@ -207,7 +205,6 @@ def compliance_by_practitioner(
             "on_time_rate": round(obligations["done_on_time"] / judged, 3) if judged else None,
         })
     return cast(list[Loose], out)
-
 
 
 def replay(

@@ -53,7 +53,6 @@ def current_record(app: App, conn: Connection, case_id: str) -> tuple[CaseRecord
     return record, row is not None and not newer
 
 
-
 def read_records(
     app: App, conn: Connection, *, team: str | None = None, practitioner: str | None = None,
     open_only: bool = True, active_from: date | None = None, active_to: date | None = None,

@@ -113,7 +113,6 @@ def _point(points: dict[str, CalendarMonth], day: date) -> CalendarMonth:
     return found
 
 
-
 def ratings(
     app: App, *, start: date | None, end: date | None, team: str | None = None
 ) -> Loose:

@@ -22,7 +22,6 @@ class DobSealer(Protocol):
 _TUPLE_FIELDS: dict[type[NamedTuple], tuple[int, ...]] = {}
 
 
-
 def _tuple_fields(cls: type[NamedTuple]) -> tuple[int, ...]:
     found = _TUPLE_FIELDS.get(cls)
     if found is None:

@@ -253,7 +253,6 @@ LIST_KINDS: dict[str, type[NamedTuple]] = {
 """The record's fact lists by name, and the fact type each holds."""
 
 
-
 @dataclass(frozen=True)
 class CaseRecord:
     """Everything the read models know about one case (immutable; see ``evolve``)."""

@@ -320,8 +320,6 @@ def fold_raw(
     return evolve_raw(CaseRecord(case_id=case_id), events, open_dob)
 
 
-
-
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while folding: the folds build millions of small
