@@ -17,31 +17,41 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
+from projections.alert_rules import ORDER, RULES, TEXT, Details
 from projections.views import CaseViews
 from tracker.db.read_models import alerts as A  # noqa: N812 - the table, read like SQL
-from tracker.domain.policy import ALERT_RULES, Policy
+from tracker.domain.policy import Policy
 
-RULE_TEXT = {
-    "assessment_overdue": "Initial assessment overdue",
-    "plan_overdue": "Plan overdue",
-    "review_overdue": "Review overdue",
-    "first_appointment_overdue": "First appointment overdue",
-    "contact_shortfall": "Contacts short of the level's requirement last month",
-    "missed_appointment_not_followed_up": "Missed appointment not followed up",
-    "breach_due": "Breach due: further failure after two warnings",
-    "no_case_manager": "No case manager",
-    "case_manager_changed_at_transition": "Case manager changed at a transition",
-    "custody_without_community_case_manager": "In custody with no community case manager",
-    "release_not_ready": "Release soon without accommodation or a plan",
-    "falling_engagement": "Engagement falling",
-    "probation_transition_plan_missing": "17½ with no transition plan to probation",
-}
-"""A short description of each rule, for lists and messages (no personal data)."""
+
+class AlertView(TypedDict):
+    """An alert as the queries, the CLI and the API return it."""
+
+    alert_id: str
+    rule: str
+    title: str
+    case_id: str
+    subject: str
+    severity: str
+    owner: str
+    team: str
+    status: str
+    raised_at: str | None
+    resolved_at: str | None
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    ack_note: str | None
+    caused_by: list[str]
+    details: Details
+    policy_version: str
+    raise_count: int
+    closed_at: str | None
+    closed_by: str | None
+    close_note: str | None
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ class Candidate:
     owner: str
     team: str
     caused_by: tuple[str, ...]
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Details = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -69,69 +79,14 @@ def candidates(views: CaseViews, policy: Policy) -> list[Candidate]:
     v = views.visible
     owner, team = v.owner(), v.team()
     out: list[Candidate] = []
-
-    def add(rule: str, subject: str, caused: Iterable[str], **details: Any) -> None:
-        setting = policy.rule(rule)
-        if setting.enabled:
-            out.append(Candidate(rule, views.case_id, subject, setting.severity, owner, team,
-                                 tuple(dict.fromkeys(caused)), details))
-
-    stages = views.aspire.get("stages", {})
-    for stage, rule_by_kind in (
-        ("assessment", {"assessment": "assessment_overdue"}),
-        ("planning", {"plan": "plan_overdue"}),
-        ("review", {"review": "review_overdue", "review_after_change": "review_overdue"}),
-        ("delivery", {
-            "first_appointment": "first_appointment_overdue",
-            "follow_up": "missed_appointment_not_followed_up",
-            "contacts": "contact_shortfall",
-        }),
-    ):
-        for ob in stages.get(stage, {}).get("obligations", []):
-            if ob["status"] != "overdue":
-                continue
-            rule = rule_by_kind.get(ob["kind"])
-            if rule is not None:
-                add(rule, ob["subject"], ob["caused_by"], due=ob["due"])
-
-    for item in views.enforcement.get("breach_due", []):
-        add("breach_due", f"failure:{item['failure_event_id']}", item["caused_by"],
-            failure_date=item["date"])
-
-    cont = views.continuity
-    since = cont.get("without_case_manager_since")
-    if since is not None:
-        grace = policy.continuity.no_case_manager_grace_working_days
-        if v.wd.add(date.fromisoformat(since), grace) < v.last_day:
-            ended = [a for a in v.case_managers() if a.end_event]
-            caused = [ended[-1].end_event] if ended and ended[-1].end_event else []
-            assert v.opened is not None
-            add("no_case_manager", "case_manager", caused or [v.opened.id], since=since)
-    if cont.get("custody_without_community_case_manager"):
-        custody_events = [d.id for d in v.tdone if d.kind == "community_to_custody"]
-        assert v.opened is not None
-        add("custody_without_community_case_manager", "custody_case_manager",
-            custody_events[-1:] or [v.opened.id])
-    for change in cont.get("changes_at_transition", []):
-        add("case_manager_changed_at_transition", f"change:{change['event_id']}",
-            [change["event_id"], change["at_transition"]["event_id"]],
-            date=change["date"], transition=change["at_transition"]["kind"])
-    release = cont.get("pending_release")
-    if release and release["not_ready"]:
-        add("release_not_ready", f"release:{release['transition_id']}", [release["event_id"]],
-            planned_date=release["planned_date"],
-            accommodation_arranged=release["accommodation_arranged"],
-            resettlement_plan_agreed=release["resettlement_plan_agreed"])
-    prob = cont.get("probation", {})
-    if prob.get("status") in ("approaching", "reached"):
-        add("probation_transition_plan_missing", "probation", [prob["event_id"]],
-            transition_date=prob["transition_date"])
-    participation = views.engagement.get("participation", {})
-    if participation.get("falling"):
-        add("falling_engagement", "engagement", participation.get("caused_by", []),
-            reason=participation.get("reason"))
-    order = {rule: i for i, rule in enumerate(ALERT_RULES)}
-    out.sort(key=lambda c: (order[c.rule], c.subject))
+    for rule in RULES:
+        setting = policy.rule(rule.name)
+        if not setting.enabled:
+            continue
+        for hit in rule.evaluate(views, policy):
+            out.append(Candidate(rule.name, views.case_id, hit.subject, setting.severity, owner,
+                                 team, tuple(dict.fromkeys(hit.caused_by)), hit.details))
+    out.sort(key=lambda c: (ORDER[c.rule], c.subject))
     return out
 
 
@@ -167,10 +122,10 @@ def reconcile(
                    ).where(A.c.case_id.in_(chunk))
         ):
             existing.setdefault(row.case_id, []).append(row)
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    resolves: list[dict[str, Any]] = []
-    ended: list[dict[str, Any]] = []
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    resolves: list[dict[str, object]] = []
+    ended: list[dict[str, object]] = []
     for case_id in case_ids:
         rows = existing.get(case_id, [])
         open_rows = {(r.rule, r.subject): r for r in rows if r.status == "open"}
@@ -253,13 +208,13 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[i : i + size]
 
 
-def row_to_dict(row: Any) -> dict[str, Any]:
+def row_to_dict(row: Row[Any]) -> AlertView:
     """An ``alerts`` row as the dict the queries, the CLI and the API return."""
     m = row._mapping
     return {
         "alert_id": m["alert_id"],
         "rule": m["rule"],
-        "title": RULE_TEXT.get(m["rule"], m["rule"]),
+        "title": TEXT.get(m["rule"], m["rule"]),
         "case_id": m["case_id"],
         "subject": m["subject"],
         "severity": m["severity"],

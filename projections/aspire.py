@@ -35,7 +35,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from projections.asat import AsAt
 from projections.record import CaseRecord
@@ -45,6 +45,49 @@ from tracker.domain.policy import Policy
 STAGES = ("assessment", "planning", "delivery", "review")
 LENSES = ("desistance", "safety_wellbeing", "risk_of_harm")
 STATUS_ORDER = ("overdue", "due", "done_late", "done_on_time", "not_due")
+
+
+class ObligationView(TypedDict):
+    kind: str
+    subject: str
+    due: str
+    done: str | None
+    status: str
+    caused_by: list[str]
+
+
+MonthView = TypedDict("MonthView", {
+    "month": int, "from": str, "to": str, "required": int, "contacts": int, "status": str,
+})
+
+
+class StageView(TypedDict):
+    status: str
+    due: str | None
+    obligations: list[ObligationView]
+
+
+class QuestionView(TypedDict):
+    """A key question of one stage and lens: the answer and the indicators behind it."""
+
+    answer: bool | None
+    indicators: dict[str, bool | None]
+
+
+Quality = dict[str, dict[str, QuestionView]]
+"""Stage -> lens -> key question."""
+
+
+class AspireView(TypedDict):
+    """The ASPIRE view of a case (only ``exists`` when there is no case)."""
+
+    exists: bool
+    started: NotRequired[bool]
+    stages: NotRequired[dict[str, StageView]]
+    quality: NotRequired[Quality]
+    overdue: NotRequired[int]
+    next_due: NotRequired[str | None]
+    months: NotRequired[list[MonthView]]
 
 
 @dataclass(frozen=True)
@@ -58,7 +101,7 @@ class Obligation:
     caused_by: tuple[str, ...] = ()
     subject: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ObligationView:
         return {
             "kind": self.kind,
             "subject": self.subject or self.kind,
@@ -67,6 +110,11 @@ class Obligation:
             "status": self.status,
             "caused_by": list(self.caused_by),
         }
+
+
+def stage_of(view: AspireView, name: str) -> StageView | None:
+    """One stage of an ASPIRE view (None when the view has no such stage)."""
+    return view.get("stages", {}).get(name)
 
 
 def one_off(due: date, done: date | None, today: date) -> str:
@@ -158,7 +206,7 @@ class Month:
     status: str  # met | short | in_progress | exempt | not_judged
     met_on: date | None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> MonthView:
         return {
             "month": self.index + 1, "from": self.first.isoformat(), "to": self.last.isoformat(),
             "required": self.required, "contacts": self.contacts, "status": self.status,
@@ -305,11 +353,9 @@ def _answer(indicators: dict[str, bool | None]) -> bool | None:
     return all(applicable)
 
 
-def quality(v: Visible, stages: dict[str, list[Obligation]], month_list: list[Month]) -> dict[
-    str, dict[str, dict[str, Any]]
-]:
+def quality(v: Visible, stages: dict[str, list[Obligation]], month_list: list[Month]) -> Quality:
     """What the records show of each key question (stage x lens): indicators and answer."""
-    out: dict[str, dict[str, dict[str, Any]]] = {}
+    out: Quality = {}
     safety = v.judged("safety_wellbeing")
     harm = v.judged("risk_of_harm")
 
@@ -420,7 +466,7 @@ def quality(v: Visible, stages: dict[str, list[Obligation]], month_list: list[Mo
     return out
 
 
-def _q(indicators: dict[str, bool | None]) -> dict[str, Any]:
+def _q(indicators: dict[str, bool | None]) -> QuestionView:
     return {"answer": _answer(indicators), "indicators": indicators}
 
 
@@ -443,7 +489,7 @@ def _adjusted(v: Visible, domain: str | None) -> bool | None:
 # -- the view ----------------------------------------------------------------------------------
 
 
-def from_visible(v: Visible) -> dict[str, Any]:
+def from_visible(v: Visible) -> AspireView:
     """The ASPIRE view of a case as at ``v.at`` (see the module docstring)."""
     if not v.exists:
         return {"exists": False}
@@ -460,7 +506,7 @@ def from_visible(v: Visible) -> dict[str, Any]:
         "delivery": _delivery(v, month_list),
         "review": _review(v),
     }
-    stage_views: dict[str, Any] = {}
+    stage_views: dict[str, StageView] = {}
     overdue = 0
     next_due: date | None = None
     for name, obligations in stages.items():
@@ -486,6 +532,6 @@ def from_visible(v: Visible) -> dict[str, Any]:
     }
 
 
-def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> dict[str, Any]:
+def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> AspireView:
     """The ASPIRE view of ``record`` as at ``at`` under ``policy``. Pure."""
     return from_visible(Visible(record, at, policy))

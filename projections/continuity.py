@@ -18,20 +18,92 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, timedelta
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from projections.asat import AsAt
 from projections.record import CaseRecord, TDone, TPlan
-from projections.visible import Allocation, Visible, add_months
+from projections.visible import Allocation, AllocationView, Visible, add_months
 from tracker.domain.policy import Policy
 
 
-def changes(v: Visible) -> list[dict[str, Any]]:
+class AtTransition(TypedDict):
+    kind: str
+    date: str
+    event_id: str
+
+
+ChangeView = TypedDict("ChangeView", {
+    "date": str, "from": str, "to": str, "event_id": str, "at_transition": AtTransition | None,
+})
+Gap = TypedDict("Gap", {"from": str, "to": str | None, "days": int})
+Span = TypedDict("Span", {"from": str, "to": str | None})
+
+
+class Readiness(TypedDict):
+    """What was in place at a transition (the last two only when leaving custody)."""
+
+    information_shared: bool
+    handover_meeting_held: bool
+    accommodation_arranged: NotRequired[bool]
+    resettlement_plan_agreed: NotRequired[bool]
+
+
+class TransitionView(Readiness):
+    kind: str
+    date: str
+    transition_id: str | None
+    event_id: str
+    planned: bool
+    missing: list[str]
+
+
+class PendingRelease(TypedDict):
+    transition_id: str
+    planned_date: str
+    working_days_left: int
+    accommodation_arranged: bool
+    resettlement_plan_agreed: bool
+    information_shared: bool
+    handover_meeting_held: bool
+    within_warning: bool
+    not_ready: bool
+    event_id: str
+
+
+class ProbationView(TypedDict):
+    status: str
+    transition_date: str | None
+    planned: bool
+    event_id: NotRequired[str]
+
+
+class ContinuityView(TypedDict):
+    """The continuity view of a case (only ``exists`` when there is no case)."""
+
+    exists: bool
+    setting: NotRequired[str]
+    custody_periods: NotRequired[list[Span]]
+    case_manager: NotRequired[AllocationView | None]
+    case_managers: NotRequired[list[AllocationView]]
+    allocations: NotRequired[list[AllocationView]]
+    changes: NotRequired[int]
+    change_history: NotRequired[list[ChangeView]]
+    changes_at_transition: NotRequired[list[ChangeView]]
+    gaps: NotRequired[list[Gap]]
+    without_case_manager_since: NotRequired[str | None]
+    custody_without_community_case_manager: NotRequired[bool]
+    transitions: NotRequired[list[TransitionView]]
+    releases_missing: NotRequired[list[TransitionView]]
+    pending_release: NotRequired[PendingRelease | None]
+    probation: NotRequired[ProbationView]
+
+
+def changes(v: Visible) -> list[ChangeView]:
     """Each time a different case manager took over, and any transition it coincided with."""
     policy = v.policy.continuity
     window = policy.change_at_transition_window_days
     transitions = [d for d in v.tdone if d.kind in policy.change_at_transition_kinds]
-    out = []
+    out: list[ChangeView] = []
     cms = v.case_managers()
     for previous, current in itertools.pairwise(cms):
         if previous.practitioner == current.practitioner:
@@ -55,7 +127,7 @@ def changes(v: Visible) -> list[dict[str, Any]]:
     return out
 
 
-def gaps(v: Visible) -> list[dict[str, Any]]:
+def gaps(v: Visible) -> list[Gap]:
     """Spans of days, from the start to the last day judged, with no case manager."""
     if v.last_day < v.start:
         return []
@@ -63,7 +135,7 @@ def gaps(v: Visible) -> list[dict[str, Any]]:
     for a in v.case_managers():
         covered.append((a.start, a.end or v.last_day))
     covered.sort()
-    out: list[dict[str, Any]] = []
+    out: list[Gap] = []
     cursor = v.start
     last = v.last_day
     for first, end in covered:
@@ -75,7 +147,7 @@ def gaps(v: Visible) -> list[dict[str, Any]]:
     return out
 
 
-def _gap(first: date, last: date, *, closed: bool) -> dict[str, Any]:
+def _gap(first: date, last: date, *, closed: bool) -> Gap:
     return {
         "from": first.isoformat(),
         "to": last.isoformat() if closed else None,
@@ -93,12 +165,12 @@ def _plan_for(v: Visible, done: TDone) -> TPlan | None:
     return earlier[-1] if earlier else None
 
 
-def transitions(v: Visible) -> list[dict[str, Any]]:
+def transitions(v: Visible) -> list[TransitionView]:
     """Every completed transition with what was in place, and what was missing."""
-    out = []
+    out: list[TransitionView] = []
     for done in v.tdone:
         plan = _plan_for(v, done)
-        flags = {
+        flags: Readiness = {
             "information_shared": done.info,
             "handover_meeting_held": done.handover,
         }
@@ -117,7 +189,7 @@ def transitions(v: Visible) -> list[dict[str, Any]]:
     return out
 
 
-def pending_release(v: Visible) -> dict[str, Any] | None:
+def pending_release(v: Visible) -> PendingRelease | None:
     """The latest planned release still to happen, while the child is in custody."""
     if not v.in_custody():
         return None
@@ -147,7 +219,7 @@ def pending_release(v: Visible) -> dict[str, Any] | None:
     }
 
 
-def probation(v: Visible) -> dict[str, Any]:
+def probation(v: Visible) -> ProbationView:
     """Where the case stands on the transition to adult services at 17½."""
     o = v.opened
     assert o is not None
@@ -180,7 +252,7 @@ def probation(v: Visible) -> dict[str, Any]:
     }
 
 
-def from_visible(v: Visible) -> dict[str, Any]:
+def from_visible(v: Visible) -> ContinuityView:
     """The continuity view of a case as at ``v.at``."""
     if not v.exists:
         return {"exists": False}
@@ -214,6 +286,6 @@ def from_visible(v: Visible) -> dict[str, Any]:
     }
 
 
-def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> dict[str, Any]:
+def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> ContinuityView:
     """The continuity view of ``record`` as at ``at`` under ``policy``. Pure."""
     return from_visible(Visible(record, at, policy))

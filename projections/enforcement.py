@@ -10,7 +10,7 @@ period before it. The period rule is ``tracker.domain.enforcement``, the one ``d
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from projections.asat import AsAt
 from projections.record import CaseRecord, Warn
@@ -20,7 +20,61 @@ from tracker.domain.enforcement import warnings_allow_breach, warnings_in_period
 from tracker.domain.policy import Policy
 
 
-def from_visible(v: Visible) -> dict[str, Any]:
+class FailureView(TypedDict):
+    event_id: str
+    date: str
+    reason: str
+    warned: bool
+    excused: bool
+    breached: bool
+    warnings_in_period_before: int
+    breach_due: bool
+    actioned: bool
+
+
+class BreachDue(TypedDict):
+    failure_event_id: str
+    date: str
+    caused_by: list[str]
+
+
+class WarningView(TypedDict):
+    event_id: str
+    date: str
+    failure_event_id: str
+    expires: str
+
+
+class BreachView(TypedDict):
+    event_id: str
+    date: str
+    serious: bool
+    failure_event_ids: list[str]
+
+
+class ExcuseView(TypedDict):
+    event_id: str
+    date: str
+    failure_event_id: str
+    manager: str
+
+
+class EnforcementView(TypedDict):
+    """The enforcement view of a case (only ``exists`` when there is no case)."""
+
+    exists: bool
+    status: NotRequired[str]
+    failures: NotRequired[list[FailureView]]
+    unactioned_failures: NotRequired[list[str]]
+    warnings: NotRequired[list[WarningView]]
+    warnings_in_period: NotRequired[int]
+    warned_until: NotRequired[str | None]
+    breach_due: NotRequired[list[BreachDue]]
+    breaches: NotRequired[list[BreachView]]
+    exceptional_circumstances: NotRequired[list[ExcuseView]]
+
+
+def from_visible(v: Visible) -> EnforcementView:
     """The enforcement view of a case as at ``v.at``."""
     if not v.exists:
         return {"exists": False}
@@ -29,8 +83,8 @@ def from_visible(v: Visible) -> dict[str, Any]:
     excused = {e.failure_id for e in v.excuses}
     breached = {f for b in v.breaches for f in b.failure_ids}
     warning_days = [w.d for w in v.warnings]
-    failures = []
-    due: list[dict[str, Any]] = []
+    failures: list[FailureView] = []
+    due: list[BreachDue] = []
     for m in v.missed:
         if m.acceptable:
             continue
@@ -39,7 +93,7 @@ def from_visible(v: Visible) -> dict[str, Any]:
             m.id not in warned and m.id not in excused and m.id not in breached
             and warnings_allow_breach(len(window), rules)
         )
-        item = {
+        item: FailureView = {
             "event_id": m.id,
             "date": date.fromordinal(m.d).isoformat(),
             "reason": m.reason,
@@ -101,6 +155,6 @@ def _day(warning: Warn) -> int:
     return warning.d
 
 
-def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> dict[str, Any]:
+def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> EnforcementView:
     """The enforcement view of ``record`` as at ``at`` under ``policy``. Pure."""
     return from_visible(Visible(record, at, policy))

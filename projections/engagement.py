@@ -19,13 +19,80 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from datetime import date
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from projections.asat import AsAt
-from projections.aspire import months
+from projections.aspire import MonthView, months
 from projections.record import CaseRecord
 from projections.visible import Visible
 from tracker.domain.policy import Policy
+
+
+class Trend(TypedDict):
+    window_days: int
+    recent_mean: float | None
+    previous_mean: float | None
+    recent_contacts: int
+    previous_contacts: int
+    recent_attendance: float | None
+    trend: str
+    falling: bool
+    reason: str | None
+    caused_by: list[str]
+
+
+class Participation(Trend):
+    latest: int | None
+    mean: float | None
+
+
+class EngagementMonth(MonthView):
+    attended: int
+    missed_acceptable: int
+    missed_unacceptable: int
+    attendance_rate: float | None
+    participation: float | None
+
+
+class Attendance(TypedDict):
+    attended: int
+    missed_acceptable: int
+    missed_unacceptable: int
+    rate: float | None
+    rate_including_acceptable: float | None
+
+
+class Share(TypedDict):
+    yes: int
+    of: int
+
+
+class Involvement(TypedDict):
+    child: Share
+    parent_carer: Share
+    parent_carer_at_contacts: int
+
+
+class Barriers(TypedDict):
+    noted: dict[str, int]
+    addressed: dict[str, int]
+    outstanding: list[str]
+
+
+class EngagementView(TypedDict):
+    """The engagement view of a case (only ``exists`` when there is no case)."""
+
+    exists: bool
+    attendance: NotRequired[Attendance]
+    months: NotRequired[list[EngagementMonth]]
+    last_contact: NotRequired[str | None]
+    days_since_contact: NotRequired[int | None]
+    last_home_visit: NotRequired[str | None]
+    days_since_home_visit: NotRequired[int | None]
+    participation: NotRequired[Participation]
+    barriers: NotRequired[Barriers]
+    involvement: NotRequired[Involvement]
+    warnings_in_warned_period: NotRequired[int]
 
 
 def _mean(values: list[int]) -> float | None:
@@ -37,7 +104,7 @@ def _rate(attended: int, unacceptable: int) -> float | None:
     return round(attended / total, 3) if total else None
 
 
-def trend(v: Visible) -> dict[str, Any]:
+def trend(v: Visible) -> Trend:
     """Participation and attendance in the recent window against the one before."""
     policy = v.policy.engagement
     today = v.last_day.toordinal()
@@ -82,9 +149,9 @@ def trend(v: Visible) -> dict[str, Any]:
     }
 
 
-def monthly(v: Visible) -> list[dict[str, Any]]:
+def monthly(v: Visible) -> list[EngagementMonth]:
     """Per supervision month: required and counted contacts, attendance, participation."""
-    out = []
+    out: list[EngagementMonth] = []
     attended = sorted((a.d, a.participation) for a in v.attended)
     att_days = [d for d, _p in attended]
     missed = sorted((m.d, m.acceptable) for m in v.missed)
@@ -106,7 +173,7 @@ def monthly(v: Visible) -> list[dict[str, Any]]:
     return out
 
 
-def _involvement(v: Visible) -> dict[str, Any]:
+def _involvement(v: Visible) -> Involvement:
     items: list[tuple[str, bool, bool]] = (
         [("assessment", a.child, a.parent) for a in v.assessments]
         + [("plan", p.child, p.parent) for p in v.plans]
@@ -119,7 +186,7 @@ def _involvement(v: Visible) -> dict[str, Any]:
     }
 
 
-def _barriers(v: Visible) -> dict[str, Any]:
+def _barriers(v: Visible) -> Barriers:
     noted: dict[str, int] = {}
     addressed: dict[str, int] = {}
     last_noted: dict[str, int] = {}
@@ -141,7 +208,7 @@ def warnings_in_period(v: Visible) -> int:
     return sum(1 for w in v.warnings if 0 <= today - w.d <= period)
 
 
-def from_visible(v: Visible) -> dict[str, Any]:
+def from_visible(v: Visible) -> EngagementView:
     """The engagement view of a case as at ``v.at``."""
     if not v.exists:
         return {"exists": False}
@@ -185,7 +252,7 @@ def _iso(ordinal: int | None) -> str | None:
     return date.fromordinal(ordinal).isoformat() if ordinal is not None else None
 
 
-def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> dict[str, Any]:
+def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> EngagementView:
     """The engagement view of ``record`` as at ``at`` under ``policy``. Pure."""
     return from_visible(Visible(record, at, policy))
 

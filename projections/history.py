@@ -13,28 +13,47 @@ events' own data, with personal fields opened by the child's key.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, TypedDict, cast
 
-from projections.replay import replay_events
+from projections.alert_rules import read_policy
+from projections.queries.reading import Loose
+from projections.replay import ReplayView, Stamp, TimelineEntry, replay_events
 from projections.sealer import KeyringDob
-from tracker.services.app import App, policy_for
+from tracker.services.app import App
+
+
+class HistoryEvent(Stamp):
+    """An event in view, its data unsealed, with the replay's marks in words."""
+
+    version: int
+    position: int
+    data: dict[str, Any]  # the event's own payload, personal fields opened: shaped by its type
+    marks: list[str]
+
+
+class CaseHistory(TypedDict):
+    case_id: str
+    as_of: str | None
+    as_known_at: str | None
+    events: list[HistoryEvent]
+    state: ReplayView
 
 
 def case_history(
     app: App, case_id: str, *, as_of: date | None = None, as_known_at: datetime | None = None
-) -> dict[str, Any]:
+) -> Loose:
     """The events in view (with marks and unsealed data) and the replayed state."""
     recorded = app.store.read_stream(case_id)  # all of it: the replay marks what came later
     state = replay_events(
-        case_id, recorded, policy_for(app), as_of=as_of, as_known_at=as_known_at,
+        case_id, recorded, read_policy(app), as_of=as_of, as_known_at=as_known_at,
         now=app.clock.now(), open_dob=KeyringDob.for_app(app).open,
     )
     timeline = state.pop("timeline")
     stored = {str(r.event_id): r for r in recorded}
     version_of = {e["event_id"]: e["stream_version"] for e in timeline}
     in_view = {e["event_id"] for e in timeline if e["in_view"]}
-    events = []
+    events: list[HistoryEvent] = []
     for entry in timeline:
         shown = entry["in_view"] or (entry["known"] and entry.get("corrects") in in_view)
         rec = stored.get(entry["event_id"])
@@ -52,16 +71,17 @@ def case_history(
             "data": rec.event.model_dump(mode="json"),
             "marks": _marks(entry, rec.recorded_at - rec.occurred_at, version_of),
         })
-    return {
+    history: CaseHistory = {
         "case_id": case_id,
         "as_of": state["as_of"],
         "as_known_at": state["as_known_at"],
         "events": events,
         "state": state,
     }
+    return cast(Loose, history)
 
 
-def _marks(entry: dict[str, Any], delay: Any, version_of: dict[str, int]) -> list[str]:
+def _marks(entry: TimelineEntry, delay: timedelta, version_of: dict[str, int]) -> list[str]:
     marks: list[str] = []
     if entry["back_dated"]:
         marks.append(f"back-dated ({delay.days} days)")

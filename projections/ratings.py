@@ -25,8 +25,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
+from projections.aspire import AspireView
+from projections.continuity import TransitionView
+from projections.visible import add_months
 from tracker.domain.policy import Policy
 
 STANDARDS = ("assessment", "planning", "implementation", "review", "resettlement")
@@ -34,6 +37,54 @@ LENSES = ("desistance", "safety_wellbeing", "risk_of_harm")
 DOMAINS = ("court", "out_of_court")
 RECORD_STAGE = {"assessment": "assessment", "planning": "planning",
                 "implementation": "delivery", "review": "review"}
+
+
+class QuestionScore(TypedDict):
+    yes: int
+    judged: int
+    pct: float | None
+    band: str | None
+
+
+class StandardRating(TypedDict):
+    """A standard's band, driven by its lowest key question (``not_rated`` says why not)."""
+
+    questions: dict[str, QuestionScore]
+    rating: str | None
+    lowest: str | None
+    lowest_pct: float | None
+    small_sample: bool
+    not_rated: NotRequired[str]
+
+
+class Sample(TypedDict):
+    cases: int
+    court: int
+    out_of_court: int
+
+
+class Resettlement(TypedDict):
+    custody_cases: int
+    minimum: int
+    rated: bool
+
+
+class RatingsTable(TypedDict):
+    """Domain -> standard -> rating, for one source (audits or records)."""
+
+    sample: Sample
+    domains: dict[str, dict[str, StandardRating]]
+    resettlement: Resettlement
+
+
+class ComparedStandard(TypedDict):
+    audits: str | None
+    records: str | None
+    gap_pct: dict[str, float | None]
+
+
+Comparison = dict[str, dict[str, ComparedStandard]]
+"""Domain -> standard -> the two bands and the gap per lens."""
 
 
 @dataclass(frozen=True)
@@ -61,25 +112,23 @@ def band(pct: float | None, policy: Policy) -> str | None:
     return "inadequate"
 
 
-def rate(cases: Iterable[CaseJudgement], policy: Policy, *, custody_cases: int) -> dict[str, Any]:
+def rate(cases: Iterable[CaseJudgement], policy: Policy, *, custody_cases: int) -> RatingsTable:
     """The ratings table for these cases (see the module docstring)."""
     cases = list(cases)
-    out: dict[str, Any] = {
-        "sample": {
-            "cases": len(cases),
-            "court": sum(1 for c in cases if c.route == "court"),
-            "out_of_court": sum(1 for c in cases if c.route == "out_of_court"),
-        },
-        "domains": {},
+    sample: Sample = {
+        "cases": len(cases),
+        "court": sum(1 for c in cases if c.route == "court"),
+        "out_of_court": sum(1 for c in cases if c.route == "out_of_court"),
     }
+    domains: dict[str, dict[str, StandardRating]] = {}
     minimum = policy.ratings.resettlement_min_custody_cases
     for domain in DOMAINS:
         in_domain = [c for c in cases if c.route == domain]
-        standards: dict[str, Any] = {}
+        standards: dict[str, StandardRating] = {}
         for standard in STANDARDS:
             if standard == "resettlement" and domain != "court":
                 continue
-            questions: dict[str, Any] = {}
+            questions: dict[str, QuestionScore] = {}
             for lens in LENSES:
                 yes = judged = 0
                 for c in in_domain:
@@ -97,25 +146,31 @@ def rate(cases: Iterable[CaseJudgement], policy: Policy, *, custody_cases: int) 
                                    "band": band(pct, policy)}
             rated = [(q["pct"], lens, q["judged"]) for lens, q in questions.items()
                      if q["pct"] is not None]
-            entry: dict[str, Any] = {"questions": questions}
+            entry: StandardRating
             if standard == "resettlement" and custody_cases < minimum:
-                entry.update(rating=None, lowest=None, lowest_pct=None, small_sample=False,
-                             not_rated=f"fewer than {minimum} custody cases in the year "
-                                       f"({custody_cases})")
+                entry = _not_rated(questions, f"fewer than {minimum} custody cases in the year "
+                                              f"({custody_cases})")
             elif not rated:
-                entry.update(rating=None, lowest=None, lowest_pct=None, small_sample=False,
-                             not_rated="no case judged")
+                entry = _not_rated(questions, "no case judged")
             else:
                 pct, lens, judged = min(rated)
-                entry.update(
-                    rating=band(pct, policy), lowest=lens, lowest_pct=pct,
-                    small_sample=judged <= policy.ratings.small_sample_max,
-                )
+                entry = {
+                    "questions": questions, "rating": band(pct, policy), "lowest": lens,
+                    "lowest_pct": pct, "small_sample": judged <= policy.ratings.small_sample_max,
+                }
             standards[standard] = entry
-        out["domains"][domain] = standards
-    out["resettlement"] = {"custody_cases": custody_cases, "minimum": minimum,
-                           "rated": custody_cases >= minimum}
-    return out
+        domains[domain] = standards
+    return {
+        "sample": sample,
+        "domains": domains,
+        "resettlement": {"custody_cases": custody_cases, "minimum": minimum,
+                         "rated": custody_cases >= minimum},
+    }
+
+
+def _not_rated(questions: dict[str, QuestionScore], why: str) -> StandardRating:
+    return {"questions": questions, "rating": None, "lowest": None, "lowest_pct": None,
+            "small_sample": False, "not_rated": why}
 
 
 def judgement_from_audit(
@@ -134,17 +189,18 @@ def judgement_from_audit(
 def judgement_from_records(
     case_id: str,
     route: str,
-    aspire: dict[str, Any],
+    aspire: AspireView,
     safety_judged: bool,
     harm_judged: bool,
-    released_in_period: list[dict[str, Any]],
+    released_in_period: list[TransitionView],
 ) -> CaseJudgement:
     """What the records show, as a judgement: the quality indicators' answers."""
     answers: dict[tuple[str, str], bool] = {}
     quality = aspire.get("quality", {})
     for standard, stage in RECORD_STAGE.items():
         for lens in LENSES:
-            answer = quality.get(stage, {}).get(lens, {}).get("answer")
+            question = quality.get(stage, {}).get(lens)
+            answer = question["answer"] if question else None
             if answer is not None:
                 answers[(standard, lens)] = bool(answer)
     if released_in_period:
@@ -161,19 +217,20 @@ def judgement_from_records(
     return CaseJudgement(case_id, route, answers, safety_judged, harm_judged)
 
 
-def compare(audits: dict[str, Any], records: dict[str, Any]) -> dict[str, Any]:
+def compare(audits: RatingsTable, records: RatingsTable) -> Comparison:
     """Audit and records bands side by side, with the gap per key question (records - audit)."""
-    out: dict[str, Any] = {}
+    out: Comparison = {}
     for domain in DOMAINS:
-        rows: dict[str, Any] = {}
+        rows: dict[str, ComparedStandard] = {}
         for standard, a in audits["domains"].get(domain, {}).items():
-            r = records["domains"].get(domain, {}).get(standard, {})
-            gaps = {}
+            r = records["domains"].get(domain, {}).get(standard)
+            gaps: dict[str, float | None] = {}
             for lens in LENSES:
                 ap = a["questions"][lens]["pct"]
-                rp = r.get("questions", {}).get(lens, {}).get("pct")
+                rq = r["questions"].get(lens) if r else None
+                rp = rq["pct"] if rq else None
                 gaps[lens] = round(rp - ap, 1) if ap is not None and rp is not None else None
-            rows[standard] = {"audits": a.get("rating"), "records": r.get("rating"),
+            rows[standard] = {"audits": a.get("rating"), "records": r["rating"] if r else None,
                               "gap_pct": gaps}
         out[domain] = rows
     return out
@@ -183,8 +240,6 @@ def period_bounds(start: date | None, end: date | None, today: date, policy: Pol
     date, date
 ]:
     """The period asked for, defaulting to the inspection window ending today."""
-    from projections.visible import add_months
-
     end = end or today
     start = start or add_months(end, -policy.ratings.default_period_months)
     return start, end

@@ -16,17 +16,63 @@ to readers allowed to see it.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from events.envelope import RecordedEvent
 from projections import source
 from projections.asat import AsAt
-from projections.record import DobOpener, fold_raw, from_us, raw, to_us
+from projections.record import DobOpener, fold_raw, from_us, gc_paused, raw, to_us
+from projections.sealer import KeyringDob
 from projections.source import Envelope, mask
-from projections.views import evaluate_all
+from projections.views import Views, evaluate_all
 from tracker.domain.policy import Policy
 from tracker.kernel.errors import CaseNotFound, FieldProblem, InvalidInput
 from tracker.services.app import App
+
+
+class CorrectedLater(TypedDict):
+    by: str
+    kind: str
+    recorded_at: str
+
+
+class Stamp(TypedDict):
+    """An event's id and type, when it happened and when and by whom it was recorded."""
+
+    event_id: str
+    type: str
+    occurred_at: str
+    recorded_at: str
+    recorded_by: str
+    recorded_role: str
+
+
+class TimelineEntry(Stamp):
+    """One stored event of the case, with what the replay makes of it."""
+
+    position: int
+    stream_version: int
+    back_dated: bool
+    known: bool
+    in_view: bool
+    status: str
+    data: dict[str, Any]  # the payload as stored, sealed values masked: shaped by its type
+    corrects: NotRequired[str]
+    corrected_by: NotRequired[str]
+    corrected_later: NotRequired[CorrectedLater]
+    recorded_later: NotRequired[bool]
+
+
+class ReplayView(Views):
+    """A case replayed as of a date and/or as known at a moment."""
+
+    case_id: str
+    as_of: str | None
+    as_known_at: str | None
+    evaluated_as_at: str
+    policy_version: str
+    summary: dict[str, int]
+    timeline: NotRequired[list[TimelineEntry]]  # not required: the history moves it out
 
 
 def envelopes(recorded: list[RecordedEvent]) -> list[Envelope]:
@@ -48,7 +94,7 @@ def replay_events(
     now: datetime,
     open_dob: DobOpener | None = None,
     premasked: bool = False,
-) -> dict[str, Any]:
+) -> ReplayView:
     """The replay of a case from all its stored events (pure; see the module docstring).
 
     ``premasked``: the events were read with their sealed values already masked."""
@@ -100,14 +146,14 @@ def _timeline(
     as_known_at: datetime | None,
     policy: Policy,
     premasked: bool = False,
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
+) -> tuple[list[TimelineEntry], dict[str, int]]:
     known_ids = {e.event.event_id for e in known}
     threshold = int(policy.replay.back_dated_after_hours * 3600 * 1_000_000)
     corrected_by: dict[str, Envelope] = {}
     for e in events:
         if e.event.type in CORRECTIONS:
             corrected_by[str(e.event.data["target_event_id"])] = e
-    entries: list[dict[str, Any]] = []
+    entries: list[TimelineEntry] = []
     counts = {"events_known": len(known), "events_in_view": 0, "back_dated": 0,
               "corrections": 0, "recorded_later": 0, "corrected_later": 0}
     for e in events:
@@ -115,7 +161,7 @@ def _timeline(
         is_known = ev.event_id in known_ids
         happened = ev.t <= at.us
         back_dated = e.recorded_us - ev.t > threshold
-        entry: dict[str, Any] = {
+        entry: TimelineEntry = {
             "position": ev.position,
             "stream_version": ev.stream_version,
             "event_id": ev.event_id,
@@ -169,11 +215,8 @@ def replay(
     *,
     as_of: date | None = None,
     as_known_at: datetime | None = None,
-) -> dict[str, Any]:
+) -> ReplayView:
     """Read the case's events (free text left sealed) and replay them."""
-    from projections.projector import gc_paused
-    from projections.sealer import KeyringDob
-
     with gc_paused():
         with app.engine.connect() as conn:
             events = source.read_case(conn, case_id, masked=True)

@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from projections import aspire, continuity, enforcement, engagement
 from projections.asat import AsAt
+from projections.aspire import AspireView
+from projections.continuity import ContinuityView
+from projections.enforcement import EnforcementView
+from projections.engagement import EngagementView
 from projections.record import CaseRecord
-from projections.visible import Visible
+from projections.visible import CaseHeader, Visible
 from tracker.domain.policy import Policy
 
 MODELS = ("aspire", "engagement", "continuity", "enforcement")
+
+
+class Views(TypedDict):
+    """A case's header and four views (the part a case view and a replay share)."""
+
+    case: CaseHeader
+    aspire: AspireView
+    engagement: EngagementView
+    continuity: ContinuityView
+    enforcement: EnforcementView
+
+
+class CaseView(Views):
+    """A case's header and four views as at a moment, as the queries return them."""
+
+    case_id: str
+    as_at: str
+    policy_version: str
 
 
 @dataclass(frozen=True)
@@ -19,11 +41,11 @@ class CaseViews:
     """The header and the four views of one case, as at ``at``, under ``policy_version``."""
 
     case_id: str
-    header: dict[str, Any]
-    aspire: dict[str, Any]
-    engagement: dict[str, Any]
-    continuity: dict[str, Any]
-    enforcement: dict[str, Any]
+    header: CaseHeader
+    aspire: AspireView
+    engagement: EngagementView
+    continuity: ContinuityView
+    enforcement: EnforcementView
     as_at: str
     policy_version: str
     visible: Visible
@@ -32,11 +54,7 @@ class CaseViews:
     def exists(self) -> bool:
         return bool(self.header)
 
-    def model(self, name: str) -> dict[str, Any]:
-        view: dict[str, Any] = getattr(self, name)
-        return view
-
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> CaseView:
         return {
             "case_id": self.case_id,
             "as_at": self.as_at,
@@ -53,9 +71,9 @@ def evaluate_all(record: CaseRecord, at: AsAt, policy: Policy) -> CaseViews:
     """Every view of ``record`` as at ``at``. Pure: same inputs, same answer."""
     v = Visible(record, at, policy)
     if not v.exists:
-        empty: dict[str, Any] = {"exists": False}
-        return CaseViews(record.case_id, {}, empty, empty, empty, empty,
-                         at.moment.isoformat(), policy.version, v)
+        return CaseViews(record.case_id, {}, {"exists": False}, {"exists": False},
+                         {"exists": False}, {"exists": False}, at.moment.isoformat(),
+                         policy.version, v)
     return CaseViews(
         case_id=record.case_id,
         header=v.header(),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from projections.asat import AsAt
 from projections.record import (
@@ -49,11 +49,31 @@ class Period:
     start: date
     end: date | None
 
-    def overlaps(self, first: date, last: date) -> bool:
-        return self.start <= last and (self.end is None or self.end >= first)
 
-    def contains(self, day: date) -> bool:
-        return self.start <= day and (self.end is None or day <= self.end)
+AllocationView = TypedDict("AllocationView", {
+    "practitioner": str, "agency": str, "role": str, "team": str | None,
+    "manager": str | None, "from": str, "to": str | None, "end_reason": str | None,
+})
+
+
+class CaseHeader(TypedDict, total=False):
+    """What a case is, as at a moment: empty when there is no case."""
+
+    case_id: str
+    child_id: str
+    service: str
+    team: str
+    disposal: str
+    route: str
+    intervention_level: str
+    start_date: str | None
+    expected_end_date: str | None
+    closed_on: str | None
+    closed_reason: str | None
+    open: bool
+    setting: str
+    case_manager: str | None
+    manager: str | None
 
 
 @dataclass(frozen=True)
@@ -72,7 +92,7 @@ class Allocation:
     end_event: str | None
     start_t: int
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> AllocationView:
         return {
             "practitioner": self.practitioner, "agency": self.agency, "role": self.role,
             "team": self.team, "manager": self.manager, "from": self.start.isoformat(),
@@ -161,7 +181,7 @@ class Visible:
         """The day obligations are judged on: today, or the closing day if it closed."""
         return self._last_day
 
-    def header(self) -> dict[str, Any]:
+    def header(self) -> CaseHeader:
         o = self.opened
         assert o is not None
         cm = self.case_manager()

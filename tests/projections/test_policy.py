@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker.domain.policy import ALERT_RULES, build_policy, default_policy, load_policy
+from projections import alert_rules
+from tracker.domain.policy import build_policy, default_policy, load_policy
 from tracker.domain.workdays import WorkingDays
 from tracker.kernel.errors import ConfigurationError
 
@@ -28,7 +29,7 @@ def test_defaults_are_the_domain_timescales() -> None:
     assert p.contacts.initial_period_weeks == 12
     assert p.continuity.probation_transition_age_months == 210
     assert p.enforcement.warnings_before_breach == 2
-    assert set(p.alerts) == set(ALERT_RULES)
+    assert set(p.alerts) == set(alert_rules.NAMES)
 
 
 def test_a_service_file_overrides_only_what_it_names(tmp_path: Path) -> None:
@@ -66,9 +67,16 @@ def test_a_bad_policy_file_names_the_field_and_reason(tmp_path: Path, content: s
     path = tmp_path / "bad.toml"
     path.write_text(content)
     with pytest.raises(ConfigurationError) as err:
-        load_policy(path)
+        alert_rules.check(load_policy(path))  # the alert table's rules: checked by the read side
     assert expected in str(err.value)
     assert str(path) in str(err.value)
+
+
+def test_the_read_side_refuses_an_alert_table_missing_a_rule() -> None:
+    p = default_policy()
+    alerts = {k: v for k, v in p.alerts.items() if k != "breach_due"}
+    with pytest.raises(ConfigurationError, match=r"missing alert rule\(s\) \['breach_due'\]"):
+        alert_rules.check(p.model_copy(update={"alerts": alerts}))
 
 
 def test_a_missing_policy_file_is_a_clear_error(tmp_path: Path) -> None:

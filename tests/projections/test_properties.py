@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from events.correction import EventRetracted, EventSuperseded
 from events.envelope import RecordedEvent
 from projections.asat import AsAt
-from projections.record import CaseRecord, PlainDob, dumps, evolve, evolve_many, fold, loads
+from projections.record import CaseRecord, dumps, evolve, evolve_many, fold, loads
 from projections.replay import replay_events
 from projections.views import evaluate_all
+from tests.projections.plain import PlainDob
 from tracker.domain.corrections import apply_corrections
 from tracker.domain.policy import default_policy
 from tracker.kernel.errors import CaseNotFound

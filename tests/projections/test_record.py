@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from projections.record import PlainDob, dumps, evolve, fold, loads
+from projections.record import dumps, evolve, fold, loads
 from tests.projections.conftest import History
+from tests.projections.plain import PlainDob
 from tracker.domain.corrections import apply_corrections
 
 

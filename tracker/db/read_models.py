@@ -31,6 +31,9 @@ from sqlalchemy import (
 
 from events.schema import UTCDateTime, metadata
 
+TABLES = "read-model tables"
+"""What a missing-table error names (``tracker.db.tx``)."""
+
 checkpoints = Table(
     "projection_checkpoints",
     metadata,

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from tracker.kernel.errors import ConfigurationError
 
@@ -24,23 +24,6 @@ DEFAULT_FILE = Path(__file__).with_name("policy.toml")
 
 Severity = Literal["low", "medium", "high"]
 Level = Literal["standard", "enhanced", "intensive"]
-
-ALERT_RULES = (
-    "assessment_overdue",
-    "plan_overdue",
-    "review_overdue",
-    "first_appointment_overdue",
-    "contact_shortfall",
-    "missed_appointment_not_followed_up",
-    "breach_due",
-    "no_case_manager",
-    "case_manager_changed_at_transition",
-    "custody_without_community_case_manager",
-    "release_not_ready",
-    "falling_engagement",
-    "probation_transition_plan_missing",
-)
-"""Every alert rule the tracker knows, in the order they are evaluated."""
 
 
 class _Section(BaseModel):
@@ -138,6 +121,9 @@ class SweepPolicy(_Section):
 
 
 class AlertRule(_Section):
+    """One rule's row of the ``[alerts]`` table. Which rules exist is the read side's
+    registry (``projections.alert_rules``), which checks the table when it takes a policy."""
+
     severity: Severity
     enabled: bool = True
 
@@ -161,17 +147,12 @@ class Policy(_Section):
     ratings: RatingsPolicy
     alerts: dict[str, AlertRule]
     sweep: SweepPolicy | None = None
+    _source: str = PrivateAttr(default="overrides")
 
-    @field_validator("alerts")
-    @classmethod
-    def _known_rules(cls, value: dict[str, AlertRule]) -> dict[str, AlertRule]:
-        unknown = set(value) - set(ALERT_RULES)
-        if unknown:
-            raise ValueError(f"unknown alert rule(s) {sorted(unknown)}; known: {list(ALERT_RULES)}")
-        missing = set(ALERT_RULES) - set(value)
-        if missing:
-            raise ValueError(f"missing alert rule(s) {sorted(missing)}")
-        return value
+    @property
+    def source(self) -> str:
+        """Where the policy came from (``file <path>``), for messages about it."""
+        return self._source
 
     def assessment_days(self, disposal: str) -> int:
         """Working days allowed for the initial assessment of this disposal."""
@@ -219,7 +200,7 @@ def build_policy(overrides: dict[str, Any] | None = None, *, source: str = "over
         overrides["version"] = f"{defaults['version']}+local.{digest}"
     merged = _merge(defaults, overrides)
     try:
-        return Policy.model_validate(merged)
+        policy = Policy.model_validate(merged)
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
@@ -227,6 +208,8 @@ def build_policy(overrides: dict[str, Any] | None = None, *, source: str = "over
             msg = err["msg"].removeprefix("Value error, ")
             problems.append(f"{where}: {msg}")
         raise ConfigurationError(f"policy {source}: " + "; ".join(problems)) from None
+    policy._source = source
+    return policy
 
 
 def load_policy(path: Path | str | None = None) -> Policy:

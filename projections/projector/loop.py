@@ -1,0 +1,379 @@
+"""The projector's loop: transactions that fold new events into the case records and,
+at the head of the log, bring the views, audits and alerts up to them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from projections import alerts, source
+from projections.alert_rules import TIME_RULES, check
+from projections.asat import AsAt
+from projections.projector import checkpoints as cp_store
+from projections.projector.checkpoints import Checkpoint, Lag
+from projections.projector.rows import audit_rows, load, record_row, restore, view_rows
+from projections.projector.writes import (
+    THREADED_WRITES_FROM,
+    Row,
+    Writes,
+    chunks,
+    replace_audits_job,
+    upsert,
+    upsert_job,
+)
+from projections.record import Builder, CaseRecord, RawEvent, gc_paused, sealed_child
+from projections.sealer import KeyringDob, child_of
+from projections.views import evaluate_all
+from tracker.db import tx
+from tracker.db.read_models import (
+    MODEL_NAMES,
+    TABLES,
+    VIEW_TABLES,
+    audits,
+    case_records,
+    checkpoints,
+)
+from tracker.db.read_models import alerts as alerts_table
+from tracker.domain.policy import Policy
+from tracker.kernel.errors import FieldProblem, InvalidInput, StoreUnavailable
+from tracker.services.app import App, policy_for
+
+log = structlog.get_logger("projections.projector")
+
+PER_CASE = ("aspire", "engagement", "continuity", "enforcement", "audits")
+DERIVE_CHUNK = 500
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (events just applied, events still behind the head)."""
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What a sweep did: cases evaluated, alerts raised and resolved, alerts now open."""
+
+    as_at: datetime
+    cases: int
+    raised: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    open: int = 0
+
+
+class Projector:
+    """Keeps the read models up to date with the log. Safe to run in several processes."""
+
+    def __init__(self, app: App, policy: Policy | None = None) -> None:
+        self.app = app
+        self.policy = policy or policy_for(app)
+        check(self.policy)
+        self.sealer = KeyringDob.for_app(app)
+        self._cache: dict[str, CaseRecord] = {}
+        self._cache_position: int | None = None
+
+    # -- public -------------------------------------------------------------------------
+
+    def catch_up(
+        self,
+        *,
+        only: str | None = None,
+        batch_size: int = 1000,
+        limit: int | None = None,
+        txn_events: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> int:
+        """Apply every event not yet applied (or up to ``limit``); returns how many.
+
+        ``only`` catches up one read model (and the records it is computed from).
+        Each transaction reads ``batch_size`` events at a time, up to ``txn_events`` per
+        transaction (default: one batch). Safe to call from several processes at once.
+        """
+        if batch_size < 1:
+            raise InvalidInput([FieldProblem("batch_size", "must be at least 1")])
+        if limit is not None and limit < 1:
+            raise InvalidInput([FieldProblem("limit", "must be at least 1")])
+        models = cp_store.selected(only)
+        per_txn = txn_events or batch_size
+        start: tuple[int, int] | None = None
+        end = (0, 0)
+        try:
+            with gc_paused():
+                while True:
+                    done = end[0] - start[0] if start else 0
+                    budget = per_txn if limit is None else min(per_txn, limit - done)
+                    before, after, at_head = self._step(models, batch_size, budget, on_progress)
+                    start = before if start is None else start
+                    end = after
+                    if at_head or (limit is not None and end[0] - start[0] >= limit):
+                        break
+        finally:
+            self._cache.clear()
+            self._cache_position = None
+            self.sealer.forget()
+        assert start is not None
+        return max(0, end[0] - start[0], end[1] - start[1])
+
+    def rebuild(self, only: str | None = None, *, on_progress: ProgressCallback | None = None,
+                batch_size: int = 5000) -> int:
+        """Empty a read model (all of them by default) and project it again from event 1.
+
+        Alerts are reconciled rather than emptied, so acknowledgements and the history of
+        raised and resolved alerts survive; ``--only X`` recomputes X from the case
+        records (rebuild ``records`` or everything to refold the records from the events).
+        """
+        cp_store.selected(only)
+        targets = set(MODEL_NAMES) if only in (None, "records") else {only}
+        with self._txn() as conn:
+            cp_store.lock(conn)
+            if "records" in targets:
+                conn.execute(delete(case_records))
+            for name in targets & set(VIEW_TABLES):
+                conn.execute(delete(VIEW_TABLES[name]))
+            if "audits" in targets:
+                conn.execute(delete(audits))
+            conn.execute(
+                update(checkpoints)
+                .where(checkpoints.c.name.in_(sorted(targets)))
+                .values(position=0, policy_version=None, updated_at=self.app.clock.now())
+            )
+        log.info("projection_rebuild_started", models=sorted(targets))
+        txn = 50_000 if self.app.engine.dialect.name == "sqlite" else 1_000_000_000
+        return self.catch_up(only=only, batch_size=batch_size, txn_events=txn,
+                             on_progress=on_progress)
+
+
+    def lag(self) -> dict[str, Lag]:
+        """How far behind the log each read model is."""
+        now = self.app.clock.now()
+        with self._read() as conn:
+            return cp_store.lag(conn, now)
+
+    def sweep(self, as_at: datetime) -> SweepResult:
+        """Re-evaluate the time-based alert rules of every open case as at ``as_at``.
+
+        Catches up first; then raises and resolves alerts with no new event, and refreshes
+        the stored views of the open cases (their ``evaluated_at`` becomes ``as_at``).
+        """
+        if as_at.tzinfo is None:
+            raise InvalidInput([FieldProblem("as_at", "must include a time zone")])
+        self.catch_up()
+        at = AsAt.at(as_at)
+        with gc_paused(), self._txn() as conn:
+            cp_store.lock(conn)
+            rows = conn.execute(
+                select(case_records.c.case_id, case_records.c.record)
+                .where(case_records.c.closed_on.is_(None))
+                .order_by(case_records.c.case_id)
+            ).all()
+            holding: dict[str, list[alerts.Candidate]] = {}
+            view_batches: dict[str, list[Row]] = defaultdict(list)
+            case_ids = []
+            self.sealer.preload(c for _id, text in rows if (c := sealed_child(text)) is not None)
+            for case_id, text in rows:
+                record = restore(conn, case_id, text, self.sealer)
+                views = evaluate_all(record, at, self.policy)
+                case_ids.append(case_id)
+                holding[case_id] = [
+                    c for c in alerts.candidates(views, self.policy) if c.rule in TIME_RULES
+                ]
+                if views.exists:
+                    for name, row in view_rows(views, record, as_at).items():
+                        view_batches[name].append(row)
+            for name, table in VIEW_TABLES.items():
+                upsert(conn, table, view_batches[name], "case_id")
+            result = alerts.reconcile(
+                conn, case_ids, holding, as_at, self.policy.version, rules=TIME_RULES
+            )
+            open_count = conn.execute(
+                select(func.count()).select_from(alerts_table)
+                .where(alerts_table.c.status == "open")
+            ).scalar_one()
+        self.sealer.forget()
+        log.info("projection_sweep", cases=len(case_ids), raised=len(result.raised),
+                 resolved=len(result.resolved))
+        return SweepResult(as_at, len(case_ids), result.raised, result.resolved, int(open_count))
+
+    # -- one transaction ------------------------------------------------------------------
+
+    def _step(
+        self,
+        models: frozenset[str],
+        read_size: int,
+        budget: int,
+        on_progress: ProgressCallback | None,
+    ) -> tuple[tuple[int, int], tuple[int, int], bool]:
+        """One transaction; returns (records, slowest selected model) before and after."""
+        try:
+            with self._txn() as conn:
+                cps = cp_store.lock(conn)
+                return self._work(conn, cps, models, read_size, budget, on_progress)
+        except BaseException:
+            self._cache.clear()
+            self._cache_position = None
+            raise
+
+    def _work(
+        self,
+        conn: Connection,
+        cps: dict[str, Checkpoint],
+        models: frozenset[str],
+        read_size: int,
+        budget: int,
+        on_progress: ProgressCallback | None,
+    ) -> tuple[tuple[int, int], tuple[int, int], bool]:
+        records_cp = cps["records"][0]
+        if self._cache_position != records_cp:
+            self._cache.clear()
+        now = self.app.clock.now()
+        at_head = False
+        position = records_cp
+        head = source.head(conn)
+        builders: dict[str, Builder] = {}
+        read = 0
+        while read < budget:
+            want = min(read_size, budget - read)
+            batch = source.read_after(conn, position, want)
+            if batch:
+                read += len(batch)
+                position = batch[-1].position
+                self._fold_batch(conn, batch, builders)
+                if on_progress is not None:
+                    on_progress(len(batch), max(0, head - position))
+            if len(batch) < want:
+                at_head = True
+                break
+        if position >= head:
+            at_head = True
+        new_cps: dict[str, int] = {}
+        with Writes(conn, threaded=len(builders) > THREADED_WRITES_FROM) as writes:
+            if builders:
+                rows = []
+                for case_id, builder in builders.items():
+                    record = builder.freeze()
+                    self._cache[case_id] = record
+                    rows.append(record_row(record, now, self.sealer))
+                writes.submit(upsert_job(case_records, rows))
+                new_cps["records"] = position
+            if at_head:
+                self._derive(conn, writes, cps, models, position, now, new_cps)
+            writes.flush()
+            cp_store.save(conn, new_cps, self.policy.version, now)
+        self._cache_position = position
+        before = min(cp_store.effective(cps[m], self.policy.version) for m in models)
+        after = min(new_cps.get(m, cp_store.effective(cps[m], self.policy.version)) for m in models)
+        return (records_cp, before), (position, after), at_head
+
+    def _fold_batch(
+        self, conn: Connection, batch: list[RawEvent], builders: dict[str, Builder]
+    ) -> None:
+        """Fold a batch of events into per-case builders (loading records not yet seen)."""
+        fresh = {e.stream_id for e in batch if e.stream_id not in builders}
+        missing = [c for c in fresh if c not in self._cache]
+        if missing:
+            self._cache.update(load(conn, missing, self.sealer))
+        for case_id in fresh:
+            builders[case_id] = Builder(
+                self._cache.get(case_id) or CaseRecord(case_id=case_id), self.sealer.open
+            )
+        self.sealer.preload(
+            child
+            for e in batch if e.type == "case_opened"
+            and isinstance(token := e.data.get("date_of_birth"), str)
+            and (child := child_of(token)) is not None
+        )
+        for e in batch:
+            builders[e.stream_id].apply(e)
+
+
+    def _derive(
+        self,
+        conn: Connection,
+        writes: Writes,
+        cps: dict[str, Checkpoint],
+        models: frozenset[str],
+        records_at: int,
+        now: datetime,
+        new_cps: dict[str, int],
+    ) -> None:
+        """Bring the view models, audits and alerts up to the records' position."""
+        version = self.policy.version
+        touched: dict[str, set[str]] = {}
+        between: dict[int, list[str]] = {}
+        writes.flush()  # the connection is ours again for reading
+        for name in (*PER_CASE, "alerts"):
+            if name not in models:
+                continue
+            cp, applied_version = cps[name]
+            if applied_version is not None and applied_version != version:
+                cp = 0
+            if cp >= records_at:
+                if applied_version != version:
+                    new_cps[name] = records_at
+                continue
+            if cp not in between:
+                between[cp] = source.streams_between(conn, cp, records_at)
+            touched[name] = set(between[cp])
+            new_cps[name] = records_at
+        if not touched:
+            return
+        wanted = sorted({c for ids in touched.values() for c in ids})
+        missing = [c for c in wanted if c not in self._cache]
+        if missing:
+            self._cache.update(load(conn, missing, self.sealer))
+        at = AsAt.at(now)
+        holding: dict[str, list[alerts.Candidate]] = {}
+        judged = self.policy.ratings.judged_levels
+        for chunk in chunks(wanted, DERIVE_CHUNK):
+            rows: dict[str, list[Row]] = defaultdict(list)
+            audit_list: list[Row] = []
+            for case_id in chunk:
+                record = self._cache.get(case_id)
+                if record is None:
+                    continue
+                views = evaluate_all(record, at, self.policy)
+                if views.exists:
+                    for name, row in view_rows(views, record, now).items():
+                        if case_id in touched.get(name, ()):
+                            rows[name].append(row)
+                if case_id in touched.get("audits", ()):
+                    audit_list.extend(audit_rows(views, record, judged))
+                if case_id in touched.get("alerts", ()):
+                    holding[case_id] = alerts.candidates(views, self.policy)
+            for name, table in VIEW_TABLES.items():
+                if rows[name]:
+                    writes.submit(upsert_job(table, rows[name]))
+            if "audits" in touched:
+                writes.submit(replace_audits_job(
+                    [c for c in chunk if c in touched["audits"]], audit_list))
+        if "alerts" in touched:
+            writes.flush()
+            ids = sorted(touched["alerts"])
+            result = alerts.reconcile(conn, ids, holding, now, version)
+            if result.raised or result.resolved:
+                log.info("alerts_reconciled", raised=len(result.raised),
+                         resolved=len(result.resolved), cases=len(ids))
+
+    # -- storage helpers ------------------------------------------------------------------
+
+    def load_record(self, case_id: str) -> CaseRecord | None:
+        """The stored record of one case (None if the projector has not seen it)."""
+        with self._read() as conn:
+            return load(conn, [case_id], self.sealer).get(case_id)
+
+    @contextmanager
+    def _txn(self) -> Iterator[Connection]:
+        """A write transaction; a constraint refusal (only a concurrent writer of the same
+        rows can cause one) reads as the database being unavailable, to be retried."""
+        try:
+            with tx.write(self.app.engine, tables=TABLES) as conn:
+                yield conn
+        except IntegrityError:
+            raise StoreUnavailable("database error: IntegrityError") from None
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        return tx.read(self.app.engine, tables=TABLES)

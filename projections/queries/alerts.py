@@ -1,0 +1,87 @@
+"""Alert queries: the list, and a manager's acknowledgement or closing with a note."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import ColumnElement, and_, select, update
+
+from events.envelope import Actor
+from projections.alerts import AlertView, row_to_dict
+from projections.queries.reading import SEVERITY_ORDER, Loose
+from tracker.db.read_models import alerts as A  # noqa: N812
+from tracker.kernel.errors import AlertNotFound, FieldProblem, InvalidInput
+from tracker.services.app import App
+
+MAX_NOTE = 2000
+
+
+def list_alerts(
+    app: App, *, open_only: bool = True, team: str | None = None
+) -> list[Loose]:
+    """Alerts (open ones by default), most severe and newest first."""
+    query = select(A)
+    if open_only:
+        query = query.where(A.c.status == "open")
+    if team is not None:
+        query = query.where(A.c.team == team)
+    with app.engine.connect() as conn:
+        rows = [row_to_dict(r) for r in conn.execute(query)]
+    rows.sort(key=lambda a: (a["status"] != "open", SEVERITY_ORDER.get(a["severity"], 9),
+                             _neg(a["raised_at"]), a["alert_id"]))
+    return cast(list[Loose], rows)
+
+
+def _neg(moment: str | None) -> str:
+    return "".join(chr(0x10FFFF - ord(c)) for c in (moment or ""))
+
+
+def acknowledge_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> Loose:
+    """A manager acknowledges an alert with a note. Idempotent: the first acknowledgement
+    stands (who, when, note); acknowledging again returns it unchanged."""
+    return cast(Loose, _note_on_alert(
+        app, alert_id, note, A.c.acknowledged_at.is_(None),
+        lambda now, text: {"acknowledged_at": now, "acknowledged_by": actor.user_id,
+                           "ack_note": text},
+    ))
+
+
+def close_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> Loose:
+    """A manager resolves an open alert by hand, with a note (e.g. "dealt with by phone").
+
+    The alert becomes ``resolved`` and records who closed it; it is not raised again while
+    its condition goes on holding, only once the condition has ended and comes back.
+    Idempotent: closing a closed (or already resolved) alert returns it unchanged.
+    """
+    return cast(Loose, _note_on_alert(
+        app, alert_id, note, A.c.status == "open",
+        lambda now, text: {"status": "resolved", "resolved_at": now, "closed_at": now,
+                           "closed_by": actor.user_id, "close_note": text},
+    ))
+
+
+def _note_on_alert(
+    app: App, alert_id: str, note: str, only_if: ColumnElement[bool],
+    values: Callable[[datetime, str], dict[str, object]],
+) -> AlertView:
+    """Check the manager's note, apply ``values`` where ``only_if`` still holds (so a
+    repeat changes nothing), and return the alert as it now stands."""
+    text = (note or "").strip()
+    if not text:
+        raise InvalidInput([FieldProblem("note", "must not be empty")])
+    if len(text) > MAX_NOTE:
+        raise InvalidInput([FieldProblem("note", f"must be at most {MAX_NOTE} characters")])
+    now = app.clock.now()
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(A)
+            .where(and_(A.c.alert_id == alert_id, only_if))
+            .values(**values(now, text), updated_at=now)
+        )
+        row = conn.execute(select(A).where(A.c.alert_id == alert_id)).first()
+    if row is None:
+        raise AlertNotFound(f"alert {alert_id} not found")
+    return row_to_dict(row)
+

@@ -1,0 +1,83 @@
+"""What every query starts from: the moment asked about, and the case records as they are
+now (a record behind the log has its newer events folded in on the spot)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select
+
+from projections import source
+from projections.asat import AsAt
+from projections.projector import restore
+from projections.record import CaseRecord, evolve_raw, sealed_child
+from projections.sealer import KeyringDob
+from tracker.db.read_models import alerts as A  # noqa: N812
+from tracker.db.read_models import case_records
+from tracker.kernel.errors import CaseNotFound, FieldProblem, InvalidInput
+from tracker.services.app import App
+
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+Loose = dict[str, Any]
+"""What the functions the edges call still return: their TypedDict, cast to a plain dict,
+because the edges annotate plain dicts and the web adds keys of its own (``can_ack``).
+Once the edges take the queries' TypedDicts, each ``cast(Loose, ...)`` goes."""
+
+
+def as_at_of(app: App, value: datetime | date | None) -> AsAt:
+    """The moment asked about: now by default; a date means the end of that day."""
+    if value is None:
+        return AsAt.at(app.clock.now())
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidInput([FieldProblem("as_at", "must include a time zone")])
+        return AsAt.at(value)
+    return AsAt.end_of(value)
+
+
+def current_record(app: App, conn: Connection, case_id: str) -> tuple[CaseRecord, bool]:
+    """The case's record with any events newer than the stored one folded in."""
+    sealer = KeyringDob.for_app(app)
+    row = conn.execute(
+        select(case_records.c.record).where(case_records.c.case_id == case_id)
+    ).first()
+    record = restore(conn, case_id, row[0], sealer) if row is not None else CaseRecord(
+        case_id=case_id)
+    newer = [e.event for e in source.read_case(conn, case_id, after=record.position)]
+    if newer:
+        record = evolve_raw(record, newer, sealer.open)
+    if not record.exists:
+        raise CaseNotFound(f"case {case_id} not found")
+    return record, row is not None and not newer
+
+
+def read_records(
+    app: App, conn: Connection, *, team: str | None = None, practitioner: str | None = None,
+    open_only: bool = True, active_from: date | None = None, active_to: date | None = None,
+) -> list[CaseRecord]:
+    sealer = KeyringDob.for_app(app)
+    query = select(case_records.c.case_id, case_records.c.record)
+    if open_only:
+        query = query.where(case_records.c.closed_on.is_(None))
+    if team is not None:
+        query = query.where(case_records.c.team == team)
+    if practitioner is not None:
+        query = query.where(case_records.c.practitioner == practitioner)
+    if active_to is not None:
+        query = query.where(case_records.c.start_date <= active_to)
+    if active_from is not None:
+        query = query.where(or_(case_records.c.closed_on.is_(None),
+                                case_records.c.closed_on >= active_from))
+    rows = [(case_id, text) for case_id, text in
+            conn.execute(query.order_by(case_records.c.case_id))]
+    sealer.preload(c for _id, text in rows if (c := sealed_child(text)) is not None)
+    return [restore(conn, case_id, text, sealer) for case_id, text in rows]
+
+
+def open_alert_counts(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(
+        select(A.c.case_id, func.count()).where(A.c.status == "open").group_by(A.c.case_id)
+    )
+    return {case_id: int(n) for case_id, n in rows}

@@ -1,0 +1,285 @@
+"""The facts of a case record: one per event, keyed by the recording event's id.
+
+Named tuples because a record holds thousands of them and they are stored as JSON arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+# -- facts --------------------------------------------------------------------------------
+# Every fact starts with the recording event's id, its position, and when it happened.
+
+
+class Opened(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    child_id: str
+    disposal: str
+    route: str
+    start: int
+    expected_end: int | None
+    setting: str
+    level: str
+    service: str
+    team: str
+    dob: int | None
+    dob_token: str | None = None  # the date of birth as the event stored it (sealed)
+
+
+class Closed(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    reason: str
+
+
+class Alloc(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    practitioner: str
+    agency: str
+    role: str
+    team: str | None
+    manager: str | None
+
+
+class AllocEnd(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    practitioner: str
+    role: str
+    reason: str
+
+
+class Assess(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    kind: str
+    reoffending: str
+    safety: str
+    harm: str
+    strengths: bool
+    child: bool
+    parent: bool
+    victim: bool
+    agencies: bool
+
+
+class Change(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    domains: tuple[str, ...]
+
+
+class Plan(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    revised: bool
+    domains: tuple[str, ...]
+    contingency_safety: bool
+    contingency_risk: bool
+    child: bool
+    parent: bool
+
+
+class Sched(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    contact_id: str
+    kind: str
+    for_t: int
+    for_d: int
+
+
+class Attend(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    contact_id: str | None
+    kind: str
+    participation: int
+    noted: tuple[str, ...]
+    addressed: tuple[str, ...]
+    parent: bool
+
+
+class Miss(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    contact_id: str | None
+    kind: str
+    acceptable: bool
+    reason: str
+
+
+class FollowUp(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    missed_id: str
+    method: str
+    reached: bool
+
+
+class Review(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    trigger: str
+    changed: tuple[str, ...]
+    adjusted: bool
+    child: bool
+    parent: bool
+
+
+class TPlan(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    transition_id: str
+    kind: str
+    planned: int
+    receiving_cm: str | None
+    receiving_service: str | None
+    accommodation: bool
+    plan: bool
+    info: bool
+    handover: bool
+
+
+class TDone(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    transition_id: str | None
+    kind: str
+    receiving_cm: str | None
+    receiving_service: str | None
+    info: bool
+    handover: bool
+    accommodation: bool
+
+
+class Warn(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    failure_id: str
+
+
+class Breach(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    failure_ids: tuple[str, ...]
+    serious: bool
+
+
+class Excuse(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    failure_id: str
+    manager: str
+
+
+class Audit(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    auditor: str
+    question_set: str
+    answers: tuple[tuple[str, str, bool], ...]
+    safety: str | None
+    harm: str | None
+
+
+class Corr(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    target: str
+    kind: str  # "superseded" | "retracted"
+
+
+LIST_KINDS: dict[str, type[NamedTuple]] = {
+    "allocs": Alloc,
+    "alloc_ends": AllocEnd,
+    "assessments": Assess,
+    "changes": Change,
+    "plans": Plan,
+    "scheduled": Sched,
+    "attended": Attend,
+    "missed": Miss,
+    "followups": FollowUp,
+    "reviews": Review,
+    "tplans": TPlan,
+    "tdone": TDone,
+    "warnings": Warn,
+    "breaches": Breach,
+    "excuses": Excuse,
+    "audits": Audit,
+    "corrections": Corr,
+}
+"""The record's fact lists by name, and the fact type each holds."""
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """Everything the read models know about one case (immutable; see ``evolve``)."""
+
+    case_id: str
+    position: int = 0
+    version: int = 0
+    opened: Opened | None = None
+    closed: Closed | None = None
+    allocs: tuple[Alloc, ...] = ()
+    alloc_ends: tuple[AllocEnd, ...] = ()
+    assessments: tuple[Assess, ...] = ()
+    changes: tuple[Change, ...] = ()
+    plans: tuple[Plan, ...] = ()
+    scheduled: tuple[Sched, ...] = ()
+    attended: tuple[Attend, ...] = ()
+    missed: tuple[Miss, ...] = ()
+    followups: tuple[FollowUp, ...] = ()
+    reviews: tuple[Review, ...] = ()
+    tplans: tuple[TPlan, ...] = ()
+    tdone: tuple[TDone, ...] = ()
+    warnings: tuple[Warn, ...] = ()
+    breaches: tuple[Breach, ...] = ()
+    excuses: tuple[Excuse, ...] = ()
+    audits: tuple[Audit, ...] = ()
+    corrections: tuple[Corr, ...] = ()
+
+    @property
+    def exists(self) -> bool:
+        return self.opened is not None
