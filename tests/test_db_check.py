@@ -41,7 +41,7 @@ def test_every_difference_is_reported(app: App) -> None:
     ]
 
 
-@pytest.mark.parametrize("dialect", [postgresql.dialect(), sqlite.dialect()])
+@pytest.mark.parametrize("dialect", [postgresql.dialect(), sqlite.dialect()])  # type: ignore[no-untyped-call]
 def test_the_open_alert_index_is_partial_on_both_back_ends(dialect: Any) -> None:
     """Alembic does not compare an index's WHERE clause: this pins it to migration 0002's."""
     (index,) = (i for i in alerts.indexes if i.name == "uq_alerts_open")

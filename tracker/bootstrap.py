@@ -23,6 +23,8 @@ from tracker.kernel.errors import ConfigurationError
 from tracker.services.app import App
 from workers.runtime import attach
 
+__all__ = ["App", "bootstrap", "load_master_key"]
+
 
 def bootstrap(
     settings: Settings | None = None,

@@ -13,6 +13,7 @@ import structlog
 from events.catalogue import parse_event
 from events.envelope import RecordedEvent
 from projections.asat import AsAt
+from projections.aspire import ObligationView, StageView
 from projections.record import CaseRecord, fold
 from projections.views import CaseViews, evaluate_all
 from tests.support import run_cli
@@ -143,16 +144,14 @@ class History:
     def views(self, on: Day, policy: Policy | None = None) -> CaseViews:
         return evaluate_all(self.record(), AsAt.end_of(day_of(on)), policy or self.policy)
 
-    def stage(self, on: Day, stage: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.views(on).aspire["stages"][stage]
-        return result
+    def stage(self, on: Day, stage: str) -> StageView:
+        return self.views(on).aspire["stages"][stage]
 
 
-def obligation(stage: dict[str, Any], kind: str) -> dict[str, Any]:
+def obligation(stage: StageView, kind: str) -> ObligationView:
     found = [o for o in stage["obligations"] if o["kind"] == kind]
     assert found, f"no {kind} obligation in {stage}"
-    result: dict[str, Any] = found[-1]
-    return result
+    return found[-1]
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ class TestContinuity:
         cont = h.views("2026-02-10").continuity
         assert [cm["practitioner"] for cm in cont["case_managers"]] == ["P-1", "P-2"]
         assert cont["changes"] == 1
-        assert cont["changes_at_transition"][0]["at_transition"]["kind"] == "community_to_custody"
+        at_transition = cont["changes_at_transition"][0]["at_transition"]
+        assert at_transition is not None and at_transition["kind"] == "community_to_custody"
         assert cont["setting"] == "custody"
 
     def test_a_change_far_from_any_transition_is_not_flagged(self) -> None:

@@ -9,9 +9,10 @@ POLICY = default_policy()
 LENSES = ("desistance", "safety_wellbeing", "risk_of_harm")
 
 
-def case(n: int, route: str = "court", *, safety: bool = True, harm: bool = True,
+def case(n: int, *args: str, safety: bool = True, harm: bool = True,
          **answers: bool) -> CaseJudgement:
     """A judged case; answers like assessment_desistance=True."""
+    route = args[0] if args else "court"
     parsed = {tuple(k.split("_", 1)): v for k, v in answers.items()}
     return CaseJudgement(f"CS-{n}", route, parsed, safety, harm)  # type: ignore[arg-type]
 

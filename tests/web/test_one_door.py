@@ -29,7 +29,7 @@ def stream_reads(env: Env) -> Iterator[list[str]]:
         calls.append(case_id)
         return original(case_id, *args, **kwargs)
 
-    store.read_stream = counting  # type: ignore[method-assign]
+    store.read_stream = counting  # type: ignore[method-assign,assignment]
     try:
         yield calls
     finally:

@@ -85,7 +85,7 @@ def wait_until(check: Callable[[], Any], what: str, timeout: float = 60.0,
             return value
         for p in procs:
             if p.popen.poll() is not None:
-                raise AssertionError(f"{what}: {p.popen.args} exited\n{p.text()[-3000:]}")
+                raise AssertionError(f"{what}: {p.popen.args!r} exited\n{p.text()[-3000:]}")
         if time.monotonic() > deadline:
             logs = "\n".join(p.text()[-3000:] for p in procs)
             raise AssertionError(f"timed out waiting for {what}\n{logs}")

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.servers import RedisServer, free_port
+from tests.servers import RedisServer, env_for, free_port
 from tests.support import open_case, run_cli
 from tests.workers.conftest import worker_settings
-from tests.workers.harness import env_for
 from tracker.db.migrations import upgrade
 from tracker.edges.cli import context as ctx
 from tracker.kernel.config import Settings

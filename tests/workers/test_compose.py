@@ -7,6 +7,7 @@ one's health check URL is asked.
 
 from __future__ import annotations
 
+import functools
 import re
 import signal
 import subprocess
@@ -92,7 +93,7 @@ def test_compose_commands_run_and_pass_their_health_checks(
                         tmp_path / f"{name}.log")
             procs.append(proc)
             url = health_url(svc["healthcheck"]["test"], port)
-            wait_until(lambda url=url: _ok(url), f"{name} to be healthy", timeout=60,
+            wait_until(functools.partial(_ok, url), f"{name} to be healthy", timeout=60,
                        procs=(proc,))
     finally:
         for p in procs:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from dramatiq import Worker
@@ -304,5 +305,5 @@ def test_daily_digest_is_one_mail_per_owner_per_day(
     assert sorted(m["To"] for m in digests) == ["TEAM-A-alerts@yjs.example.org",
                                                 "TEAM-B-alerts@yjs.example.org"]
     alerts = _open_alerts(app)
-    listed = "".join(m.get_content() for m in digests)
+    listed = "".join(cast(EmailMessage, m).get_content() for m in digests)
     assert all(a in listed for a in alerts)

@@ -11,7 +11,7 @@ import json
 import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 def _unacked(client: redis.Redis, ns: str) -> dict[str, int]:
     """Messages fetched but not acknowledged, per worker ack set."""
-    return {k.decode(): int(client.scard(k)) for k in client.scan_iter(f"{ns}:__acks__.*")}
+    return {k.decode(): cast(int, client.scard(k)) for k in client.scan_iter(f"{ns}:__acks__.*")}
 
 
 def test_worker_killed_mid_batch_loses_and_doubles_nothing(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -18,7 +18,8 @@ pytestmark = pytest.mark.redis
 
 
 def _queued(client: redis.Redis, ns: str) -> list[dict[str, Any]]:
-    return [json.loads(v) for v in client.hgetall(f"{ns}:{PROJECTION_QUEUE}.msgs").values()]
+    stored = cast(dict[bytes, bytes], client.hgetall(f"{ns}:{PROJECTION_QUEUE}.msgs"))
+    return [json.loads(v) for v in stored.values()]
 
 
 def test_appends_enqueue_one_coalesced_hint_in_the_namespace(
@@ -34,7 +35,7 @@ def test_appends_enqueue_one_coalesced_hint_in_the_namespace(
     assert [m["actor_name"] for m in queued] == ["project"]  # two appends, one hint waiting
     assert queued[0]["options"]["correlation_id"] == "test"  # the appending request's id
     # every key the workers wrote is under the namespace
-    keys = [k.decode() for k in client.keys("*")]
+    keys = [k.decode() for k in cast(list[bytes], client.keys("*"))]
     assert keys and all(k.startswith(settings.redis_namespace + ":") for k in keys)
     # once a worker has taken the hint (it clears the gate), the next append sends another
     assert app.workers is not None
@@ -65,5 +66,5 @@ def test_embedded_default_uses_the_in_process_broker(tmp_path: Any, make_app: An
     assert app.workers is not None and app.workers.in_process
     open_case(app, "CS-LOCAL1")
     open_case(app, "CS-LOCAL2", child_id="C-TEST0002")
-    queue = app.workers.broker.queues[PROJECTION_QUEUE]  # type: ignore[attr-defined]
+    queue = app.workers.broker.queues[PROJECTION_QUEUE]
     assert queue.qsize() == 1

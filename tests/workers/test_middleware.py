@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import dramatiq
 import pytest
@@ -71,7 +71,7 @@ def test_redis_message_carries_the_correlation_id_across_a_retry(
     with tlog.correlation("req-redis-7"):
         message = probe.send()
     client = redis.Redis.from_url(own_redis.url)
-    stored = client.hgetall(f"{settings.redis_namespace}:probe.msgs")
+    stored = cast(dict[bytes, bytes], client.hgetall(f"{settings.redis_namespace}:probe.msgs"))
     assert len(stored) == 1
     assert json.loads(next(iter(stored.values())))["options"]["correlation_id"] == "req-redis-7"
     worker = Worker(broker, worker_threads=1, worker_timeout=50)

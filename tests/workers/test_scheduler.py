@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -17,8 +17,9 @@ from workers.broker import PROJECTION_QUEUE
 from workers.scheduler import Scheduler, latest_fire, sweep_trigger
 
 
-def london(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LONDON).astimezone(UTC)  # type: ignore[misc]
+def london(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+           second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=LONDON).astimezone(UTC)
 
 
 def _fires(trigger: Any, start: datetime, n: int) -> list[datetime]:
@@ -65,7 +66,8 @@ def test_latest_fire_is_the_slot_a_late_fire_belongs_to(tmp_path: Any, make_app:
 
 
 def _messages(client: redis.Redis, ns: str, actor: str) -> list[dict[str, Any]]:
-    found = [json.loads(v) for v in client.hgetall(f"{ns}:{PROJECTION_QUEUE}.msgs").values()]
+    stored = cast(dict[bytes, bytes], client.hgetall(f"{ns}:{PROJECTION_QUEUE}.msgs"))
+    found = [json.loads(v) for v in stored.values()]
     return [m for m in found if m["actor_name"] == actor]
 
 
