@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+
+from events.envelope import ENVELOPE_FIELDS, column_of
 
 GENESIS = "0" * 64
 
@@ -32,6 +36,13 @@ class ChainFields:
     correlation_id: str
     payload: str
 
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ChainFields:
+        """The fields of a stored ``events`` row (its columns as ``events.schema`` names them)."""
+        values = {name: row[column_of(name)] for name in ENVELOPE_FIELDS}
+        values["event_id"] = str(values["event_id"])
+        return cls(**values, payload=row["payload"])
+
 
 def iso(moment: datetime) -> str:
     """One spelling of a moment: UTC, microseconds, 'Z'."""
@@ -40,18 +51,10 @@ def iso(moment: datetime) -> str:
 
 def canonical(fields: ChainFields) -> bytes:
     """Sorted-key JSON of the envelope, then the payload text verbatim."""
-    envelope = {
-        "event_id": fields.event_id,
-        "stream_id": fields.stream_id,
-        "stream_version": fields.stream_version,
-        "type": fields.type,
-        "schema_version": fields.schema_version,
-        "occurred_at": iso(fields.occurred_at),
-        "recorded_at": iso(fields.recorded_at),
-        "recorded_by": fields.recorded_by,
-        "recorded_role": fields.recorded_role,
-        "correlation_id": fields.correlation_id,
-    }
+    envelope = {}
+    for name in ENVELOPE_FIELDS:
+        value = getattr(fields, name)
+        envelope[name] = iso(value) if isinstance(value, datetime) else value
     head = json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return head.encode() + b"\n" + fields.payload.encode()
 

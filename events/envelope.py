@@ -9,6 +9,30 @@ from uuid import UUID, uuid4
 
 from events.base import Event
 
+ENVELOPE_FIELDS = (
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "type",
+    "schema_version",
+    "occurred_at",
+    "recorded_at",
+    "recorded_by",
+    "recorded_role",
+    "correlation_id",
+)
+"""The envelope a link of the hash chain covers, by name: ``RecordedEvent``, the chain's
+``ChainFields`` and the ``events`` table (``type`` is stored as ``event_type``) all carry
+these. The append path spells them out for speed; a test holds it to this list."""
+
+STORED_AS = {"type": "event_type"}
+"""Envelope fields whose column in the ``events`` table has another name."""
+
+
+def column_of(field: str) -> str:
+    """The ``events`` column that stores an envelope field."""
+    return STORED_AS.get(field, field)
+
 
 @dataclass(frozen=True)
 class Actor:

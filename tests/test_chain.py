@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta, timezone
 from uuid import uuid4
 
@@ -10,7 +11,9 @@ import pytest
 from sqlalchemy import text
 
 from events.case import CaseOpened
-from events.chain import GENESIS, ChainFields, envelope_hash, iso, link_hash
+from events.chain import GENESIS, ChainFields, canonical, envelope_hash, iso, link_hash
+from events.envelope import ENVELOPE_FIELDS, RecordedEvent, column_of
+from events.schema import events as events_table
 from tests.support import at, open_case, record
 from tracker.bootstrap import App
 from tracker.services.verify import verify
@@ -156,3 +159,23 @@ def test_append_path_hash_is_the_reference_link_hash(text: str) -> None:
         fields.recorded_by, fields.recorded_role, fields.correlation_id, fields.payload,
     )
     assert fast == link_hash("a" * 64, fields)
+
+
+def test_the_envelope_is_listed_once_and_every_carrier_has_it() -> None:
+    """``ENVELOPE_FIELDS`` is what the chain covers: the recorded event, the chain's fields,
+    the ``events`` table and the append path's spelled-out hash all follow that one list."""
+    assert [f.name for f in fields(ChainFields)] == [*ENVELOPE_FIELDS, "payload"]
+    assert set(ENVELOPE_FIELDS) <= {f.name for f in fields(RecordedEvent)}
+    assert {column_of(name) for name in ENVELOPE_FIELDS} <= set(events_table.c.keys())
+    when = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    values = dict(zip(ENVELOPE_FIELDS, [str(uuid4()), "CS-1", 3, "case_opened", 1, when, when,
+                                        "P-1", "practitioner", "corr"], strict=True))
+    row = {column_of(k): v for k, v in values.items()} | {"payload": "{}"}
+    reference = link_hash(GENESIS, ChainFields.from_row(row))
+    head = json.loads(canonical(ChainFields.from_row(row)).split(b"\n")[0])
+    assert sorted(head) == sorted(ENVELOPE_FIELDS)
+    fast = envelope_hash(
+        GENESIS, str(values["event_id"]), "CS-1", 3, "case_opened", 1, iso(when), iso(when),
+        "P-1", "practitioner", "corr", "{}",
+    )
+    assert fast == reference

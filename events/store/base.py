@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from events.envelope import ENVELOPE_FIELDS, column_of
 from events.store.codec import Link, Stamp
 from tracker.kernel.errors import SchemaNotReady, StoreUnavailable, TrackerError
 
@@ -40,10 +41,8 @@ class StaleConnection(Exception):
 
 # The statements of the back ends name the ``events`` table and its columns as
 # ``events.schema`` defines them; ``tests`` append and read through both back ends.
-INSERT_COLUMNS = (
-    "position, event_id, stream_id, stream_version, event_type, schema_version, "
-    "occurred_at, recorded_at, recorded_by, recorded_role, correlation_id, payload, "
-    "prev_hash, hash"
+INSERT_COLUMNS = ", ".join(
+    ("position", *(column_of(name) for name in ENVELOPE_FIELDS), "payload", "prev_hash", "hash")
 )
 
 

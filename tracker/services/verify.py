@@ -102,14 +102,7 @@ def _check(row: Mapping[str, Any], expected_version: int, prev: str) -> tuple[st
             f"prev_hash {row['prev_hash'][:16]}… is not the hash of version {version - 1} "
             f"({prev[:16]}…): an earlier event was replaced or removed",
         )
-    fields = ChainFields(
-        event_id=str(row["event_id"]), stream_id=row["stream_id"], stream_version=version,
-        type=row["event_type"], schema_version=row["schema_version"],
-        occurred_at=row["occurred_at"], recorded_at=row["recorded_at"],
-        recorded_by=row["recorded_by"], recorded_role=row["recorded_role"],
-        correlation_id=row["correlation_id"], payload=row["payload"],
-    )
-    computed = link_hash(prev, fields)
+    computed = link_hash(prev, ChainFields.from_row(row))
     if computed != row["hash"]:
         return ("content_altered", f"stored hash {row['hash'][:16]}… but the stored content "
                 f"hashes to {computed[:16]}…; {_what_differs(row)}")
