@@ -11,8 +11,8 @@ a stage status:
 
 Obligations:
 
-* assessment — the first assessment, ``assessment.working_days`` after the start (20 for
-  referral orders); done on the due day is on time.
+* assessment — the first assessment, the profile's ``assessment_working_days`` after the
+  start (20 for referral orders); done on the due day is on time.
 * planning — the first agreed plan, ``planning.working_days_after_assessment`` after the
   assessment (after the assessment's due date if the plan came first).
 * delivery — the first appointment (``first_appointment.working_days``); each missed
@@ -24,10 +24,12 @@ Obligations:
 * review — every ``review.interval_months`` from the start and from each review, and
   within ``review.after_significant_change_working_days`` of a significant change.
 
-A closed case is judged as at its closing day. The quality indicators are what the records
-can show of the inspection key questions, per stage and lens (desistance, the child's
-safety, other people's safety); a lens's answer is yes when every indicator that applies
-holds, and is None when none applies yet.
+Which of these obligations a case has is its disposal's profile (``policy.disposals``,
+domain.md §11): an out-of-court case has no contact levels and no three-monthly reviews, a
+remand no first appointment. A closed case is judged as at its closing day. The quality
+indicators are what the records can show of the inspection key questions, per stage and
+lens (desistance, the child's safety, other people's safety); a lens's answer is yes when
+every indicator that applies holds, and is None when none applies yet.
 """
 
 from __future__ import annotations
@@ -145,7 +147,9 @@ def stage_status(obligations: list[Obligation]) -> tuple[str, date | None]:
 
 def _assessment(v: Visible) -> list[Obligation]:
     assert v.opened is not None
-    due = v.wd.add(v.start, v.policy.assessment_days(v.opened.disposal))
+    due = assessment_due(v)
+    if due is None:
+        return []
     first = v.assessments[0] if v.assessments else None
     done = date.fromordinal(first.d) if first else None
     status = one_off(due, done, v.last_day)
@@ -153,9 +157,10 @@ def _assessment(v: Visible) -> list[Obligation]:
     return [Obligation("assessment", due, done, status, caused)]
 
 
-def assessment_due(v: Visible) -> date:
-    assert v.opened is not None
-    return v.wd.add(v.start, v.policy.assessment_days(v.opened.disposal))
+def assessment_due(v: Visible) -> date | None:
+    """When the initial assessment is due under the case's profile (None: untimed)."""
+    days = v.profile.assessment_working_days
+    return None if days is None else v.wd.add(v.start, days)
 
 
 def _planning(v: Visible) -> list[Obligation]:
@@ -168,6 +173,8 @@ def _planning(v: Visible) -> list[Obligation]:
         date.fromordinal(first_assessment.d) if first_assessment is not None
         else assessment_due(v)
     )
+    if base is None:
+        return []
     due = v.wd.add(base, v.policy.planning.working_days_after_assessment)
     done = date.fromordinal(first_plan.d) if first_plan else None
     caused = tuple(x.id for x in (first_assessment, first_plan) if x is not None)
@@ -203,7 +210,7 @@ class Month:
     last: date
     required: int
     contacts: int
-    status: str  # met | short | in_progress | exempt | not_judged
+    status: str  # met | short | in_progress | exempt | not_judged | not_required
     met_on: date | None
 
     def to_dict(self) -> MonthView:
@@ -233,13 +240,14 @@ def _months(v: Visible) -> list[Month]:
     closed = v.closed_on
     out: list[Month] = []
     level = v.opened.level
+    levels = v.profile.contact_levels
     lo_index = 0
     k = 0
     first = start
     while first <= last_day:
         following = add_months(start, k + 1)
         last = following - _DAY
-        required = policy.contacts_per_month(level, first < initial_end)
+        required = policy.contacts_per_month(level, first < initial_end) if levels else 0
         until = min(last, last_day)
         lo = bisect_left(days, first.toordinal(), lo_index)
         hi = bisect_right(days, last.toordinal(), lo)
@@ -247,7 +255,9 @@ def _months(v: Visible) -> list[Month]:
         lo_index = lo
         met_on = date.fromordinal(days[lo + required - 1]) if required and contacts >= required \
             else None
-        if custody and any(p.start <= until and (p.end is None or p.end > first)
+        if not levels:
+            status = "not_required"
+        elif custody and any(p.start <= until and (p.end is None or p.end > first)
                            for p in custody):
             status = "exempt"
         elif contacts >= required:
@@ -274,7 +284,9 @@ def _delivery(v: Visible, month_list: list[Month]) -> list[Obligation]:
     counted = v.counted_contacts()
     first = min(counted, key=lambda a: (a.t, a.pos)) if counted else None
     done = date.fromordinal(first.d) if first else None
-    if not (v.closed is not None and done is None and due > v.last_day):
+    if v.profile.first_appointment and not (
+        v.closed is not None and done is None and due > v.last_day
+    ):
         caused = (v.opened.id,) + ((first.id,) if first else ())
         out.append(Obligation(
             "first_appointment", due, done, one_off(due, done, v.last_day), caused
@@ -296,6 +308,8 @@ def _review(v: Visible) -> list[Obligation]:
     """The review cycle: scheduled every interval, and after each significant change."""
     policy = v.policy.review
     assert v.opened is not None
+    if not v.profile.reviews:
+        return []
     judged_on = v.last_day
     anchor = v.start
     anchor_id = v.opened.id

@@ -1,10 +1,13 @@
-"""Enforcement per case: failures, warnings, the warned period and "breach due" (domain.md §5).
+"""Enforcement per case: failures, warnings, the warned period and "breach due" (domain.md
+§5, §11), by the enforcement route of the case's disposal profile.
 
-An unacceptable failure is a missed contact without an acceptable reason. A warning opens
-a warned period of ``enforcement.warned_period_days``. A failure is *breach due* when it
+An unacceptable failure is a missed contact without an acceptable reason. Under the YRO's
+route (``sch7_warnings``) a warning opens a warned period of ``enforcement.warned_period_months``
+calendar months beginning with the day it was given, and a failure is *breach due* when it
 has no warning, no breach and no exceptional circumstances of its own, and at least
-``warnings_before_breach`` warnings were issued on or before its day and within the warned
-period before it. The period rule is ``tracker.domain.enforcement``, the one ``decide`` uses.
+``warnings_before_breach`` warnings were issued on or before its day and within their warned
+periods. The period rule is ``tracker.domain.enforcement``, the one ``decide`` uses. Other
+routes have no warned period, so nothing is ever breach due under them.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class EnforcementView(TypedDict):
     """The enforcement view of a case (only ``exists`` when there is no case)."""
 
     exists: bool
+    route: NotRequired[str]
     status: NotRequired[str]
     failures: NotRequired[list[FailureView]]
     unactioned_failures: NotRequired[list[str]]
@@ -79,6 +83,7 @@ def from_visible(v: Visible) -> EnforcementView:
     if not v.exists:
         return {"exists": False}
     rules = v.policy.enforcement
+    scheme = v.profile.warnings
     warned = {w.failure_id for w in v.warnings}
     excused = {e.failure_id for e in v.excuses}
     breached = {f for b in v.breaches for f in b.failure_ids}
@@ -91,7 +96,7 @@ def from_visible(v: Visible) -> EnforcementView:
         window = warnings_in_period(v.warnings, m.d, rules, _day)
         is_due = (
             m.id not in warned and m.id not in excused and m.id not in breached
-            and warnings_allow_breach(len(window), rules)
+            and scheme and warnings_allow_breach(len(window), rules)
         )
         item: FailureView = {
             "event_id": m.id,
@@ -111,10 +116,11 @@ def from_visible(v: Visible) -> EnforcementView:
                 "date": item["date"],
                 "caused_by": [w.id for w in window] + [m.id],
             })
-    today = v.last_day.toordinal()
-    in_period = warnings_in_period(v.warnings, today, rules, _day)
+    in_period = warnings_counting(v, v.last_day.toordinal())
     warned_until = warning_ends(max(warning_days), rules).isoformat() if in_period else None
-    if v.breaches:
+    if v.profile.enforcement == "none":
+        status = "no_route"
+    elif v.breaches:
         status = "breach_initiated"
     elif due:
         status = "breach_due"
@@ -126,6 +132,7 @@ def from_visible(v: Visible) -> EnforcementView:
         status = "breach_due"
     return {
         "exists": True,
+        "route": v.profile.enforcement,
         "status": status,
         "failures": failures,
         "unactioned_failures": [f["event_id"] for f in failures if not f["actioned"]],
@@ -153,6 +160,11 @@ def from_visible(v: Visible) -> EnforcementView:
 
 def _day(warning: Warn) -> int:
     return warning.d
+
+
+def warnings_counting(v: Visible, day: int) -> list[Warn]:
+    """The case's warnings whose warned period includes ``day`` (the one rule)."""
+    return warnings_in_period(v.warnings, day, v.policy.enforcement, _day)
 
 
 def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> EnforcementView:

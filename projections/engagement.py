@@ -23,6 +23,7 @@ from typing import NotRequired, TypedDict
 
 from projections.asat import AsAt
 from projections.aspire import MonthView, months
+from projections.enforcement import warnings_counting
 from projections.record import CaseRecord
 from projections.visible import Visible
 from tracker.domain.policy import Policy
@@ -203,9 +204,8 @@ def _barriers(v: Visible) -> Barriers:
 
 
 def warnings_in_period(v: Visible) -> int:
-    period = v.policy.enforcement.warned_period_days
-    today = v.last_day.toordinal()
-    return sum(1 for w in v.warnings if 0 <= today - w.d <= period)
+    """Warnings whose warned period includes the last day judged (the enforcement rule)."""
+    return len(warnings_counting(v, v.last_day.toordinal()))
 
 
 def from_visible(v: Visible) -> EngagementView:

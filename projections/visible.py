@@ -23,7 +23,7 @@ from projections.record import (
     Opened,
     TDone,
 )
-from tracker.domain.policy import Policy
+from tracker.domain.policy import DisposalProfile, Policy
 from tracker.domain.teams import CASE_MANAGER, case_team, current_case_manager
 from tracker.domain.workdays import WorkingDays, calendar_for
 
@@ -157,6 +157,12 @@ class Visible:
     @property
     def exists(self) -> bool:
         return self.opened is not None
+
+    @property
+    def profile(self) -> DisposalProfile:
+        """The case's disposal profile: which obligations apply and how it is enforced."""
+        assert self.opened is not None
+        return self.policy.profile(self.opened.disposal)
 
     @property
     def today(self) -> date:

@@ -43,7 +43,7 @@ class TestAssessment:
 
     def test_a_service_policy_changes_the_deadline(self, history: History) -> None:
         history.assess("2026-01-21")
-        strict = policy_with(assessment={"working_days": 10})
+        strict = policy_with(disposals={"yro": {"assessment_working_days": 10}})
         assert history.views("2026-02-01", strict).aspire["stages"]["assessment"][
             "status"] == "done_late"
 

@@ -16,16 +16,16 @@ class TestEnforcement:
     def test_third_failure_inside_twelve_months_is_breach_due(self) -> None:
         h = History(start="2025-02-03")
         _warned_twice(h)
-        third = h.miss("2026-03-04")  # 365 days after the first warning
-        enf = h.views("2026-03-05").enforcement
+        third = h.miss("2026-03-03")  # the last day of 12 months beginning with 4 March 2025
+        enf = h.views("2026-03-04").enforcement
         assert enf["status"] == "breach_due"
         assert [d["failure_event_id"] for d in enf["breach_due"]] == [str(third.event_id)]
 
     def test_third_failure_outside_twelve_months_is_not(self) -> None:
         h = History(start="2025-02-03")
         _warned_twice(h)
-        h.miss("2026-03-05")  # 366 days after the first warning: only one in the period
-        enf = h.views("2026-03-06").enforcement
+        h.miss("2026-03-04")  # a year to the day after the first warning: that one has ended
+        enf = h.views("2026-03-05").enforcement
         assert enf["breach_due"] == []
         assert enf["failures"][-1]["warnings_in_period_before"] == 1
         assert enf["unactioned_failures"] == [enf["failures"][-1]["event_id"]]
@@ -62,9 +62,10 @@ class TestEnforcement:
         _warned_twice(h)
         enf = h.views("2025-06-10").enforcement
         assert enf["warnings_in_period"] == 2
-        assert enf["warned_until"] == "2026-06-03"
-        assert h.views("2026-03-05").enforcement["warnings_in_period"] == 1
-        assert h.views("2026-06-04").enforcement["status"] == "none"
+        assert enf["warned_until"] == "2026-06-02"
+        assert h.views("2026-03-04").enforcement["warnings_in_period"] == 1
+        assert h.views("2026-06-02").enforcement["status"] == "warned"
+        assert h.views("2026-06-03").enforcement["status"] == "none"
 
 
 class TestEngagement:

@@ -15,7 +15,7 @@ from tracker.domain.policy import Policy, build_policy, default_policy
 from tracker.kernel.errors import RuleViolation
 
 NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
-SHORT = build_policy({"enforcement": {"warned_period_days": 90, "warnings_before_breach": 1}})
+SHORT = build_policy({"enforcement": {"warned_period_months": 3, "warnings_before_breach": 1}})
 
 
 def _warned_once_then_failed(policy: Policy, failed_on: str) -> tuple[History, str]:
@@ -40,8 +40,8 @@ def _breach_allowed(h: History, failure: str, day: str) -> bool:
 @pytest.mark.parametrize(("policy", "failed_on", "due"), [
     (default_policy(), "2025-04-01", False),  # one warning is not enough by default
     (SHORT, "2025-04-01", True),              # one is, under the service's policy...
-    (SHORT, "2025-06-02", True),              # ...inside its 90-day period (90 days on)
-    (SHORT, "2025-06-03", False),             # ...and not after it (91 days on)
+    (SHORT, "2025-06-03", True),              # ...on the last day of its 3 months (from 4 March)
+    (SHORT, "2025-06-04", False),             # ...and not after it
     (default_policy(), "2026-03-04", False),
 ])
 def test_write_and_read_side_agree_under_the_policy(
@@ -56,5 +56,5 @@ def test_write_and_read_side_agree_under_the_policy(
 def test_warning_expiry_follows_the_policy() -> None:
     h, _failure = _warned_once_then_failed(SHORT, "2025-04-01")
     enforcement = h.views("2025-04-01").enforcement
-    assert enforcement["warnings"][0]["expires"] == "2025-06-02"
-    assert enforcement["warned_until"] == "2025-06-02"
+    assert enforcement["warnings"][0]["expires"] == "2025-06-03"
+    assert enforcement["warned_until"] == "2025-06-03"

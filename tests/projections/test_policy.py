@@ -18,7 +18,8 @@ def test_defaults_are_the_domain_timescales() -> None:
     assert p.assessment_days("yro") == 15
     assert p.assessment_days("referral_order") == 20
     assert p.first_appointment.working_days == 5
-    assert p.referral_order_panel.working_days == 20
+    assert p.panels.initial_working_days == 20
+    assert p.panels.progress_interval_months == 3
     assert p.planning.working_days_after_assessment == 10
     assert p.review.interval_months == 3
     assert p.missed_appointments.follow_up_working_days == 1
@@ -34,7 +35,7 @@ def test_defaults_are_the_domain_timescales() -> None:
 
 def test_a_service_file_overrides_only_what_it_names(tmp_path: Path) -> None:
     path = tmp_path / "north.toml"
-    path.write_text('version = "north-2026-03"\n[assessment]\nworking_days = 10\n'
+    path.write_text('version = "north-2026-03"\n[disposals.yro]\nassessment_working_days = 10\n'
                     '[contacts.per_month]\nintensive = [12, 4]\n')
     p = load_policy(path)
     assert p.version == "north-2026-03"
@@ -55,7 +56,11 @@ def test_an_override_without_a_version_gets_a_derived_one() -> None:
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    ("[assessment]\nworking_dayz = 3\n", "assessment.working_dayz"),
+    ("[planning]\nworking_dayz = 3\n", "planning.working_dayz"),
+    ("[disposals.yro]\nenforcement = 'sometimes'\n", "disposals.yro.enforcement"),
+    ("[disposals.yro]\nroute = 'out_of_court'\n", "yro: route must be 'court'"),
+    ("[disposals.caution]\nlabel = 'x'\n", "disposals.caution"),
+    ("[review]\nsources = { interval = 'x' }\n", "sources name no rule"),
     ("[review]\ninterval_months = 0\n", "review.interval_months"),
     ("[alerts]\nno_such_rule = { severity = 'high' }\n", "unknown alert rule"),
     ("[alerts.breach_due]\nseverity = 'urgent'\n", "alerts.breach_due.severity"),

@@ -7,12 +7,14 @@ import json
 import random
 import threading
 from datetime import UTC, date, datetime, timedelta
+from typing import get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
+from events.case import DisposalType
 from events.envelope import Actor
 from projections import queries
 from projections.projector import Projector
@@ -208,7 +210,8 @@ def test_rebuilding_one_model_leaves_the_others_alone(app: App) -> None:
 def test_the_policy_version_is_recorded_and_a_new_policy_recomputes(app: App) -> None:
     seed(app, 2, 4)
     Projector(app).catch_up()
-    strict = build_policy({"version": "strict-1", "assessment": {"working_days": 1}})
+    strict = build_policy({"version": "strict-1", "disposals": {
+        d: {"assessment_working_days": 1} for d in get_args(DisposalType)}})
     Projector(app, strict).catch_up()
     with app.engine.connect() as conn:
         versions = {r[0] for r in conn.execute(select(VIEW_TABLES["aspire"].c.policy_version))}

@@ -28,7 +28,7 @@ from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.case import CaseState, Failure
 from tracker.domain.commands import RecordEvent
 from tracker.domain.enforcement import warnings_allow_breach, warnings_in_period
-from tracker.domain.policy import EnforcementPolicy, Policy
+from tracker.domain.policy import DisposalProfile, EnforcementPolicy, Policy
 from tracker.kernel.clock import local_date
 from tracker.kernel.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
 
@@ -80,6 +80,8 @@ def _check_time(state: CaseState, event: Event, command: RecordEvent, now: datet
 
 def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Policy) -> None:
     day = local_date(command.occurred_at)
+    if isinstance(ev, WarningIssued | BreachInitiated | ExceptionalCircumstancesRecorded):
+        _check_route(state, ev, policy)
     if isinstance(ev, CaseManagerAllocated):
         if state.holds(ev.practitioner_id, ev.role):
             raise RuleViolation(
@@ -126,6 +128,30 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Poli
         _check_audit(ev)
 
 
+def profile_of(state: CaseState, policy: Policy) -> DisposalProfile:
+    """The disposal profile the case is under (its opening names the disposal)."""
+    assert state.opened is not None
+    return policy.profile(state.opened.disposal_type)
+
+
+def _check_route(
+    state: CaseState, ev: WarningIssued | BreachInitiated | ExceptionalCircumstancesRecorded,
+    policy: Policy,
+) -> None:
+    """Refuse enforcement the case's disposal has no route for, naming the disposal and why."""
+    profile = profile_of(state, policy)
+    allowed = profile.warnings if isinstance(ev, WarningIssued) else profile.breach
+    if not allowed:
+        what = {"warning_issued": "a warning", "breach_initiated": "breach proceedings",
+                "exceptional_circumstances_recorded": "exceptional circumstances"}[ev.type]
+        assert state.opened is not None
+        raise RuleViolation(
+            "event_type",
+            f"{what} cannot be recorded on a {profile.label.lower()} "
+            f"({state.opened.disposal_type}): {profile.enforcement_note}",
+        )
+
+
 def _failure(state: CaseState, failure_id: UUID, field: str) -> Failure:
     for failure in state.failures:
         if failure.event_id == failure_id:
@@ -135,7 +161,7 @@ def _failure(state: CaseState, failure_id: UUID, field: str) -> Failure:
 
 def _check_breach(state: CaseState, ev: BreachInitiated, policy: Policy) -> None:
     failures = [_failure(state, fid, "data.failure_event_ids") for fid in ev.failure_event_ids]
-    if ev.serious_failure:
+    if ev.serious_failure or not profile_of(state, policy).warnings:
         return
     latest = max(failures, key=lambda f: f.day)
     if latest.event_id in state.excused:
@@ -148,18 +174,15 @@ def _check_breach(state: CaseState, ev: BreachInitiated, policy: Policy) -> None
     if not warnings_allow_breach(len(window), rules) or latest.event_id in state.warned:
         raise RuleViolation(
             "data.serious_failure",
-            f"breach needs a further unacceptable failure after {_warnings(rules)} within "
-            f"{_period(rules.warned_period_days)}, or a serious failure",
+            f"breach needs a further unacceptable failure within the warned periods of "
+            f"{_warnings(rules)} ({rules.warned_period_months} months beginning with the day "
+            f"each was given), or a serious failure",
         )
 
 
 def _warnings(rules: EnforcementPolicy) -> str:
     n = rules.warnings_before_breach
     return {1: "a warning", 2: "two warnings", 3: "three warnings"}.get(n, f"{n} warnings")
-
-
-def _period(days: int) -> str:
-    return "12 months" if days == 365 else f"{days} days"
 
 
 def _check_transition(state: CaseState, ev: TransitionCompleted) -> None:

@@ -1,23 +1,41 @@
-"""The supervision policy: timescales, contact levels, enforcement and alert rules, as data.
+"""The supervision policy: timescales, contact levels, enforcement, disposal profiles and
+alert rules, as data.
 
-The defaults ship in ``tracker/domain/policy.toml`` (domain.md §4-§5). A service overrides any
-value with its own TOML file that holds only the keys it changes; unknown keys are refused,
-so a typo cannot silently leave a default in force. The result is one frozen ``Policy``
-with a ``version`` that every read model row and alert records.
+The defaults ship in ``tracker/domain/policy.toml`` (domain.md §4, §5, §11). A service
+overrides any value with its own TOML file that holds only the keys it changes; unknown keys
+are refused, so a typo cannot silently leave a default in force. The result is one frozen
+``Policy`` with a ``version`` that every read model row and alert records.
+
+Every section says where its rules come from (``source``, with ``sources`` for a rule whose
+origin differs): a statute, a seed section or local practice. A value a service file
+overrides without saying why is sourced to that file, so ``tracker policy show`` never
+presents a local choice as the law.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import tomllib
+from collections.abc import Iterator
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from events.case import COURT_DISPOSALS, DisposalType
 from tracker.kernel.errors import ConfigurationError
 
 DEFAULT_FILE = Path(__file__).with_name("policy.toml")
@@ -26,19 +44,38 @@ Severity = Literal["low", "medium", "high"]
 Level = Literal["standard", "enhanced", "intensive"]
 
 
-class _Section(BaseModel):
+class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Section(_Strict):
+    """A table of rules, with where they come from: ``source`` for the table, ``sources``
+    for any rule whose origin differs (statute, seed section or local practice)."""
+
+    source: str = Field(min_length=1, max_length=400)
+    sources: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _sources_name_rules(self) -> _Section:
+        unknown = set(self.sources) - set(self.rule_names())
+        if unknown:
+            raise ValueError(f"sources name no rule of this table: {sorted(unknown)}")
+        return self
+
+    @classmethod
+    def rule_names(cls) -> list[str]:
+        """The table's rules (every field but its sources)."""
+        return [name for name in cls.model_fields if name not in ("source", "sources")]
+
+    def source_of(self, rule: str) -> str:
+        """Where one rule of this table comes from."""
+        return self.sources.get(rule, self.source)
 
 
 class Calendar(_Section):
     country: str = "GB"
     subdivision: str | None = "ENG"
     extra_closed_days: tuple[date, ...] = ()
-
-
-class AssessmentPolicy(_Section):
-    working_days: int = Field(ge=0, le=200)
-    working_days_by_disposal: dict[str, int] = Field(default_factory=dict)
 
 
 class WorkingDaysPolicy(_Section):
@@ -79,8 +116,59 @@ class MissedPolicy(_Section):
 
 
 class EnforcementPolicy(_Section):
-    warned_period_days: int = Field(ge=1, le=1100)
+    """The YRO warning scheme (Sentencing Act 2020 Sch 7 para 4): the warned period is whole
+    calendar months beginning with the day the warning was given."""
+
+    warned_period_months: int = Field(ge=1, le=36)
     warnings_before_breach: int = Field(ge=1, le=10)
+
+
+class PanelPolicy(_Section):
+    """Referral-order panels: the initial panel after sentence, progress panels after it."""
+
+    initial_working_days: int = Field(ge=0, le=200)
+    progress_interval_months: int = Field(ge=1, le=12)
+
+
+EnforcementRoute = Literal["sch7_warnings", "supervision_breach", "referral_panel",
+                           "caution_conditions", "none"]
+"""How non-compliance is enforced under a disposal (domain.md §11):
+
+* ``sch7_warnings`` — warnings, warned periods and breach (YRO, Sentencing Act 2020 Sch 7);
+* ``supervision_breach`` — breach of the supervision period goes to court, no warning scheme
+  (DTO, Sentencing Act 2020 Sch 12);
+* ``referral_panel`` — a panel progress meeting, which may refer back to court (Sch 4);
+* ``caution_conditions`` — a failed condition leads to a decision on prosecution (CDA 1998
+  s.66E);
+* ``none`` — nothing to enforce (remand, community resolution, youth caution).
+"""
+
+
+class DisposalProfile(_Section):
+    """Which obligations apply to a case under one disposal, and how it is enforced."""
+
+    label: str = Field(min_length=1, max_length=80)
+    route: Literal["court", "out_of_court"]
+    custodial_sentence: bool
+    assessment_working_days: int | None = Field(ge=0, le=200)
+    first_appointment: bool
+    contact_levels: bool
+    reviews: bool
+    panels: bool
+    supervision_from: Literal["start", "contract"]
+    enforcement: EnforcementRoute
+    enforcement_note: str = Field(min_length=1, max_length=300)
+    home_visit_every_months: int = Field(ge=0, le=24)
+
+    @property
+    def warnings(self) -> bool:
+        """Whether formal warnings are part of this disposal's enforcement."""
+        return self.enforcement == "sch7_warnings"
+
+    @property
+    def breach(self) -> bool:
+        """Whether breach proceedings (return to court) can be started by the YOT."""
+        return self.enforcement in ("sch7_warnings", "supervision_breach")
 
 
 class ContinuityPolicy(_Section):
@@ -128,14 +216,23 @@ class AlertRule(_Section):
     enabled: bool = True
 
 
-class Policy(_Section):
+class RuleInForce(BaseModel):
+    """One rule as ``tracker policy show`` prints it: its dotted name, value and source."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    value: Any
+    source: str
+
+
+class Policy(_Strict):
     """A complete, validated policy. Build it with ``load_policy``."""
 
     version: str = Field(min_length=1, max_length=64)
     calendar: Calendar
-    assessment: AssessmentPolicy
     first_appointment: WorkingDaysPolicy
-    referral_order_panel: WorkingDaysPolicy
+    panels: PanelPolicy
     planning: PlanningPolicy
     review: ReviewPolicy
     contacts: ContactsPolicy
@@ -145,18 +242,37 @@ class Policy(_Section):
     engagement: EngagementPolicy
     replay: ReplayPolicy
     ratings: RatingsPolicy
+    disposals: dict[DisposalType, DisposalProfile]
     alerts: dict[str, AlertRule]
     sweep: SweepPolicy | None = None
     _source: str = PrivateAttr(default="overrides")
+
+    @field_validator("disposals")
+    @classmethod
+    def _every_disposal(
+        cls, value: dict[str, DisposalProfile]
+    ) -> dict[str, DisposalProfile]:
+        missing = set(get_args(DisposalType)) - set(value)
+        if missing:
+            raise ValueError(f"needs a profile for every disposal; missing {sorted(missing)}")
+        for name, profile in value.items():
+            expected = "court" if name in COURT_DISPOSALS else "out_of_court"
+            if profile.route != expected:
+                raise ValueError(f"{name}: route must be '{expected}'")
+        return value
 
     @property
     def source(self) -> str:
         """Where the policy came from (``file <path>``), for messages about it."""
         return self._source
 
-    def assessment_days(self, disposal: str) -> int:
-        """Working days allowed for the initial assessment of this disposal."""
-        return self.assessment.working_days_by_disposal.get(disposal, self.assessment.working_days)
+    def profile(self, disposal: str) -> DisposalProfile:
+        """The obligations and enforcement route of a disposal (domain.md §11)."""
+        return self.disposals[disposal]  # type: ignore[index]
+
+    def assessment_days(self, disposal: str) -> int | None:
+        """Working days allowed for the initial assessment of this disposal (None: untimed)."""
+        return self.profile(disposal).assessment_working_days
 
     def contacts_per_month(self, level: str, initial: bool) -> int:
         """Contacts required in a supervision month at this level."""
@@ -165,6 +281,29 @@ class Policy(_Section):
 
     def rule(self, name: str) -> AlertRule:
         return self.alerts[name]
+
+    def rules_in_force(self, disposal: str | None = None) -> list[RuleInForce]:
+        """Every rule with its value and source, in file order; with ``disposal``, that
+        disposal's profile and the tables its obligations draw on."""
+        out: list[RuleInForce] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, _Section):
+                out.extend(_rules(name, value))
+            elif isinstance(value, dict):
+                for key, section in value.items():
+                    if disposal is not None and name == "disposals" and key != disposal:
+                        continue
+                    out.extend(_rules(f"{name}.{key}", section))
+        return out
+
+
+def _rules(prefix: str, section: _Section) -> list[RuleInForce]:
+    return [
+        RuleInForce(rule=f"{prefix}.{name}", value=getattr(section, name),
+                    source=section.source_of(name))
+        for name in section.rule_names()
+    ]
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -189,16 +328,74 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigurationError(f"policy file {path}: cannot be read ({exc.strerror})") from None
 
 
+def _section_type(annotation: Any) -> tuple[type[_Section] | None, bool]:
+    """The section class a field holds, and whether it is a dict of them (else (None, _))."""
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        for arg in get_args(annotation):
+            found = _section_type(arg)
+            if found[0] is not None:
+                return found
+        return None, False
+    if origin is dict:
+        inner, _ = _section_type(get_args(annotation)[1])
+        return inner, True
+    if isinstance(annotation, type) and issubclass(annotation, _Section):
+        return annotation, False
+    return None, False
+
+
+def _tables(model: type[BaseModel], data: dict[str, Any]) -> Iterator[
+    tuple[type[_Section], dict[str, Any]]
+]:
+    """Every table of rules in ``data`` (shaped like the policy file) with its section class."""
+    for name, value in data.items():
+        field = model.model_fields.get(name)
+        if field is None or not isinstance(value, dict):
+            continue
+        section, many = _section_type(field.annotation)
+        if section is None:
+            continue
+        for table in value.values() if many else [value]:
+            if isinstance(table, dict):
+                yield section, table
+                yield from _tables(section, table)
+
+
+def _sourced_locally(override: dict[str, Any], where: str) -> None:
+    """Give every rule ``override`` sets without a source of its own ``where`` as source."""
+    for section, table in _tables(Policy, override):
+        if "source" in table:
+            continue
+        given = table.get("sources")
+        sources = dict(given) if isinstance(given, dict) else {}
+        for rule in section.rule_names():
+            if rule in table:
+                sources.setdefault(rule, f"local policy ({where})")
+        if sources:
+            table["sources"] = sources
+
+
+def _source_new_tables(merged: dict[str, Any], where: str) -> None:
+    """A table only the service's file has (no default to inherit a source from)."""
+    for _section, table in _tables(Policy, merged):
+        table.setdefault("source", f"local policy ({where})")
+
+
 def build_policy(overrides: dict[str, Any] | None = None, *, source: str = "overrides") -> Policy:
-    """The default policy with ``overrides`` (same shape as the TOML file) applied on top."""
+    """The default policy with ``overrides`` (same shape as the TOML file) applied on top.
+
+    A rule the overrides set without a source of their own is sourced to them."""
     defaults = _defaults()
-    overrides = dict(overrides or {})
+    overrides = copy.deepcopy(overrides or {})
     if overrides and "version" not in overrides:
         digest = hashlib.sha256(
             json.dumps(overrides, sort_keys=True, default=str).encode()
         ).hexdigest()[:8]
         overrides["version"] = f"{defaults['version']}+local.{digest}"
+    _sourced_locally(overrides, source)
     merged = _merge(defaults, overrides)
+    _source_new_tables(merged, source)
     try:
         policy = Policy.model_validate(merged)
     except ValidationError as exc:

@@ -7,7 +7,6 @@ The bank holidays come from the maintained ``holidays`` library, never typed by 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache
 
 import holidays
 
@@ -81,7 +80,14 @@ class WorkingDays:
         return found
 
 
-@cache
 def calendar_for(calendar: Calendar) -> WorkingDays:
-    """One shared ``WorkingDays`` per calendar (the holiday tables are computed once)."""
-    return WorkingDays(calendar)
+    """One shared ``WorkingDays`` per calendar (the holiday tables are computed once); two
+    calendars with the same days share it whatever their sources say."""
+    key = (calendar.country, calendar.subdivision, calendar.extra_closed_days)
+    found = _SHARED.get(key)
+    if found is None:
+        found = _SHARED[key] = WorkingDays(calendar)
+    return found
+
+
+_SHARED: dict[tuple[str, str | None, tuple[date, ...]], WorkingDays] = {}

@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from events.envelope import Actor
+from tracker.domain.enforcement import in_warned_period
 from tracker.domain.policy import Policy, default_policy
 from tracker.domain.workdays import WorkingDays, calendar_for
 from tracker.services.synthetic.pipeline import Proposal, at, new_uuid, recorded_order
@@ -167,7 +168,7 @@ def _plan_case(
             "accommodation_arranged": False, "resettlement_plan_agreed": False,
         })
     late_assessment = rng.chance(0.15)
-    limit = policy.assessment_days(disposal)
+    limit = max(3, policy.assessment_days(disposal) or 0)  # untimed: early anyway
     a_day = wd.add(start, r.randint(limit + 1, limit + 8) if late_assessment
                           else r.randint(3, limit))
     risk = r.choice(["low", "low", "medium", "medium", "high"])
@@ -274,9 +275,10 @@ def _plan_case(
                         "missed_event_id": str(missed.event_id),
                         "method": r.choice(["phone", "text_message", "home_visit"]),
                         "child_reached": rng.chance(0.7)})
-            if not acceptable:
+            if not acceptable and policy.profile(disposal).warnings:
                 failures.append(missed)
-                recent = [w for w in warnings if 0 <= (day - w).days <= 365]
+                recent = [w for w in warnings
+                          if in_warned_period(w.toordinal(), day.toordinal(), policy.enforcement)]
                 w_day = wd.add(day, r.randint(1, 3))
                 if len(recent) >= 2 and w_day <= horizon:
                     if breach_story or rng.chance(0.5):

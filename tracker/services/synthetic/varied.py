@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+from tracker.domain.enforcement import in_warned_period
 from tracker.domain.policy import Policy, default_policy
 from tracker.domain.workdays import calendar_for
 from tracker.services.synthetic.pipeline import Proposal, at, new_uuid
@@ -78,7 +79,8 @@ def plan_case(
     """A plausible supervision story for one case from ``start`` to ``until`` (proposals);
     ``months`` fixes the order's length (random, 3-18, by default)."""
     s = _Story(rng, case_id, until)
-    workdays = calendar_for((policy or default_policy()).calendar)
+    rules = policy or default_policy()
+    workdays = calendar_for(rules.calendar)
     disposal, route = rng.choice(DISPOSALS)
     level = rng.choice(LEVELS)
     custody_start = disposal == "dto" or (disposal == "yro" and s.chance(0.1))
@@ -170,8 +172,9 @@ def plan_case(
                       "missed_contact_followed_up", {
                           "missed_event_id": str(missed), "method": "phone",
                           "child_reached": s.chance(0.7)})
-            if not acceptable:
-                recent = [w for w in warnings if (day - w).days <= 365]
+            if not acceptable and rules.profile(disposal).warnings:
+                recent = [w for w in warnings
+                          if in_warned_period(w.toordinal(), day.toordinal(), rules.enforcement)]
                 if len(recent) >= 2 and s.chance(0.8):
                     if s.chance(0.25):
                         s.add(day + timedelta(days=2), "exceptional_circumstances_recorded", {
