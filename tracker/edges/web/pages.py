@@ -41,6 +41,7 @@ def safe_next(target: str) -> str | None:
 def _login_page(
     request: Request, *, error: str = "", username: str = "", next_: str = "", status: int = 200
 ) -> Response:
+    """The sign-in form with a fresh double-submit token in its cookie and its form."""
     token = secrets.token_urlsafe(24)
     response = render(request, "login.html", {
         "title": "Sign in", "error": error, "username": username, "next": next_,
