@@ -1,4 +1,6 @@
-"""Enforcement: warnings, breach and a manager's exceptional circumstances (CJIA 2008 Sch. 2)."""
+"""Enforcement: warnings, breach and a manager's exceptional circumstances (YRO: Sentencing
+Act 2020 Sch 7, formerly CJIA 2008 Sch 2; DTO supervision: Sch 12). Which disposals may
+record them is the disposal profile's enforcement route (``tracker/domain/policy.toml``)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from events.base import Event, Identifier, PersonalText
 
 
 class WarningIssued(Event):
-    """A formal warning for an unacceptable failure to comply; opens a 12-month warned period."""
+    """A formal warning for an unacceptable failure to comply; opens a warned period of 12
+    calendar months beginning with the day it was given (Sentencing Act 2020 Sch 7 para 4)."""
 
     type = "warning_issued"
     family = "enforcement"

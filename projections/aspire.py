@@ -17,10 +17,11 @@ Obligations:
   assessment (after the assessment's due date if the plan came first).
 * delivery — the first appointment (``first_appointment.working_days``); each missed
   appointment followed up within ``missed_appointments.follow_up_working_days`` (unless its
-  reason needs none); the contacts per supervision month for the intervention level
-  (month k runs from start + k months; the last complete month short of its number is
-  overdue; the current month, until met, is due by its last day). Months with any day in
-  custody are exempt when ``contacts.exempt_in_custody``.
+  reason needs none, or the disposal has no enforcement route); the contacts per
+  supervision month for the intervention level (month k runs from start + k months; the
+  last complete month short of its number is overdue; the current month, until met, is due
+  by its last day). Months with any day in custody are exempt when
+  ``contacts.exempt_in_custody``.
 * review — every ``review.interval_months`` from the start and from each review, and
   within ``review.after_significant_change_working_days`` of a significant change.
 
@@ -183,6 +184,8 @@ def _planning(v: Visible) -> list[Obligation]:
 
 def _follow_up_obligations(v: Visible) -> list[Obligation]:
     policy = v.policy.missed_appointments
+    if v.profile.enforcement == "none":  # the follow-up is the enforcement procedure's step
+        return []
     first_follow_up: dict[str, date] = {}
     for f in v.followups:
         first_follow_up.setdefault(f.missed_id, date.fromordinal(f.d))
