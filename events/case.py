@@ -65,3 +65,17 @@ class CaseClosed(Event):
         "transferred_to_another_service", "other",
     ]
     note: PersonalText | None = None
+
+
+class InterventionLevelChanged(Event):
+    """The intervention level changed, agreed by a manager (domain.md §12); contact
+    requirements follow the level in force in each month from the day it changed."""
+
+    type = "intervention_level_changed"
+    family = "case"
+
+    intervention_level: InterventionLevel
+    reason: Literal["risk_increased", "risk_decreased", "engagement", "review_outcome",
+                    "transition", "other"]
+    manager_id: Identifier
+    note: PersonalText | None = None

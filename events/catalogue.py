@@ -16,7 +16,7 @@ from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
 from events.assessment import AssessmentCompleted, SignificantChangeNoted
 from events.audit import CaseAudited
 from events.base import Event
-from events.case import CaseClosed, CaseOpened
+from events.case import CaseClosed, CaseOpened, InterventionLevelChanged
 from events.correction import EventRetracted, EventSuperseded
 from events.delivery import (
     ContactAttended,
@@ -24,21 +24,33 @@ from events.delivery import (
     ContactScheduled,
     MissedContactFollowedUp,
 )
-from events.enforcement import BreachInitiated, ExceptionalCircumstancesRecorded, WarningIssued
+from events.enforcement import (
+    BreachInitiated,
+    ConditionCompleted,
+    ConditionFailed,
+    ConditionSet,
+    ExceptionalCircumstancesRecorded,
+    ProsecutionDecided,
+    RequirementFailed,
+    WarningIssued,
+)
+from events.panels import ContractAgreed, PanelHeld, ReferredBackToCourt
 from events.planning import PlanAgreed, PlanRevised
 from events.review import ReviewCompleted
 from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.kernel.errors import FieldProblem, InvalidInput, UnknownEventType
 
 EVENT_CLASSES: tuple[type[Event], ...] = (
-    CaseOpened, CaseClosed,
+    CaseOpened, CaseClosed, InterventionLevelChanged,
     CaseManagerAllocated, CaseManagerAllocationEnded,
     AssessmentCompleted, SignificantChangeNoted,
     PlanAgreed, PlanRevised,
     ContactScheduled, ContactAttended, ContactMissed, MissedContactFollowedUp,
     ReviewCompleted,
     TransitionPlanned, TransitionCompleted,
-    WarningIssued, BreachInitiated, ExceptionalCircumstancesRecorded,
+    WarningIssued, BreachInitiated, ExceptionalCircumstancesRecorded, RequirementFailed,
+    ConditionSet, ConditionCompleted, ConditionFailed, ProsecutionDecided,
+    PanelHeld, ContractAgreed, ReferredBackToCourt,
     EventSuperseded, EventRetracted,
     CaseAudited,
 )

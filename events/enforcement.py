@@ -4,6 +4,8 @@ record them is the disposal profile's enforcement route (``tracker/domain/policy
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -42,3 +44,73 @@ class ExceptionalCircumstancesRecorded(Event):
     failure_event_id: UUID
     manager_id: Identifier
     note: PersonalText
+
+
+Requirement = Literal[
+    "curfew", "electronic_monitoring", "activity", "programme", "unpaid_work", "residence",
+    "exclusion", "prohibited_activity", "education", "drug_treatment", "mental_health_treatment",
+    "attendance_centre", "other",
+]
+
+
+class RequirementFailed(Event):
+    """The child failed, without reasonable excuse, to comply with a requirement of the order
+    other than an appointment (e.g. a curfew). Counts as an unacceptable failure."""
+
+    type = "requirement_failed"
+    family = "enforcement"
+
+    requirement: Requirement
+    note: PersonalText | None = None
+
+
+ConditionKind = Literal[
+    "reparation", "rehabilitation_programme", "education", "substance_misuse",
+    "mental_health", "victim_awareness", "restriction", "financial", "other",
+]
+
+
+class ConditionSet(Event):
+    """A condition of a youth conditional caution, to be completed by its deadline
+    (Crime and Disorder Act 1998 s.66A-66B)."""
+
+    type = "condition_set"
+    family = "enforcement"
+
+    condition_id: Identifier
+    kind: ConditionKind
+    deadline: date
+    description: PersonalText | None = None
+
+
+class ConditionCompleted(Event):
+    """A condition of a youth conditional caution was completed."""
+
+    type = "condition_completed"
+    family = "enforcement"
+
+    condition_id: Identifier
+
+
+class ConditionFailed(Event):
+    """A condition was not completed; with no reasonable excuse a decision on prosecution for
+    the original offence follows (Crime and Disorder Act 1998 s.66E)."""
+
+    type = "condition_failed"
+    family = "enforcement"
+
+    condition_id: Identifier
+    reasonable_excuse: bool
+    note: PersonalText | None = None
+
+
+class ProsecutionDecided(Event):
+    """The decision taken after a failed condition of a youth conditional caution."""
+
+    type = "prosecution_decided"
+    family = "enforcement"
+
+    failure_event_id: UUID
+    decision: Literal["prosecute", "no_further_action", "conditions_varied"]
+    decided_by: Literal["cps", "police"]
+    note: PersonalText | None = None

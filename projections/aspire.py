@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NotRequired, TypedDict
 
+from projections import enforcement
 from projections.asat import AsAt
 from projections.record import CaseRecord
 from projections.visible import Visible, add_months
@@ -61,6 +62,7 @@ class ObligationView(TypedDict):
 
 MonthView = TypedDict("MonthView", {
     "month": int, "from": str, "to": str, "required": int, "contacts": int, "status": str,
+    "level": str,
 })
 
 
@@ -215,11 +217,13 @@ class Month:
     contacts: int
     status: str  # met | short | in_progress | exempt | not_judged | not_required
     met_on: date | None
+    level: str
 
     def to_dict(self) -> MonthView:
         return {
             "month": self.index + 1, "from": self.first.isoformat(), "to": self.last.isoformat(),
             "required": self.required, "contacts": self.contacts, "status": self.status,
+            "level": self.level,
         }
 
 
@@ -231,18 +235,27 @@ def months(v: Visible) -> list[Month]:
     return cached
 
 
+def supervision_start(v: Visible) -> date | None:
+    """The day the order's supervision runs from: its start, or for a referral order the
+    day the contract was agreed (None until then)."""
+    if v.profile.supervision_from == "contract":
+        return date.fromordinal(v.contracts[0].d) if v.contracts else None
+    return v.start
+
+
 def _months(v: Visible) -> list[Month]:
     assert v.opened is not None
     policy = v.policy
-    start, last_day, today = v.start, v.last_day, v.today
-    if last_day < start:
+    anchor = supervision_start(v)
+    last_day, today = v.last_day, v.today
+    if anchor is None or last_day < anchor:
         return []
+    start = anchor
     initial_end = start + timedelta(weeks=policy.contacts.initial_period_weeks)
     days = v.counted_days()
     custody = v.custody_periods() if policy.contacts.exempt_in_custody else []
     closed = v.closed_on
     out: list[Month] = []
-    level = v.opened.level
     levels = v.profile.contact_levels
     lo_index = 0
     k = 0
@@ -250,6 +263,7 @@ def _months(v: Visible) -> list[Month]:
     while first <= last_day:
         following = add_months(start, k + 1)
         last = following - _DAY
+        level = v.level_on(first)
         required = policy.contacts_per_month(level, first < initial_end) if levels else 0
         until = min(last, last_day)
         lo = bisect_left(days, first.toordinal(), lo_index)
@@ -271,7 +285,7 @@ def _months(v: Visible) -> list[Month]:
             status = "short"
         else:
             status = "in_progress"
-        out.append(Month(k, first, last, required, contacts, status, met_on))
+        out.append(Month(k, first, last, required, contacts, status, met_on, level))
         k += 1
         first = following
     return out
@@ -314,8 +328,11 @@ def _review(v: Visible) -> list[Obligation]:
     if not v.profile.reviews:
         return []
     judged_on = v.last_day
-    anchor = v.start
-    anchor_id = v.opened.id
+    start = supervision_start(v)
+    if start is None:
+        return []
+    anchor = start
+    anchor_id = v.contracts[0].id if start != v.start and v.contracts else v.opened.id
     out: list[Obligation] = []
     pending_changes: list[tuple[date, date, str]] = []
     items: list[tuple[int, int, int, str, Any]] = []
@@ -358,6 +375,59 @@ def _review(v: Visible) -> list[Obligation]:
             (change_id,), f"change:{change_id}",
         ))
     return out
+
+
+def _panels(v: Visible) -> list[Obligation]:
+    """Referral-order panels: the initial panel within ``panels.initial_working_days`` of
+    sentence, then a progress panel at least every ``panels.progress_interval_months``
+    from the contract and from each panel after it, until the final panel."""
+    if not v.profile.panels:
+        return []
+    assert v.opened is not None
+    rules = v.policy.panels
+    judged_on, closed = v.last_day, v.closed is not None
+    out: list[Obligation] = []
+    initial = next((p for p in v.panels if p.kind == "initial"), None)
+    due = v.wd.add(v.start, rules.initial_working_days)
+    done = date.fromordinal(initial.d) if initial else None
+    if not (closed and done is None and due > judged_on):
+        caused = (v.opened.id,) + ((initial.id,) if initial else ())
+        out.append(Obligation("initial_panel", due, done, one_off(due, done, judged_on),
+                              caused, "initial_panel"))
+    if not v.contracts or any(p.kind == "final" for p in v.panels):
+        return out
+    anchor, anchor_id = date.fromordinal(v.contracts[0].d), v.contracts[0].id
+    for p in v.panels:
+        if p.kind == "initial" or p.d < anchor.toordinal():
+            continue
+        day = date.fromordinal(p.d)
+        due = add_months(anchor, rules.progress_interval_months)
+        out.append(Obligation("progress_panel", due, day, one_off(due, day, judged_on),
+                              (anchor_id, p.id), "progress_panel"))
+        anchor, anchor_id = day, p.id
+    due = add_months(anchor, rules.progress_interval_months)
+    if not (closed and due > judged_on):
+        status = one_off(due, None, judged_on)
+        if status == "due" and v.wd.between(judged_on, due) > v.policy.review.due_soon_working_days:
+            status = "not_due"
+        out.append(Obligation("progress_panel", due, None, status, (anchor_id,),
+                              "progress_panel"))
+    return out
+
+
+def _contract(v: Visible) -> list[Obligation]:
+    """A referral order's contract, agreed at the initial panel: due when that panel is."""
+    if not v.profile.panels:
+        return []
+    assert v.opened is not None
+    due = v.wd.add(v.start, v.policy.panels.initial_working_days)
+    first = v.contracts[0] if v.contracts else None
+    done = date.fromordinal(first.d) if first else None
+    if v.closed is not None and done is None and due > v.last_day:
+        return []
+    caused = (v.opened.id,) + ((first.id,) if first else ())
+    return [Obligation("contract", due, done, one_off(due, done, v.last_day), caused,
+                       "contract")]
 
 
 # -- quality indicators ----------------------------------------------------------------------
@@ -427,10 +497,7 @@ def quality(v: Visible, stages: dict[str, list[Obligation]], month_list: list[Mo
     first_app = [o for o in stages["delivery"] if o.kind == "first_appointment"]
     noted = {b for a in v.attended for b in a.noted}
     addressed = {b for a in v.attended for b in a.addressed}
-    failures = [m for m in v.missed if not m.acceptable]
-    actioned = {w.failure_id for w in v.warnings} | {e.failure_id for e in v.excuses} | {
-        f for b in v.breaches for f in b.failure_ids
-    }
+    failures = enforcement.from_visible(v).get("failures", [])
     fa_status = first_app[0].status if first_app else None
     out["delivery"] = {
         "desistance": _q({
@@ -450,7 +517,7 @@ def quality(v: Visible, stages: dict[str, list[Obligation]], month_list: list[Mo
         }),
         "risk_of_harm": _q({
             "failures_actioned": (
-                all(f.id in actioned for f in failures) if failures else None
+                all(f["actioned"] for f in failures) if failures else None
             ),
             "missed_followed_up_on_time": (
                 all(o.status == "done_on_time" for o in follow_ups) if follow_ups else None
@@ -460,7 +527,8 @@ def quality(v: Visible, stages: dict[str, list[Obligation]], month_list: list[Mo
 
     # Review.
     reviews = v.reviews
-    scheduled = [o for o in stages["review"] if o.status != "not_due"]
+    scheduled = [o for o in stages["review"]
+                 if o.status != "not_due" and o.kind in ("review", "review_after_change")]
     if not reviews and not scheduled:
         out["review"] = {lens: _q({}) for lens in LENSES}
     else:
@@ -519,9 +587,9 @@ def from_visible(v: Visible) -> AspireView:
     month_list = months(v)
     stages = {
         "assessment": _assessment(v),
-        "planning": _planning(v),
+        "planning": _planning(v) + _contract(v),
         "delivery": _delivery(v, month_list),
-        "review": _review(v),
+        "review": _review(v) + _panels(v),
     }
     stage_views: dict[str, StageView] = {}
     overdue = 0

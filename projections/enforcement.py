@@ -26,6 +26,7 @@ from tracker.domain.policy import Policy
 class FailureView(TypedDict):
     event_id: str
     date: str
+    kind: str
     reason: str
     warned: bool
     excused: bool
@@ -76,10 +77,31 @@ class EnforcementView(TypedDict):
     breach_due: NotRequired[list[BreachDue]]
     breaches: NotRequired[list[BreachView]]
     exceptional_circumstances: NotRequired[list[ExcuseView]]
+    panel_due: NotRequired[list[str]]
+    referred_back: NotRequired[str | None]
+    conditions: NotRequired[list[ConditionView]]
+    prosecution_decision_due: NotRequired[list[str]]
+
+
+class ConditionView(TypedDict):
+    condition_id: str
+    kind: str
+    deadline: str
+    status: str  # open | overdue | completed | failed
+    reasonable_excuse: bool | None
+    ended_event_id: str | None
+    prosecution_decision: str | None
 
 
 def from_visible(v: Visible) -> EnforcementView:
-    """The enforcement view of a case as at ``v.at``."""
+    """The enforcement view of a case as at ``v.at`` (computed once per ``Visible``)."""
+    found: EnforcementView | None = v.cache.get("enforcement")
+    if found is None:
+        found = v.cache["enforcement"] = _view(v)
+    return found
+
+
+def _view(v: Visible) -> EnforcementView:
     if not v.exists:
         return {"exists": False}
     rules = v.policy.enforcement
@@ -88,26 +110,33 @@ def from_visible(v: Visible) -> EnforcementView:
     excused = {e.failure_id for e in v.excuses}
     breached = {f for b in v.breaches for f in b.failure_ids}
     warning_days = [w.d for w in v.warnings]
+    panel_days = [p.d for p in v.panels if p.kind != "initial"]
     failures: list[FailureView] = []
     due: list[BreachDue] = []
-    for m in v.missed:
-        if m.acceptable:
-            continue
+    panel_due: list[str] = []
+    for m in v.failures():
         window = warnings_in_period(v.warnings, m.d, rules, _day)
         is_due = (
             m.id not in warned and m.id not in excused and m.id not in breached
             and scheme and warnings_allow_breach(len(window), rules)
         )
+        if v.profile.enforcement == "referral_panel":
+            actioned = bool(v.referrals) or any(d >= m.d for d in panel_days)
+            if not actioned:
+                panel_due.append(m.id)
+        else:
+            actioned = m.id in warned or m.id in excused or m.id in breached
         item: FailureView = {
             "event_id": m.id,
             "date": date.fromordinal(m.d).isoformat(),
+            "kind": m.kind,
             "reason": m.reason,
             "warned": m.id in warned,
             "excused": m.id in excused,
             "breached": m.id in breached,
             "warnings_in_period_before": len(window),
             "breach_due": is_due,
-            "actioned": m.id in warned or m.id in excused or m.id in breached,
+            "actioned": actioned,
         }
         failures.append(item)
         if is_due:
@@ -116,10 +145,20 @@ def from_visible(v: Visible) -> EnforcementView:
                 "date": item["date"],
                 "caused_by": [w.id for w in window] + [m.id],
             })
+    conditions = _conditions(v)
+    prosecution_due = [c["ended_event_id"] for c in conditions
+                       if c["status"] == "failed" and c["reasonable_excuse"] is False
+                       and c["prosecution_decision"] is None and c["ended_event_id"]]
     in_period = warnings_counting(v, v.last_day.toordinal())
     warned_until = warning_ends(max(warning_days), rules).isoformat() if in_period else None
     if v.profile.enforcement == "none":
         status = "no_route"
+    elif v.referrals:
+        status = "referred_back"
+    elif prosecution_due:
+        status = "prosecution_decision_due"
+    elif panel_due:
+        status = "panel_due"
     elif v.breaches:
         status = "breach_initiated"
     elif due:
@@ -155,7 +194,33 @@ def from_visible(v: Visible) -> EnforcementView:
              "failure_event_id": e.failure_id, "manager": e.manager}
             for e in v.excuses
         ],
+        "panel_due": panel_due,
+        "referred_back": date.fromordinal(v.referrals[0].d).isoformat() if v.referrals else None,
+        "conditions": conditions,
+        "prosecution_decision_due": prosecution_due,
     }
+
+
+def _conditions(v: Visible) -> list[ConditionView]:
+    """A youth conditional caution's conditions: open until completed or failed, overdue
+    after their deadline; a failure without reasonable excuse awaits a prosecution decision."""
+    ends = {e.condition_id: e for e in v.condition_ends}
+    decisions = {p.failure_id: p.decision for p in v.prosecutions}
+    out: list[ConditionView] = []
+    for c in v.conditions:
+        end = ends.get(c.condition_id)
+        if end is None:
+            status = "overdue" if v.last_day.toordinal() > c.deadline else "open"
+        else:
+            status = "completed" if end.completed else "failed"
+        out.append({
+            "condition_id": c.condition_id, "kind": c.kind,
+            "deadline": date.fromordinal(c.deadline).isoformat(), "status": status,
+            "reasonable_excuse": None if end is None or end.completed else end.excuse,
+            "ended_event_id": end.id if end else None,
+            "prosecution_decision": decisions.get(end.id) if end else None,
+        })
+    return out
 
 
 def _day(warning: Warn) -> int:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, TypedDict, TypeVar
+from typing import Any, NamedTuple, TypedDict, TypeVar
 
 from projections.asat import AsAt
 from projections.record import (
@@ -40,6 +40,21 @@ def add_months(day: date, months: int) -> date:
     year, month = day.year + index // 12, index % 12 + 1
     last = 31 if month == 12 else (date(year, month + 1, 1) - timedelta(days=1)).day
     return date(year, month, min(day.day, last))
+
+
+ENFORCED_ROUTES = frozenset({"sch7_warnings", "supervision_breach", "referral_panel"})
+"""Routes under which a missed appointment or a failed requirement is a failure to comply."""
+
+
+class FailureFact(NamedTuple):
+    """An unacceptable failure to comply, whichever event recorded it."""
+
+    id: str
+    pos: int
+    t: int
+    d: int
+    kind: str  # missed_appointment | requirement
+    reason: str  # the missed appointment's reason, or the requirement failed
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,14 @@ class Visible:
         self.breaches = _visible(r.breaches, us)
         self.excuses = _visible(r.excuses, us)
         self.audits = _visible(r.audits, us)
+        self.levels = _visible(r.levels, us)
+        self.req_failures = _visible(r.req_failures, us)
+        self.conditions = _visible(r.conditions, us)
+        self.condition_ends = _visible(r.condition_ends, us)
+        self.prosecutions = _visible(r.prosecutions, us)
+        self.panels = _visible(r.panels, us)
+        self.contracts = _visible(r.contracts, us)
+        self.referrals = _visible(r.referrals, us)
         self._custody: list[Period] | None = None
         self._allocations: list[Allocation] | None = None
         self.cache: dict[str, Any] = {}
@@ -198,7 +221,7 @@ class Visible:
             "team": self.team(),
             "disposal": o.disposal,
             "route": o.route,
-            "intervention_level": o.level,
+            "intervention_level": self.level_on(self.last_day),
             "start_date": iso(o.start),
             "expected_end_date": iso(o.expected_end),
             "closed_on": self.closed_on.isoformat() if self.closed_on else None,
@@ -208,6 +231,16 @@ class Visible:
             "case_manager": cm.practitioner if cm else None,
             "manager": cm.manager if cm else None,
         }
+
+    def level_on(self, day: date) -> str:
+        """The intervention level in force on ``day``: the opening's, then each change."""
+        assert self.opened is not None
+        level = self.opened.level
+        for change in self.levels:
+            if change.d > day.toordinal():
+                break
+            level = change.level
+        return level
 
     def team(self) -> str:
         """The case's team (``tracker.domain.teams``): the case manager's, else the opening's."""
@@ -313,6 +346,19 @@ class Visible:
             return False
         level = latest.safety if lens == "safety_wellbeing" else latest.harm
         return level in self.policy.ratings.judged_levels
+
+    def failures(self) -> list[FailureFact]:
+        """The unacceptable failures to comply, in the order they happened: missed
+        appointments without an acceptable reason and failed requirements. Empty under a
+        disposal whose route enforces neither (remand, out-of-court cases)."""
+        if self.profile.enforcement not in ENFORCED_ROUTES:
+            return []
+        found = [FailureFact(m.id, m.pos, m.t, m.d, "missed_appointment", m.reason)
+                 for m in self.missed if not m.acceptable]
+        found += [FailureFact(r.id, r.pos, r.t, r.d, "requirement", r.requirement)
+                  for r in self.req_failures]
+        found.sort(key=_BY_TIME)
+        return found
 
     def counted_contacts(self) -> list[Attend]:
         kinds = self.policy.contacts.counted_kinds

@@ -54,8 +54,9 @@ class History:
         return info.value
 
     def miss(self, day: str, acceptable: bool = False) -> UUID:
+        reason = "illness_with_evidence" if acceptable else "no_reason_given"
         return self.add("contact_missed", {"kind": "office", "acceptable": acceptable,
-                                           "reason": "no_reason_given"}, at(day))
+                                           "reason": reason}, at(day))
 
 
 def test_opening_twice_is_refused_and_other_events_need_a_case() -> None:

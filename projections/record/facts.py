@@ -210,6 +210,79 @@ class Excuse(NamedTuple):
     manager: str
 
 
+class Level(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    level: str
+    reason: str
+    manager: str
+
+
+class ReqFail(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    requirement: str
+
+
+class Cond(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    condition_id: str
+    kind: str
+    deadline: int
+
+
+class CondEnd(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    condition_id: str
+    completed: bool
+    excuse: bool
+
+
+class Prosecution(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    failure_id: str
+    decision: str
+
+
+class Panel(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    kind: str
+    roles: tuple[str, ...]
+    victim_views: bool
+
+
+class Contract(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    domains: tuple[str, ...]
+
+
+class Referral(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    reason: str
+
+
 class Audit(NamedTuple):
     id: str
     pos: int
@@ -249,6 +322,14 @@ LIST_KINDS: dict[str, type[NamedTuple]] = {
     "excuses": Excuse,
     "audits": Audit,
     "corrections": Corr,
+    "levels": Level,
+    "req_failures": ReqFail,
+    "conditions": Cond,
+    "condition_ends": CondEnd,
+    "prosecutions": Prosecution,
+    "panels": Panel,
+    "contracts": Contract,
+    "referrals": Referral,
 }
 """The record's fact lists by name, and the fact type each holds."""
 
@@ -279,6 +360,14 @@ class CaseRecord:
     excuses: tuple[Excuse, ...] = ()
     audits: tuple[Audit, ...] = ()
     corrections: tuple[Corr, ...] = ()
+    levels: tuple[Level, ...] = ()
+    req_failures: tuple[ReqFail, ...] = ()
+    conditions: tuple[Cond, ...] = ()
+    condition_ends: tuple[CondEnd, ...] = ()
+    prosecutions: tuple[Prosecution, ...] = ()
+    panels: tuple[Panel, ...] = ()
+    contracts: tuple[Contract, ...] = ()
+    referrals: tuple[Referral, ...] = ()
 
     @property
     def exists(self) -> bool:

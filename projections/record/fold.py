@@ -22,12 +22,20 @@ from projections.record.facts import (
     CaseRecord,
     Change,
     Closed,
+    Cond,
+    CondEnd,
+    Contract,
     Corr,
     Excuse,
     FollowUp,
+    Level,
     Miss,
     Opened,
+    Panel,
     Plan,
+    Prosecution,
+    Referral,
+    ReqFail,
     Review,
     Sched,
     TDone,
@@ -276,6 +284,26 @@ _MAKERS: dict[str, Maker] = {
         bool(p.get("serious_failure")))),
     "exceptional_circumstances_recorded": lambda p, i, pos, t, d: ("excuses", Excuse(
         i, pos, t, d, str(p["failure_event_id"]), p["manager_id"])),
+    "intervention_level_changed": lambda p, i, pos, t, d: ("levels", Level(
+        i, pos, t, d, p["intervention_level"], p["reason"], p["manager_id"])),
+    "requirement_failed": lambda p, i, pos, t, d: ("req_failures", ReqFail(
+        i, pos, t, d, p["requirement"])),
+    "condition_set": lambda p, i, pos, t, d: ("conditions", Cond(
+        i, pos, t, d, p["condition_id"], p["kind"],
+        date.fromisoformat(p["deadline"]).toordinal())),
+    "condition_completed": lambda p, i, pos, t, d: ("condition_ends", CondEnd(
+        i, pos, t, d, p["condition_id"], True, False)),
+    "condition_failed": lambda p, i, pos, t, d: ("condition_ends", CondEnd(
+        i, pos, t, d, p["condition_id"], False, bool(p["reasonable_excuse"]))),
+    "prosecution_decided": lambda p, i, pos, t, d: ("prosecutions", Prosecution(
+        i, pos, t, d, str(p["failure_event_id"]), p["decision"])),
+    "panel_held": lambda p, i, pos, t, d: ("panels", Panel(
+        i, pos, t, d, p["kind"], tuple(p["attendee_roles"]),
+        bool(p["victim_views_presented"]))),
+    "contract_agreed": lambda p, i, pos, t, d: ("contracts", Contract(
+        i, pos, t, d, tuple(sorted({o["domain"] for o in p["objectives"]})))),
+    "referred_back_to_court": lambda p, i, pos, t, d: ("referrals", Referral(
+        i, pos, t, d, p["reason"])),
     "case_audited": lambda p, i, pos, t, d: ("audits", Audit(
         i, pos, t, d, p["auditor_id"], p.get("question_set") or "hmip-youth-2021",
         tuple((a["standard"], a["lens"], bool(a["answer"])) for a in p["answers"]),

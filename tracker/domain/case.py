@@ -12,11 +12,20 @@ from datetime import date, datetime
 from uuid import UUID
 
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
-from events.case import CaseClosed, CaseOpened
+from events.case import CaseClosed, CaseOpened, InterventionLevelChanged
 from events.correction import EventRetracted, EventSuperseded
 from events.delivery import ContactAttended, ContactMissed, ContactScheduled
-from events.enforcement import ExceptionalCircumstancesRecorded, WarningIssued
+from events.enforcement import (
+    ConditionCompleted,
+    ConditionFailed,
+    ConditionSet,
+    ExceptionalCircumstancesRecorded,
+    ProsecutionDecided,
+    RequirementFailed,
+    WarningIssued,
+)
 from events.envelope import RecordedEvent
+from events.panels import ContractAgreed, PanelHeld, ReferredBackToCourt
 from events.planning import PlanAgreed
 from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.corrections import apply_corrections
@@ -64,6 +73,13 @@ class CaseState:
     excused: frozenset[UUID] = frozenset()
     has_plan: bool = False
     transitions: frozenset[str] = frozenset()
+    level: str | None = None
+    conditions: dict[str, str] = field(default_factory=dict)  # id -> set|completed|failed
+    condition_failures: frozenset[UUID] = frozenset()  # failed without reasonable excuse
+    decided: frozenset[UUID] = frozenset()  # condition failures with a prosecution decision
+    panels: tuple[str, ...] = ()  # kinds of the panels held, in order
+    contract: bool = False
+    referred_back: bool = False
 
     @property
     def exists(self) -> bool:
@@ -97,7 +113,28 @@ def evolve(state: CaseState, rec: RecordedEvent) -> CaseState:
     ev = rec.event
     s = replace(state, event_types={**state.event_types, rec.event_id: ev.type})
     if isinstance(ev, CaseOpened):
-        return replace(s, opened=ev, setting=ev.setting)
+        return replace(s, opened=ev, setting=ev.setting, level=ev.intervention_level)
+    if isinstance(ev, InterventionLevelChanged):
+        return replace(s, level=ev.intervention_level)
+    if isinstance(ev, RequirementFailed):
+        failure = Failure(rec.event_id, local_date(rec.occurred_at))
+        return replace(s, failures=(*s.failures, failure))
+    if isinstance(ev, ConditionSet):
+        return replace(s, conditions={**s.conditions, ev.condition_id: "set"})
+    if isinstance(ev, ConditionCompleted | ConditionFailed):
+        done = "completed" if isinstance(ev, ConditionCompleted) else "failed"
+        s = replace(s, conditions={**s.conditions, ev.condition_id: done})
+        if isinstance(ev, ConditionFailed) and not ev.reasonable_excuse:
+            s = replace(s, condition_failures=s.condition_failures | {rec.event_id})
+        return s
+    if isinstance(ev, ProsecutionDecided):
+        return replace(s, decided=s.decided | {ev.failure_event_id})
+    if isinstance(ev, PanelHeld):
+        return replace(s, panels=(*s.panels, ev.kind))
+    if isinstance(ev, ContractAgreed):
+        return replace(s, contract=True)
+    if isinstance(ev, ReferredBackToCourt):
+        return replace(s, referred_back=True)
     if isinstance(ev, CaseClosed):
         return replace(s, closed=True)
     if isinstance(ev, CaseManagerAllocated):

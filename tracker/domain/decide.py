@@ -12,7 +12,7 @@ from uuid import UUID
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
 from events.audit import CaseAudited
 from events.base import Event
-from events.case import CaseOpened
+from events.case import CaseOpened, InterventionLevelChanged
 from events.catalogue import event_class, parse_event
 from events.correction import EventRetracted, EventSuperseded
 from events.delivery import (
@@ -21,8 +21,18 @@ from events.delivery import (
     ContactScheduled,
     MissedContactFollowedUp,
 )
-from events.enforcement import BreachInitiated, ExceptionalCircumstancesRecorded, WarningIssued
+from events.enforcement import (
+    BreachInitiated,
+    ConditionCompleted,
+    ConditionFailed,
+    ConditionSet,
+    ExceptionalCircumstancesRecorded,
+    ProsecutionDecided,
+    RequirementFailed,
+    WarningIssued,
+)
 from events.envelope import Draft
+from events.panels import ContractAgreed, PanelHeld, ReferredBackToCourt
 from events.planning import PlanRevised
 from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.case import CaseState, Failure
@@ -80,9 +90,17 @@ def _check_time(state: CaseState, event: Event, command: RecordEvent, now: datet
 
 def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Policy) -> None:
     day = local_date(command.occurred_at)
-    if isinstance(ev, WarningIssued | BreachInitiated | ExceptionalCircumstancesRecorded):
+    if isinstance(ev, Enforcing):
         _check_route(state, ev, policy)
-    if isinstance(ev, CaseManagerAllocated):
+    if isinstance(ev, Paneled):
+        _check_panels(state, ev, policy)
+    elif isinstance(ev, ConditionSet | ConditionCompleted | ConditionFailed | ProsecutionDecided):
+        _check_conditions(state, ev)
+    elif isinstance(ev, InterventionLevelChanged):
+        if ev.intervention_level == state.level:
+            raise RuleViolation("data.intervention_level",
+                                f"is already the case's level ({state.level})")
+    elif isinstance(ev, CaseManagerAllocated):
         if state.holds(ev.practitioner_id, ev.role):
             raise RuleViolation(
                 "data.practitioner_id", f"is already allocated to this case as {ev.role}"
@@ -96,6 +114,7 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Poli
         if ev.contact_id in state.scheduled:
             raise RuleViolation("data.contact_id", "is already used on this case")
     elif isinstance(ev, ContactAttended | ContactMissed):
+        check_payload(ev, "data")
         if ev.contact_id is not None:
             if ev.contact_id not in state.scheduled:
                 raise RuleViolation("data.contact_id", "was not scheduled on this case")
@@ -134,22 +153,105 @@ def profile_of(state: CaseState, policy: Policy) -> DisposalProfile:
     return policy.profile(state.opened.disposal_type)
 
 
-def _check_route(
-    state: CaseState, ev: WarningIssued | BreachInitiated | ExceptionalCircumstancesRecorded,
-    policy: Policy,
-) -> None:
-    """Refuse enforcement the case's disposal has no route for, naming the disposal and why."""
+Enforcing = (WarningIssued | BreachInitiated | ExceptionalCircumstancesRecorded
+             | RequirementFailed | ConditionSet | ConditionCompleted | ConditionFailed
+             | ProsecutionDecided)
+Paneled = PanelHeld | ContractAgreed | ReferredBackToCourt
+
+_WHAT = {
+    "warning_issued": "a warning", "breach_initiated": "breach proceedings",
+    "exceptional_circumstances_recorded": "exceptional circumstances",
+    "requirement_failed": "a failed requirement", "condition_set": "a caution condition",
+    "condition_completed": "a caution condition", "condition_failed": "a caution condition",
+    "prosecution_decided": "a prosecution decision", "panel_held": "a referral-order panel",
+    "contract_agreed": "a referral-order contract",
+    "referred_back_to_court": "a referral back to court by a panel",
+}
+
+
+def _allowed(profile: DisposalProfile, ev: Event) -> bool:
+    """Whether the disposal's route has a place for this enforcement or panel event."""
+    if isinstance(ev, WarningIssued):
+        return profile.warnings
+    if isinstance(ev, BreachInitiated | ExceptionalCircumstancesRecorded):
+        return profile.breach
+    if isinstance(ev, RequirementFailed):
+        return profile.enforcement in ("sch7_warnings", "supervision_breach", "referral_panel")
+    if isinstance(ev, PanelHeld | ContractAgreed | ReferredBackToCourt):
+        return profile.panels
+    return profile.enforcement == "caution_conditions"
+
+
+def _check_route(state: CaseState, ev: Event, policy: Policy) -> None:
+    """Refuse what the case's disposal has no route for, naming the disposal and why."""
     profile = profile_of(state, policy)
-    allowed = profile.warnings if isinstance(ev, WarningIssued) else profile.breach
-    if not allowed:
-        what = {"warning_issued": "a warning", "breach_initiated": "breach proceedings",
-                "exceptional_circumstances_recorded": "exceptional circumstances"}[ev.type]
+    if not _allowed(profile, ev):
         assert state.opened is not None
+        why = (profile.enforcement_note if not isinstance(ev, Paneled)
+               else "it has no referral-order panels")
         raise RuleViolation(
             "event_type",
-            f"{what} cannot be recorded on a {profile.label.lower()} "
-            f"({state.opened.disposal_type}): {profile.enforcement_note}",
+            f"{_WHAT[ev.type]} cannot be recorded on a {profile.label.lower()} "
+            f"({state.opened.disposal_type}): {why}",
         )
+
+
+ACCEPTABLE_REASONS = frozenset({"illness_with_evidence", "agreed_rearrangement"})
+UNACCEPTABLE_REASONS = frozenset({"no_reason_given", "refused", "forgot"})
+"""Reasons that settle a missed appointment's acceptability (domain.md §5); the others
+(education or work, a family emergency, other) are the practitioner's judgement."""
+
+
+def check_payload(ev: Event, prefix: str) -> None:
+    """Rules within one event's own fields (also applied to a correction's replacement)."""
+    if isinstance(ev, ContactMissed):
+        if ev.acceptable and ev.reason in UNACCEPTABLE_REASONS:
+            raise RuleViolation(f"{prefix}.acceptable",
+                                f"cannot be true when the reason is '{ev.reason}'")
+        if not ev.acceptable and ev.reason in ACCEPTABLE_REASONS:
+            raise RuleViolation(f"{prefix}.acceptable",
+                                f"cannot be false when the reason is '{ev.reason}'")
+
+
+def _check_panels(
+    state: CaseState, ev: PanelHeld | ContractAgreed | ReferredBackToCourt, policy: Policy
+) -> None:
+    _check_route(state, ev, policy)
+    if isinstance(ev, PanelHeld):
+        if ev.kind == "initial" and "initial" in state.panels:
+            raise RuleViolation("data.kind", "the initial panel has already been held")
+        if ev.kind != "initial" and "initial" not in state.panels:
+            raise RuleViolation("data.kind", "the initial panel has not been held yet")
+    elif isinstance(ev, ContractAgreed):
+        if state.contract:
+            raise RuleViolation("event_type", "the contract has already been agreed")
+        if not state.panels:
+            raise RuleViolation("event_type", "a contract is agreed at a panel: none held yet")
+    elif not state.panels:
+        raise RuleViolation("event_type", "only a panel refers back to court: none held yet")
+
+
+def _check_conditions(
+    state: CaseState, ev: ConditionSet | ConditionCompleted | ConditionFailed | ProsecutionDecided
+) -> None:
+    if isinstance(ev, ConditionSet):
+        if ev.condition_id in state.conditions:
+            raise RuleViolation("data.condition_id", "is already used on this case")
+        assert state.start_date is not None
+        if ev.deadline < state.start_date:
+            raise RuleViolation("data.deadline", "is before the caution was given")
+    elif isinstance(ev, ConditionCompleted | ConditionFailed):
+        status = state.conditions.get(ev.condition_id)
+        if status is None:
+            raise RuleViolation("data.condition_id", "was not set on this case")
+        if status != "set":
+            raise RuleViolation("data.condition_id", f"is already recorded as {status}")
+    else:
+        if ev.failure_event_id not in state.condition_failures:
+            raise RuleViolation("data.failure_event_id",
+                                "is not a condition failed without reasonable excuse")
+        if ev.failure_event_id in state.decided:
+            raise RuleViolation("data.failure_event_id", "already has a prosecution decision")
 
 
 def _failure(state: CaseState, failure_id: UUID, field: str) -> Failure:
@@ -212,7 +314,8 @@ def _check_correction(state: CaseState, ev: EventSuperseded | EventRetracted) ->
         raise RuleViolation(
             "data.replacement_type", f"must be '{target_type}', the type of the corrected event"
         )
-    parse_event(target_type, ev.replacement, context="data.replacement")
+    check_payload(parse_event(target_type, ev.replacement, context="data.replacement"),
+                  "data.replacement")
 
 
 def _check_audit(ev: CaseAudited) -> None:
