@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import random
 from datetime import date, timedelta
+from typing import get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from events.case import DisposalType
 from events.correction import EventRetracted, EventSuperseded
 from events.envelope import RecordedEvent
 from projections.asat import AsAt
@@ -35,11 +37,12 @@ PROPERTY = settings(max_examples=int(os.environ.get("TRACKER_PROPERTY_EXAMPLES",
                     suppress_health_check=[HealthCheck.too_slow])
 
 
-def history(seed: int, offset: int, length: int, per_week: float | None) -> list[RecordedEvent]:
+def history(seed: int, offset: int, length: int, per_week: float | None,
+            disposal: str) -> list[RecordedEvent]:
     start = START + timedelta(days=offset)
     until = min(UNTIL, start + timedelta(days=length))
     proposals = synthetic.plan_case(random.Random(seed), "CS-P1", start=start, until=until,
-                                    contacts_per_week=per_week)
+                                    contacts_per_week=per_week, disposal=disposal)
     return synthetic.simulate(synthetic.accept(proposals))
 
 
@@ -49,6 +52,7 @@ histories = st.builds(
     offset=st.integers(0, 300),
     length=st.integers(1, 420),
     per_week=st.one_of(st.none(), st.floats(0.3, 4.0)),
+    disposal=st.sampled_from(get_args(DisposalType)),  # every disposal's profile
 )
 
 

@@ -30,7 +30,7 @@ NOTES = (
 DISPOSALS = (
     ("referral_order", "court"), ("yro", "court"), ("yro_iss", "court"), ("dto", "court"),
     ("youth_caution", "out_of_court"), ("youth_conditional_caution", "out_of_court"),
-    ("community_resolution", "out_of_court"),
+    ("community_resolution", "out_of_court"), ("remand", "court"),
 )
 KINDS = ("office", "home_visit", "phone", "video", "intervention_session")
 LEVELS = ("standard", "enhanced", "intensive")
@@ -75,16 +75,20 @@ def plan_case(
     contacts_per_week: float | None = None,
     months: int | None = None,
     policy: Policy | None = None,
+    disposal: str | None = None,
 ) -> list[Proposal]:
     """A plausible supervision story for one case from ``start`` to ``until`` (proposals);
-    ``months`` fixes the order's length (random, 3-18, by default)."""
+    ``months`` fixes the order's length (random, 3-18, by default), ``disposal`` the
+    disposal (drawn by default)."""
     s = _Story(rng, case_id, until)
     rules = policy or default_policy()
     workdays = calendar_for(rules.calendar)
-    disposal, route = rng.choice(DISPOSALS)
+    drawn, route = rng.choice(DISPOSALS)
+    disposal = disposal or drawn
+    route = dict(DISPOSALS)[disposal]
     level = rng.choice(LEVELS)
-    custody_start = disposal == "dto" or (disposal == "yro" and s.chance(0.1))
-    setting = "custody" if disposal == "dto" and s.chance(0.7) else "community"
+    custody_start = disposal in ("dto", "remand") or (disposal == "yro" and s.chance(0.1))
+    setting = "custody" if disposal in ("dto", "remand") and s.chance(0.7) else "community"
     age_days = rng.randint(14 * 365, 17 * 365 + 300)
     dob = start - timedelta(days=age_days)
     length = months if months is not None else rng.randint(3, 18)
@@ -126,6 +130,11 @@ def plan_case(
                 "contingency_for_safety": s.chance(0.7), "contingency_for_risk": s.chance(0.7),
                 "child_involved": s.chance(0.85), "parent_carer_involved": s.chance(0.6),
             })
+    profile = rules.profile(disposal)
+    if profile.panels:
+        _panels(s, rng, start, until)
+    if profile.enforcement == "caution_conditions":
+        _conditions(s, rng, start, until)
     per_week = contacts_per_week or {"standard": 0.7, "enhanced": 1.1, "intensive": 2.2}[level]
     gap = max(1, round(7 / per_week))
     contact_no = 0
@@ -187,6 +196,12 @@ def plan_case(
                     wday = day + timedelta(days=rng.randint(0, 3))
                     s.add(wday, "warning_issued", {"failure_event_id": str(missed)})
                     warnings.append(wday)
+        if profile.contact_levels and s.chance(0.01):
+            s.add(day, "intervention_level_changed", {
+                "intervention_level": rng.choice(LEVELS), "reason": "review_outcome",
+                "manager_id": manager})
+        if s.chance(0.01):
+            s.add(day, "requirement_failed", {"requirement": rng.choice(["curfew", "activity"])})
         if s.chance(0.03):
             s.add(day, "significant_change_noted", {
                 "domains": rng.sample(["desistance", "safety_wellbeing", "risk_of_harm"],
@@ -268,6 +283,53 @@ def plan_case(
     if expected_end <= until and s.chance(0.8):
         s.add(expected_end, "case_closed", {"reason": "order_completed"}, hour=17)
     return s.items
+
+
+def _panels(s: _Story, rng: random.Random, start: date, until: date) -> None:
+    """A referral order's panels: the initial panel and contract, then progress panels."""
+    day = start + timedelta(days=rng.choice([10, 20, 28, 35]))
+    roles = ["child", "parent_carer", "panel_member", "yot_officer"]
+    if day > until or s.chance(0.05):
+        return
+    s.add(day, "panel_held", {"kind": "initial", "attendee_roles": roles,
+                              "victim_views_presented": s.chance(0.5)}, hour=10)
+    if s.chance(0.1):
+        return
+    s.add(day, "contract_agreed", {"objectives": [
+        {"domain": "desistance", "description": "Complete the reparation agreed.",
+         "target_date": (day + timedelta(days=90)).isoformat()}]}, hour=15)
+    while True:
+        day += timedelta(days=rng.randint(60, 110))
+        if day > until:
+            return
+        s.add(day, "panel_held", {"kind": "progress", "attendee_roles": roles[:3],
+                                  "victim_views_presented": False}, hour=10)
+        if s.chance(0.05):
+            s.add(day, "referred_back_to_court", {"reason": "non_compliance"}, hour=11)
+            return
+
+
+def _conditions(s: _Story, rng: random.Random, start: date, until: date) -> None:
+    """A conditional caution's conditions, each completed or failed by its deadline."""
+    for n in range(rng.randint(1, 2)):
+        deadline = start + timedelta(days=rng.randint(20, 90))
+        cid = f"COND{n + 1}"
+        s.add(start, "condition_set", {"condition_id": cid, "kind": "reparation",
+                                       "deadline": deadline.isoformat()}, hour=14)
+        ended = deadline + timedelta(days=rng.choice([-3, 0, 1, 4]))
+        if ended > until:
+            continue
+        if s.chance(0.7):
+            s.add(ended, "condition_completed", {"condition_id": cid})
+            continue
+        excuse = s.chance(0.3)
+        failed = s.add(ended, "condition_failed", {"condition_id": cid,
+                                                   "reasonable_excuse": excuse})
+        decided = ended + timedelta(days=rng.randint(1, 14))
+        if not excuse and decided <= until and s.chance(0.8):
+            s.add(decided, "prosecution_decided", {
+                "failure_event_id": str(failed), "decision": rng.choice(
+                    ["prosecute", "no_further_action"]), "decided_by": "cps"})
 
 
 def _correction(s: _Story, rng: random.Random) -> None:
