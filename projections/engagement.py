@@ -1,7 +1,8 @@
 """Engagement per case and over time: more than turning up (domain.md §6).
 
 * attendance — attended, missed with an acceptable reason, missed without one; the rate
-  is attended / (attended + unacceptable absences), acceptable absences shown apart;
+  is attended / (attended + unacceptable absences), acceptable absences shown apart; beside
+  it, attended / required (domain.md §6) over the supervision months judged, each labelled;
 * contacts against the level's requirement per supervision month (as ASPIRE counts them);
 * days since the last contact and the last home visit;
 * participation (1-5 at each attended contact): the mean of the recent
@@ -56,11 +57,28 @@ class EngagementMonth(MonthView):
 
 
 class Attendance(TypedDict):
+    """Two attendance figures, each labelled: ``rate`` is attended / (attended +
+    unacceptable absences); ``of_required`` is attended / required (domain.md §6): the
+    counted contacts against what the level in force required, over the months judged."""
+
     attended: int
     missed_acceptable: int
     missed_unacceptable: int
     rate: float | None
+    rate_label: str
     rate_including_acceptable: float | None
+    of_required: OfRequired
+
+
+class OfRequired(TypedDict):
+    attended: int
+    required: int
+    rate: float | None
+    label: str
+
+
+RATE_LABEL = "attended / (attended + unacceptable absences)"
+OF_REQUIRED_LABEL = "counted contacts attended / contacts required, months judged"
 
 
 class Share(TypedDict):
@@ -174,6 +192,18 @@ def monthly(v: Visible) -> list[EngagementMonth]:
     return out
 
 
+def _of_required(v: Visible) -> OfRequired:
+    """Attended against required over the supervision months judged (met or short): each
+    month counts at most what it required, so extra contacts in one month do not hide a
+    shortfall in another."""
+    judged = [m for m in months(v) if m.status in ("met", "short")]
+    required = sum(m.required for m in judged)
+    attended = sum(min(m.contacts, m.required) for m in judged)
+    return {"attended": attended, "required": required,
+            "rate": round(attended / required, 3) if required else None,
+            "label": OF_REQUIRED_LABEL}
+
+
 def _involvement(v: Visible) -> Involvement:
     items: list[tuple[str, bool, bool]] = (
         [("assessment", a.child, a.parent) for a in v.assessments]
@@ -227,10 +257,13 @@ def from_visible(v: Visible) -> EngagementView:
             "missed_acceptable": acceptable,
             "missed_unacceptable": unacceptable,
             "rate": _rate(attended, unacceptable),
+            "rate_label": RATE_LABEL,
             "rate_including_acceptable": (
                 round(attended / (attended + len(v.missed)), 3) if attended + len(v.missed)
                 else None
             ),
+            "of_required": _of_required(v) if started else {
+                "attended": 0, "required": 0, "rate": None, "label": OF_REQUIRED_LABEL},
         },
         "months": monthly(v) if started else [],
         "last_contact": _iso(last_contact),

@@ -235,3 +235,21 @@ class TestInterventionLevel:
         assert h.views("2026-03-20").header["intervention_level"] == "intensive"
         err = _refused(h, "intervention_level_changed", change, "2026-03-01")
         assert err.field == "data.intervention_level"
+
+    def test_attendance_of_required_beside_the_rate_each_labelled(self) -> None:
+        h = History(start="2026-01-05")
+        for day in ("2026-01-06", "2026-01-20"):            # month 1: 2 of 2 (standard)
+            h.attend(day)
+        _accepted(h, "intervention_level_changed", {
+            "intervention_level": "intensive", "reason": "risk_increased",
+            "manager_id": "M-1"}, "2026-02-05")
+        for day in ("2026-02-09", "2026-02-16", "2026-02-23"):  # month 2: 3 of 8
+            h.attend(day)
+        h.miss("2026-02-26")
+        att = h.views("2026-03-20").engagement["attendance"]
+        assert att["of_required"] == {
+            "attended": 5, "required": 10, "rate": 0.5, "label": att["of_required"]["label"]}
+        assert "required" in att["of_required"]["label"]
+        assert (att["rate"], att["rate_label"]) == (
+            0.833, "attended / (attended + unacceptable absences)")
+        assert "contact_shortfall" in _rules(h, "2026-03-20")

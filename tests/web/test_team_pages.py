@@ -87,6 +87,8 @@ def test_case_page_shows_the_read_model_and_charts(env: Env) -> None:
     assert page.status_code == 200
     assert 'id="summary"' in page.text
     assert "Case manager <strong>P-TEST01</strong>" in page.text
+    assert "attended / (attended + unacceptable absences)" in page.text  # both labelled
+    assert "of required contacts" in page.text and "contacts required" in page.text
     assert page.text.count("<svg") >= 3
     assert "http://" not in page.text.split("<svg", 1)[1].replace(
         'xmlns="http://www.w3.org/2000/svg"', "")  # nothing fetched from elsewhere

@@ -128,7 +128,10 @@ def show_case(
     eng = view["engagement"]
     att = eng.get("attendance", {})
     c.print(f"Engagement: attended {att.get('attended')}, missed {att.get('missed_unacceptable')} "
-            f"unacceptable / {att.get('missed_acceptable')} acceptable, rate {att.get('rate')}; "
+            f"unacceptable / {att.get('missed_acceptable')} acceptable, rate {att.get('rate')} "
+            f"({att.get('rate_label')}), of required "
+            f"{att.get('of_required', {}).get('rate')} "
+            f"({att.get('of_required', {}).get('label')}); "
             f"last contact {eng.get('days_since_contact')} days ago; participation "
             f"{eng.get('participation', {}).get('trend')}")
     cont = view["continuity"]
