@@ -34,7 +34,7 @@ from events.enforcement import (
     RequirementFailed,
     WarningIssued,
 )
-from events.panels import ContractAgreed, PanelHeld, ReferredBackToCourt
+from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
 from events.planning import PlanAgreed, PlanRevised
 from events.review import ReviewCompleted
 from events.transition import TransitionCompleted, TransitionPlanned
@@ -50,7 +50,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     TransitionPlanned, TransitionCompleted,
     WarningIssued, BreachInitiated, ExceptionalCircumstancesRecorded, RequirementFailed,
     ConditionSet, ConditionCompleted, ConditionFailed, ProsecutionDecided,
-    PanelHeld, ContractAgreed, ReferredBackToCourt,
+    PanelHeld, ContractAgreed, ReferredBackToCourt, JointDecisionMade,
     EventSuperseded, EventRetracted,
     CaseAudited,
 )

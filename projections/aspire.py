@@ -83,10 +83,22 @@ Quality = dict[str, dict[str, QuestionView]]
 """Stage -> lens -> key question."""
 
 
+class DecisionView(TypedDict):
+    """An out-of-court case's joint decision, and what the inspection asks of it."""
+
+    date: str
+    outcome: str
+    agencies_present: list[str]
+    minimum_agencies_present: bool
+    proportionate_assessment: bool
+    assessed_before: bool
+
+
 class AspireView(TypedDict):
     """The ASPIRE view of a case (only ``exists`` when there is no case)."""
 
     exists: bool
+    decision: NotRequired[DecisionView | None]
     started: NotRequired[bool]
     stages: NotRequired[dict[str, StageView]]
     quality: NotRequired[Quality]
@@ -156,12 +168,17 @@ def _assessment(v: Visible) -> list[Obligation]:
     first = v.assessments[0] if v.assessments else None
     done = date.fromordinal(first.d) if first else None
     status = one_off(due, done, v.last_day)
-    caused = (v.opened.id,) + ((first.id,) if first else ())
+    caused = (v.opened.id, *(x.id for x in (*v.decisions[:1], first) if x is not None))
     return [Obligation("assessment", due, done, status, caused)]
 
 
 def assessment_due(v: Visible) -> date | None:
-    """When the initial assessment is due under the case's profile (None: untimed)."""
+    """When the initial assessment is due under the case's profile (None: untimed): for an
+    out-of-court case whose joint decision is recorded, by that decision (seed 001 Annexe A
+    3.1: the assessment informs the decision), else the profile's working days from the
+    start."""
+    if v.profile.assessment_before_decision and v.decisions:
+        return date.fromordinal(v.decisions[0].d)
     days = v.profile.assessment_working_days
     return None if days is None else v.wd.add(v.start, days)
 
@@ -430,6 +447,21 @@ def _contract(v: Visible) -> list[Obligation]:
                        "contract")]
 
 
+def _decision(v: Visible) -> DecisionView | None:
+    if not v.decisions:
+        return None
+    d = v.decisions[0]
+    first = v.assessments[0] if v.assessments else None
+    return {
+        "date": date.fromordinal(d.d).isoformat(), "outcome": d.outcome,
+        "agencies_present": list(d.agencies),
+        "minimum_agencies_present": set(v.policy.joint_decisions.minimum_agencies)
+        <= set(d.agencies),
+        "proportionate_assessment": d.proportionate,
+        "assessed_before": first is not None and first.d <= d.d,
+    }
+
+
 # -- quality indicators ----------------------------------------------------------------------
 
 
@@ -609,6 +641,7 @@ def from_visible(v: Visible) -> AspireView:
     return {
         "exists": True,
         "started": True,
+        "decision": _decision(v),
         "stages": stage_views,
         "overdue": overdue,
         "next_due": next_due.isoformat() if next_due else None,

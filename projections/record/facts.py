@@ -283,6 +283,16 @@ class Referral(NamedTuple):
     reason: str
 
 
+class Decision(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    outcome: str
+    agencies: tuple[str, ...]
+    proportionate: bool
+
+
 class Audit(NamedTuple):
     id: str
     pos: int
@@ -330,6 +340,7 @@ LIST_KINDS: dict[str, type[NamedTuple]] = {
     "panels": Panel,
     "contracts": Contract,
     "referrals": Referral,
+    "decisions": Decision,
 }
 """The record's fact lists by name, and the fact type each holds."""
 
@@ -368,6 +379,7 @@ class CaseRecord:
     panels: tuple[Panel, ...] = ()
     contracts: tuple[Contract, ...] = ()
     referrals: tuple[Referral, ...] = ()
+    decisions: tuple[Decision, ...] = ()
 
     @property
     def exists(self) -> bool:

@@ -26,6 +26,7 @@ from projections.record.facts import (
     CondEnd,
     Contract,
     Corr,
+    Decision,
     Excuse,
     FollowUp,
     Level,
@@ -304,6 +305,9 @@ _MAKERS: dict[str, Maker] = {
         i, pos, t, d, tuple(sorted({o["domain"] for o in p["objectives"]})))),
     "referred_back_to_court": lambda p, i, pos, t, d: ("referrals", Referral(
         i, pos, t, d, p["reason"])),
+    "joint_decision_made": lambda p, i, pos, t, d: ("decisions", Decision(
+        i, pos, t, d, p["outcome"], tuple(p["agencies_present"]),
+        bool(p["proportionate_assessment"]))),
     "case_audited": lambda p, i, pos, t, d: ("audits", Audit(
         i, pos, t, d, p["auditor_id"], p.get("question_set") or "hmip-youth-2021",
         tuple((a["standard"], a["lens"], bool(a["answer"])) for a in p["answers"]),

@@ -253,3 +253,52 @@ class TestInterventionLevel:
         assert (att["rate"], att["rate_label"]) == (
             0.833, "attended / (attended + unacceptable absences)")
         assert "contact_shortfall" in _rules(h, "2026-03-20")
+
+
+class TestJointDecision:
+    """A youth caution opened 5 January: a proportionate assessment on 12 January informs the
+    joint decision of 14 January, so the assessment is due by the decision."""
+
+    DECISION = {"outcome": "youth_caution", "agencies_present": ["yot", "police", "social_care"],
+                "proportionate_assessment": True}
+
+    def _case(self) -> History:
+        h = History(start="2026-01-05", disposal_type="youth_caution", route="out_of_court")
+        h.allocate("2026-01-05")
+        return h
+
+    def test_the_assessment_comes_before_the_decision(self) -> None:
+        h = self._case()
+        h.assess("2026-01-12")
+        _accepted(h, "joint_decision_made", self.DECISION, "2026-01-14")
+        views = h.views("2026-01-20")
+        ob = obligation(views.aspire["stages"]["assessment"], "assessment")
+        assert (ob["due"], ob["status"]) == ("2026-01-14", "done_on_time")
+        decision = views.aspire["decision"]
+        assert decision is not None
+        assert (decision["minimum_agencies_present"], decision["assessed_before"]) == (True, True)
+        assert views.aspire["stages"]["review"]["obligations"] == []   # no 3-monthly reviews
+
+    def test_a_decision_before_any_assessment_makes_it_overdue(self) -> None:
+        h = self._case()
+        _accepted(h, "joint_decision_made", {**self.DECISION, "agencies_present": ["police"],
+                                             "proportionate_assessment": False}, "2026-01-08")
+        assert "assessment_overdue" in _rules(h, "2026-01-09")
+        h.assess("2026-01-12")
+        views = h.views("2026-01-12")
+        assert obligation(views.aspire["stages"]["assessment"], "assessment")["status"] == (
+            "done_late")
+        decision = views.aspire["decision"]
+        assert decision is not None
+        assert (decision["minimum_agencies_present"], decision["assessed_before"]) == (
+            False, False)
+
+    def test_what_may_be_recorded(self) -> None:
+        h = self._case()
+        other = {**self.DECISION, "outcome": "community_resolution"}
+        assert _refused(h, "joint_decision_made", other, "2026-01-08").field == "data.outcome"
+        _accepted(h, "joint_decision_made", self.DECISION, "2026-01-08")
+        assert _refused(h, "joint_decision_made", self.DECISION,
+                        "2026-01-09").field == "event_type"
+        err = _refused(History(), "joint_decision_made", self.DECISION, "2026-01-09")
+        assert "(yro)" in str(err)

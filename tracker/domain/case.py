@@ -25,7 +25,7 @@ from events.enforcement import (
     WarningIssued,
 )
 from events.envelope import RecordedEvent
-from events.panels import ContractAgreed, PanelHeld, ReferredBackToCourt
+from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
 from events.planning import PlanAgreed
 from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.corrections import apply_corrections
@@ -80,6 +80,7 @@ class CaseState:
     panels: tuple[str, ...] = ()  # kinds of the panels held, in order
     contract: bool = False
     referred_back: bool = False
+    decided_out_of_court: bool = False
 
     @property
     def exists(self) -> bool:
@@ -135,6 +136,8 @@ def evolve(state: CaseState, rec: RecordedEvent) -> CaseState:
         return replace(s, contract=True)
     if isinstance(ev, ReferredBackToCourt):
         return replace(s, referred_back=True)
+    if isinstance(ev, JointDecisionMade):
+        return replace(s, decided_out_of_court=True)
     if isinstance(ev, CaseClosed):
         return replace(s, closed=True)
     if isinstance(ev, CaseManagerAllocated):

@@ -32,7 +32,7 @@ from events.enforcement import (
     WarningIssued,
 )
 from events.envelope import Draft
-from events.panels import ContractAgreed, PanelHeld, ReferredBackToCourt
+from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
 from events.planning import PlanRevised
 from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.case import CaseState, Failure
@@ -96,6 +96,8 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Poli
         _check_panels(state, ev, policy)
     elif isinstance(ev, ConditionSet | ConditionCompleted | ConditionFailed | ProsecutionDecided):
         _check_conditions(state, ev)
+    elif isinstance(ev, JointDecisionMade):
+        _check_decision(state, ev, policy)
     elif isinstance(ev, InterventionLevelChanged):
         if ev.intervention_level == state.level:
             raise RuleViolation("data.intervention_level",
@@ -229,6 +231,21 @@ def _check_panels(
             raise RuleViolation("event_type", "a contract is agreed at a panel: none held yet")
     elif not state.panels:
         raise RuleViolation("event_type", "only a panel refers back to court: none held yet")
+
+
+def _check_decision(state: CaseState, ev: JointDecisionMade, policy: Policy) -> None:
+    """A joint decision is made once, on an out-of-court case, for the case's disposal."""
+    profile = profile_of(state, policy)
+    assert state.opened is not None
+    disposal = state.opened.disposal_type
+    if profile.route != "out_of_court":
+        raise RuleViolation("event_type", f"a joint decision-making panel decides out-of-court "
+                                          f"disposals, not a {profile.label.lower()} ({disposal})")
+    if state.decided_out_of_court:
+        raise RuleViolation("event_type", "the joint decision has already been recorded")
+    if ev.outcome != disposal:
+        raise RuleViolation("data.outcome", f"must be the case's disposal ({disposal}); "
+                                            "another outcome is another case")
 
 
 def _check_conditions(

@@ -130,6 +130,12 @@ class PanelPolicy(_Section):
     progress_interval_months: int = Field(ge=1, le=12)
 
 
+class JointDecisionPolicy(_Section):
+    """Out-of-court decisions: who must be at the joint decision-making panel."""
+
+    minimum_agencies: tuple[str, ...]
+
+
 EnforcementRoute = Literal["sch7_warnings", "supervision_breach", "referral_panel",
                            "caution_conditions", "none"]
 """How non-compliance is enforced under a disposal (domain.md §11):
@@ -151,6 +157,7 @@ class DisposalProfile(_Section):
     route: Literal["court", "out_of_court"]
     custodial_sentence: bool
     assessment_working_days: int | None = Field(ge=0, le=200)
+    assessment_before_decision: bool
     first_appointment: bool
     contact_levels: bool
     reviews: bool
@@ -233,6 +240,7 @@ class Policy(_Strict):
     calendar: Calendar
     first_appointment: WorkingDaysPolicy
     panels: PanelPolicy
+    joint_decisions: JointDecisionPolicy
     planning: PlanningPolicy
     review: ReviewPolicy
     contacts: ContactsPolicy

@@ -131,6 +131,13 @@ def plan_case(
                 "child_involved": s.chance(0.85), "parent_carer_involved": s.chance(0.6),
             })
     profile = rules.profile(disposal)
+    if profile.route == "out_of_court" and not s.chance(0.1):
+        decided = start + timedelta(days=rng.choice([1, 3, 12, 25, 32]))
+        if decided <= until:
+            s.add(decided, "joint_decision_made", {
+                "outcome": disposal, "proportionate_assessment": s.chance(0.8),
+                "agencies_present": ["yot", "police"] + (
+                    ["social_care"] if s.chance(0.7) else [])}, hour=12)
     if profile.panels:
         _panels(s, rng, start, until)
     if profile.enforcement == "caution_conditions":
