@@ -82,6 +82,9 @@ class QuestionView(TypedDict):
 Quality = dict[str, dict[str, QuestionView]]
 """Stage -> lens -> key question."""
 
+Timeliness = dict[str, bool | None]
+"""Timed obligation -> met on time (None: not judged yet)."""
+
 
 class DecisionView(TypedDict):
     """An out-of-court case's joint decision, and what the inspection asks of it."""
@@ -102,6 +105,7 @@ class AspireView(TypedDict):
     started: NotRequired[bool]
     stages: NotRequired[dict[str, StageView]]
     quality: NotRequired[Quality]
+    timeliness: NotRequired[Timeliness]
     overdue: NotRequired[int]
     next_due: NotRequired[str | None]
     months: NotRequired[list[MonthView]]
@@ -472,31 +476,53 @@ def _answer(indicators: dict[str, bool | None]) -> bool | None:
     return all(applicable)
 
 
+def timeliness(v: Visible, stages: dict[str, list[Obligation]]) -> Timeliness:
+    """Whether each timed obligation was met on time (None: not judged yet). Reported beside
+    the quality indicators, never as a condition of their "yes" (seed 001 Annexe A)."""
+
+    def first_of(stage: str, kind: str) -> bool | None:
+        found = [o for o in stages[stage] if o.kind == kind and o.status != "due"]
+        if not found or found[0].status == "not_due":
+            return None
+        return found[0].status == "done_on_time"
+
+    def all_of(stage: str, kinds: tuple[str, ...]) -> bool | None:
+        found = [o for o in stages[stage] if o.kind in kinds
+                 and o.status in ("done_on_time", "done_late", "overdue")]
+        return all(o.status == "done_on_time" for o in found) if found else None
+
+    return {
+        "assessment": first_of("assessment", "assessment"),
+        "plan": first_of("planning", "plan"),
+        "first_appointment": first_of("delivery", "first_appointment"),
+        "missed_followed_up": all_of("delivery", ("follow_up",)),
+        "reviews": all_of("review", ("review", "review_after_change")),
+    }
+
+
 def quality(v: Visible, stages: dict[str, list[Obligation]], month_list: list[Month]) -> Quality:
-    """What the records show of each key question (stage x lens): indicators and answer."""
+    """What the records show of each key question (stage x lens): indicators and answer.
+
+    Each indicator sits under the lens Annexe A puts its prompt: victims and restorative
+    justice under desistance (2.1.1f), enforcement under desistance (2.3.1g), the child's and
+    parents'/carers' involvement in reviewing under desistance (2.4.1d). Timeliness is not
+    an indicator here (see ``timeliness``)."""
     out: Quality = {}
     safety = v.judged("safety_wellbeing")
     harm = v.judged("risk_of_harm")
 
     # Assessment: the initial assessment.
     first = v.assessments[0] if v.assessments else None
-    a_ob = stages["assessment"][0] if stages["assessment"] else None
-    on_time = None if a_ob is None or a_ob.done is None else a_ob.status == "done_on_time"
     if first is None:
         out["assessment"] = {lens: _q({}) for lens in LENSES}
     else:
         out["assessment"] = {
             "desistance": _q({
-                "on_time": on_time, "strengths_recorded": first.strengths,
-                "child_involved": first.child, "parent_carer_involved": first.parent,
+                "strengths_recorded": first.strengths, "child_involved": first.child,
+                "parent_carer_involved": first.parent, "victim_considered": first.victim,
             }),
-            "safety_wellbeing": _q({
-                "on_time": on_time, "other_agencies_information_used": first.agencies,
-            }),
-            "risk_of_harm": _q({
-                "on_time": on_time, "other_agencies_information_used": first.agencies,
-                "victim_considered": first.victim,
-            }),
+            "safety_wellbeing": _q({"other_agencies_information_used": first.agencies}),
+            "risk_of_harm": _q({"other_agencies_information_used": first.agencies}),
         }
 
     # Planning: the first agreed plan, and the latest plan for contingency.
@@ -505,12 +531,9 @@ def quality(v: Visible, stages: dict[str, list[Obligation]], month_list: list[Mo
         out["planning"] = {lens: _q({}) for lens in LENSES}
     else:
         p0, latest = agreed[0], v.plans[-1]
-        p_ob = stages["planning"][0] if stages["planning"] else None
-        plan_on_time = None if p_ob is None else p_ob.status == "done_on_time"
         out["planning"] = {
             "desistance": _q({
-                "on_time": plan_on_time, "child_involved": p0.child,
-                "parent_carer_involved": p0.parent,
+                "child_involved": p0.child, "parent_carer_involved": p0.parent,
                 "desistance_objective": "desistance" in latest.domains,
             }),
             "safety_wellbeing": _q({
@@ -525,58 +548,40 @@ def quality(v: Visible, stages: dict[str, list[Obligation]], month_list: list[Mo
 
     # Delivery.
     judged = [m for m in month_list if m.status in ("met", "short")]
-    follow_ups = [o for o in stages["delivery"] if o.kind == "follow_up" and o.status != "due"]
-    first_app = [o for o in stages["delivery"] if o.kind == "first_appointment"]
     noted = {b for a in v.attended for b in a.noted}
     addressed = {b for a in v.attended for b in a.addressed}
     failures = enforcement.from_visible(v).get("failures", [])
-    fa_status = first_app[0].status if first_app else None
     out["delivery"] = {
         "desistance": _q({
-            "first_appointment_on_time": (
-                None if fa_status in (None, "due") else fa_status == "done_on_time"
-            ),
             "contacts_every_month": all(m.status == "met" for m in judged) if judged else None,
             "barriers_addressed": noted <= addressed if noted else None,
+            "failures_actioned": (
+                all(f["actioned"] for f in failures) if failures else None
+            ),
         }),
         "safety_wellbeing": _q({
-            "missed_followed_up_on_time": (
-                all(o.status == "done_on_time" for o in follow_ups) if follow_ups else None
-            ),
             "case_manager_in_custody": (
                 v.case_manager() is not None if v.in_custody() else None
             ),
         }),
-        "risk_of_harm": _q({
-            "failures_actioned": (
-                all(f["actioned"] for f in failures) if failures else None
-            ),
-            "missed_followed_up_on_time": (
-                all(o.status == "done_on_time" for o in follow_ups) if follow_ups else None
-            ),
-        }),
+        "risk_of_harm": _q({}),
     }
 
     # Review.
     reviews = v.reviews
-    scheduled = [o for o in stages["review"]
-                 if o.status != "not_due" and o.kind in ("review", "review_after_change")]
-    if not reviews and not scheduled:
+    if not reviews:
         out["review"] = {lens: _q({}) for lens in LENSES}
     else:
-        on_time = all(o.status in ("done_on_time", "due") for o in scheduled) if scheduled else None
         out["review"] = {
             "desistance": _q({
-                "on_time": on_time,
-                "child_involved": all(r.child for r in reviews) if reviews else None,
+                "child_involved": all(r.child for r in reviews),
+                "parent_carer_involved": all(r.parent for r in reviews),
                 "plan_adjusted_after_change": _adjusted(v, None),
             }),
             "safety_wellbeing": _q({
-                "on_time": on_time if safety else None,
                 "plan_adjusted_after_change": _adjusted(v, "safety_wellbeing") if safety else None,
             }),
             "risk_of_harm": _q({
-                "on_time": on_time if harm else None,
                 "plan_adjusted_after_change": _adjusted(v, "risk_of_harm") if harm else None,
             }),
         }
@@ -614,7 +619,7 @@ def from_visible(v: Visible) -> AspireView:
         return {
             "exists": True, "started": False,
             "stages": {s: {"status": "not_due", "due": None, "obligations": []} for s in STAGES},
-            "quality": {}, "overdue": 0, "next_due": None, "months": [],
+            "quality": {}, "timeliness": {}, "overdue": 0, "next_due": None, "months": [],
         }
     month_list = months(v)
     stages = {
@@ -647,6 +652,7 @@ def from_visible(v: Visible) -> AspireView:
         "next_due": next_due.isoformat() if next_due else None,
         "months": [m.to_dict() for m in month_list],
         "quality": quality(v, stages, month_list),
+        "timeliness": timeliness(v, stages),
     }
 
 

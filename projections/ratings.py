@@ -10,21 +10,27 @@ the records show:
   period, judged as at the period's end.
 
 Rules, as the inspectorate applies them: court and out-of-court cases are rated apart
-(domains two and three); the safety-and-wellbeing and risk-of-harm questions count only
-cases rated medium or higher on that domain (``ratings.judged_levels``; for audits the
-auditor's own judgement if recorded, else the latest assessment before the audit);
-desistance counts every case. A standard's band is driven by the lowest of its three
-questions; when that lowest question rests on ``ratings.small_sample_max`` cases or fewer
-it is flagged for professional judgement. Resettlement is rated only where the scope had
-at least ``ratings.resettlement_min_custody_cases`` cases in custody in the 12 months to
-the period's end.
+(domains two and three); out-of-court work has three casework standards, 3.1 assessment,
+3.2 planning and 3.3 implementation and delivery, and **no review standard**; the
+safety-and-wellbeing and risk-of-harm questions count only cases rated medium or higher on
+that domain (``ratings.judged_levels``; for audits the auditor's own judgement if recorded,
+else the latest assessment before the audit); desistance counts every case. A standard's
+band is driven by the lowest of its three questions, compared as **exact fractions** (64.96%
+is "requires improvement", never rounded up to "good"); when any question tied at that
+lowest score rests on ``ratings.small_sample_max`` cases or fewer the standard is flagged
+for professional judgement. Resettlement is rated only where at least
+``ratings.resettlement_min_custody_cases`` children commenced a custodial sentence in the
+12 months to the period's end (remands do not count; seed 001 §3.14-3.16).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 from typing import Any, NotRequired, TypedDict
 
 from projections.aspire import AspireView
@@ -33,6 +39,10 @@ from projections.visible import add_months
 from tracker.domain.policy import Policy
 
 STANDARDS = ("assessment", "planning", "implementation", "review", "resettlement")
+DOMAIN_STANDARDS: dict[str, tuple[str, ...]] = {
+    "court": STANDARDS,  # seed 001 Annexe A 2.1-2.5
+    "out_of_court": ("assessment", "planning", "implementation"),  # Annexe A 3.1-3.3
+}
 LENSES = ("desistance", "safety_wellbeing", "risk_of_harm")
 DOMAINS = ("court", "out_of_court")
 RECORD_STAGE = {"assessment": "assessment", "planning": "planning",
@@ -96,38 +106,46 @@ class CaseJudgement:
     answers: dict[tuple[str, str], bool]
     safety_judged: bool
     harm_judged: bool
+    in_sample: bool = True  # False: a custody case outside the window, for resettlement only
 
 
-def band(pct: float | None, policy: Policy) -> str | None:
-    """The inspectorate's band for a percentage of yes (None when nothing was judged)."""
+def band(pct: float | Fraction | None, policy: Policy) -> str | None:
+    """The inspectorate's band for a percentage of yes (None when nothing was judged).
+    Give the exact fraction (``share``) where there is one: thresholds compare exactly."""
     if pct is None:
         return None
     r = policy.ratings
-    if pct >= r.outstanding:
+    value = Fraction(pct)
+    if value >= Fraction(str(r.outstanding)):
         return "outstanding"
-    if pct >= r.good:
+    if value >= Fraction(str(r.good)):
         return "good"
-    if pct >= r.requires_improvement:
+    if value >= Fraction(str(r.requires_improvement)):
         return "requires_improvement"
     return "inadequate"
+
+
+def share(yes: int, judged: int) -> Fraction | None:
+    """The exact percentage of yes (None when nothing was judged)."""
+    return Fraction(100 * yes, judged) if judged else None
 
 
 def rate(cases: Iterable[CaseJudgement], policy: Policy, *, custody_cases: int) -> RatingsTable:
     """The ratings table for these cases (see the module docstring)."""
     cases = list(cases)
+    sampled = [c for c in cases if c.in_sample]
     sample: Sample = {
-        "cases": len(cases),
-        "court": sum(1 for c in cases if c.route == "court"),
-        "out_of_court": sum(1 for c in cases if c.route == "out_of_court"),
+        "cases": len(sampled),
+        "court": sum(1 for c in sampled if c.route == "court"),
+        "out_of_court": sum(1 for c in sampled if c.route == "out_of_court"),
     }
     domains: dict[str, dict[str, StandardRating]] = {}
     minimum = policy.ratings.resettlement_min_custody_cases
     for domain in DOMAINS:
         in_domain = [c for c in cases if c.route == domain]
         standards: dict[str, StandardRating] = {}
-        for standard in STANDARDS:
-            if standard == "resettlement" and domain != "court":
-                continue
+        for standard in DOMAIN_STANDARDS[domain]:
+            exact: dict[str, Fraction] = {}
             questions: dict[str, QuestionScore] = {}
             for lens in LENSES:
                 yes = judged = 0
@@ -141,22 +159,28 @@ def rate(cases: Iterable[CaseJudgement], policy: Policy, *, custody_cases: int) 
                         continue
                     judged += 1
                     yes += 1 if answer else 0
-                pct = round(100 * yes / judged, 1) if judged else None
-                questions[lens] = {"yes": yes, "judged": judged, "pct": pct,
-                                   "band": band(pct, policy)}
-            rated = [(q["pct"], lens, q["judged"]) for lens, q in questions.items()
-                     if q["pct"] is not None]
+                fraction = share(yes, judged)
+                if fraction is not None:
+                    exact[lens] = fraction
+                questions[lens] = {"yes": yes, "judged": judged,
+                                   "pct": round(float(fraction), 1) if fraction is not None
+                                   else None,
+                                   "band": band(fraction, policy)}
+            rated = [(fraction, lens) for lens, fraction in exact.items()]
             entry: StandardRating
             if standard == "resettlement" and custody_cases < minimum:
-                entry = _not_rated(questions, f"fewer than {minimum} custody cases in the year "
-                                              f"({custody_cases})")
+                entry = _not_rated(questions, f"fewer than {minimum} children commenced a "
+                                              f"custodial sentence in the year ({custody_cases})")
             elif not rated:
                 entry = _not_rated(questions, "no case judged")
             else:
-                pct, lens, judged = min(rated)
+                lowest, lens = min(rated)
+                tied = [name for fraction, name in rated if fraction == lowest]
                 entry = {
-                    "questions": questions, "rating": band(pct, policy), "lowest": lens,
-                    "lowest_pct": pct, "small_sample": judged <= policy.ratings.small_sample_max,
+                    "questions": questions, "rating": band(lowest, policy), "lowest": lens,
+                    "lowest_pct": questions[lens]["pct"],
+                    "small_sample": any(questions[name]["judged"]
+                                        <= policy.ratings.small_sample_max for name in tied),
                 }
             standards[standard] = entry
         domains[domain] = standards
@@ -171,6 +195,28 @@ def rate(cases: Iterable[CaseJudgement], policy: Policy, *, custody_cases: int) 
 def _not_rated(questions: dict[str, QuestionScore], why: str) -> StandardRating:
     return {"questions": questions, "rating": None, "lowest": None, "lowest_pct": None,
             "small_sample": False, "not_rated": why}
+
+
+def sample_size(in_scope: int, policy: Policy) -> int:
+    """How many cases a sample takes: ``sample_fraction`` of the scope (rounded up), at least
+    ``sample_minimum``, and never more than there are."""
+    r = policy.ratings
+    wanted = max(r.sample_minimum, math.ceil(in_scope * Fraction(str(r.sample_fraction))))
+    return min(wanted, in_scope)
+
+
+def draw_sample(
+    court: Sequence[str], out_of_court: Sequence[str], seed: int, policy: Policy
+) -> list[str]:
+    """A reproducible stratified sample of case ids (seed 001 §3.33; seed 004): court and
+    out-of-court in ``sample_court_share``, the share rounded half up; a stratum short of its
+    share is made up from the other. Same ids and seed, same sample."""
+    court, out_of_court = sorted(court), sorted(out_of_court)
+    n = sample_size(len(court) + len(out_of_court), policy)
+    court_n = math.floor(n * Fraction(str(policy.ratings.sample_court_share)) + Fraction(1, 2))
+    court_n = min(max(court_n, n - len(out_of_court)), len(court))
+    rng = random.Random(seed)
+    return sorted(rng.sample(court, court_n) + rng.sample(out_of_court, n - court_n))
 
 
 def judgement_from_audit(
@@ -215,6 +261,13 @@ def judgement_from_records(
             for r in released_in_period
         )
     return CaseJudgement(case_id, route, answers, safety_judged, harm_judged)
+
+
+def only_resettlement(judgement: CaseJudgement) -> CaseJudgement:
+    """A custody case outside the inspection window counts for resettlement alone."""
+    answers = {k: v for k, v in judgement.answers.items() if k[0] == "resettlement"}
+    return CaseJudgement(judgement.case_id, judgement.route, answers, judgement.safety_judged,
+                         judgement.harm_judged, in_sample=False)
 
 
 def compare(audits: RatingsTable, records: RatingsTable) -> Comparison:

@@ -46,15 +46,34 @@ from projections.queries.cases import (
 from projections.queries.reading import Loose
 from projections.queries.reports import (
     CalendarMonth,
+    InspectionSample,
     Period,
     RatingsReport,
     engagement_series,
+    inspection_sample,
     ratings,
 )
 
 __all__ = [
-    "CalendarMonth", "CaseDetail", "CaseloadRow", "DueItem", "Loose", "Period",
-    "PractitionerCompliance", "Projection", "RatingsReport", "StageSummary",
-    "acknowledge_alert", "case_view", "caseload", "close_alert", "compliance_by_practitioner",
-    "engagement_series", "list_alerts", "ratings", "replay",
+    "CalendarMonth",
+    "CaseDetail",
+    "CaseloadRow",
+    "DueItem",
+    "InspectionSample",
+    "Loose",
+    "Period",
+    "PractitionerCompliance",
+    "Projection",
+    "RatingsReport",
+    "StageSummary",
+    "acknowledge_alert",
+    "case_view",
+    "caseload",
+    "close_alert",
+    "compliance_by_practitioner",
+    "engagement_series",
+    "inspection_sample",
+    "list_alerts",
+    "ratings",
+    "replay",
 ]

@@ -7,17 +7,18 @@ from collections import defaultdict
 from datetime import date
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import Row, or_, select
+from sqlalchemy import Row, select
 
 from projections import ratings as rating_rules
 from projections.alert_rules import read_policy
 from projections.asat import AsAt
 from projections.engagement import EngagementMonth
 from projections.queries.reading import Loose, as_at_of, current_record, read_records
-from projections.ratings import Comparison, RatingsTable
+from projections.ratings import Comparison, RatingsTable, Sample
+from projections.record import CaseRecord
 from projections.views import evaluate_all
 from projections.visible import add_months
-from tracker.db.read_models import audits, continuity
+from tracker.db.read_models import audits
 from tracker.kernel.errors import FieldProblem, InvalidInput
 from tracker.services.app import App
 
@@ -43,6 +44,7 @@ class RatingsReport(TypedDict):
     period: Period
     team: str | None
     policy_version: str
+    sample_seed: int | None
     audits: RatingsTable
     records: RatingsTable
     comparison: Comparison
@@ -113,16 +115,93 @@ def _point(points: dict[str, CalendarMonth], day: date) -> CalendarMonth:
     return found
 
 
-def ratings(
-    app: App, *, start: date | None, end: date | None, team: str | None = None
+class InspectionSample(TypedDict):
+    """A drawn sample: the scope it was drawn from, and the cases drawn."""
+
+    period: Period
+    team: str | None
+    seed: int
+    policy_version: str
+    in_scope: Sample
+    drawn: Sample
+    case_ids: list[str]
+
+
+class _Scope:
+    """The cases an inspection would look at (seed 001 §3.16, §3.33; seed 002): those that
+    commenced supervision in the window, and for resettlement the children who commenced a
+    custodial sentence in the ``custody_period_months`` before its end."""
+
+    def __init__(self, app: App, start: date | None, end: date | None, team: str | None
+                 ) -> None:
+        self.policy = policy = read_policy(app)
+        today = AsAt.at(app.clock.now()).day
+        self.first, self.last = rating_rules.period_bounds(start, end, today, policy)
+        if self.first > self.last:
+            raise InvalidInput([FieldProblem("start", "must not be after end")])
+        self.custody_from = add_months(self.last, -policy.ratings.custody_period_months)
+        self.at = AsAt.end_of(self.last)
+        self.team = team
+        since = min(self.first, self.custody_from)
+        with app.engine.connect() as conn:
+            records = read_records(app, conn, team=team, open_only=False, active_to=self.last)
+        self.window: list[CaseRecord] = []
+        self.custody: list[CaseRecord] = []
+        for record in records:
+            o = record.opened
+            if o is None or o.start < since.toordinal():
+                continue
+            if self.first.toordinal() <= o.start <= self.last.toordinal():
+                self.window.append(record)
+            if (policy.profile(o.disposal).custodial_sentence
+                    and self.custody_from.toordinal() <= o.start):
+                self.custody.append(record)
+
+    @property
+    def custody_children(self) -> int:
+        """Children who commenced a custodial sentence in the custody period."""
+        return len({r.opened.child_id for r in self.custody if r.opened is not None})
+
+    def routes(self) -> tuple[list[str], list[str]]:
+        court = [r.case_id for r in self.window if r.opened and r.opened.route == "court"]
+        return court, [r.case_id for r in self.window if r.case_id not in set(court)]
+
+
+def _counts(ids: list[str], court: set[str]) -> Sample:
+    n = sum(1 for i in ids if i in court)
+    return {"cases": len(ids), "court": n, "out_of_court": len(ids) - n}
+
+
+def inspection_sample(
+    app: App, *, seed: int, start: date | None = None, end: date | None = None,
+    team: str | None = None,
 ) -> Loose:
-    """Inspection-style ratings over a period, from the audits and from the records."""
-    policy = read_policy(app)
-    today = AsAt.at(app.clock.now()).day
-    first, last = rating_rules.period_bounds(start, end, today, policy)
-    if first > last:
-        raise InvalidInput([FieldProblem("start", "must not be after end")])
-    year_from = add_months(last, -12)
+    """A reproducible stratified sample of the cases in scope (``tracker sample``)."""
+    scope = _Scope(app, start, end, team)
+    court, out_of_court = scope.routes()
+    drawn = rating_rules.draw_sample(court, out_of_court, seed, scope.policy)
+    court_set = set(court)
+    result: InspectionSample = {
+        "period": {"from": scope.first.isoformat(), "to": scope.last.isoformat()},
+        "team": team, "seed": seed, "policy_version": scope.policy.version,
+        "in_scope": _counts(court + out_of_court, court_set),
+        "drawn": _counts(drawn, court_set), "case_ids": drawn,
+    }
+    return cast(Loose, result)
+
+
+def ratings(
+    app: App, *, start: date | None, end: date | None, team: str | None = None,
+    sample_seed: int | None = None,
+) -> Loose:
+    """Inspection-style ratings, from the audits and from the records, over the cases in
+    scope (or over the sample drawn with ``sample_seed``)."""
+    scope = _Scope(app, start, end, team)
+    policy, first, last = scope.policy, scope.first, scope.last
+    chosen: set[str] | None = None
+    if sample_seed is not None:
+        court, out_of_court = scope.routes()
+        chosen = set(rating_rules.draw_sample(court, out_of_court, sample_seed, policy))
     with app.engine.connect() as conn:
         audit_query = select(audits).where(audits.c.audited_on >= first,
                                            audits.c.audited_on <= last)
@@ -130,18 +209,8 @@ def ratings(
             audit_query = audit_query.where(audits.c.team == team)
         latest: dict[str, Row[Any]] = {}
         for row in conn.execute(audit_query.order_by(audits.c.audited_on, audits.c.position)):
-            latest[row.case_id] = row
-        custody_query = select(continuity.c.case_id).where(
-            continuity.c.ever_custody.is_(True),
-            continuity.c.custody_first <= last,
-            or_(continuity.c.custody_last_end.is_(None),
-                continuity.c.custody_last_end >= year_from),
-        )
-        if team is not None:
-            custody_query = custody_query.where(continuity.c.team == team)
-        custody_cases = len(conn.execute(custody_query).all())
-        records = read_records(app, conn, team=team, open_only=False, active_from=first,
-                           active_to=last)
+            if chosen is None or row.case_id in chosen:
+                latest[row.case_id] = row
     audit_judgements = [
         rating_rules.judgement_from_audit(
             row.case_id, row.route or "court", json.loads(row.answers), row.safety_level,
@@ -149,31 +218,46 @@ def ratings(
         )
         for row in latest.values()
     ]
-    at = AsAt.end_of(last)
+    custody_ids = {r.case_id for r in scope.custody}
     record_judgements = []
-    for record in records:
-        views = evaluate_all(record, at, policy)
+    for record in _unique(scope.window + scope.custody):
+        if chosen is not None and record.case_id not in chosen and (
+                record.case_id not in custody_ids):
+            continue
+        views = evaluate_all(record, scope.at, policy)
         if not views.exists:
             continue
         v = views.visible
         released = [
             t for t in views.continuity.get("transitions", [])
-            if t["kind"] == "custody_to_community"
-            and first.isoformat() <= t["date"] <= last.isoformat()
+            if t["kind"] == "custody_to_community" and record.case_id in custody_ids
+            and t["date"] <= last.isoformat()
         ]
-        record_judgements.append(rating_rules.judgement_from_records(
+        judgement = rating_rules.judgement_from_records(
             record.case_id, views.header["route"], views.aspire,
             v.judged("safety_wellbeing"), v.judged("risk_of_harm"), released,
-        ))
-    audit_table = rating_rules.rate(audit_judgements, policy, custody_cases=custody_cases)
-    record_table = rating_rules.rate(record_judgements, policy, custody_cases=custody_cases)
+        )
+        in_window = first.isoformat() <= (views.header["start_date"] or "") and (
+            chosen is None or record.case_id in chosen)
+        record_judgements.append(judgement if in_window else rating_rules.only_resettlement(
+            judgement))
+    custody_children = scope.custody_children
+    audit_table = rating_rules.rate(audit_judgements, policy, custody_cases=custody_children)
+    record_table = rating_rules.rate(record_judgements, policy, custody_cases=custody_children)
     report: RatingsReport = {
         "period": {"from": first.isoformat(), "to": last.isoformat()},
         "team": team,
         "policy_version": policy.version,
+        "sample_seed": sample_seed,
         "audits": audit_table,
         "records": record_table,
         "comparison": rating_rules.compare(audit_table, record_table),
     }
     return cast(Loose, report)
 
+
+def _unique(records: list[CaseRecord]) -> list[CaseRecord]:
+    seen: dict[str, CaseRecord] = {}
+    for record in records:
+        seen.setdefault(record.case_id, record)
+    return list(seen.values())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from projections.ratings import CaseJudgement, band, compare, rate
+import pytest
+
+from projections.ratings import CaseJudgement, band, compare, draw_sample, rate, sample_size
 from tracker.domain.policy import default_policy
 
 POLICY = default_policy()
@@ -79,7 +81,8 @@ def test_court_and_out_of_court_are_rated_apart() -> None:
 def test_resettlement_needs_five_custody_cases_in_the_year() -> None:
     cases = [case(i, resettlement_desistance=True) for i in range(6)]
     four = rate(cases, POLICY, custody_cases=4)["domains"]["court"]["resettlement"]
-    assert four["rating"] is None and "fewer than 5 custody cases" in four["not_rated"]
+    assert four["rating"] is None
+    assert "fewer than 5 children commenced a custodial sentence" in four["not_rated"]
     five = rate(cases, POLICY, custody_cases=5)["domains"]["court"]["resettlement"]
     assert five["rating"] == "outstanding"
 
@@ -98,3 +101,48 @@ def test_records_and_audits_compare_question_by_question() -> None:
     row = compare(audits, records)["court"]["assessment"]
     assert (row["audits"], row["records"]) == ("requires_improvement", "outstanding")
     assert row["gap_pct"]["desistance"] == 50.0
+
+
+def test_out_of_court_work_has_no_review_standard() -> None:
+    cases = [case(i, "out_of_court", assessment_desistance=True, review_desistance=False)
+             for i in range(3)]
+    table = rate(cases, POLICY, custody_cases=0)
+    assert list(table["domains"]["out_of_court"]) == ["assessment", "planning",
+                                                      "implementation"]
+    assert "review" in table["domains"]["court"]
+
+
+def test_banding_uses_exact_fractions_not_rounded_percentages() -> None:
+    # 812 of 1250 is 64.96%: shown as 65.0 but "requires improvement", not "good".
+    cases = [case(i, assessment_desistance=i < 812) for i in range(1250)]
+    std = rate(cases, POLICY, custody_cases=0)["domains"]["court"]["assessment"]
+    question = std["questions"]["desistance"]
+    assert (question["pct"], question["band"]) == (65.0, "requires_improvement")
+    assert std["rating"] == "requires_improvement"
+
+
+def test_the_small_sample_flag_looks_at_every_question_tied_lowest() -> None:
+    # desistance 5/10 and safety 2/4 are tied at 50%: the tie rests on 4 cases, so flagged.
+    cases = [case(i, safety=i < 4, harm=False, planning_desistance=i < 5,
+                  planning_safety_wellbeing=i < 2) for i in range(10)]
+    std = rate(cases, POLICY, custody_cases=0)["domains"]["court"]["planning"]
+    assert std["lowest_pct"] == 50.0
+    assert std["small_sample"] is True
+
+
+@pytest.mark.parametrize(("court", "ooc", "drawn"), [
+    (100, 50, (18, 12)),   # 20% of 150 = 30, 60:40
+    (60, 20, (12, 8)),     # 20% of 80 = 16, at least 20
+    (10, 5, (10, 5)),      # fewer than 20 in scope: all of them
+    (40, 2, (18, 2)),      # out of court short of its 8: made up from court
+])
+def test_the_sample_is_stratified_sized_and_reproducible(court: int, ooc: int,
+                                                         drawn: tuple[int, int]) -> None:
+    court_ids = [f"C{i:03d}" for i in range(court)]
+    ooc_ids = [f"O{i:03d}" for i in range(ooc)]
+    sample = draw_sample(court_ids, ooc_ids, 7, POLICY)
+    assert len(sample) == sample_size(court + ooc, POLICY) == sum(drawn)
+    assert (sum(1 for c in sample if c.startswith("C")),
+            sum(1 for c in sample if c.startswith("O"))) == drawn
+    assert draw_sample(list(reversed(court_ids)), ooc_ids, 7, POLICY) == sample
+    assert draw_sample(court_ids, ooc_ids, 8, POLICY) != sample or court + ooc <= 20

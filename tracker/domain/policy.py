@@ -206,6 +206,10 @@ class RatingsPolicy(_Section):
     resettlement_min_custody_cases: int = Field(ge=0, le=1000)
     judged_levels: tuple[str, ...]
     default_period_months: int = Field(ge=1, le=60)
+    custody_period_months: int = Field(ge=1, le=60)
+    sample_fraction: float = Field(gt=0, le=1)
+    sample_minimum: int = Field(ge=1, le=10_000)
+    sample_court_share: float = Field(ge=0, le=1)
 
 
 class SweepPolicy(_Section):

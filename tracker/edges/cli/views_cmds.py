@@ -222,11 +222,17 @@ def ratings(
                      ] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD).")] = None,
     team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
+    sample_seed: Annotated[int | None, typer.Option(
+        "--sample-seed", min=0, max=2**63 - 1,
+        help="Rate the sample `tracker sample --seed` draws, not every case in scope.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Inspection-style ratings from the audits, beside what the records show."""
+    """Inspection-style ratings from the audits, beside what the records show, over the
+    cases that commenced supervision in the window (or a drawn sample of them)."""
     result = queries.ratings(ctx.app(), start=ctx.parse_date(start, "--from"),
-                     end=ctx.parse_date(end, "--to"), team=team)
+                             end=ctx.parse_date(end, "--to"), team=team,
+                             sample_seed=sample_seed)
     if as_json:
         ctx.emit_json(result)
         return
