@@ -1,6 +1,7 @@
 """Quality assurance: a case audit answering the inspection key questions yes or no.
 
-The key questions are carried as data (``tracker/domain/policy``), not code: an audit stores
+The key questions are carried as data (``tracker/domain/inspection``: one versioned file per
+question set, seed 001 Annexe A), not code: an audit stores
 the question ids it answered and the version of the question set it used.
 """
 

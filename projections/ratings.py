@@ -36,13 +36,17 @@ from typing import Any, NotRequired, TypedDict
 from projections.aspire import AspireView
 from projections.continuity import TransitionView
 from projections.visible import add_months
+from tracker.domain.inspection import question_set
 from tracker.domain.policy import Policy
 
 STANDARDS = ("assessment", "planning", "implementation", "review", "resettlement")
-DOMAIN_STANDARDS: dict[str, tuple[str, ...]] = {
-    "court": STANDARDS,  # seed 001 Annexe A 2.1-2.5
-    "out_of_court": ("assessment", "planning", "implementation"),  # Annexe A 3.1-3.3
-}
+
+
+def domain_standards(domain: str) -> tuple[str, ...]:
+    """The standards a domain is rated on: the question set's casework standards (Annexe A
+    2.1-2.4, 3.1-3.3) and, for court work, resettlement (2.5), rated from custody cases."""
+    casework = question_set().casework(domain)
+    return (*casework, "resettlement") if domain == "court" else casework
 LENSES = ("desistance", "safety_wellbeing", "risk_of_harm")
 DOMAINS = ("court", "out_of_court")
 RECORD_STAGE = {"assessment": "assessment", "planning": "planning",
@@ -144,7 +148,7 @@ def rate(cases: Iterable[CaseJudgement], policy: Policy, *, custody_cases: int) 
     for domain in DOMAINS:
         in_domain = [c for c in cases if c.route == domain]
         standards: dict[str, StandardRating] = {}
-        for standard in DOMAIN_STANDARDS[domain]:
+        for standard in domain_standards(domain):
             exact: dict[str, Fraction] = {}
             questions: dict[str, QuestionScore] = {}
             for lens in LENSES:

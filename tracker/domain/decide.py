@@ -38,6 +38,7 @@ from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.case import CaseState, Failure
 from tracker.domain.commands import RecordEvent
 from tracker.domain.enforcement import warnings_allow_breach, warnings_in_period
+from tracker.domain.inspection import known_sets, question_set
 from tracker.domain.policy import DisposalProfile, EnforcementPolicy, Policy
 from tracker.kernel.clock import local_date
 from tracker.kernel.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
@@ -146,7 +147,7 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Poli
     elif isinstance(ev, EventSuperseded | EventRetracted):
         _check_correction(state, ev)
     elif isinstance(ev, CaseAudited):
-        _check_audit(ev)
+        _check_audit(state, ev)
 
 
 def profile_of(state: CaseState, policy: Policy) -> DisposalProfile:
@@ -335,10 +336,25 @@ def _check_correction(state: CaseState, ev: EventSuperseded | EventRetracted) ->
                   "data.replacement")
 
 
-def _check_audit(ev: CaseAudited) -> None:
+def _check_audit(state: CaseState, ev: CaseAudited) -> None:
+    """An audit answers its question set's casework standards for the case's domain (an
+    out-of-court case has no review or resettlement standard), each key question once."""
+    if ev.question_set not in known_sets():
+        raise RuleViolation("data.question_set",
+                            f"is not a known question set; known: {', '.join(known_sets())}")
+    assert state.opened is not None
+    domain = state.opened.route
+    allowed = set(question_set(ev.question_set).casework(domain))
+    if domain == "court":
+        allowed.add("resettlement")
     seen: set[tuple[str, str]] = set()
     for answer in ev.answers:
         key = (answer.standard, answer.lens)
         if key in seen:
             raise RuleViolation("data.answers", f"{answer.standard}/{answer.lens} answered twice")
+        if answer.standard not in allowed:
+            raise RuleViolation(
+                "data.answers", f"{answer.standard} is not a standard for "
+                f"{domain.replace('_', '-')} work in {ev.question_set} "
+                f"(standards: {', '.join(sorted(allowed))})")
         seen.add(key)

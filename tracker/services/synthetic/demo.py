@@ -19,6 +19,7 @@ from uuid import UUID
 
 from events.envelope import Actor
 from tracker.domain.enforcement import in_warned_period
+from tracker.domain.inspection import question_set
 from tracker.domain.policy import Policy, default_policy
 from tracker.domain.workdays import WorkingDays, calendar_for
 from tracker.services.synthetic.pipeline import Proposal, at, new_uuid, recorded_order
@@ -352,7 +353,7 @@ def _plan_case(
             if rng.chance(0.4):
                 answers = [
                     {"standard": s, "lens": lens, "answer": rng.chance(0.75)}
-                    for s in ("assessment", "planning", "implementation", "review")
+                    for s in question_set().casework(route)
                     for lens in ("desistance", "safety_wellbeing", "risk_of_harm")
                 ]
                 item(wd.add(close_day, 5), 11, "case_audited", {

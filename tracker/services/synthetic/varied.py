@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from tracker.domain.enforcement import in_warned_period
+from tracker.domain.inspection import question_set
 from tracker.domain.policy import Policy, default_policy
 from tracker.domain.workdays import calendar_for
 from tracker.services.synthetic.pipeline import Proposal, at, new_uuid
@@ -274,7 +275,7 @@ def plan_case(
                 "auditor_id": "QA-SYN01",
                 "answers": [
                     {"standard": std, "lens": lens, "answer": s.chance(0.7)}
-                    for std in ("assessment", "planning", "implementation", "review")
+                    for std in question_set().casework(route)
                     for lens in ("desistance", "safety_wellbeing", "risk_of_harm")
                 ],
             }, hour=16)
