@@ -330,6 +330,7 @@ def _delivery(v: Visible, month_list: list[Month]) -> list[Obligation]:
             "first_appointment", due, done, one_off(due, done, v.last_day), caused
         ))
     out.extend(_follow_up_obligations(v))
+    out.extend(_home_visits(v))
     judged = [m for m in month_list if m.status in ("met", "short")]
     if judged:
         m = judged[-1]
@@ -339,6 +340,32 @@ def _delivery(v: Visible, month_list: list[Month]) -> list[Obligation]:
     if current:
         m = current[-1]
         out.append(Obligation("contacts", m.last, None, "due", (), "contacts"))
+    return out
+
+
+def _home_visits(v: Visible) -> list[Obligation]:
+    """At least one home visit in each period of the profile's ``home_visit_every_months``
+    from the start of supervision (none when 0); a period with a day in custody is exempt."""
+    every = v.profile.home_visit_every_months
+    anchor = supervision_start(v)
+    if not every or anchor is None:
+        return []
+    visits = sorted(a.d for a in v.attended if a.kind == "home_visit")
+    custody = v.custody_periods()
+    out: list[Obligation] = []
+    k, first = 0, anchor
+    while first <= v.last_day:
+        last = add_months(anchor, (k + 1) * every) - _DAY
+        k, start = k + 1, first
+        first = last + _DAY
+        if any(p.start <= last and (p.end is None or p.end > start) for p in custody):
+            continue
+        done = next((date.fromordinal(d) for d in visits
+                     if start.toordinal() <= d <= last.toordinal()), None)
+        status = one_off(last, done, v.last_day)
+        if v.closed is not None and done is None and last > v.last_day:
+            continue
+        out.append(Obligation("home_visit", last, done, status, (), f"home_visit:{k}"))
     return out
 
 

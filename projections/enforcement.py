@@ -156,7 +156,7 @@ def _view(v: Visible) -> EnforcementView:
     elif v.referrals:
         status = "referred_back"
     elif prosecution_due:
-        status = "prosecution_decision_due"
+        status = "prosecution_due"  # the status column holds 20 characters
     elif panel_due:
         status = "panel_due"
     elif v.breaches:

@@ -16,7 +16,7 @@ from tests.projections.conftest import History, moment
 from tracker.domain.case import fold
 from tracker.domain.commands import RecordEvent
 from tracker.domain.decide import decide
-from tracker.domain.policy import Policy, default_policy, load_policy
+from tracker.domain.policy import Policy, build_policy, default_policy, load_policy
 from tracker.kernel.errors import RuleViolation
 
 NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
@@ -219,3 +219,19 @@ def test_every_rule_in_the_shipped_policy_has_a_source() -> None:
     assert {f"disposals.{d}.enforcement" for d in default_policy().disposals} <= names
     sources = {r.rule: r.source for r in rules}
     assert "Sentencing Act 2020 Sch 7" in sources["enforcement.warned_period_months"]
+
+
+def test_home_visit_expectations_follow_the_profile() -> None:
+    """None by default; with a home visit every 2 months, the first period (5 January to
+    4 March) is met by the visit of 10 February, the second (5 March to 4 May) is overdue
+    on 6 May, and the third (to 4 July) is due."""
+    h = History(start="2026-01-05")
+    h.attend("2026-02-10", kind="home_visit")
+    stage = h.views("2026-03-20").aspire["stages"]["delivery"]
+    assert not [o for o in stage["obligations"] if o["kind"] == "home_visit"]
+    h.policy = build_policy({"disposals": {"yro": {"home_visit_every_months": 2}}})
+    visits = [o for o in h.views("2026-05-06").aspire["stages"]["delivery"]["obligations"]
+              if o["kind"] == "home_visit"]
+    assert [(o["due"], o["done"], o["status"]) for o in visits] == [
+        ("2026-03-04", "2026-02-10", "done_on_time"), ("2026-05-04", None, "overdue"),
+        ("2026-07-04", None, "due")]

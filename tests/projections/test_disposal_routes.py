@@ -188,7 +188,7 @@ class TestConditionalCaution:
                                                    "reasonable_excuse": False}, "2026-03-02")
         enf = h.views("2026-03-02").enforcement
         assert (enf["status"], enf["prosecution_decision_due"]) == (
-            "prosecution_decision_due", [str(failed.event_id)])
+            "prosecution_due", [str(failed.event_id)])
         missed = h.miss("2026-03-03")
         assert _refused(h, "warning_issued", {"failure_event_id": str(missed.event_id)},
                         "2026-03-04").field == "event_type"
