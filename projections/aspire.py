@@ -42,7 +42,7 @@ from typing import Any, NotRequired, TypedDict
 
 from projections import enforcement
 from projections.asat import AsAt
-from projections.record import CaseRecord
+from projections.record import CaseRecord, Contract, Panel
 from projections.visible import Visible, add_months
 from tracker.domain.policy import Policy
 
@@ -407,14 +407,7 @@ def _review(v: Visible) -> list[Obligation]:
         pending_changes = []
         anchor, anchor_id = day, fact.id
     closed = v.closed is not None
-    due = add_months(anchor, policy.interval_months)
-    if not (closed and due > judged_on):
-        status = one_off(due, None, judged_on)
-        if status == "due" and not closed and v.wd.between(judged_on, due) > (
-            policy.due_soon_working_days
-        ):
-            status = "not_due"
-        out.append(Obligation("review", due, None, status, (anchor_id,), "review"))
+    out.extend(_next_in_cycle(v, "review", anchor, anchor_id, policy.interval_months))
     for _changed_on, change_due, change_id in pending_changes:
         if closed and change_due > judged_on:
             continue
@@ -433,15 +426,9 @@ def _panels(v: Visible) -> list[Obligation]:
         return []
     assert v.opened is not None
     rules = v.policy.panels
-    judged_on, closed = v.last_day, v.closed is not None
-    out: list[Obligation] = []
+    judged_on = v.last_day
     initial = next((p for p in v.panels if p.kind == "initial"), None)
-    due = v.wd.add(v.start, rules.initial_working_days)
-    done = date.fromordinal(initial.d) if initial else None
-    if not (closed and done is None and due > judged_on):
-        caused = (v.opened.id,) + ((initial.id,) if initial else ())
-        out.append(Obligation("initial_panel", due, done, one_off(due, done, judged_on),
-                              caused, "initial_panel"))
+    out = _once(v, "initial_panel", v.wd.add(v.start, rules.initial_working_days), initial)
     if not v.contracts or any(p.kind == "final" for p in v.panels):
         return out
     anchor, anchor_id = date.fromordinal(v.contracts[0].d), v.contracts[0].id
@@ -453,29 +440,43 @@ def _panels(v: Visible) -> list[Obligation]:
         out.append(Obligation("progress_panel", due, day, one_off(due, day, judged_on),
                               (anchor_id, p.id), "progress_panel"))
         anchor, anchor_id = day, p.id
-    due = add_months(anchor, rules.progress_interval_months)
-    if not (closed and due > judged_on):
-        status = one_off(due, None, judged_on)
-        if status == "due" and v.wd.between(judged_on, due) > v.policy.review.due_soon_working_days:
-            status = "not_due"
-        out.append(Obligation("progress_panel", due, None, status, (anchor_id,),
-                              "progress_panel"))
+    out.extend(_next_in_cycle(v, "progress_panel", anchor, anchor_id,
+                              rules.progress_interval_months))
     return out
+
+
+def _next_in_cycle(v: Visible, kind: str, anchor: date, anchor_id: str, months: int
+                   ) -> list[Obligation]:
+    """The next review or progress panel of a cycle, ``months`` after the last: ``not_due``
+    until ``review.due_soon_working_days`` before it; none on a closed case if after it."""
+    due = add_months(anchor, months)
+    closed = v.closed is not None
+    if closed and due > v.last_day:
+        return []
+    status = one_off(due, None, v.last_day)
+    if status == "due" and not closed and (
+            v.wd.between(v.last_day, due) > v.policy.review.due_soon_working_days):
+        status = "not_due"
+    return [Obligation(kind, due, None, status, (anchor_id,), kind)]
 
 
 def _contract(v: Visible) -> list[Obligation]:
     """A referral order's contract, agreed at the initial panel: due when that panel is."""
     if not v.profile.panels:
         return []
-    assert v.opened is not None
     due = v.wd.add(v.start, v.policy.panels.initial_working_days)
-    first = v.contracts[0] if v.contracts else None
-    done = date.fromordinal(first.d) if first else None
+    return _once(v, "contract", due, v.contracts[0] if v.contracts else None)
+
+
+def _once(v: Visible, kind: str, due: date, fact: Panel | Contract | None) -> list[Obligation]:
+    """A one-off obligation from the opening, done by ``fact`` (none on a case closed
+    before it fell due undone)."""
+    assert v.opened is not None
+    done = date.fromordinal(fact.d) if fact else None
     if v.closed is not None and done is None and due > v.last_day:
         return []
-    caused = (v.opened.id,) + ((first.id,) if first else ())
-    return [Obligation("contract", due, done, one_off(due, done, v.last_day), caused,
-                       "contract")]
+    caused = (v.opened.id,) + ((fact.id,) if fact else ())
+    return [Obligation(kind, due, done, one_off(due, done, v.last_day), caused, kind)]
 
 
 def _decision(v: Visible) -> DecisionView | None:

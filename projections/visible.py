@@ -42,10 +42,6 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, last))
 
 
-ENFORCED_ROUTES = frozenset({"sch7_warnings", "supervision_breach", "referral_panel"})
-"""Routes under which a missed appointment or a failed requirement is a failure to comply."""
-
-
 class FailureFact(NamedTuple):
     """An unacceptable failure to comply, whichever event recorded it."""
 
@@ -352,7 +348,7 @@ class Visible:
         """The unacceptable failures to comply, in the order they happened: missed
         appointments without an acceptable reason and failed requirements. Empty under a
         disposal whose route enforces neither (remand, out-of-court cases)."""
-        if self.profile.enforcement not in ENFORCED_ROUTES:
+        if not self.profile.failures:
             return []
         found = [FailureFact(m.id, m.pos, m.t, m.d, "missed_appointment", m.reason)
                  for m in self.missed if not m.acceptable]

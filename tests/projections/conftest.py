@@ -18,11 +18,17 @@ from projections.record import CaseRecord, fold
 from projections.views import CaseViews, evaluate_all
 from tests.support import run_cli
 from tracker.bootstrap import App
+from tracker.domain.case import fold as fold_state
+from tracker.domain.commands import RecordEvent
+from tracker.domain.decide import decide
 from tracker.domain.policy import Policy, build_policy, default_policy
 from tracker.edges.cli import context as cli_context
 from tracker.kernel import logging as tlog
+from tracker.kernel.errors import RuleViolation
 
 Day = str | date
+DECIDED_AT = datetime(2026, 11, 2, 12, tzinfo=UTC)
+"""The server clock the write-side checks in these tests run at."""
 
 
 def day_of(value: Day) -> date:
@@ -136,6 +142,24 @@ class History:
 
     def close(self, day: Day) -> RecordedEvent:
         return self.add("case_closed", {"reason": "order_completed"}, day, hour=17)
+
+    # -- the write side ------------------------------------------------------------------
+    def decide(self, event_type: str, data: dict[str, Any], day: Day) -> None:
+        """What ``decide`` says to recording this now (at 16:00 that day): raises a refusal."""
+        command = RecordEvent(case_id=self.case_id, event_type=event_type, data=data,
+                              occurred_at=moment(day, 16))
+        decide(fold_state(self.case_id, self.events), command, DECIDED_AT, self.policy)
+
+    def refused(self, event_type: str, data: dict[str, Any], day: Day) -> RuleViolation:
+        """The refusal ``decide`` gives (the test fails if it accepts)."""
+        with pytest.raises(RuleViolation) as err:
+            self.decide(event_type, data, day)
+        return err.value
+
+    def accepted(self, event_type: str, data: dict[str, Any], day: Day) -> RecordedEvent:
+        """Decide, then record it (the test fails if it is refused)."""
+        self.decide(event_type, data, day)
+        return self.add(event_type, data, day, hour=16)
 
     # -- reading ---------------------------------------------------------------------
     def record(self) -> CaseRecord:

@@ -4,35 +4,14 @@ Every date below is worked out by hand from the default policy."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from events.envelope import RecordedEvent
 from projections.alerts import candidates
-from tests.projections.conftest import History, moment
-from tracker.domain.case import fold
-from tracker.domain.commands import RecordEvent
-from tracker.domain.decide import decide
+from tests.projections.conftest import History
 from tracker.domain.policy import Policy, build_policy, default_policy, load_policy
-from tracker.kernel.errors import RuleViolation
-
-NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
-
-
-def _record(h: History, event_type: str, data: dict[str, Any], day: str) -> None:
-    """Decide ``event_type`` on the case as it stands; raise the refusal if any."""
-    command = RecordEvent(case_id=h.case_id, event_type=event_type, data=data,
-                          occurred_at=moment(day, 16))
-    decide(fold(h.case_id, h.events), command, NOW, h.policy)
-
-
-def _refused(h: History, event_type: str, data: dict[str, Any], day: str) -> RuleViolation:
-    with pytest.raises(RuleViolation) as err:
-        _record(h, event_type, data, day)
-    return err.value
 
 
 def _rules(h: History, on: str) -> list[str]:
@@ -52,7 +31,7 @@ def _enforcement_refused(h: History, failure: RecordedEvent, day: str, disposal:
         ("warning_issued", {"failure_event_id": fid}),
         ("breach_initiated", {"failure_event_ids": [fid]}),
     ):
-        err = _refused(h, event_type, data, day)
+        err = h.refused(event_type, data, day)
         assert err.field == "event_type"
         assert f"({disposal})" in str(err)
 
@@ -81,7 +60,7 @@ class TestCommunityResolution:
     def test_warnings_and_breach_are_refused_naming_the_disposal(self) -> None:
         h, first = self._case()
         _enforcement_refused(h, first, "2026-02-11", "community_resolution")
-        err = _refused(h, "warning_issued", {"failure_event_id": str(first.event_id)},
+        err = h.refused("warning_issued", {"failure_event_id": str(first.event_id)},
                        "2026-02-11")
         assert "community resolution" in str(err) and "voluntary" in str(err)
 
@@ -135,9 +114,9 @@ class TestDto:
     def test_breach_without_warnings_and_no_warning_scheme(self) -> None:
         h, failure = self._case()
         fid = str(failure.event_id)
-        err = _refused(h, "warning_issued", {"failure_event_id": fid}, "2026-03-18")
+        err = h.refused("warning_issued", {"failure_event_id": fid}, "2026-03-18")
         assert "(dto)" in str(err) and "no warning scheme" in str(err)
-        _record(h, "breach_initiated", {"failure_event_ids": [fid]}, "2026-03-18")
+        h.decide("breach_initiated", {"failure_event_ids": [fid]}, "2026-03-18")
         enf = h.views("2026-03-18").enforcement
         assert (enf["route"], enf["breach_due"]) == ("supervision_breach", [])
 
@@ -153,7 +132,7 @@ class TestRoutesWithoutWarnings:
         h = History(start="2026-01-05", disposal_type=disposal, route=route)
         failure = h.miss("2026-01-20")
         _enforcement_refused(h, failure, "2026-01-21", disposal)
-        err = _refused(h, "warning_issued", {"failure_event_id": str(failure.event_id)},
+        err = h.refused("warning_issued", {"failure_event_id": str(failure.event_id)},
                        "2026-01-21")
         assert words in str(err)
 
@@ -177,7 +156,7 @@ class TestYroWarnedPeriod:
         assert enf["warnings"][0]["expires"] == "2025-02-28"
         assert enf["warnings"][1]["expires"] == "2025-03-05"
         assert [d["failure_event_id"] for d in enf["breach_due"]] == [str(third.event_id)]
-        _record(h, "breach_initiated", {"failure_event_ids": [str(third.event_id)]},
+        h.decide("breach_initiated", {"failure_event_ids": [str(third.event_id)]},
                 "2025-02-28")
 
     def test_on_1_march_only_one_warning_counts(self) -> None:
@@ -185,7 +164,7 @@ class TestYroWarnedPeriod:
         enf = h.views("2025-03-01").enforcement
         assert enf["breach_due"] == []
         assert enf["failures"][-1]["warnings_in_period_before"] == 1
-        err = _refused(h, "breach_initiated", {"failure_event_ids": [str(third.event_id)]},
+        err = h.refused("breach_initiated", {"failure_event_ids": [str(third.event_id)]},
                        "2025-03-01")
         assert err.field == "data.serious_failure"
 
@@ -204,7 +183,7 @@ def test_a_service_policy_file_changes_both_sides(tmp_path: Path) -> None:
     local = load_policy(path)
     h, first = TestCommunityResolution()._case(local)
     assert "contact_shortfall" in _rules(h, "2026-05-01")
-    _record(h, "warning_issued", {"failure_event_id": str(first.event_id)}, "2026-02-11")
+    h.decide("warning_issued", {"failure_event_id": str(first.event_id)}, "2026-02-11")
     shown = {r.rule: r.source for r in local.rules_in_force("community_resolution")}
     assert shown["disposals.community_resolution.contact_levels"] == "YJS test practice note 1"
     assert shown["disposals.community_resolution.enforcement"] == f"local policy (file {path})"

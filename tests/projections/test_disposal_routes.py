@@ -4,39 +4,16 @@ Dates are worked out by hand from the default policy (no bank holidays fall in t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 import pytest
 
-from events.envelope import RecordedEvent
 from projections.alerts import candidates
-from tests.projections.conftest import History, moment, obligation
-from tracker.domain.case import fold
-from tracker.domain.commands import RecordEvent
-from tracker.domain.decide import decide
-from tracker.kernel.errors import RuleViolation
+from tests.projections.conftest import History, obligation
 
-NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
 OBJECTIVES = [{"domain": "desistance", "description": "Repair the damage done.",
                "target_date": "2026-06-30"}]
 
 
-def _decide(h: History, event_type: str, data: dict[str, Any], day: str) -> None:
-    command = RecordEvent(case_id=h.case_id, event_type=event_type, data=data,
-                          occurred_at=moment(day, 16))
-    decide(fold(h.case_id, h.events), command, NOW, h.policy)
 
-
-def _refused(h: History, event_type: str, data: dict[str, Any], day: str) -> RuleViolation:
-    with pytest.raises(RuleViolation) as err:
-        _decide(h, event_type, data, day)
-    return err.value
-
-
-def _accepted(h: History, event_type: str, data: dict[str, Any], day: str) -> RecordedEvent:
-    _decide(h, event_type, data, day)
-    return h.add(event_type, data, day, hour=16)
 
 
 def _rules(h: History, on: str) -> set[str]:
@@ -51,19 +28,19 @@ class TestAcceptabilityFollowsTheReason:
     def test_a_contradiction_is_refused_naming_the_field(self, acceptable: bool,
                                                          reason: str) -> None:
         h = History()
-        err = _refused(h, "contact_missed", {"kind": "office", "acceptable": acceptable,
+        err = h.refused("contact_missed", {"kind": "office", "acceptable": acceptable,
                                              "reason": reason}, "2026-01-12")
         assert err.field == "data.acceptable" and reason in err.reason
 
     @pytest.mark.parametrize("acceptable", [True, False])
     def test_a_reason_left_to_judgement_takes_either(self, acceptable: bool) -> None:
-        _accepted(History(), "contact_missed", {"kind": "office", "acceptable": acceptable,
+        History().accepted("contact_missed", {"kind": "office", "acceptable": acceptable,
                                                 "reason": "family_emergency"}, "2026-01-12")
 
     def test_a_correction_cannot_bring_the_contradiction_in(self) -> None:
         h = History()
         missed = h.miss("2026-01-12")
-        err = _refused(h, "event_superseded", {
+        err = h.refused("event_superseded", {
             "target_event_id": str(missed.event_id), "reason": "Wrong reason recorded.",
             "replacement_type": "contact_missed",
             "replacement": {"kind": "office", "acceptable": True,
@@ -76,20 +53,20 @@ class TestRequirementFailures:
         h = History(start="2026-01-05")
         f1 = h.miss("2026-01-12")
         h.warn(f1, "2026-01-13")
-        f2 = _accepted(h, "requirement_failed", {"requirement": "curfew"}, "2026-02-02")
-        _accepted(h, "warning_issued", {"failure_event_id": str(f2.event_id)}, "2026-02-03")
-        f3 = _accepted(h, "requirement_failed", {"requirement": "curfew"}, "2026-03-02")
+        f2 = h.accepted("requirement_failed", {"requirement": "curfew"}, "2026-02-02")
+        h.accepted("warning_issued", {"failure_event_id": str(f2.event_id)}, "2026-02-03")
+        f3 = h.accepted("requirement_failed", {"requirement": "curfew"}, "2026-03-02")
         enf = h.views("2026-03-02").enforcement
         assert [(f["kind"], f["reason"]) for f in enf["failures"]] == [
             ("missed_appointment", "no_reason_given"), ("requirement", "curfew"),
             ("requirement", "curfew")]
         assert [d["failure_event_id"] for d in enf["breach_due"]] == [str(f3.event_id)]
         assert "breach_due" in _rules(h, "2026-03-02")
-        _accepted(h, "breach_initiated", {"failure_event_ids": [str(f3.event_id)]}, "2026-03-03")
+        h.accepted("breach_initiated", {"failure_event_ids": [str(f3.event_id)]}, "2026-03-03")
 
     def test_not_on_a_caution(self) -> None:
         h = History(disposal_type="youth_caution", route="out_of_court")
-        err = _refused(h, "requirement_failed", {"requirement": "curfew"}, "2026-01-12")
+        err = h.refused("requirement_failed", {"requirement": "curfew"}, "2026-01-12")
         assert "(youth_caution)" in str(err)
 
 
@@ -118,9 +95,9 @@ class TestReferralOrder:
     def test_sentence_panel_contract_and_progress_panel(self) -> None:
         h = self._sentenced()
         roles = ["child", "parent_carer", "panel_member", "yot_officer"]
-        _accepted(h, "panel_held", {"kind": "initial", "attendee_roles": roles,
+        h.accepted("panel_held", {"kind": "initial", "attendee_roles": roles,
                                     "victim_views_presented": True}, "2026-01-28")
-        _accepted(h, "contract_agreed", {"objectives": OBJECTIVES}, "2026-01-28")
+        h.accepted("contract_agreed", {"objectives": OBJECTIVES}, "2026-01-28")
         h.plan("2026-02-04")
         views = h.views("2026-02-10")
         assert views.aspire["months"][0]["from"] == "2026-01-28"
@@ -131,38 +108,38 @@ class TestReferralOrder:
         assert not {"panel_overdue", "contract_not_agreed"} & _rules(h, "2026-02-10")
         # Non-compliance goes to a panel progress meeting, not a warning.
         failure = h.miss("2026-03-03")
-        err = _refused(h, "warning_issued", {"failure_event_id": str(failure.event_id)},
+        err = h.refused("warning_issued", {"failure_event_id": str(failure.event_id)},
                        "2026-03-04")
         assert "(referral_order)" in str(err) and "panel progress meeting" in str(err)
         enf = h.views("2026-03-04").enforcement
         assert (enf["route"], enf["status"], enf["panel_due"]) == (
             "referral_panel", "panel_due", [str(failure.event_id)])
-        _accepted(h, "panel_held", {"kind": "progress", "attendee_roles": roles,
+        h.accepted("panel_held", {"kind": "progress", "attendee_roles": roles,
                                     "victim_views_presented": False}, "2026-03-10")
         views = h.views("2026-03-11")
         assert views.enforcement["panel_due"] == []
         assert obligation(views.aspire["stages"]["review"], "progress_panel")["due"] == (
             "2026-06-10")
         assert "panel_overdue" in _rules(h, "2026-06-11")
-        _accepted(h, "referred_back_to_court", {"reason": "non_compliance"}, "2026-03-10")
+        h.accepted("referred_back_to_court", {"reason": "non_compliance"}, "2026-03-10")
         assert h.views("2026-03-11").enforcement["status"] == "referred_back"
 
     def test_the_panel_order_is_kept(self) -> None:
         h = self._sentenced()
         roles = ["child", "panel_member"]
-        err = _refused(h, "panel_held", {"kind": "progress", "attendee_roles": roles,
+        err = h.refused("panel_held", {"kind": "progress", "attendee_roles": roles,
                                          "victim_views_presented": False}, "2026-01-20")
         assert err.field == "data.kind"
-        assert _refused(h, "contract_agreed", {"objectives": OBJECTIVES},
+        assert h.refused("contract_agreed", {"objectives": OBJECTIVES},
                         "2026-01-20").field == "event_type"
-        _accepted(h, "panel_held", {"kind": "initial", "attendee_roles": roles,
+        h.accepted("panel_held", {"kind": "initial", "attendee_roles": roles,
                                     "victim_views_presented": False}, "2026-01-21")
-        assert _refused(h, "panel_held", {"kind": "initial", "attendee_roles": roles,
+        assert h.refused("panel_held", {"kind": "initial", "attendee_roles": roles,
                                           "victim_views_presented": False},
                         "2026-01-22").field == "data.kind"
 
     def test_no_panels_on_a_yro(self) -> None:
-        err = _refused(History(), "panel_held", {
+        err = History().refused("panel_held", {
             "kind": "initial", "attendee_roles": ["child"], "victim_views_presented": False},
             "2026-01-12")
         assert "(yro)" in str(err) and "no referral-order panels" in str(err)
@@ -175,26 +152,26 @@ class TestConditionalCaution:
     def test_a_failed_condition_leads_to_a_prosecution_decision(self) -> None:
         h = History(start="2026-01-05", disposal_type="youth_conditional_caution",
                     route="out_of_court")
-        _accepted(h, "condition_set", {"condition_id": "C1", "kind": "reparation",
+        h.accepted("condition_set", {"condition_id": "C1", "kind": "reparation",
                                        "deadline": "2026-03-01"}, "2026-01-05")
-        _accepted(h, "condition_set", {"condition_id": "C2", "kind": "education",
+        h.accepted("condition_set", {"condition_id": "C2", "kind": "education",
                                        "deadline": "2026-02-01"}, "2026-01-05")
-        _accepted(h, "condition_completed", {"condition_id": "C2"}, "2026-01-30")
+        h.accepted("condition_completed", {"condition_id": "C2"}, "2026-01-30")
         enf = h.views("2026-03-01").enforcement
         assert [(c["condition_id"], c["status"]) for c in enf["conditions"]] == [
             ("C1", "open"), ("C2", "completed")]
         assert h.views("2026-03-02").enforcement["conditions"][0]["status"] == "overdue"
-        failed = _accepted(h, "condition_failed", {"condition_id": "C1",
+        failed = h.accepted("condition_failed", {"condition_id": "C1",
                                                    "reasonable_excuse": False}, "2026-03-02")
         enf = h.views("2026-03-02").enforcement
         assert (enf["status"], enf["prosecution_decision_due"]) == (
             "prosecution_due", [str(failed.event_id)])
         missed = h.miss("2026-03-03")
-        assert _refused(h, "warning_issued", {"failure_event_id": str(missed.event_id)},
+        assert h.refused("warning_issued", {"failure_event_id": str(missed.event_id)},
                         "2026-03-04").field == "event_type"
-        assert _refused(h, "condition_completed", {"condition_id": "C1"},
+        assert h.refused("condition_completed", {"condition_id": "C1"},
                         "2026-03-04").field == "data.condition_id"
-        _accepted(h, "prosecution_decided", {"failure_event_id": str(failed.event_id),
+        h.accepted("prosecution_decided", {"failure_event_id": str(failed.event_id),
                                              "decision": "prosecute", "decided_by": "cps"},
                   "2026-03-09")
         enf = h.views("2026-03-10").enforcement
@@ -204,17 +181,17 @@ class TestConditionalCaution:
     def test_an_excused_failure_has_no_prosecution_decision(self) -> None:
         h = History(start="2026-01-05", disposal_type="youth_conditional_caution",
                     route="out_of_court")
-        _accepted(h, "condition_set", {"condition_id": "C1", "kind": "reparation",
+        h.accepted("condition_set", {"condition_id": "C1", "kind": "reparation",
                                        "deadline": "2026-03-01"}, "2026-01-05")
-        failed = _accepted(h, "condition_failed", {"condition_id": "C1",
+        failed = h.accepted("condition_failed", {"condition_id": "C1",
                                                    "reasonable_excuse": True}, "2026-03-02")
-        err = _refused(h, "prosecution_decided", {"failure_event_id": str(failed.event_id),
+        err = h.refused("prosecution_decided", {"failure_event_id": str(failed.event_id),
                                                   "decision": "prosecute",
                                                   "decided_by": "cps"}, "2026-03-03")
         assert err.field == "data.failure_event_id"
 
     def test_no_conditions_on_a_yro(self) -> None:
-        err = _refused(History(), "condition_set", {"condition_id": "C1", "kind": "reparation",
+        err = History().refused("condition_set", {"condition_id": "C1", "kind": "reparation",
                                                     "deadline": "2026-03-01"}, "2026-01-12")
         assert "(yro)" in str(err)
 
@@ -227,20 +204,20 @@ class TestInterventionLevel:
         h = History(start="2026-01-05")
         change = {"intervention_level": "intensive", "reason": "risk_increased",
                   "manager_id": "M-1"}
-        _accepted(h, "intervention_level_changed", change, "2026-02-05")
+        h.accepted("intervention_level_changed", change, "2026-02-05")
         months = h.views("2026-03-20").aspire["months"]
         assert [(m["level"], m["required"]) for m in months] == [
             ("standard", 2), ("intensive", 8), ("intensive", 8)]
         assert h.views("2026-02-04").header["intervention_level"] == "standard"
         assert h.views("2026-03-20").header["intervention_level"] == "intensive"
-        err = _refused(h, "intervention_level_changed", change, "2026-03-01")
+        err = h.refused("intervention_level_changed", change, "2026-03-01")
         assert err.field == "data.intervention_level"
 
     def test_attendance_of_required_beside_the_rate_each_labelled(self) -> None:
         h = History(start="2026-01-05")
         for day in ("2026-01-06", "2026-01-20"):            # month 1: 2 of 2 (standard)
             h.attend(day)
-        _accepted(h, "intervention_level_changed", {
+        h.accepted("intervention_level_changed", {
             "intervention_level": "intensive", "reason": "risk_increased",
             "manager_id": "M-1"}, "2026-02-05")
         for day in ("2026-02-09", "2026-02-16", "2026-02-23"):  # month 2: 3 of 8
@@ -270,7 +247,7 @@ class TestJointDecision:
     def test_the_assessment_comes_before_the_decision(self) -> None:
         h = self._case()
         h.assess("2026-01-12")
-        _accepted(h, "joint_decision_made", self.DECISION, "2026-01-14")
+        h.accepted("joint_decision_made", self.DECISION, "2026-01-14")
         views = h.views("2026-01-20")
         ob = obligation(views.aspire["stages"]["assessment"], "assessment")
         assert (ob["due"], ob["status"]) == ("2026-01-14", "done_on_time")
@@ -281,7 +258,7 @@ class TestJointDecision:
 
     def test_a_decision_before_any_assessment_makes_it_overdue(self) -> None:
         h = self._case()
-        _accepted(h, "joint_decision_made", {**self.DECISION, "agencies_present": ["police"],
+        h.accepted("joint_decision_made", {**self.DECISION, "agencies_present": ["police"],
                                              "proportionate_assessment": False}, "2026-01-08")
         assert "assessment_overdue" in _rules(h, "2026-01-09")
         h.assess("2026-01-12")
@@ -296,9 +273,9 @@ class TestJointDecision:
     def test_what_may_be_recorded(self) -> None:
         h = self._case()
         other = {**self.DECISION, "outcome": "community_resolution"}
-        assert _refused(h, "joint_decision_made", other, "2026-01-08").field == "data.outcome"
-        _accepted(h, "joint_decision_made", self.DECISION, "2026-01-08")
-        assert _refused(h, "joint_decision_made", self.DECISION,
+        assert h.refused("joint_decision_made", other, "2026-01-08").field == "data.outcome"
+        h.accepted("joint_decision_made", self.DECISION, "2026-01-08")
+        assert h.refused("joint_decision_made", self.DECISION,
                         "2026-01-09").field == "event_type"
-        err = _refused(History(), "joint_decision_made", self.DECISION, "2026-01-09")
+        err = History().refused("joint_decision_made", self.DECISION, "2026-01-09")
         assert "(yro)" in str(err)

@@ -179,7 +179,7 @@ def _allowed(profile: DisposalProfile, ev: Event) -> bool:
     if isinstance(ev, BreachInitiated | ExceptionalCircumstancesRecorded):
         return profile.breach
     if isinstance(ev, RequirementFailed):
-        return profile.enforcement in ("sch7_warnings", "supervision_breach", "referral_panel")
+        return profile.failures
     if isinstance(ev, PanelHeld | ContractAgreed | ReferredBackToCourt):
         return profile.panels
     return profile.enforcement == "caution_conditions"

@@ -177,6 +177,12 @@ class DisposalProfile(_Section):
         """Whether breach proceedings (return to court) can be started by the YOT."""
         return self.enforcement in ("sch7_warnings", "supervision_breach")
 
+    @property
+    def failures(self) -> bool:
+        """Whether a missed appointment or a failed requirement is a failure to comply
+        (routes that enforce an order: YRO, DTO supervision, referral order)."""
+        return self.enforcement in ("sch7_warnings", "supervision_breach", "referral_panel")
+
 
 class ContinuityPolicy(_Section):
     no_case_manager_grace_working_days: int = Field(ge=0, le=60)
