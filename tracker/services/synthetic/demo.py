@@ -204,6 +204,34 @@ def _plan_case(
     t_day = min(dob + timedelta(days=int(365.25 * 18)) - timedelta(days=10), horizon)
     if near_adult:
         horizon = t_day - timedelta(days=1)
+    profile = policy.profile(disposal)
+    last_day = min(horizon, _workday(end, wd) - timedelta(days=1))
+    decided = wd.add(a_day, 1)
+    if profile.route == "out_of_court" and decided <= last_day:  # informed by the assessment
+        item(decided, 11, "joint_decision_made", {
+            "outcome": disposal, "agencies_present": ["yot", "police", "social_care"],
+            "proportionate_assessment": True})
+    if profile.enforcement == "caution_conditions":
+        deadline = start + timedelta(days=r.randint(30, 80))
+        item(start, 12, "condition_set", {"condition_id": "C1", "kind": "reparation",
+                                          "deadline": deadline.isoformat()})
+        if deadline <= last_day:
+            item(deadline, 12, "condition_completed", {"condition_id": "C1"})
+    if profile.panels:  # initial panel and contract, then progress panels
+        panel_day = wd.add(start, r.randint(8, policy.panels.initial_working_days))
+        if panel_day <= last_day:
+            roles = ["child", "parent_carer", "panel_member", "yot_officer"]
+            item(panel_day, 10, "panel_held", {"kind": "initial", "attendee_roles": roles,
+                                               "victim_views_presented": rng.chance(0.5)})
+            item(panel_day, 12, "contract_agreed", {"objectives": [
+                {"domain": "desistance", "description": "Complete the reparation agreed.",
+                 "target_date": (panel_day + timedelta(days=90)).isoformat()}]})
+            panel_day = _workday(panel_day + timedelta(days=r.randint(75, 88)), wd)
+            while panel_day <= last_day:
+                item(panel_day, 10, "panel_held", {"kind": "progress", "attendee_roles": roles,
+                                                   "victim_views_presented": False})
+                panel_day = _workday(panel_day + timedelta(days=r.randint(75, 88)), wd)
+
     contact_no = 0
     failures: list[_Item] = []
     warnings: list[date] = []
