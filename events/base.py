@@ -7,10 +7,10 @@ back-dated or corrected without the payload knowing.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints
 
 PERSONAL = "personal"
 """Marker placed in ``Annotated`` metadata: the field holds personal data and is sealed
@@ -19,7 +19,39 @@ with the child's key before it is stored (see ``events.sealing``)."""
 PersonalText = Annotated[str, StringConstraints(max_length=4000), PERSONAL]
 """Free text about the child (notes, reasons): sealed in storage, erased by crypto-shredding."""
 
-PersonalDate = Annotated[date, PERSONAL]
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2199
+"""The calendar years any date in the log may fall in: the store's format range, wide enough
+for every child's date of birth and every horizon a policy may set, and narrow enough that
+any moment in it converts to any time zone and to whole microseconds since 1970 (a year-1
+or year-9999 moment overflows the read side's conversions). The case-relative bounds a
+service sets (age, horizon) are in the policy and checked by ``decide``."""
+
+_RANGE = f"must be between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31"
+
+
+def date_in_range(value: date) -> date:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(_RANGE)
+    return value
+
+
+def moment_in_range(value: datetime) -> datetime:
+    # Checked on the wall-clock year: within these years, any offset (at most a day) keeps
+    # the UTC moment inside what datetime can represent.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(_RANGE)
+    return value
+
+
+BoundedDate = Annotated[date, AfterValidator(date_in_range)]
+"""A calendar date inside the log's years."""
+
+BoundedMoment = Annotated[AwareDatetime, AfterValidator(moment_in_range)]
+"""A moment with a time zone, inside the log's years (a naive time is ambiguous, and the
+read side cannot place it)."""
+
+PersonalDate = Annotated[date, AfterValidator(date_in_range), PERSONAL]
 """A personal date (date of birth): sealed in storage, erased by crypto-shredding."""
 
 Identifier = Annotated[

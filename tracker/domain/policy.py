@@ -99,6 +99,15 @@ class EngagementPolicy(_Section):
     attendance_floor: float = Field(ge=0, le=1)
 
 
+class DatesPolicy(_Section):
+    """How far from its case a date on the case may lie: not before the child could have
+    been born, not long after the case, and no case started long before the records."""
+
+    oldest_child_years: int = Field(ge=10, le=100)
+    horizon_years: int = Field(ge=1, le=100)
+    earliest_start_years_ago: int = Field(ge=1, le=100)
+
+
 class ReplayPolicy(_Section):
     back_dated_after_hours: float = Field(ge=0, le=24 * 365)
 
@@ -143,6 +152,7 @@ class Policy(_Section):
     enforcement: EnforcementPolicy
     continuity: ContinuityPolicy
     engagement: EngagementPolicy
+    dates: DatesPolicy
     replay: ReplayPolicy
     ratings: RatingsPolicy
     alerts: dict[str, AlertRule]
