@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationInfo
 
 PERSONAL = "personal"
 """Marker placed in ``Annotated`` metadata: the field holds personal data and is sealed
@@ -29,14 +29,36 @@ service sets (age, horizon) are in the policy and checked by ``decide``."""
 
 _RANGE = f"must be between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31"
 
+STORED = {"stored": True}
+"""Validation context for reading the log: a stored event was accepted under the bounds in
+force when it was recorded, so it is read as it is (the projector quarantines what it cannot
+fold) and a correction of it can still be decided."""
+
+
+def _stored(info: ValidationInfo) -> bool:
+    context = info.context
+    return isinstance(context, dict) and bool(context.get("stored"))
+
 
 def date_in_range(value: date) -> date:
+    """A new date must lie inside the log's years."""
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise ValueError(_RANGE)
     return value
 
 
+def _check_date(value: date, info: ValidationInfo) -> date:
+    return value if _stored(info) else date_in_range(value)
+
+
+def _check_moment(value: datetime, info: ValidationInfo) -> datetime:
+    return value if _stored(info) else moment_in_range(value)
+
+
 def moment_in_range(value: datetime) -> datetime:
+    """A new moment must have a time zone and lie inside the log's years."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must include a time zone (e.g. 2026-03-01T10:00:00+00:00)")
     # Checked on the wall-clock year: within these years, any offset (at most a day) keeps
     # the UTC moment inside what datetime can represent.
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
@@ -44,14 +66,14 @@ def moment_in_range(value: datetime) -> datetime:
     return value
 
 
-BoundedDate = Annotated[date, AfterValidator(date_in_range)]
+BoundedDate = Annotated[date, AfterValidator(_check_date)]
 """A calendar date inside the log's years."""
 
-BoundedMoment = Annotated[AwareDatetime, AfterValidator(moment_in_range)]
+BoundedMoment = Annotated[datetime, AfterValidator(_check_moment)]
 """A moment with a time zone, inside the log's years (a naive time is ambiguous, and the
 read side cannot place it)."""
 
-PersonalDate = Annotated[date, AfterValidator(date_in_range), PERSONAL]
+PersonalDate = Annotated[date, AfterValidator(_check_date), PERSONAL]
 """A personal date (date of birth): sealed in storage, erased by crypto-shredding."""
 
 Identifier = Annotated[

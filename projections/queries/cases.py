@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 from projections.alert_rules import read_policy
 from projections.alerts import AlertView, row_to_dict
 from projections.aspire import STAGES, stage_of
+from projections.projector import quarantine
 from projections.queries.reading import (
     SEVERITY_ORDER,
     Loose,
@@ -19,6 +20,7 @@ from projections.queries.reading import (
     open_alert_counts,
     read_records,
 )
+from projections.record import folding
 from projections.replay import replay as _replay
 from projections.views import CaseView, CaseViews, evaluate_all
 from tracker.db.read_models import alerts as A  # noqa: N812
@@ -93,10 +95,12 @@ def case_view(
     default; a date means the end of that day), with its open alerts."""
     at = as_at_of(app, as_at)
     policy = read_policy(app)
-    with app.engine.connect() as conn:
+    with app.engine.connect() as conn, folding(case_id):
+        quarantine.ensure_readable(conn, case_id)
         record, caught_up = current_record(app, conn, case_id)
         open_alerts = _open_alerts(conn, case_id)
-    views = evaluate_all(record, at, policy)
+    with folding(case_id):
+        views = evaluate_all(record, at, policy)
     detail: CaseDetail = {
         **views.to_dict(),
         "alerts": open_alerts,

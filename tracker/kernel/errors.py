@@ -189,3 +189,11 @@ class AlertNotFound(TrackerError):
 
     http_status = 404
     code = "alert_not_found"
+
+
+class CaseQuarantined(TrackerError):
+    """Raised when a case's events cannot be folded or evaluated (the projector quarantined
+    it): its read models are stale until a correction, an upcaster or a retry brings it back."""
+
+    http_status = 503
+    code = "case_quarantined"
