@@ -52,11 +52,15 @@ def project(
                        "audits or alerts.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Events per read.")
                           ] = 2000,
+    retry_quarantined: Annotated[bool, typer.Option(
+        "--retry-quarantined", help="Fold the quarantined cases again (after a fix).")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Catch the read models up with the log (or rebuild them), with a progress bar."""
     app = ctx.app()
     projector = Projector(app)
+    if retry_quarantined:
+        projector.retry_quarantined()
     lag = projector.lag()
     names = [only] if only else list(lag)
     if only is not None and only not in lag:
@@ -82,7 +86,7 @@ def project(
             applied = projector.catch_up(only=only, batch_size=batch_size, txn_events=50_000,
                                          on_progress=advance)
     elapsed = time.perf_counter() - started
-    result = {
+    result: dict[str, Any] = {
         "rebuilt": rebuild, "only": only, "events": applied,
         "seconds": round(elapsed, 3),
         "events_per_second": round(applied / elapsed, 1) if elapsed > 0 and applied else None,
@@ -90,6 +94,8 @@ def project(
         "lag": {name: {"events": value.events, "seconds": value.seconds}
                 for name, value in projector.lag().items()},
     }
+    quarantined = projector.quarantined()
+    result["quarantined"] = quarantined
     if as_json:
         ctx.emit_json(result)
         return
@@ -97,6 +103,8 @@ def project(
         f"{'rebuilt' if rebuild else 'caught up'}: {applied} events in {elapsed:.2f}s "
         f"(policy {projector.policy.version})"
     )
+    for q in quarantined:
+        ctx.console.print(f"quarantined case {q['case_id']}: {q['message']}", highlight=False)
 
 
 def show_case(
