@@ -1,6 +1,6 @@
 """Team-level reads and the alert acknowledgement, shared by the API and the pages.
 
-Who sees what (``tracker.services.accounts``): practitioners and managers their own teams, auditors
+Who sees what (``tracker.domain.access``): practitioners and managers their own teams, auditors
 every team. Without a ``team``, a practitioner's or manager's answer covers all of their
 teams. Lists that show cases (caseload, alerts) write one access-log row per case shown.
 """
