@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from projections import queries
+from projections.alerts import AlertView
 from projections.projector import Projector
+from projections.ratings import StandardRating
 from tracker.edges.cli import context as ctx
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -86,16 +88,16 @@ def project(
             applied = projector.catch_up(only=only, batch_size=batch_size, txn_events=50_000,
                                          on_progress=advance)
     elapsed = time.perf_counter() - started
-    result: dict[str, Any] = {
+    quarantined = projector.quarantined()
+    result = {
         "rebuilt": rebuild, "only": only, "events": applied,
         "seconds": round(elapsed, 3),
         "events_per_second": round(applied / elapsed, 1) if elapsed > 0 and applied else None,
         "policy_version": projector.policy.version,
         "lag": {name: {"events": value.events, "seconds": value.seconds}
                 for name, value in projector.lag().items()},
+        "quarantined": quarantined,
     }
-    quarantined = projector.quarantined()
-    result["quarantined"] = quarantined
     if as_json:
         ctx.emit_json(result)
         return
@@ -197,7 +199,7 @@ def list_alerts(
     _print_alerts(rows, title=f"Alerts ({len(rows)})")
 
 
-def _print_alerts(rows: list[dict[str, Any]], *, title: str) -> None:
+def _print_alerts(rows: list[AlertView], *, title: str) -> None:
     table = Table(title=title)
     for col in ("alert", "severity", "case", "what", "owner", "status", "raised", "ack"):
         table.add_column(col, overflow="fold")
@@ -251,15 +253,16 @@ def ratings(
         ctx.console.print(table)
 
 
-def _band(entry: dict[str, Any]) -> str:
+def _band(entry: StandardRating) -> str:
     if entry.get("rating") is None:
         return f"[dim]not rated[/] ({entry.get('not_rated')})"
     flag = " [yellow](small sample)[/]" if entry.get("small_sample") else ""
     return f"{entry['rating']}{flag}"
 
 
-def _lowest(entry: dict[str, Any]) -> str:
-    if entry.get("lowest") is None:
+def _lowest(entry: StandardRating) -> str:
+    lowest = entry.get("lowest")
+    if lowest is None:
         return ""
-    q = entry["questions"][entry["lowest"]]
-    return f"{entry['lowest']} {q['pct']}% of {q['judged']}"
+    q = entry["questions"][lowest]
+    return f"{lowest} {q['pct']}% of {q['judged']}"
