@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from events.envelope import Actor
+from events.base import STORED
+from events.delivery import ContactScheduled
+from events.envelope import Actor, Draft
 from tracker.bootstrap import App
 from tracker.domain.commands import RecordEvent
 from tracker.services.cases import CaseService
@@ -46,6 +48,19 @@ def record(app: App, case_id: str, event_type: str, data: dict[str, Any], when: 
 def open_case(app: App, case_id: str = "CS-TEST1", **overrides: Any) -> list[Any]:
     data = opened(**overrides)
     return record(app, case_id, "case_opened", data, at(data["start_date"]))
+
+
+def store_unfoldable(app: App, case_id: str, version: int) -> str:
+    """Store, straight through the store, a year-1 appointment on ``case_id``: what an older
+    build accepted before the date bounds existed (the write side now refuses it), and what
+    the read side cannot fold. Returns the event's id."""
+    event = ContactScheduled.model_validate(
+        {"contact_id": "c-bad", "kind": "office", "scheduled_for": "0001-01-01T00:00:00Z"},
+        context=STORED)
+    [stored] = app.store.append(case_id, [Draft(event=event, occurred_at=at("2026-02-01"))],
+                                expected_version=version, actor=Actor("P-OLD", "practitioner"),
+                                correlation_id="old")
+    return str(stored.event_id)
 
 
 def run_cli(monkeypatch: Any, capsys: Any, *args: str) -> tuple[int, str, str]:

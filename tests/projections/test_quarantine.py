@@ -1,7 +1,6 @@
 """Issue 9 §1: an event the read side cannot fold quarantines its case, not the projector.
 
-The event is stored as an older build accepted it (a year-1 appointment: before the date
-bounds existed), straight through the store, because the write side now refuses it.
+The event is stored as an older build accepted it (``tests.support.store_unfoldable``).
 """
 
 from __future__ import annotations
@@ -11,26 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from events.base import STORED
-from events.delivery import ContactScheduled
-from events.envelope import Actor, Draft
 from projections.projector import Projector
 from projections.queries import cases as case_queries
-from tests.support import at, open_case, record
+from tests.support import at, open_case, record, store_unfoldable
 from tracker.bootstrap import App
 from tracker.db.read_models import alerts
 from tracker.kernel.errors import CaseQuarantined
-
-ACTOR = Actor(user_id="P-OLD", role="practitioner")
-
-
-def _store_unfoldable(app: App, case_id: str, version: int) -> str:
-    event = ContactScheduled.model_validate(
-        {"contact_id": "c-bad", "kind": "office", "scheduled_for": "0001-01-01T00:00:00Z"},
-        context=STORED)
-    [stored] = app.store.append(case_id, [Draft(event=event, occurred_at=at("2026-02-01"))],
-                                expected_version=version, actor=ACTOR, correlation_id="old")
-    return str(stored.event_id)
 
 
 def _open_alerts(app: App, case_id: str) -> list[str]:
@@ -42,7 +27,7 @@ def _open_alerts(app: App, case_id: str) -> list[str]:
 
 def test_one_broken_case_is_quarantined_and_every_other_case_projects(app: App) -> None:
     open_case(app, "CS-BAD", child_id="C-BAD")
-    bad_id = _store_unfoldable(app, "CS-BAD", 1)
+    bad_id = store_unfoldable(app, "CS-BAD", 1)
     open_case(app, "CS-GOOD", child_id="C-GOOD")
     record(app, "CS-GOOD", "contact_missed", {"kind": "office", "acceptable": False,
                                               "reason": "no_reason_given"}, at("2026-02-02"))
