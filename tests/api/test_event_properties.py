@@ -4,10 +4,10 @@ For every event type in the catalogue, hypothesis generates its data from the py
 model's own JSON schema (``hypothesis_jsonschema``: every enum, pattern, length and
 number bound), with its dates and moments drawn between the policy's bounds for the
 case (boundaries, a day past them, years 1 and 9999 and extreme offsets included) and its
-references drawn from a case that holds something to refer to. Each one is posted to the real API, which goes
-through the case service, on SQLite and on PostgreSQL. An answer is a 201 or a clean
-4xx refusal, never a 5xx; after every 201 the projector quarantines nothing, and the
-case, its replay, its JSON export and its page all answer 200.
+references drawn from a case that holds something to refer to. Each one is posted to the
+real API, which goes through the case service, on SQLite and on PostgreSQL. An answer
+is a 201 or a clean 4xx refusal, never a 5xx; after every 201 the projector quarantines
+nothing, and the case, its replay, its JSON export and its page all answer 200.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute
 
 from tracker.edges.api import accounts, audit, cases, errors, reports
 from tracker.edges.api.guard import CaseGuard
-from tracker.edges.api.middleware import RequestContext
+from tracker.edges.api.middleware import InputGuard, RequestContext
 from tracker.edges.api.team_reads import Reports
 from tracker.edges.web import site
 from tracker.services.accounts import Accounts
@@ -59,7 +59,8 @@ def create_app(app: App, *, web: bool = True) -> FastAPI:
     api.state.guard = CaseGuard(app)
     api.state.reports = Reports(app, api.state.guard)
     errors.install(api)
-    api.add_middleware(RequestContext)
+    api.add_middleware(InputGuard, max_body_bytes=app.settings.max_body_bytes)
+    api.add_middleware(RequestContext)  # added last: the outermost
     api.router.routes.extend(_routes(web))
     if web:
         site.install(api)

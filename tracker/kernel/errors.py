@@ -197,3 +197,10 @@ class CaseQuarantined(TrackerError):
 
     http_status = 503
     code = "case_quarantined"
+
+
+class PayloadTooLarge(TrackerError):
+    """Raised when a request body is larger than the configured limit (refused unparsed)."""
+
+    http_status = 413
+    code = "payload_too_large"

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from events.base import date_in_range, moment_in_range
 from projections.history import HistoryEvent, case_history
 from projections.replay import ReplayView, TimelineEntry
 from tracker.domain.access import can_write_case
@@ -344,14 +345,16 @@ def replay_moments(
     moment: datetime | None = None
     if as_of.strip():
         try:
-            day = date.fromisoformat(as_of.strip()[:10])
-        except ValueError:
-            errors["as_of"] = "must be a date, e.g. 2026-03-31"
+            day = date_in_range(date.fromisoformat(as_of.strip()[:10]))
+        except ValueError as exc:
+            errors["as_of"] = ("must be a date, e.g. 2026-03-31"
+                               if "between" not in str(exc) else str(exc))
     if as_known_at.strip():
         try:
-            moment = parse_local(as_known_at.strip()[:32])
-        except ValueError:
-            errors["as_known_at"] = "must be a date and time, e.g. 2026-03-31T17:00"
+            moment = moment_in_range(parse_local(as_known_at.strip()[:32]))
+        except ValueError as exc:
+            errors["as_known_at"] = ("must be a date and time, e.g. 2026-03-31T17:00"
+                                     if "between" not in str(exc) else str(exc))
     return day, moment
 
 
