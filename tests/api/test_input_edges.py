@@ -112,12 +112,13 @@ def test_nul_and_invalid_utf8_in_a_query_are_422_naming_it(env: Env, value: str)
     assert [f["field"] for f in case.json()["fields"]] == ["case_id"]
 
 
-def test_nul_in_a_form_field_is_422_naming_it(env: Env) -> None:
-    assert open_case(env).status_code == 201
-    resp = env.client.post("/login", content=b"username=a%00b&password=x&login_csrf=y",
+def test_invalid_utf8_in_a_form_field_is_422_naming_it(env: Env) -> None:
+    """(A NUL in a form is left to the page's own check, which keeps the form: see
+    tests/web/test_team_pages.py.)"""
+    resp = env.client.post("/login", content=b"username=a%FFb&password=x&login_csrf=y",
                            headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert resp.status_code == 422
-    assert "username" in resp.text and "NUL" in resp.text
+    assert "username" in resp.text and "UTF-8" in resp.text
 
 
 def test_the_replay_page_names_an_extreme_date(env: Env) -> None:

@@ -157,7 +157,7 @@ class InputGuard:
             body, replay = await self._read(headers, receive)
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype == "application/x-www-form-urlencoded":
-                _check_pairs(body, "(form)")
+                _check_pairs(body, "(form)", nul=False)
             elif body and (not ctype or ctype == "application/json" or ctype.endswith("+json")):
                 _check_json(body)
         except TrackerError as exc:
@@ -201,25 +201,26 @@ class InputGuard:
         return PayloadTooLarge(f"the request body is larger than {self.max_body_bytes} bytes")
 
 
-def _text_problem(raw: bytes | str) -> str | None:
-    """Why a field's text cannot be taken as it is, or None."""
+def _text_problem(raw: bytes | str, nul: bool = True) -> str | None:
+    """Why a field's text cannot be taken as it is, or None (``nul``: NUL is checked)."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         text.encode("utf-8")  # a lone surrogate (undecodable bytes, or a JSON escape)
     except UnicodeError:
         return "is not valid UTF-8 text"
-    if "\x00" in text:
+    if nul and "\x00" in text:
         return "must not contain NUL characters"
     return None
 
 
-def _check_pairs(raw: bytes, where: str) -> None:
-    """A query string or url-encoded form: each name and value, percent-decoded."""
+def _check_pairs(raw: bytes, where: str, nul: bool = True) -> None:
+    """A query string or url-encoded form: each name and value, percent-decoded. A form's
+    NUL is left to the page, which shows the form again with the error beside the field."""
     problems = []
     for part in raw.split(b"&"):
         name, _, value = part.partition(b"=")
         name, value = (unquote_to_bytes(p.replace(b"+", b" ")) for p in (name, value))
-        reason = _text_problem(name) or _text_problem(value)
+        reason = _text_problem(name, nul) or _text_problem(value, nul)
         if reason is not None:
             field = where if _text_problem(name) else name.decode("utf-8")
             problems.append(FieldProblem(field, reason))
