@@ -50,7 +50,7 @@ class LoginThrottle:
         if extra < 1:
             return 0.0
         delay = min(FIRST_DELAY * 2 ** min(extra - 1, 30), cap)
-        return max(0.0, (found.last + delay - now).total_seconds())
+        return float(max(0.0, (found.last + delay - now).total_seconds()))
 
     def retry_after(self, username: str, address: str, now: datetime) -> float:
         """Seconds to wait before this address may try this username again (0: go ahead)."""
