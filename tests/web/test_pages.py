@@ -314,3 +314,13 @@ def test_cookies_are_secure_behind_an_https_public_url(env: Env) -> None:
     session = [v for k, v in resp.headers.multi_items() if k == "set-cookie"
                and v.startswith(SESSION_COOKIE)]
     assert "Secure" in session[0]
+
+
+def test_opening_a_form_page_is_logged_as_a_read(env: Env) -> None:
+    """A form page shows the case (its version, its state): it is a read of case data."""
+    open_case(env.app)
+    sign_in(env.client, "prac.a")
+    assert env.client.get("/cases/CS-TEST1/log/missed").status_code == 200
+    logged = search(env.app, case_id="CS-TEST1").entries
+    assert [(e.user_id, e.action, e.outcome) for e in logged] == [
+        ("P-TEST01", "GET /cases/{case_id}/log/{slug}", "allowed")]
