@@ -324,3 +324,22 @@ def test_opening_a_form_page_is_logged_as_a_read(env: Env) -> None:
     logged = search(env.app, case_id="CS-TEST1").entries
     assert [(e.user_id, e.action, e.outcome) for e in logged] == [
         ("P-TEST01", "GET /cases/{case_id}/log/{slug}", "allowed")]
+
+
+def test_an_admin_cannot_change_their_own_role_or_deactivate_themselves_on_the_page(
+    env: Env,
+) -> None:
+    csrf = sign_in(env.client, "admin")
+    own_role = env.client.post("/admin/users/AD-TEST01", data={
+        "csrf_token": csrf, "action": "teams", "role": "auditor", "teams": ""})
+    assert own_role.status_code == 422
+    assert "cannot change your own role" in own_role.text
+    own_activity = env.client.post("/admin/users/AD-TEST01", data={
+        "csrf_token": csrf, "action": "deactivate"})
+    assert own_activity.status_code == 422
+    me = env.accounts.get("AD-TEST01")
+    assert me is not None and (me.role, me.active) == ("admin", True)
+    other = env.client.post("/admin/users/P-TEST02", data={
+        "csrf_token": csrf, "action": "deactivate"})
+    assert other.status_code == 200
+    assert 'id="account-log"' in other.text and "deactivated" in other.text
