@@ -43,7 +43,6 @@ from projections.queries.cases import (
     compliance_by_practitioner,
     replay,
 )
-from projections.queries.reading import Loose
 from projections.queries.reports import (
     CalendarMonth,
     Period,
@@ -53,7 +52,7 @@ from projections.queries.reports import (
 )
 
 __all__ = [
-    "CalendarMonth", "CaseDetail", "CaseloadRow", "DueItem", "Loose", "Period",
+    "CalendarMonth", "CaseDetail", "CaseloadRow", "DueItem", "Period",
     "PractitionerCompliance", "Projection", "RatingsReport", "StageSummary",
     "acknowledge_alert", "case_view", "caseload", "close_alert", "compliance_by_practitioner",
     "engagement_series", "list_alerts", "ratings", "replay",

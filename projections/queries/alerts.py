@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import cast
 
 from sqlalchemy import ColumnElement, and_, select, update
 
 from events.envelope import Actor
 from projections.alerts import AlertView, row_to_dict
-from projections.queries.reading import SEVERITY_ORDER, Loose
+from projections.queries.reading import SEVERITY_ORDER
 from tracker.db.read_models import alerts as A  # noqa: N812
 from tracker.kernel.errors import AlertNotFound, FieldProblem, InvalidInput
 from tracker.services.app import App
@@ -20,7 +19,7 @@ MAX_NOTE = 2000
 
 def list_alerts(
     app: App, *, open_only: bool = True, team: str | None = None
-) -> list[Loose]:
+) -> list[AlertView]:
     """Alerts (open ones by default), most severe and newest first."""
     query = select(A)
     if open_only:
@@ -31,35 +30,35 @@ def list_alerts(
         rows = [row_to_dict(r) for r in conn.execute(query)]
     rows.sort(key=lambda a: (a["status"] != "open", SEVERITY_ORDER.get(a["severity"], 9),
                              _neg(a["raised_at"]), a["alert_id"]))
-    return cast(list[Loose], rows)
+    return rows
 
 
 def _neg(moment: str | None) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in (moment or ""))
 
 
-def acknowledge_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> Loose:
+def acknowledge_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> AlertView:
     """A manager acknowledges an alert with a note. Idempotent: the first acknowledgement
     stands (who, when, note); acknowledging again returns it unchanged."""
-    return cast(Loose, _note_on_alert(
+    return _note_on_alert(
         app, alert_id, note, A.c.acknowledged_at.is_(None),
         lambda now, text: {"acknowledged_at": now, "acknowledged_by": actor.user_id,
                            "ack_note": text},
-    ))
+    )
 
 
-def close_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> Loose:
+def close_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> AlertView:
     """A manager resolves an open alert by hand, with a note (e.g. "dealt with by phone").
 
     The alert becomes ``resolved`` and records who closed it; it is not raised again while
     its condition goes on holding, only once the condition has ended and comes back.
     Idempotent: closing a closed (or already resolved) alert returns it unchanged.
     """
-    return cast(Loose, _note_on_alert(
+    return _note_on_alert(
         app, alert_id, note, A.c.status == "open",
         lambda now, text: {"status": "resolved", "resolved_at": now, "closed_at": now,
                            "closed_by": actor.user_id, "close_note": text},
-    ))
+    )
 
 
 def _note_on_alert(

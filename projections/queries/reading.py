@@ -4,7 +4,6 @@ now (a record behind the log has its newer events folded in on the spot)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
@@ -20,10 +19,6 @@ from tracker.services.app import App
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
-Loose = dict[str, Any]
-"""What the functions the edges call still return: their TypedDict, cast to a plain dict,
-because the edges annotate plain dicts and the web adds keys of its own (``can_ack``).
-Once the edges take the queries' TypedDicts, each ``cast(Loose, ...)`` goes."""
 
 
 def as_at_of(app: App, value: datetime | date | None) -> AsAt:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import date
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict
 
 from sqlalchemy import Row, or_, select
 
@@ -13,7 +13,7 @@ from projections import ratings as rating_rules
 from projections.alert_rules import read_policy
 from projections.asat import AsAt
 from projections.engagement import EngagementMonth
-from projections.queries.reading import Loose, as_at_of, current_record, read_records
+from projections.queries.reading import as_at_of, current_record, read_records
 from projections.ratings import Comparison, RatingsTable
 from projections.views import evaluate_all
 from projections.visible import add_months
@@ -50,7 +50,7 @@ class RatingsReport(TypedDict):
 
 def engagement_series(
     app: App, *, case_id: str | None = None, team: str | None = None
-) -> list[Loose]:
+) -> list[EngagementMonth] | list[CalendarMonth]:
     """Monthly engagement points for charts: a case's supervision months, or a team's
     (or the whole service's) calendar months."""
     at = as_at_of(app, None)
@@ -61,7 +61,7 @@ def engagement_series(
         months: list[EngagementMonth] = evaluate_all(record, at, policy).engagement.get(
             "months", []
         )
-        return cast(list[Loose], months)
+        return months
     with app.engine.connect() as conn:
         records = read_records(app, conn, team=team, open_only=False)
     points: dict[str, CalendarMonth] = {}
@@ -98,7 +98,7 @@ def engagement_series(
             round(sum(month_scores) / len(month_scores), 2) if month_scores else None
         )
         out.append(p)
-    return cast(list[Loose], out)
+    return out
 
 
 def _point(points: dict[str, CalendarMonth], day: date) -> CalendarMonth:
@@ -115,7 +115,7 @@ def _point(points: dict[str, CalendarMonth], day: date) -> CalendarMonth:
 
 def ratings(
     app: App, *, start: date | None, end: date | None, team: str | None = None
-) -> Loose:
+) -> RatingsReport:
     """Inspection-style ratings over a period, from the audits and from the records."""
     policy = read_policy(app)
     today = AsAt.at(app.clock.now()).day
@@ -175,5 +175,5 @@ def ratings(
         "records": record_table,
         "comparison": rating_rules.compare(audit_table, record_table),
     }
-    return cast(Loose, report)
+    return report
 

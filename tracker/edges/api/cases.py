@@ -18,7 +18,9 @@ from events.base import Event
 from events.case import CaseOpened
 from events.catalogue import EVENT_CLASSES
 from projections import queries
-from projections.history import case_history
+from projections.engagement import EngagementMonth
+from projections.history import CaseHistory, case_history
+from projections.replay import ReplayView
 from tracker.domain.commands import parse_command
 from tracker.edges.api.auth import SignedIn
 from tracker.edges.api.deps import Action, AppDep, CurrentUser, GuardDep
@@ -184,7 +186,7 @@ AsKnownAt = Annotated[
     "/cases/{case_id}", response_model=dict[str, Any], responses=responses(404),
     summary="A case's current state (ASPIRE, engagement, continuity, enforcement, alerts)",
 )
-def case_state(case_id: CaseId, access: Access, as_at: AsOf = None) -> dict[str, Any]:
+def case_state(case_id: CaseId, access: Access, as_at: AsOf = None) -> queries.CaseDetail:
     """The case's read model, now or as at a date."""
     return queries.case_view(access.read(case_id), case_id, as_at=as_at)
 
@@ -198,7 +200,7 @@ def history(
     access: Access,
     as_of: Annotated[date | None, Query(description="what had happened by this day")] = None,
     as_known_at: AsKnownAt = None,
-) -> dict[str, Any]:
+) -> CaseHistory:
     """Every stored event in order (valid time ``as_of``, record time ``as_known_at``)."""
     return case_history(access.read(case_id), case_id, as_of=as_of, as_known_at=as_known_at)
 
@@ -209,7 +211,7 @@ def history(
 )
 def replay(
     case_id: CaseId, access: Access, as_of: AsOf = None, as_known_at: AsKnownAt = None
-) -> dict[str, Any]:
+) -> ReplayView:
     """The read model rebuilt from the events, bitemporally."""
     return queries.replay(access.read(case_id), case_id, as_of=as_of, as_known_at=as_known_at)
 
@@ -218,7 +220,9 @@ def replay(
     "/cases/{case_id}/engagement", response_model=list[dict[str, Any]],
     responses=responses(404), summary="The case's engagement by supervision month",
 )
-def case_engagement(case_id: CaseId, access: Access) -> list[dict[str, Any]]:
+def case_engagement(
+    case_id: CaseId, access: Access
+) -> list[EngagementMonth] | list[queries.CalendarMonth]:
     """Attendance, contacts against the level's requirement and participation per month."""
     return queries.engagement_series(access.read(case_id), case_id=case_id)
 

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from events.case import COURT_DISPOSALS
 from events.envelope import RecordedEvent
-from projections.history import case_history
+from projections.history import CaseHistory, case_history
 from tracker.db import tx
 from tracker.db.check import differences
 from tracker.db.migrations import current_revision
@@ -252,7 +252,7 @@ def _print_recorded(recorded: list[RecordedEvent], as_json: bool) -> None:
                           f"(version {row['version']}, event {row['event_id']})", highlight=False)
 
 
-def _print_history(result: dict[str, Any]) -> None:
+def _print_history(result: CaseHistory) -> None:
     if not result["events"]:
         raise CaseNotFound(f"case {result['case_id']} has no events in that view")
     title = f"case {result['case_id']}"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from projections import queries
+from projections.alerts import AlertView
 from projections.projector import Projector
+from projections.ratings import StandardRating
 from tracker.edges.cli import context as ctx
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -191,7 +193,7 @@ def list_alerts(
     _print_alerts(rows, title=f"Alerts ({len(rows)})")
 
 
-def _print_alerts(rows: list[dict[str, Any]], *, title: str) -> None:
+def _print_alerts(rows: list[AlertView], *, title: str) -> None:
     table = Table(title=title)
     for col in ("alert", "severity", "case", "what", "owner", "status", "raised", "ack"):
         table.add_column(col, overflow="fold")
@@ -245,15 +247,16 @@ def ratings(
         ctx.console.print(table)
 
 
-def _band(entry: dict[str, Any]) -> str:
+def _band(entry: StandardRating) -> str:
     if entry.get("rating") is None:
         return f"[dim]not rated[/] ({entry.get('not_rated')})"
     flag = " [yellow](small sample)[/]" if entry.get("small_sample") else ""
     return f"{entry['rating']}{flag}"
 
 
-def _lowest(entry: dict[str, Any]) -> str:
-    if entry.get("lowest") is None:
+def _lowest(entry: StandardRating) -> str:
+    lowest = entry.get("lowest")
+    if lowest is None:
         return ""
-    q = entry["questions"][entry["lowest"]]
-    return f"{entry['lowest']} {q['pct']}% of {q['judged']}"
+    q = entry["questions"][lowest]
+    return f"{lowest} {q['pct']}% of {q['judged']}"

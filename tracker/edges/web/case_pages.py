@@ -12,7 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from projections.history import case_history
+from projections.history import HistoryEvent, case_history
+from projections.replay import ReplayView, TimelineEntry
 from tracker.domain.access import can_write_case
 from tracker.domain.case import CaseState
 from tracker.domain.commands import as_plan, parse_command, plan_event_type
@@ -56,7 +57,7 @@ CaseId = Annotated[str, Path(pattern=CASE_ID_PATTERN)]
 Slug = Annotated[str, Path(pattern=r"^[a-z-]{1,32}$")]
 
 
-def timeline_items(events: list[dict[str, Any]], *, newest_first: bool) -> list[dict[str, Any]]:
+def timeline_items(events: list[HistoryEvent], *, newest_first: bool) -> list[dict[str, Any]]:
     """History entries with their marks as tags and CSS classes for the timeline."""
     items = []
     for ev in events:
@@ -77,7 +78,7 @@ def timeline_items(events: list[dict[str, Any]], *, newest_first: bool) -> list[
     return items[::-1] if newest_first else items
 
 
-def replay_items(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def replay_items(timeline: list[TimelineEntry]) -> list[dict[str, Any]]:
     """Replay timeline entries (``projections.replay``) as timeline items with marks."""
     versions = {e["event_id"]: e["stream_version"] for e in timeline}
     items = []
@@ -371,21 +372,21 @@ def replay_page(
     errors: dict[str, str] = {}
     day, moment = replay_moments(as_of, as_known_at, errors)
     team = guard.read(principal.user, case_id, action)
-    replayed: dict[str, Any] | None = None
+    replayed: ReplayView | None = None
     message = ""
     if not errors:
         try:
             replayed = reports.replay(case_id, as_of=day, as_known_at=moment)
         except CaseNotFound:
             message = "Nothing about this case had been recorded by then."
-    items = replay_items(replayed["timeline"]) if replayed else []
+    items = replay_items(replayed.get("timeline", [])) if replayed else []
     return render(request, "replay.html", {
         "title": f"Replay of {case_id}", "case_id": case_id, "team": team,
         "as_of": as_of, "as_known_at": as_known_at, "day": day, "moment": moment,
         "errors": errors, "message": message,
         "items": [i for i in items if i["in_view"]],
         "later": [i for i in items if not i["in_view"]],
-        "summary": (replayed or {}).get("summary", {}),
+        "summary": replayed["summary"] if replayed else {},
         "state": replayed,
     }, status=422 if errors else 200)
 
