@@ -21,6 +21,16 @@ from tracker.kernel.clock import Clock
 AppendListener = Callable[[Sequence[RecordedEvent]], None]
 
 
+class _NoKeys:
+    """A keyring that opens nothing: personal fields read as erased."""
+
+    def key_for(self, child_id: str, *, create: bool) -> bytes | None:
+        return None
+
+
+NO_KEYS = _NoKeys()
+
+
 class EventStore:
     """Append and read events; the only code that writes the ``events`` table."""
 
@@ -88,14 +98,21 @@ class EventStore:
         *,
         to_version: int | None = None,
         recorded_before: datetime | None = None,
+        unseal: bool = True,
     ) -> list[RecordedEvent]:
-        """One case's events in order: all, up to a version, or as recorded before a time."""
+        """One case's events in order: all, up to a version, or as recorded before a time.
+
+        ``unseal=False`` leaves personal fields unopened (they read as erased): for deciding
+        who may see a case, which needs no personal data, and must not open a child's key
+        (nor cost more) for a case the reader may not see.
+        """
         query = select(T).where(T.c.stream_id == stream_id).order_by(T.c.stream_version)
         if to_version is not None:
             query = query.where(T.c.stream_version <= to_version)
         if recorded_before is not None:
             query = query.where(T.c.recorded_at < recorded_before)
-        events = [decode(r._mapping, self._keyring) for r in self._rows(query)]
+        keyring = self._keyring if unseal else NO_KEYS
+        events = [decode(r._mapping, keyring) for r in self._rows(query)]
         if events and to_version is None and recorded_before is None:
             self._heads.saw(stream_id, events[-1].stream_version, events[-1].hash)
         return events

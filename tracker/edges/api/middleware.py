@@ -27,11 +27,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracker.kernel.errors import FieldProblem, InvalidInput, PayloadTooLarge, TrackerError
 from tracker.kernel.logging import correlation
+from tracker.services.access_log import CLIENT_REQUEST_ID
 
 log = structlog.get_logger("tracker.edges.api")
 
-REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-"""An incoming X-Request-ID is used only if it looks like an id (no log injection)."""
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+"""An incoming X-Request-ID is kept only if it looks like an id (no log injection)."""
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -57,7 +58,10 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         incoming = Headers(scope=scope).get("x-request-id", "")
-        rid = incoming if REQUEST_ID_RE.match(incoming) else None
+        # The client's id is its word: kept (logged, stored in the access log, echoed) apart
+        # from the server's own correlation id, never in its place.
+        client_id = incoming if REQUEST_ID_RE.match(incoming) else None
+        client = {CLIENT_REQUEST_ID: client_id} if client_id else {}
         path: str = scope.get("path", "")
         started = False
 
@@ -66,7 +70,8 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 started = True
                 headers = MutableHeaders(scope=message)
-                headers["X-Request-ID"] = cid
+                headers["X-Correlation-ID"] = cid
+                headers["X-Request-ID"] = client_id or cid
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
                 headers.setdefault("Content-Security-Policy", CSP)
@@ -74,7 +79,7 @@ class RequestContext:
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
-        with correlation(rid) as cid:
+        with correlation(**client) as cid:
             try:
                 await self.app(scope, receive, send_with_headers)
             except Exception as exc:

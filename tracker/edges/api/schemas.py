@@ -189,6 +189,9 @@ class AccessEntryOut(BaseModel):
     action: str
     outcome: str
     correlation_id: str
+    client_request_id: str | None = Field(
+        default=None, description="the X-Request-ID the client sent, if it was well-formed"
+    )
 
 
 class AccessLogOut(BaseModel):

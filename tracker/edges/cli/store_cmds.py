@@ -193,7 +193,7 @@ def history(
     when = ctx.parse_date(as_of, "--as-of")
     known = ctx.parse_moment(as_known_at, "--as-known-at")
     with correlation():
-        ctx.log_case_read([case_id], "tracker history")  # before anything is shown
+        ctx.log_one_case_read(case_id, "tracker history")  # before anything is shown
         result = case_history(app, case_id, as_of=when, as_known_at=known)
     if as_json:
         ctx.emit_json(result)

@@ -115,7 +115,7 @@ def show_case(
     as_json: JsonFlag = False,
 ) -> None:
     """A case's ASPIRE compliance, engagement, continuity, enforcement and open alerts."""
-    ctx.log_case_read([case_id], "tracker case show")  # before anything is shown
+    ctx.log_one_case_read(case_id, "tracker case show")  # before anything is shown
     view = queries.case_view(ctx.app(), case_id, as_at=_as_at(as_at))
     if as_json:
         ctx.emit_json(view)
@@ -166,6 +166,7 @@ def caseload(
 ) -> None:
     """Open cases with what is due and overdue, most overdue first."""
     rows = queries.caseload(ctx.app(), practitioner=practitioner, team=team, as_at=_as_at(as_at))
+    ctx.log_case_read([r["case_id"] for r in rows], "tracker caseload")  # before it is shown
     if as_json:
         ctx.emit_json(rows)
         return
@@ -193,6 +194,7 @@ def list_alerts(
         return
 
     rows = queries.list_alerts(ctx.app(), open_only=open_only, team=team)
+    ctx.log_case_read([r["case_id"] for r in rows], "tracker alerts")  # before it is shown
     if as_json:
         ctx.emit_json(rows)
         return

@@ -309,6 +309,7 @@ def form_submit(
     spec = form_spec(slug)
     data, occurred, problems = to_event(spec, values)
     rows = objective_rows(spec, values)
+    attempted = not problems  # a write through the guard logs this request's access itself
     if not problems:
         raw_version = values.get("expected_version", "")
         expected = int(raw_version) if isinstance(raw_version, str) and raw_version.isdigit() \
@@ -317,7 +318,7 @@ def form_submit(
             found = record_form(guard, principal, action, case_id, spec.event_type, data,
                                 occurred, expected, adapt=as_plan if spec.slug == "plan" else None)
         except ConcurrencyConflict as exc:
-            state = guard.writable(principal.user, case_id, action)
+            state = guard.writable(principal.user, case_id, action, log_allowed=False)
             errors = {"_form": (
                 f"Someone else recorded on this case while you were writing (it is now at "
                 f"version {exc.actual}). Check the case, then save again."
@@ -328,7 +329,8 @@ def form_submit(
             return RedirectResponse(f"/cases/{case_id}?recorded={slug}#timeline",
                                     status_code=303)
         problems = found
-    state = guard.writable(principal.user, case_id, action)  # shown again: errors, version
+    # shown again (errors, version); logged here unless the write attempt logged it
+    state = guard.writable(principal.user, case_id, action, log_allowed=not attempted)
     errors = problems_to_errors(spec, problems, rows)
     return render(request, "form.html", form_context(spec, case_id, state, values, errors),
                   status=422)
