@@ -1,7 +1,7 @@
 """The account log, and the client's request id in the access log (issue 9, section 5).
 
 Revision ID: 0006_account_log
-Revises: 0005
+Revises: 0006q
 
 Every change to an account (created, role, teams, deactivated, password reset) is a row of
 ``account_log``, append-only at the database like the access log (UPDATE and DELETE
@@ -15,7 +15,7 @@ from alembic import op
 from events.schema import UTCDateTime
 
 revision = "0006_account_log"
-down_revision = "0005"
+down_revision = "0006q"
 branch_labels = None
 depends_on = None
 
