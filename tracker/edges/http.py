@@ -1,9 +1,10 @@
 """Assembles the FastAPI application: state, middleware, error handlers, routes.
 
-The routes do not close over an ``App``: each request finds its App (and the accounts,
-guard and reports built for it) on ``request.app.state``. So the routes, which are costly
-to build (FastAPI analyses every parameter), are built once per process and shared by
-every application made here; ``create_app`` itself only sets up state and middleware.
+The routers are module-level and do not close over an ``App``: each request finds its App
+(and the accounts, guard and reports built for it) on ``request.app.state``, through the
+dependencies in ``tracker.edges.api.deps`` and ``tracker.edges.web.deps``. So the routes
+are assembled once per process (``_routes``) and shared by every application made here;
+``create_app`` itself only sets up state and middleware.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from functools import cache
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
-from tracker.edges.api import admin, cases, errors, reports
+from tracker.edges.api import accounts, audit, cases, errors, reports
 from tracker.edges.api.guard import CaseGuard
 from tracker.edges.api.middleware import RequestContext
-from tracker.edges.api.reports import Reports
-from tracker.edges.web.pages import install as install_pages
-from tracker.edges.web.pages import routers as web_routers
+from tracker.edges.api.team_reads import Reports
+from tracker.edges.web import site
 from tracker.services.accounts import Accounts
 from tracker.services.app import App
 
@@ -32,15 +32,15 @@ A refused access is a 403 that says nothing about the case, whether or not it ex
 Every read of a case is written to the access log.
 """
 
+API_ROUTERS = (cases.router, reports.router, accounts.router, audit.router)
+"""The JSON API's routers, in the order their routes are matched and documented."""
+
 
 @cache
 def _routes(web: bool) -> tuple[BaseRoute, ...]:
     holder = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    for router in (cases.router(), reports.router(), admin.router()):
+    for router in API_ROUTERS + (site.ROUTERS if web else ()):
         holder.include_router(router)
-    if web:
-        for router in web_routers():
-            holder.include_router(router)
     return tuple(holder.router.routes)
 
 
@@ -62,5 +62,5 @@ def create_app(app: App, *, web: bool = True) -> FastAPI:
     api.add_middleware(RequestContext)
     api.router.routes.extend(_routes(web))
     if web:
-        install_pages(api)
+        site.install(api)
     return api

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -31,8 +31,9 @@ bearer_scheme = HTTPBearer(
 
 
 @dataclass(frozen=True)
-class Principal:
-    """An authenticated user, how they authenticated, and their session's CSRF token."""
+class SignedIn:
+    """The request's authenticated user, how they authenticated, and their session's CSRF
+    token (the edge's view; ``tracker.domain.access.Principal`` is what the rules see)."""
 
     user: User
     via: Literal["token", "session"]
@@ -51,7 +52,7 @@ def accounts(request: Request) -> Accounts:
     return found
 
 
-def authenticate(request: Request, *, allow_token: bool) -> Principal:
+def authenticate(request: Request, *, allow_token: bool) -> SignedIn:
     """The principal behind the request, or ``NotAuthenticated``."""
     acc = accounts(request)
     header = request.headers.get("authorization", "")
@@ -60,18 +61,18 @@ def authenticate(request: Request, *, allow_token: bool) -> Principal:
         user = acc.token_user(secret.strip()) if scheme.lower() == "bearer" else None
         if user is None:
             raise NotAuthenticated("the API token is not valid (or was revoked)")
-        return Principal(user=user, via="token")
+        return SignedIn(user=user, via="token")
     cookie = request.cookies.get(SESSION_COOKIE, "")
     session = acc.session(cookie) if cookie else None
     if session is None:
         raise NotAuthenticated("sign in, or send an API token as 'Authorization: Bearer trk_...'")
-    return Principal(user=session.user, via="session", csrf_token=session.csrf_token)
+    return SignedIn(user=session.user, via="session", csrf_token=session.csrf_token)
 
 
 def api_principal(
     request: Request,
-    _bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
-) -> Principal:
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> SignedIn:
     """API dependency: a token or a session; a session's writes must carry X-CSRF-Token.
 
     Only the bearer scheme is in the OpenAPI document: the session cookie is the pages'
@@ -83,7 +84,7 @@ def api_principal(
     return principal
 
 
-def check_csrf(principal: Principal, presented: str | None) -> None:
+def check_csrf(principal: SignedIn, presented: str | None) -> None:
     """Refuse a state change whose CSRF token is not the session's."""
     if principal.via != "session":
         return
@@ -92,10 +93,10 @@ def check_csrf(principal: Principal, presented: str | None) -> None:
         raise CsrfRejected()
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
+def require(*roles: Role) -> Callable[..., SignedIn]:
     """An API dependency admitting only the given roles (others get a bare 403)."""
 
-    def dependency(principal: Principal = Depends(api_principal)) -> Principal:
+    def dependency(principal: Annotated[SignedIn, Depends(api_principal)]) -> SignedIn:
         if principal.user.role not in roles:
             raise AccessDenied()
         return principal

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import structlog
 
 from events.envelope import RecordedEvent
+from projections.projector import Projector
 from tracker.domain.access import Principal, can_read_case, can_write_case
 from tracker.domain.case import CaseState, fold
 from tracker.domain.commands import RecordEvent
@@ -96,6 +97,4 @@ def after_write(app: App) -> None:
     """
     if app.extras.get("worker") is not None:
         return
-    from projections.projector import Projector
-
     Projector(app).catch_up()

@@ -1,235 +1,96 @@
-"""Team-level reads and the alert acknowledgement, shared by the API and the pages.
-
-Who sees what (``tracker.services.accounts``): practitioners and managers their own teams, auditors
-every team. Without a ``team``, a practitioner's or manager's answer covers all of their
-teams. Lists that show cases (caseload, alerts) write one access-log row per case shown.
-"""
+"""Team-level JSON reads: caseload, alerts (and acknowledging them), compliance, engagement,
+ratings. Who sees which team is ``tracker.edges.api.team_reads.Reports``'s to decide."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Path, Query
 
-from projections import queries
-from tracker.db.read_models import alerts as alerts_table
-from tracker.edges.api.auth import Principal, api_principal
-from tracker.edges.api.cases import action, responses
-from tracker.edges.api.guard import CaseGuard
-from tracker.edges.api.schemas import CASE_ID_PATTERN, AcknowledgeBody
+from tracker.edges.api.deps import Action, CurrentUser, ReportsDep
+from tracker.edges.api.schemas import CASE_ID_PATTERN, AcknowledgeBody, responses
 from tracker.edges.api.strict import StrictJSONRoute
-from tracker.kernel.errors import AccessDenied, FieldProblem, InvalidInput
-from tracker.services.accounts import User, can_acknowledge, can_see_management, can_see_team, plain
-from tracker.services.app import App
-
-
-def teams_for(
-    user: User, team: str | None, allowed: Callable[[User, str | None], bool]
-) -> list[str | None]:
-    """The teams an answer covers: the one asked for (if allowed), else all the user's
-    (``[None]`` meaning every team, for auditors)."""
-    if team is not None:
-        if not allowed(user, team):
-            raise AccessDenied()
-        return [team]
-    if user.role == "auditor":
-        return [None]
-    mine: list[str | None] = [t for t in sorted(user.teams) if allowed(user, t)]
-    if not mine:
-        raise AccessDenied()
-    return mine
-
-
-class Reports:
-    """The read models, filtered by role and team, with list reads access-logged."""
-
-    def __init__(self, app: App, guard: CaseGuard) -> None:
-        self.app = app
-        self.guard = guard
-
-    def caseload(
-        self, user: User, action: str, *, team: str | None = None,
-        practitioner: str | None = None, as_at: date | None = None,
-    ) -> list[dict[str, Any]]:
-        """Open cases with what is due and overdue, most overdue first."""
-        rows: list[dict[str, Any]] = []
-        for t in teams_for(user, team, can_see_team):
-            rows.extend(queries.caseload(self.app, practitioner=practitioner, team=t,
-                                         as_at=as_at))
-        rows.sort(key=lambda r: (-r["overdue"], r["next_due"] or "9999", r["case_id"]))
-        self.guard.log(user, [r["case_id"] for r in rows], action, "allowed")
-        return rows
-
-    def alerts(
-        self, user: User, action: str, *, team: str | None = None, open_only: bool = True
-    ) -> list[dict[str, Any]]:
-        """Alerts of the user's teams (every team for auditors), most severe first."""
-        rows: list[dict[str, Any]] = []
-        for t in teams_for(user, team, can_see_team):
-            rows.extend(queries.list_alerts(self.app, open_only=open_only, team=t))
-        order = {"high": 0, "medium": 1, "low": 2}
-        rows.sort(key=lambda a: (a["status"] != "open", order.get(a["severity"], 9),
-                                 a["alert_id"]))
-        self.guard.log(user, [a["case_id"] for a in rows], action, "allowed")
-        return rows
-
-    def acknowledge(self, user: User, alert_id: str, note: str, action: str) -> dict[str, Any]:
-        """A manager acknowledges an alert on a case of their team, with a note."""
-        return self._manage(user, alert_id, note, action, queries.acknowledge_alert)
-
-    def close(self, user: User, alert_id: str, note: str, action: str) -> dict[str, Any]:
-        """A manager resolves an alert on a case of their team by hand, with a note."""
-        return self._manage(user, alert_id, note, action, queries.close_alert)
-
-    def _manage(
-        self, user: User, alert_id: str, note: str, action: str,
-        do: Callable[..., dict[str, Any]],
-    ) -> dict[str, Any]:
-        with self.app.engine.connect() as conn:
-            row = conn.execute(
-                select(alerts_table.c.case_id).where(alerts_table.c.alert_id == alert_id)
-            ).first()
-        case_id = row.case_id if row is not None else None
-        team = self.guard.team_of(case_id) if case_id is not None else None
-        if case_id is None or not can_acknowledge(user, team):
-            if case_id is not None:
-                self.guard.log(user, [case_id], action, "refused")
-            raise AccessDenied()
-        self.guard.log(user, [case_id], action, "allowed")
-        if not plain(note):
-            raise InvalidInput([FieldProblem("note", "must not contain control characters")])
-        return do(self.app, alert_id, note=note, actor=user.actor)
-
-    def compliance(
-        self, user: User, *, team: str | None = None, as_at: date | None = None
-    ) -> list[dict[str, Any]]:
-        """ASPIRE compliance per practitioner (and team)."""
-        rows: list[dict[str, Any]] = []
-        for t in teams_for(user, team, can_see_management):
-            rows.extend(queries.compliance_by_practitioner(self.app, team=t, as_at=as_at))
-        return rows
-
-    def engagement(self, user: User, *, team: str | None = None) -> list[dict[str, Any]]:
-        """Monthly engagement of a team (or, for an auditor without a team, the service)."""
-        chosen = teams_for(user, team, can_see_management)
-        if len(chosen) > 1:
-            raise InvalidInput([FieldProblem("team", "choose one of your teams")])
-        return queries.engagement_series(self.app, team=chosen[0])
-
-    def ratings(
-        self, user: User, *, start: date | None, end: date | None, team: str | None = None
-    ) -> dict[str, Any]:
-        """Inspection-style ratings over a period for a team (or the service, auditors)."""
-        chosen = teams_for(user, team, can_see_management)
-        if len(chosen) > 1:
-            raise InvalidInput([FieldProblem("team", "choose one of your teams")])
-        return queries.ratings(self.app, start=start, end=end, team=chosen[0])
-
-    def case_engagement(self, case_id: str) -> list[dict[str, Any]]:
-        """A case's supervision months (the caller has checked and logged the read)."""
-        return queries.engagement_series(self.app, case_id=case_id)
-
-    def case_view(self, case_id: str, as_at: date | None = None) -> dict[str, Any]:
-        """A case's read model (the caller has checked and logged the read)."""
-        return queries.case_view(self.app, case_id, as_at=as_at)
-
-    def replay(self, case_id: str, **kwargs: Any) -> dict[str, Any]:
-        """A case replayed bitemporally (the caller has checked and logged the read)."""
-        return queries.replay(self.app, case_id, **kwargs)
-
+from tracker.edges.api.team_reads import Reports
+from tracker.services.accounts import User
 
 TeamQuery = Annotated[str | None, Query(pattern=CASE_ID_PATTERN, description="a team id")]
 AlertId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,255}$", description="the alert's id")]
+AsAt = Annotated[date | None, Query(description="as at the end of this day")]
+
+router = APIRouter(prefix="/api", tags=["teams"], route_class=StrictJSONRoute)
 
 
-def router() -> APIRouter:
-    """Caseload, alerts (and acknowledging them), compliance, engagement, ratings."""
-    r = APIRouter(prefix="/api", tags=["teams"], route_class=StrictJSONRoute)
+@dataclass(frozen=True)
+class Asking:
+    """The team reads, who is asking, and the endpoint the access log names."""
 
-    def reports(request: Request) -> Reports:
-        found: Reports = request.app.state.reports
-        return found
+    reports: Reports
+    user: User
+    action: str
 
-    @r.get("/caseload", response_model=list[dict[str, Any]], responses=responses())
-    def caseload(
-        request: Request,
-        team: TeamQuery = None,
-        practitioner: Annotated[
-            str | None, Query(pattern=CASE_ID_PATTERN, description="a practitioner id")
-        ] = None,
-        as_at: Annotated[date | None, Query(description="as at the end of this day")] = None,
-        principal: Principal = Depends(api_principal),
-    ) -> list[dict[str, Any]]:
-        """Open cases with what is due and overdue, most overdue first (each case logged)."""
-        return reports(request).caseload(principal.user, action(request), team=team,
-                                         practitioner=practitioner, as_at=as_at)
 
-    @r.get("/alerts", response_model=list[dict[str, Any]], responses=responses())
-    def alerts(
-        request: Request,
-        team: TeamQuery = None,
-        open_only: bool = True,
-        principal: Principal = Depends(api_principal),
-    ) -> list[dict[str, Any]]:
-        """Alerts of your teams (every team for auditors), most severe first."""
-        return reports(request).alerts(principal.user, action(request), team=team,
-                                       open_only=open_only)
+def asking(reports: ReportsDep, principal: CurrentUser, action: Action) -> Asking:
+    """Dependency: the caller, authenticated (a session's writes carry X-CSRF-Token)."""
+    return Asking(reports, principal.user, action)
 
-    @r.post("/alerts/{alert_id}/acknowledge", response_model=dict[str, Any],
-            responses=responses())
-    def acknowledge(
-        request: Request,
-        alert_id: AlertId,
-        body: AcknowledgeBody,
-        principal: Principal = Depends(api_principal),
-    ) -> dict[str, Any]:
-        """Acknowledge an alert of your team with a note (managers). Idempotent."""
-        return reports(request).acknowledge(principal.user, alert_id, body.note,
-                                            action(request))
 
-    @r.post("/alerts/{alert_id}/resolve", response_model=dict[str, Any],
-            responses=responses())
-    def resolve(
-        request: Request,
-        alert_id: AlertId,
-        body: AcknowledgeBody,
-        principal: Principal = Depends(api_principal),
-    ) -> dict[str, Any]:
-        """Resolve an open alert of your team by hand, with a note (managers). It is not
-        raised again while its condition holds. Idempotent."""
-        return reports(request).close(principal.user, alert_id, body.note, action(request))
+AskingDep = Annotated[Asking, Depends(asking)]
 
-    @r.get("/compliance", response_model=list[dict[str, Any]], responses=responses())
-    def compliance(
-        request: Request,
-        team: TeamQuery = None,
-        as_at: Annotated[date | None, Query(description="as at the end of this day")] = None,
-        principal: Principal = Depends(api_principal),
-    ) -> list[dict[str, Any]]:
-        """ASPIRE compliance by practitioner and stage (managers, auditors)."""
-        return reports(request).compliance(principal.user, team=team, as_at=as_at)
 
-    @r.get("/engagement", response_model=list[dict[str, Any]], responses=responses())
-    def engagement(
-        request: Request,
-        team: TeamQuery = None,
-        principal: Principal = Depends(api_principal),
-    ) -> list[dict[str, Any]]:
-        """A team's engagement by calendar month (managers, auditors)."""
-        return reports(request).engagement(principal.user, team=team)
+@router.get("/caseload", response_model=list[dict[str, Any]], responses=responses())
+def caseload(
+    who: AskingDep,
+    team: TeamQuery = None,
+    practitioner: Annotated[
+        str | None, Query(pattern=CASE_ID_PATTERN, description="a practitioner id")
+    ] = None,
+    as_at: AsAt = None,
+) -> list[dict[str, Any]]:
+    """Open cases with what is due and overdue, most overdue first (each case logged)."""
+    return who.reports.caseload(who.user, who.action, team=team, practitioner=practitioner,
+                                as_at=as_at)
 
-    @r.get("/ratings", response_model=dict[str, Any], responses=responses())
-    def ratings(
-        request: Request,
-        start: date | None = None,
-        end: date | None = None,
-        team: TeamQuery = None,
-        principal: Principal = Depends(api_principal),
-    ) -> dict[str, Any]:
-        """Inspection-style ratings over a period (managers, auditors)."""
-        return reports(request).ratings(principal.user, start=start, end=end, team=team)
 
-    return r
+@router.get("/alerts", response_model=list[dict[str, Any]], responses=responses())
+def alerts(who: AskingDep, team: TeamQuery = None, open_only: bool = True) -> list[dict[str, Any]]:
+    """Alerts of your teams (every team for auditors), most severe first."""
+    return who.reports.alerts(who.user, who.action, team=team, open_only=open_only)
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response_model=dict[str, Any],
+             responses=responses())
+def acknowledge(alert_id: AlertId, body: AcknowledgeBody, who: AskingDep) -> dict[str, Any]:
+    """Acknowledge an alert of your team with a note (managers). Idempotent."""
+    return who.reports.acknowledge(who.user, alert_id, body.note, who.action)
+
+
+@router.post("/alerts/{alert_id}/resolve", response_model=dict[str, Any],
+             responses=responses())
+def resolve(alert_id: AlertId, body: AcknowledgeBody, who: AskingDep) -> dict[str, Any]:
+    """Resolve an open alert of your team by hand, with a note (managers). It is not
+    raised again while its condition holds. Idempotent."""
+    return who.reports.close(who.user, alert_id, body.note, who.action)
+
+
+@router.get("/compliance", response_model=list[dict[str, Any]], responses=responses())
+def compliance(
+    who: AskingDep, team: TeamQuery = None, as_at: AsAt = None
+) -> list[dict[str, Any]]:
+    """ASPIRE compliance by practitioner and stage (managers, auditors)."""
+    return who.reports.compliance(who.user, team=team, as_at=as_at)
+
+
+@router.get("/engagement", response_model=list[dict[str, Any]], responses=responses())
+def engagement(who: AskingDep, team: TeamQuery = None) -> list[dict[str, Any]]:
+    """A team's engagement by calendar month (managers, auditors)."""
+    return who.reports.engagement(who.user, team=team)
+
+
+@router.get("/ratings", response_model=dict[str, Any], responses=responses())
+def ratings(
+    who: AskingDep, start: date | None = None, end: date | None = None, team: TeamQuery = None
+) -> dict[str, Any]:
+    """Inspection-style ratings over a period (managers, auditors)."""
+    return who.reports.ratings(who.user, start=start, end=end, team=team)

@@ -203,3 +203,9 @@ class MeOut(BaseModel):
 
     user: UserOut
     via: Literal["token", "session"]
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route can give (always 401, 403, 422, 503)."""
+    wanted = sorted({400, 401, 403, 422, 503, *codes})
+    return {code: {"model": ErrorBody} for code in wanted}

@@ -6,110 +6,109 @@ import re
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from tracker.edges.api.auth import Principal, tracker_app
-from tracker.edges.api.cases import action
-from tracker.edges.api.reports import Reports
+from tracker.edges.api.deps import Action, AppDep, ReportsDep
 from tracker.edges.api.schemas import CASE_ID_PATTERN
-from tracker.edges.web.common import page_principal, render
+from tracker.edges.web.common import render
+from tracker.edges.web.deps import PageUser
 from tracker.edges.web.forms import day_field
 from tracker.kernel.clock import start_of_local_day
 from tracker.kernel.errors import AccessDenied
 from tracker.services.access_log import OUTCOMES, search
 from tracker.services.accounts import can_read_access_log, can_verify
+from tracker.services.verify import verify
 
 CASE_ID_RE = re.compile(CASE_ID_PATTERN)
 PAGE = 50
 
 
-def router() -> APIRouter:
-    r = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
-    @r.get("/audit")
-    def audit_home(
-        request: Request,
-        case_id: str = "",
-        principal: Principal = Depends(page_principal),
-    ) -> Response:
-        if principal.user.role != "auditor":
-            raise AccessDenied()
-        rep: Reports = request.app.state.reports
-        cases = rep.caseload(principal.user, action(request))
+
+@router.get("/audit")
+def audit_home(
+    request: Request, reports: ReportsDep, action: Action, principal: PageUser, case_id: str = ""
+) -> Response:
+    """The auditor's start page: every open case, and a case to replay."""
+    if principal.user.role != "auditor":
+        raise AccessDenied()
+    cases = reports.caseload(principal.user, action)
+    return render(request, "audit.html", {
+        "title": "Audit", "cases": cases, "case_id": case_id[:64], "errors": {},
+    })
+
+
+@router.get("/audit/replay")
+def audit_replay(
+    request: Request,
+    principal: PageUser,
+    case_id: str = "",
+    as_of: str = "",
+    as_known_at: str = "",
+) -> Response:
+    """Send the auditor to the case's replay page (the read is logged there)."""
+    if principal.user.role != "auditor":
+        raise AccessDenied()
+    case_id = case_id.strip()
+    if not CASE_ID_RE.match(case_id):
         return render(request, "audit.html", {
-            "title": "Audit", "cases": cases, "case_id": case_id[:64], "errors": {},
-        })
+            "title": "Audit", "cases": [], "case_id": case_id[:64],
+            "errors": {"case_id": "enter a case reference, e.g. CS-2026-0001"},
+        }, status=422)
+    query = urlencode({"as_of": as_of[:32], "as_known_at": as_known_at[:32]})
+    return RedirectResponse(f"/cases/{case_id}/replay?{query}", status_code=303)
 
-    @r.get("/audit/replay")
-    def audit_replay(
-        request: Request,
-        case_id: str = "",
-        as_of: str = "",
-        as_known_at: str = "",
-        principal: Principal = Depends(page_principal),
-    ) -> Response:
-        if principal.user.role != "auditor":
-            raise AccessDenied()
-        case_id = case_id.strip()
-        if not CASE_ID_RE.match(case_id):
-            return render(request, "audit.html", {
-                "title": "Audit", "cases": [], "case_id": case_id[:64],
-                "errors": {"case_id": "enter a case reference, e.g. CS-2026-0001"},
-            }, status=422)
-        query = urlencode({"as_of": as_of[:32], "as_known_at": as_known_at[:32]})
-        return RedirectResponse(f"/cases/{case_id}/replay?{query}", status_code=303)
 
-    @r.get("/audit/verify")
-    def verify_page(request: Request, principal: Principal = Depends(page_principal)) -> Response:
-        if not can_verify(principal.user):
-            raise AccessDenied()
-        from tracker.services.verify import verify
+@router.get("/audit/verify")
+def verify_page(request: Request, app: AppDep, principal: PageUser) -> Response:
+    """Walk every hash chain now (auditors, admins)."""
+    if not can_verify(principal.user):
+        raise AccessDenied()
+    report = verify(app.engine)
+    return render(request, "verify.html", {
+        "title": "Chain verification", "report": report, "checked_at": app.clock.now(),
+    })
 
-        app = tracker_app(request)
-        report = verify(app.engine)
-        return render(request, "verify.html", {
-            "title": "Chain verification", "report": report, "checked_at": app.clock.now(),
-        })
 
-    @r.get("/audit/access-log")
-    def access_log_page(
-        request: Request,
-        user_id: str = "",
-        case_id: str = "",
-        outcome: str = "",
-        since: str = "",
-        until: str = "",
-        page: int = 1,
-        principal: Principal = Depends(page_principal),
-    ) -> Response:
-        if not can_read_access_log(principal.user):
-            raise AccessDenied()
-        errors: dict[str, str] = {}
-        since_day = day_field(since, "since", errors)
-        until_day = day_field(until, "until", errors)
-        if outcome and outcome not in OUTCOMES:
-            errors["outcome"] = "choose one of the options"
-        for name, value in (("user_id", user_id), ("case_id", case_id)):
-            if value.strip() and not CASE_ID_RE.match(value.strip()):
-                errors[name] = "is not an id (letters, digits, dots, dashes, underscores)"
-        page = min(max(page, 1), 100_000)
-        result = None
-        app = tracker_app(request)
-        if not errors:
-            result = search(
-                app, user_id=user_id.strip()[:64] or None, case_id=case_id.strip()[:64] or None,
-                outcome=outcome or None,
-                since=start_of_local_day(since_day) if since_day else None,
-                until=start_of_local_day(until_day + timedelta(days=1)) if until_day else None,
-                limit=PAGE, offset=(page - 1) * PAGE,
-            )
-        filters = {"user_id": user_id[:64], "case_id": case_id[:64], "outcome": outcome[:16],
-                   "since": since[:10], "until": until[:10]}
-        return render(request, "access_log.html", {
-            "title": "Access log", "result": result, "errors": errors, "filters": filters,
-            "outcomes": OUTCOMES, "page": page, "page_size": PAGE,
-            "query": urlencode(filters),
-        }, status=422 if errors else 200)
-
-    return r
+@router.get("/audit/access-log")
+def access_log_page(
+    request: Request,
+    app: AppDep,
+    principal: PageUser,
+    user_id: str = "",
+    case_id: str = "",
+    outcome: str = "",
+    since: str = "",
+    until: str = "",
+    page: int = 1,
+) -> Response:
+    """Search the access log, a page at a time (auditors, admins)."""
+    if not can_read_access_log(principal.user):
+        raise AccessDenied()
+    errors: dict[str, str] = {}
+    since_day = day_field(since, "since", errors)
+    until_day = day_field(until, "until", errors)
+    if outcome and outcome not in OUTCOMES:
+        errors["outcome"] = "choose one of the options"
+    for name, value in (("user_id", user_id), ("case_id", case_id)):
+        if value.strip() and not CASE_ID_RE.match(value.strip()):
+            errors[name] = "is not an id (letters, digits, dots, dashes, underscores)"
+    page = min(max(page, 1), 100_000)
+    result = None
+    if not errors:
+        result = search(
+            app, user_id=user_id.strip()[:64] or None, case_id=case_id.strip()[:64] or None,
+            outcome=outcome or None,
+            since=start_of_local_day(since_day) if since_day else None,
+            until=start_of_local_day(until_day + timedelta(days=1)) if until_day else None,
+            limit=PAGE, offset=(page - 1) * PAGE,
+        )
+    filters = {"user_id": user_id[:64], "case_id": case_id[:64], "outcome": outcome[:16],
+               "since": since[:10], "until": until[:10]}
+    return render(request, "access_log.html", {
+        "title": "Access log", "result": result, "errors": errors, "filters": filters,
+        "outcomes": OUTCOMES, "page": page, "page_size": PAGE,
+        "query": urlencode(filters),
+    }, status=422 if errors else 200)

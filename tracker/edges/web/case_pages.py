@@ -9,20 +9,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from projections.history import case_history
 from tracker.domain.access import can_write_case
 from tracker.domain.case import CaseState
-from tracker.domain.commands import RecordEvent, as_plan, parse_command, plan_event_type
-from tracker.edges.api.auth import Principal, tracker_app
-from tracker.edges.api.cases import export_response
+from tracker.domain.commands import as_plan, parse_command, plan_event_type
+from tracker.edges.api.auth import SignedIn
+from tracker.edges.api.deps import Action, AppDep, GuardDep, ReportsDep
+from tracker.edges.api.export import export_response
 from tracker.edges.api.guard import CaseGuard
-from tracker.edges.api.reports import Reports
 from tracker.edges.api.schemas import CASE_ID_PATTERN
 from tracker.edges.web import charts
-from tracker.edges.web.common import page_principal, posted, render
+from tracker.edges.web.common import render
+from tracker.edges.web.deps import PageUser, PostedForm
 from tracker.edges.web.forms import (
     DOMAINS,
     FORMS,
@@ -49,6 +50,7 @@ from tracker.kernel.errors import (
     RuleViolation,
     TrackerError,
 )
+from tracker.services.cases import Adapt
 
 CaseId = Annotated[str, Path(pattern=CASE_ID_PATTERN)]
 Slug = Annotated[str, Path(pattern=r"^[a-z-]{1,32}$")]
@@ -107,6 +109,7 @@ def replay_items(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def objective_fields(i: int) -> list[Field]:
+    """The fields of the plan form's ``i``-th objective row."""
     return [
         Field(f"objective_{i}_domain", "Domain", "select", DOMAINS),
         Field(f"objective_{i}_description", "What will change", "textarea"),
@@ -137,252 +140,284 @@ def error_problems(exc: TrackerError) -> list[FieldProblem] | None:
     return None
 
 
-def router() -> APIRouter:
-    r = APIRouter(include_in_schema=False)
-
-    def guard(request: Request) -> CaseGuard:
-        found: CaseGuard = request.app.state.guard
-        return found
-
-    def action(request: Request) -> str:
-        route = request.scope.get("route")
-        return f"{request.method} {getattr(route, 'path', request.url.path)}"[:128]
-
-    def writable(request: Request, principal: Principal, case_id: str) -> CaseState:
-        """The case's state if the user may write to it; refusals logged, nothing revealed."""
-        return guard(request).writable(principal.user, case_id, action(request))
-
-    # -- opening a case ----------------------------------------------------------------
-
-    def open_form(principal: Principal) -> FormSpec:
-        teams = [(t, t) for t in sorted(principal.user.teams)]
-        fields = [
-            Field(f.name, f.label, f.kind, teams, f.required, f.hint) if f.name == "team" else f
-            for f in OPEN_CASE.fields
-        ]
-        return FormSpec(OPEN_CASE.slug, OPEN_CASE.title, OPEN_CASE.event_type, fields)
-
-    def open_context(spec: FormSpec, values: FormValues, errors: dict[str, str]) -> dict[str, Any]:
-        return {
-            "title": spec.title, "spec": spec, "case_id": "", "values": values,
-            "errors": errors, "labels": {f.name: f.label for f in spec.fields},
-            "occurred": OCCURRED, "show_occurred": False, "objective_fields": objective_fields,
-            "expected_version": None,
-        }
-
-    @r.get("/cases/new")
-    def open_case_page(
-        request: Request, principal: Principal = Depends(page_principal)
-    ) -> Response:
-        if principal.user.role != "practitioner":
-            raise AccessDenied()
-        spec = open_form(principal)
-        teams = sorted(principal.user.teams)
-        values: dict[str, str | list[str]] = {
-            "start_date": today_input(tracker_app(request).clock.now()), "setting": "community",
-            "intervention_level": "standard", "team": teams[0] if len(teams) == 1 else "",
-        }
-        return render(request, "open_case.html", open_context(spec, values, {}))
-
-    @r.post("/cases/new")
-    def open_case_submit(
-        request: Request, form: tuple[Principal, FormValues] = Depends(posted)
-    ) -> Response:
-        principal, values = form
-        if principal.user.role != "practitioner":
-            raise AccessDenied()
-        spec = open_form(principal)
-        data, _occurred, problems = to_event(spec, values)
-        case_id = str(data.pop("case_id", ""))
-        if not problems:
-            try:
-                now = tracker_app(request).clock.now()
-                command = _command(case_id, "case_opened", data, now, None)
-                guard(request).record(principal.user, command, action(request))
-            except TrackerError as exc:
-                found = error_problems(exc)
-                if found is None:
-                    raise
-                problems = found
-            else:
-                return RedirectResponse(f"/cases/{case_id}?recorded=open", status_code=303)
-        errors = problems_to_errors(spec, problems, [])
-        return render(request, "open_case.html", open_context(spec, values, errors), status=422)
-
-    # -- the case ----------------------------------------------------------------------
-
-    @r.get("/cases/{case_id}")
-    def case_page(
-        request: Request,
-        case_id: CaseId,
-        recorded: str = "",
-        principal: Principal = Depends(page_principal),
-    ) -> Response:
-        g = guard(request)
-        team = g.read(principal.user, case_id, action(request))
-        history = case_history(tracker_app(request), case_id)
-        state = g.service.state(case_id)
-        rep: Reports = request.app.state.reports
-        view = rep.case_view(case_id)
-        series = rep.case_engagement(case_id)
-        flash = ""
-        if recorded in FORMS:
-            flash = f"Saved. ({FORMS[recorded].title})"
-        elif recorded == "open":
-            flash = "Case opened."
-        return render(request, "case.html", {
-            "title": f"Case {case_id}",
-            "case_id": case_id,
-            "team": team,
-            "opened": state.opened,
-            "closed": state.closed,
-            "setting": state.setting,
-            "version": state.version,
-            "view": view,
-            "items": timeline_items(history["events"], newest_first=True),
-            "can_write": can_write_case(principal.user, team) and not state.closed,
-            "forms": FORMS,
-            "chart": charts.engagement_chart(series, title=f"Case {case_id}"),
-            "flash": flash,
-        })
-
-    # -- the practitioner's forms ------------------------------------------------------
-
-    def form_context(
-        spec: FormSpec, case_id: str, state: CaseState, values: FormValues,
-        errors: dict[str, str],
-    ) -> dict[str, Any]:
-        title = spec.title
-        if spec.slug == "plan" and plan_event_type(state) == "plan_revised":
-            title = "Revise the plan"
-        labels = {f.name: f.label for f in spec.fields} | {"occurred_at": OCCURRED.label}
-        for i in range(1, spec.objectives + 1):
-            labels |= {f.name: f"Objective {i}: {f.label}" for f in objective_fields(i)}
-        return {
-            "title": title, "spec": spec, "case_id": case_id, "values": values,
-            "errors": errors, "labels": labels, "occurred": OCCURRED, "show_occurred": True,
-            "objective_fields": objective_fields, "expected_version": state.version,
-        }
-
-    @r.get("/cases/{case_id}/log/{slug}")
-    def form_page(
-        request: Request,
-        case_id: CaseId,
-        slug: Slug,
-        principal: Principal = Depends(page_principal),
-    ) -> Response:
-        spec = FORMS.get(slug)
-        if spec is None:
-            raise CaseNotFound("there is no such form")
-        state = writable(request, principal, case_id)
-        now = tracker_app(request).clock.now()
-        values: dict[str, str | list[str]] = {"occurred_at": local_input(now)}
-        return render(request, "form.html", form_context(spec, case_id, state, values, {}))
-
-    @r.post("/cases/{case_id}/log/{slug}")
-    def form_submit(
-        request: Request,
-        case_id: CaseId,
-        slug: Slug,
-        form: tuple[Principal, FormValues] = Depends(posted),
-    ) -> Response:
-        principal, values = form
-        spec = FORMS.get(slug)
-        if spec is None:
-            raise CaseNotFound("there is no such form")
-        data, occurred, problems = to_event(spec, values)
-        rows = objective_rows(spec, values)
-        if not problems:
-            raw_version = values.get("expected_version", "")
-            expected = int(raw_version) if isinstance(raw_version, str) and raw_version.isdigit() \
-                and len(raw_version) < 10 else None
-            try:
-                command = _command(case_id, spec.event_type, data, occurred, expected)
-                guard(request).record(principal.user, command, action(request),
-                                      adapt=as_plan if spec.slug == "plan" else None)
-            except ConcurrencyConflict as exc:
-                state = writable(request, principal, case_id)
-                errors = {"_form": (
-                    f"Someone else recorded on this case while you were writing (it is now at "
-                    f"version {exc.actual}). Check the case, then save again."
-                )}
-                return render(request, "form.html",
-                              form_context(spec, case_id, state, values, errors), status=409)
-            except TrackerError as exc:
-                found = error_problems(exc)
-                if found is None:
-                    raise
-                problems = found
-            else:
-                return RedirectResponse(f"/cases/{case_id}?recorded={slug}#timeline",
-                                        status_code=303)
-        state = writable(request, principal, case_id)  # a form shown again: its errors, version
-        errors = problems_to_errors(spec, problems, rows)
-        return render(request, "form.html", form_context(spec, case_id, state, values, errors),
-                      status=422)
-
-    # -- replay and export -------------------------------------------------------------
-
-    @r.get("/cases/{case_id}/replay")
-    def replay_page(
-        request: Request,
-        case_id: CaseId,
-        as_of: str = "",
-        as_known_at: str = "",
-        principal: Principal = Depends(page_principal),
-    ) -> Response:
-        errors: dict[str, str] = {}
-        day: date | None = None
-        moment: datetime | None = None
-        if as_of.strip():
-            try:
-                day = date.fromisoformat(as_of.strip()[:10])
-            except ValueError:
-                errors["as_of"] = "must be a date, e.g. 2026-03-31"
-        if as_known_at.strip():
-            try:
-                moment = parse_local(as_known_at.strip()[:32])
-            except ValueError:
-                errors["as_known_at"] = "must be a date and time, e.g. 2026-03-31T17:00"
-        g = guard(request)
-        team = g.read(principal.user, case_id, action(request))
-        replayed: dict[str, Any] | None = None
-        message = ""
-        if not errors:
-            rep: Reports = request.app.state.reports
-            try:
-                replayed = rep.replay(case_id, as_of=day, as_known_at=moment)
-            except CaseNotFound:
-                message = "Nothing about this case had been recorded by then."
-        items = replay_items(replayed["timeline"]) if replayed else []
-        return render(request, "replay.html", {
-            "title": f"Replay of {case_id}", "case_id": case_id, "team": team,
-            "as_of": as_of, "as_known_at": as_known_at, "day": day, "moment": moment,
-            "errors": errors, "message": message,
-            "items": [i for i in items if i["in_view"]],
-            "later": [i for i in items if not i["in_view"]],
-            "summary": (replayed or {}).get("summary", {}),
-            "state": replayed,
-        }, status=422 if errors else 200)
-
-    @r.get("/cases/{case_id}/export.{fmt}")
-    def export(
-        request: Request,
-        case_id: CaseId,
-        fmt: Annotated[str, Path(pattern=r"^(json|csv)$")],
-        principal: Principal = Depends(page_principal),
-    ) -> Response:
-        guard(request).read(principal.user, case_id, action(request))
-        return export_response(tracker_app(request), case_id, fmt)
-
-    return r
+def open_form(principal: SignedIn) -> FormSpec:
+    """The open-a-case form, its team a choice among the practitioner's own teams."""
+    teams = [(t, t) for t in sorted(principal.user.teams)]
+    fields = [
+        Field(f.name, f.label, f.kind, teams, f.required, f.hint) if f.name == "team" else f
+        for f in OPEN_CASE.fields
+    ]
+    return FormSpec(OPEN_CASE.slug, OPEN_CASE.title, OPEN_CASE.event_type, fields)
 
 
-def _command(
-    case_id: str, event_type: str, data: dict[str, Any], occurred: datetime | None,
-    expected: int | None,
-) -> RecordEvent:
-    return parse_command({
-        "case_id": case_id, "event_type": event_type, "data": data,
-        "occurred_at": occurred, "expected_version": expected,
+def open_context(spec: FormSpec, values: FormValues, errors: dict[str, str]) -> dict[str, Any]:
+    """What ``open_case.html`` shows, first time or again with errors."""
+    return {
+        "title": spec.title, "spec": spec, "case_id": "", "values": values,
+        "errors": errors, "labels": {f.name: f.label for f in spec.fields},
+        "occurred": OCCURRED, "show_occurred": False, "objective_fields": objective_fields,
+        "expected_version": None,
+    }
+
+
+def form_context(
+    spec: FormSpec, case_id: str, state: CaseState, values: FormValues,
+    errors: dict[str, str],
+) -> dict[str, Any]:
+    """What ``form.html`` shows for one of the practitioner's forms on a case."""
+    title = spec.title
+    if spec.slug == "plan" and plan_event_type(state) == "plan_revised":
+        title = "Revise the plan"
+    labels = {f.name: f.label for f in spec.fields} | {"occurred_at": OCCURRED.label}
+    for i in range(1, spec.objectives + 1):
+        labels |= {f.name: f"Objective {i}: {f.label}" for f in objective_fields(i)}
+    return {
+        "title": title, "spec": spec, "case_id": case_id, "values": values,
+        "errors": errors, "labels": labels, "occurred": OCCURRED, "show_occurred": True,
+        "objective_fields": objective_fields, "expected_version": state.version,
+    }
+
+
+def form_spec(slug: str) -> FormSpec:
+    """The form named in the path, or a 404."""
+    spec = FORMS.get(slug)
+    if spec is None:
+        raise CaseNotFound("there is no such form")
+    return spec
+
+
+def practitioner(principal: SignedIn) -> None:
+    """Only practitioners open cases (the service checks their team)."""
+    if principal.user.role != "practitioner":
+        raise AccessDenied()
+
+
+router = APIRouter(include_in_schema=False)
+
+
+# -- opening a case ------------------------------------------------------------------------
+
+
+@router.get("/cases/new")
+def open_case_page(request: Request, app: AppDep, principal: PageUser) -> Response:
+    """The form to open a case, with today and the usual choices filled in."""
+    practitioner(principal)
+    spec = open_form(principal)
+    teams = sorted(principal.user.teams)
+    values: dict[str, str | list[str]] = {
+        "start_date": today_input(app.clock.now()), "setting": "community",
+        "intervention_level": "standard", "team": teams[0] if len(teams) == 1 else "",
+    }
+    return render(request, "open_case.html", open_context(spec, values, {}))
+
+
+@router.post("/cases/new")
+def open_case_submit(
+    request: Request, app: AppDep, guard: GuardDep, action: Action, form: PostedForm
+) -> Response:
+    """Open the case through the guard; a user's mistake shows the form again (422)."""
+    principal, values = form
+    practitioner(principal)
+    spec = open_form(principal)
+    data, _occurred, problems = to_event(spec, values)
+    case_id = str(data.pop("case_id", ""))
+    if not problems:
+        found = record_form(guard, principal, action, case_id, "case_opened", data,
+                            app.clock.now(), None)
+        if found is None:
+            return RedirectResponse(f"/cases/{case_id}?recorded=open", status_code=303)
+        problems = found
+    errors = problems_to_errors(spec, problems, [])
+    return render(request, "open_case.html", open_context(spec, values, errors), status=422)
+
+
+# -- the case ------------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}")
+def case_page(
+    request: Request,
+    case_id: CaseId,
+    app: AppDep,
+    guard: GuardDep,
+    reports: ReportsDep,
+    action: Action,
+    principal: PageUser,
+    recorded: str = "",
+) -> Response:
+    """The case: its state, what is due, engagement, and the timeline newest first."""
+    team = guard.read(principal.user, case_id, action)
+    history = case_history(app, case_id)
+    state = guard.service.state(case_id)
+    view = reports.case_view(case_id)
+    series = reports.case_engagement(case_id)
+    flash = ""
+    if recorded in FORMS:
+        flash = f"Saved. ({FORMS[recorded].title})"
+    elif recorded == "open":
+        flash = "Case opened."
+    return render(request, "case.html", {
+        "title": f"Case {case_id}",
+        "case_id": case_id,
+        "team": team,
+        "opened": state.opened,
+        "closed": state.closed,
+        "setting": state.setting,
+        "version": state.version,
+        "view": view,
+        "items": timeline_items(history["events"], newest_first=True),
+        "can_write": can_write_case(principal.user, team) and not state.closed,
+        "forms": FORMS,
+        "chart": charts.engagement_chart(series, title=f"Case {case_id}"),
+        "flash": flash,
     })
+
+
+# -- the practitioner's forms --------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/log/{slug}")
+def form_page(
+    request: Request,
+    case_id: CaseId,
+    slug: Slug,
+    app: AppDep,
+    guard: GuardDep,
+    action: Action,
+    principal: PageUser,
+) -> Response:
+    """One of the practitioner's forms, if they may write to the case (refusals logged)."""
+    spec = form_spec(slug)
+    state = guard.writable(principal.user, case_id, action)
+    values: dict[str, str | list[str]] = {"occurred_at": local_input(app.clock.now())}
+    return render(request, "form.html", form_context(spec, case_id, state, values, {}))
+
+
+@router.post("/cases/{case_id}/log/{slug}")
+def form_submit(
+    request: Request,
+    case_id: CaseId,
+    slug: Slug,
+    guard: GuardDep,
+    action: Action,
+    form: PostedForm,
+) -> Response:
+    """Record the form through the guard; a clash (409) or a mistake (422) shows it again."""
+    principal, values = form
+    spec = form_spec(slug)
+    data, occurred, problems = to_event(spec, values)
+    rows = objective_rows(spec, values)
+    if not problems:
+        raw_version = values.get("expected_version", "")
+        expected = int(raw_version) if isinstance(raw_version, str) and raw_version.isdigit() \
+            and len(raw_version) < 10 else None
+        try:
+            found = record_form(guard, principal, action, case_id, spec.event_type, data,
+                                occurred, expected, adapt=as_plan if spec.slug == "plan" else None)
+        except ConcurrencyConflict as exc:
+            state = guard.writable(principal.user, case_id, action)
+            errors = {"_form": (
+                f"Someone else recorded on this case while you were writing (it is now at "
+                f"version {exc.actual}). Check the case, then save again."
+            )}
+            return render(request, "form.html",
+                          form_context(spec, case_id, state, values, errors), status=409)
+        if found is None:
+            return RedirectResponse(f"/cases/{case_id}?recorded={slug}#timeline",
+                                    status_code=303)
+        problems = found
+    state = guard.writable(principal.user, case_id, action)  # shown again: errors, version
+    errors = problems_to_errors(spec, problems, rows)
+    return render(request, "form.html", form_context(spec, case_id, state, values, errors),
+                  status=422)
+
+
+# -- replay and export ---------------------------------------------------------------------
+
+
+def replay_moments(
+    as_of: str, as_known_at: str, errors: dict[str, str]
+) -> tuple[date | None, datetime | None]:
+    """The replay's day and moment as typed, problems noted in ``errors``."""
+    day: date | None = None
+    moment: datetime | None = None
+    if as_of.strip():
+        try:
+            day = date.fromisoformat(as_of.strip()[:10])
+        except ValueError:
+            errors["as_of"] = "must be a date, e.g. 2026-03-31"
+    if as_known_at.strip():
+        try:
+            moment = parse_local(as_known_at.strip()[:32])
+        except ValueError:
+            errors["as_known_at"] = "must be a date and time, e.g. 2026-03-31T17:00"
+    return day, moment
+
+
+@router.get("/cases/{case_id}/replay")
+def replay_page(
+    request: Request,
+    case_id: CaseId,
+    guard: GuardDep,
+    reports: ReportsDep,
+    action: Action,
+    principal: PageUser,
+    as_of: str = "",
+    as_known_at: str = "",
+) -> Response:
+    """The case as it stood on a day, as it was known at a moment (the read is logged)."""
+    errors: dict[str, str] = {}
+    day, moment = replay_moments(as_of, as_known_at, errors)
+    team = guard.read(principal.user, case_id, action)
+    replayed: dict[str, Any] | None = None
+    message = ""
+    if not errors:
+        try:
+            replayed = reports.replay(case_id, as_of=day, as_known_at=moment)
+        except CaseNotFound:
+            message = "Nothing about this case had been recorded by then."
+    items = replay_items(replayed["timeline"]) if replayed else []
+    return render(request, "replay.html", {
+        "title": f"Replay of {case_id}", "case_id": case_id, "team": team,
+        "as_of": as_of, "as_known_at": as_known_at, "day": day, "moment": moment,
+        "errors": errors, "message": message,
+        "items": [i for i in items if i["in_view"]],
+        "later": [i for i in items if not i["in_view"]],
+        "summary": (replayed or {}).get("summary", {}),
+        "state": replayed,
+    }, status=422 if errors else 200)
+
+
+@router.get("/cases/{case_id}/export.{fmt}")
+def export(
+    case_id: CaseId,
+    fmt: Annotated[str, Path(pattern=r"^(json|csv)$")],
+    app: AppDep,
+    guard: GuardDep,
+    action: Action,
+    principal: PageUser,
+) -> Response:
+    """The case's stored history as a file (logged as an export)."""
+    guard.read(principal.user, case_id, action)
+    return export_response(app, case_id, fmt)
+
+
+def record_form(
+    guard: CaseGuard, principal: SignedIn, action: str, case_id: str, event_type: str,
+    data: dict[str, Any], occurred: datetime | None, expected: int | None,
+    *, adapt: Adapt | None = None,
+) -> list[FieldProblem] | None:
+    """Record a form's event through the guard: None once recorded, else the user's
+    mistakes to show on the form (anything else, a refusal or a clash, propagates)."""
+    try:
+        command = parse_command({
+            "case_id": case_id, "event_type": event_type, "data": data,
+            "occurred_at": occurred, "expected_version": expected,
+        })
+        guard.record(principal.user, command, action, adapt=adapt)
+    except TrackerError as exc:
+        found = error_problems(exc)
+        if found is None:
+            raise
+        return found
+    return None

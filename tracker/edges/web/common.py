@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from tracker.edges.api.auth import CSRF_FIELD, Principal, authenticate, check_csrf
+from tracker.edges.api.auth import CSRF_FIELD, SignedIn, authenticate, check_csrf
 from tracker.edges.web.forms import FormValues, words
 from tracker.kernel.clock import LONDON
 from tracker.services.accounts import User
@@ -110,8 +110,8 @@ def make_templates() -> Jinja2Templates:
     return templates
 
 
-def current(request: Request) -> Principal | None:
-    principal: Principal | None = getattr(request.state, "principal", None)
+def current(request: Request) -> SignedIn | None:
+    principal: SignedIn | None = getattr(request.state, "principal", None)
     return principal
 
 
@@ -133,7 +133,7 @@ def render(
     return response
 
 
-def page_principal(request: Request) -> Principal:
+def page_principal(request: Request) -> SignedIn:
     """Page dependency: the signed-in user (a session; API tokens are for the API)."""
     principal = authenticate(request, allow_token=False)
     request.state.principal = principal
@@ -151,7 +151,7 @@ async def read_form(request: Request) -> dict[str, str | list[str]]:
     return out
 
 
-async def posted(request: Request) -> tuple[Principal, FormValues]:
+async def posted(request: Request) -> tuple[SignedIn, FormValues]:
     """Page dependency for a form post: the user, and the values once CSRF is checked."""
     principal = await run_in_threadpool(page_principal, request)
     values = await read_form(request)

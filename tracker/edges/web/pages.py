@@ -1,4 +1,4 @@
-"""Installs the pages, and the pages everyone shares: sign in, sign out, the start page.
+"""The pages everyone shares: sign in, sign out, the start page.
 
 Sign-in CSRF is a double-submit token: a random value in a short-lived cookie scoped to
 ``/login`` and the same value in the form. After sign-in every form carries the session's
@@ -8,46 +8,20 @@ own CSRF token (``common.posted``).
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from tracker.edges.api.auth import SESSION_COOKIE, Principal, accounts, tracker_app
-from tracker.edges.web import admin_pages, audit_pages, case_pages, manager_pages
-from tracker.edges.web.common import (
-    HOME,
-    STATIC_DIR,
-    error_page,
-    make_templates,
-    page_principal,
-    posted,
-    read_form,
-    render,
-)
+from tracker.edges.api.auth import SESSION_COOKIE, accounts, tracker_app
+from tracker.edges.api.deps import AccountsDep
+from tracker.edges.web.common import HOME, page_principal, read_form, render
+from tracker.edges.web.deps import PageUser, PostedForm
 from tracker.edges.web.forms import FormValues
 from tracker.kernel.errors import NotAuthenticated
 from tracker.services.accounts import Accounts, LoginThrottle, same
 
 LOGIN_COOKIE = "tracker_login"
-
-
-def install(api: FastAPI) -> None:
-    """Templates, static files, the error page (the routes come from ``routers``)."""
-    api.state.templates = make_templates()
-    api.state.error_page = error_page
-    api.state.login_throttle = LoginThrottle()
-    api.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-
-
-def routers() -> list[APIRouter]:
-    """Every page router (built once per process; the App comes with each request)."""
-    return [
-        router(), case_pages.router(), manager_pages.router(), audit_pages.router(),
-        admin_pages.router(),
-    ]
 
 
 def secure_cookies(request: Request) -> bool:
@@ -67,6 +41,7 @@ def safe_next(target: str) -> str | None:
 def _login_page(
     request: Request, *, error: str = "", username: str = "", next_: str = "", status: int = 200
 ) -> Response:
+    """The sign-in form with a fresh double-submit token in its cookie and its form."""
     token = secrets.token_urlsafe(24)
     response = render(request, "login.html", {
         "title": "Sign in", "error": error, "username": username, "next": next_,
@@ -79,67 +54,72 @@ def _login_page(
     return response
 
 
-def router() -> APIRouter:
-    r = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
-    @r.get("/")
-    def home(principal: Principal = Depends(page_principal)) -> Response:
-        return RedirectResponse(HOME.get(principal.user.role, "/login"), status_code=303)
 
-    @r.get("/login")
-    def login_form(request: Request, next: str = "") -> Response:
-        try:
-            principal = page_principal(request)
-        except NotAuthenticated:
-            return _login_page(request, next_=safe_next(next) or "")
-        return RedirectResponse(HOME.get(principal.user.role, "/"), status_code=303)
+@router.get("/")
+def home(principal: PageUser) -> Response:
+    """The signed-in user's own start page."""
+    return RedirectResponse(HOME.get(principal.user.role, "/login"), status_code=303)
 
-    @r.post("/login")
-    async def login(request: Request) -> Response:
-        values: FormValues = await read_form(request)
 
-        def one(name: str) -> str:
-            v = values.get(name, "")
-            return v if isinstance(v, str) else ""
+@router.get("/login")
+def login_form(request: Request, next: str = "") -> Response:
+    """The sign-in form, or the start page for someone already signed in."""
+    try:
+        principal = page_principal(request)
+    except NotAuthenticated:
+        return _login_page(request, next_=safe_next(next) or "")
+    return RedirectResponse(HOME.get(principal.user.role, "/"), status_code=303)
 
-        username, password, next_ = one("username").strip().lower(), one("password"), one("next")
-        cookie = request.cookies.get(LOGIN_COOKIE, "")
-        if not cookie or not same(cookie, one("login_csrf")):
-            return _login_page(
-                request, error="The sign-in form had expired. Please try again.",
-                username=username, next_=next_, status=400,
-            )
-        throttle: LoginThrottle = request.app.state.login_throttle
-        now = tracker_app(request).clock.now()
-        if throttle.blocked(username, now):
-            return _login_page(
-                request, error="Too many attempts. Wait 15 minutes, or ask an admin.",
-                username=username, next_=next_, status=429,
-            )
-        acc: Accounts = accounts(request)
-        user = await run_in_threadpool(acc.authenticate, username, password)
-        if user is None:
-            throttle.failed(username, now)
-            return _login_page(
-                request, error="That username and password do not match an active account.",
-                username=username, next_=next_, status=400,
-            )
-        throttle.succeeded(username)
-        token, _csrf = await run_in_threadpool(acc.start_session, user)
-        target = safe_next(next_) or HOME.get(user.role, "/")
-        response = RedirectResponse(target, status_code=303)
-        response.set_cookie(
-            SESSION_COOKIE, token, path="/", httponly=True, samesite="lax",
-            secure=secure_cookies(request),
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    """Sign in: the form's own CSRF cookie, the throttle, then the password."""
+    values: FormValues = await read_form(request)
+
+    def one(name: str) -> str:
+        v = values.get(name, "")
+        return v if isinstance(v, str) else ""
+
+    username, password, next_ = one("username").strip().lower(), one("password"), one("next")
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    if not cookie or not same(cookie, one("login_csrf")):
+        return _login_page(
+            request, error="The sign-in form had expired. Please try again.",
+            username=username, next_=next_, status=400,
         )
-        response.delete_cookie(LOGIN_COOKIE, path="/login")
-        return response
+    throttle: LoginThrottle = request.app.state.login_throttle
+    now = tracker_app(request).clock.now()
+    if throttle.blocked(username, now):
+        return _login_page(
+            request, error="Too many attempts. Wait 15 minutes, or ask an admin.",
+            username=username, next_=next_, status=429,
+        )
+    acc: Accounts = accounts(request)
+    user = await run_in_threadpool(acc.authenticate, username, password)
+    if user is None:
+        throttle.failed(username, now)
+        return _login_page(
+            request, error="That username and password do not match an active account.",
+            username=username, next_=next_, status=400,
+        )
+    throttle.succeeded(username)
+    token, _csrf = await run_in_threadpool(acc.start_session, user)
+    target = safe_next(next_) or HOME.get(user.role, "/")
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, path="/", httponly=True, samesite="lax",
+        secure=secure_cookies(request),
+    )
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
 
-    @r.post("/logout")
-    def logout(request: Request, form: Any = Depends(posted)) -> Response:
-        accounts(request).end_session(request.cookies.get(SESSION_COOKIE, ""))
-        response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        return response
 
-    return r
+@router.post("/logout")
+def logout(request: Request, accounts: AccountsDep, form: PostedForm) -> Response:
+    """End the session (a form post, so CSRF-checked)."""
+    accounts.end_session(request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
