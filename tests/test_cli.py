@@ -177,3 +177,17 @@ def test_the_operator_must_say_who_they_are(cli, app: App, monkeypatch, unset, n
     monkeypatch.setenv("TRACKER_ROLE", "boss")
     code, _, err = cli("history", "CS-CLI1")
     assert code == 2 and "TRACKER_ROLE must be one of" in err
+
+
+def test_child_erase_is_for_admins_and_takes_a_reason_code(  # type: ignore[no-untyped-def]
+    cli, app: App, monkeypatch
+) -> None:
+    assert cli(*OPEN)[0] == 0
+    code, _out, err = cli("child", "erase", "C-CLI00001", "--reason", "erasure_request")
+    assert code == 2 and "access" in err.lower() and "Traceback" not in err
+    monkeypatch.setenv("TRACKER_ROLE", "admin")
+    code, _out, err = cli("child", "erase", "C-CLI00001", "--reason", "asked on the phone")
+    assert code == 2 and "reason" in err and len(err.strip().splitlines()) == 1
+    code, out, _err = cli("child", "erase", "C-CLI00001", "--reason", "erasure_request")
+    assert code == 0 and "key destroyed" in out and "1 of 1 case" in out
+    assert app.store.read_stream("CS-CLI1")[0].event.date_of_birth is None  # type: ignore[attr-defined]

@@ -1,0 +1,44 @@
+"""CLI about a child across their cases (admins): erasure."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from events.erasure import ERASURE_REASONS
+from tracker.edges.cli import context as ctx
+from tracker.kernel.logging import correlation
+from tracker.services.erasure import erase_child
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a line.")]
+
+
+def register(app: typer.Typer) -> None:
+    child = ctx.group(app, "child", "A child across their cases: erasure.")
+    child.command("erase")(erase)
+
+
+def erase(
+    child_id: Annotated[str, typer.Argument(help="Pseudonymous child id, e.g. C-7F3K2Q9A.")],
+    reason: Annotated[str, typer.Option(help="Why (a code): " + ", ".join(ERASURE_REASONS))],
+    reference: Annotated[
+        str | None, typer.Option(help="A request or decision reference (an id, not a name).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Erase a child's personal data in every case, at once (admins; TRACKER_ROLE=admin).
+
+    Destroys the child's key and records the erasure on each case. Harmless to repeat.
+    """
+    with correlation() as cid:
+        done = erase_child(ctx.app(), child_id, reason, reference=reference,
+                           actor=ctx.actor(), correlation_id=cid)
+    if as_json:
+        ctx.emit_json(done.to_dict())
+        return
+    ctx.console.print(
+        f"child {child_id}: key {'destroyed' if done.key_destroyed else 'already destroyed'};"
+        f" erasure recorded on {len(done.recorded_on)} of {len(done.case_ids)} case(s)",
+        highlight=False,
+    )
