@@ -14,7 +14,6 @@ slow mail server never holds the read models back.
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ import dramatiq
 import structlog
 from dramatiq import Actor, Broker
 
+from tracker.kernel.logging import JsonLineHandler, log_uncaught
 from workers import jobs
 from workers.broker import DELIVERY_QUEUE, PROJECTION_QUEUE
 
@@ -82,7 +82,11 @@ def declare_actors(broker: Broker, w: Workers) -> Actors:
 def json_stdlib_logging(level: str) -> None:
     """Render dramatiq's own (stdlib) log lines as JSON with the bound correlation id."""
     formatter = structlog.stdlib.ProcessorFormatter(
-        processor=structlog.processors.JSONRenderer(),
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,  # a traceback is a field, not raw lines
+            structlog.processors.JSONRenderer(),
+        ],
         foreign_pre_chain=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
@@ -91,8 +95,14 @@ def json_stdlib_logging(level: str) -> None:
         ],
     )
     root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(logging.StreamHandler(sys.stderr))
+    for handler in list(root.handlers):  # a plain stream handler writes apart from structlog
+        if isinstance(handler, logging.StreamHandler) and not isinstance(
+            handler, logging.FileHandler
+        ):
+            root.removeHandler(handler)
+    if not any(isinstance(h, JsonLineHandler) for h in root.handlers):
+        root.addHandler(JsonLineHandler())
     for handler in root.handlers:
         handler.setFormatter(formatter)
+    log_uncaught("worker")
     root.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.INFO))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,11 +33,52 @@ def configure(level: str = "INFO", json: bool = True) -> None:
     )
 
 
+_WRITE = threading.Lock()
+
+
+def write_line(record: str) -> None:
+    """Write one log record as one line to whatever ``sys.stderr`` is *now* (tests swap it).
+
+    Text and newline go in one ``write`` under one process-wide lock shared by structlog
+    and the standard library's handler (``JsonLineHandler``): ``print`` writes them
+    separately, and records from concurrent threads came out glued on one line.
+    """
+    line = record.replace("\n", "\\n") + "\n"  # a renderer's stray newline stays inside
+    with _WRITE:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+
+
+class JsonLineHandler(logging.Handler):
+    """A stdlib handler whose formatted records go out through ``write_line``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            write_line(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+def log_uncaught(kind: str) -> None:
+    """Report exceptions that escape a thread or the main program as one JSON record each,
+    not as Python's raw multi-line traceback on stderr."""
+    crash = logging.getLogger("tracker.uncaught")
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        crash.error("uncaught_exception in %s thread %s", kind,
+                    args.thread.name if args.thread else "?",
+                    exc_info=(args.exc_type, args.exc_value, args.exc_traceback))  # type: ignore[arg-type]
+
+    threading.excepthook = thread_hook
+
+
 class _StderrLogger:
-    """Writes each line to whatever ``sys.stderr`` is *now* (it may be swapped, e.g. in tests)."""
+    """structlog's output: each record through ``write_line``."""
 
     def msg(self, message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
+        write_line(message)
 
     log = debug = info = warn = warning = error = critical = exception = fatal = msg
 
