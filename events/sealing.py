@@ -293,6 +293,21 @@ def unseal(
 _GONE = object()
 
 
+def seal_text(text: str, child_id: str, keyring: Keyring) -> str:
+    """Seal a free-text value kept outside the events (a manager's note on an alert)
+    with the child's key, so that erasing the child erases it too."""
+    return _seal_value(text, child_id, keyring)
+
+
+def open_text(value: str | None, keyring: Keyring) -> str | None:
+    """Open ``seal_text``'s token: ``ERASED`` once the key is destroyed; a value stored
+    before notes were sealed is returned as it is."""
+    if value is None or not value.startswith(PREFIX):
+        return value
+    opened = _open_value(value, keyring)
+    return ERASED if opened is _GONE else str(opened)
+
+
 _VALUE_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(value, ensure_ascii=False)
 
 

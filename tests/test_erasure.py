@@ -6,12 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 
 from events.delivery import ContactMissed
 from events.envelope import Actor
 from events.erasure import PersonalDataErased
+from events.sealing import ERASED
+from projections import queries
+from projections.projector import Projector
 from tests.support import at, open_case, record
 from tracker.bootstrap import App, bootstrap
+from tracker.db.read_models import alerts
 from tracker.domain.access import Principal
 from tracker.domain.commands import RecordEvent
 from tracker.kernel.clock import FixedClock
@@ -102,3 +107,24 @@ def test_another_process_holding_the_key_cannot_store_a_note_after_erasure(
     assert [e.type for e in app.store.read_stream("CS-E1")][-1] == "personal_data_erased"
     assert app.store.stream_version("CS-E3") == 0
     assert verify(app.engine).ok
+
+
+def test_managers_alert_notes_are_sealed_and_erased_with_the_child(app: App) -> None:
+    """Before, acknowledgement and resolve notes sat in clear in ``alerts`` and outlived
+    the erasure of the child."""
+    projector = Projector(app)
+    open_case(app, "CS-E1", child_id="C-ERASE01", start_date="2026-10-01")  # no case manager
+    projector.catch_up()
+    alert = queries.list_alerts(app)[0]
+    manager = Actor("M-TEST", "manager")
+    acked = queries.acknowledge_alert(app, alert["alert_id"], note="ZQX-ACK-MARKER",
+                                      actor=manager)
+    closed = queries.close_alert(app, alert["alert_id"], note="ZQX-CLOSE-MARKER", actor=manager)
+    assert acked["ack_note"] == "ZQX-ACK-MARKER" and closed["close_note"] == "ZQX-CLOSE-MARKER"
+    with app.engine.connect() as conn:
+        raw = " ".join(str(v) for row in conn.execute(select(alerts)) for v in row)
+    assert "ZQX-" not in raw and "sealed:v1:C-ERASE01:" in raw
+    erase(app)
+    [after] = [a for a in queries.list_alerts(app, open_only=False)
+               if a["alert_id"] == alert["alert_id"]]
+    assert (after["ack_note"], after["close_note"]) == (ERASED, ERASED)

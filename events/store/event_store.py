@@ -168,6 +168,15 @@ class EventStore:
             if json.loads(payload).get("child_id") == child_id
         ]
 
+    def subject_of(self, stream_id: str) -> str | None:
+        """The child a case was opened for (read from the payload text: no key opened)."""
+        query = select(T.c.payload).where(
+            T.c.stream_id == stream_id, T.c.event_type == "case_opened"
+        )
+        rows = self._rows(query)
+        child = json.loads(rows[0][0]).get("child_id") if rows else None
+        return str(child) if child else None
+
     def _rows(self, query: Any) -> list[Any]:
         for attempt in range(2):
             try:

@@ -9,8 +9,10 @@ from typing import cast
 from sqlalchemy import ColumnElement, and_, select, update
 
 from events.envelope import Actor
+from events.sealing import seal_text
 from projections.alerts import AlertView, row_to_dict
 from projections.queries.reading import SEVERITY_ORDER, Loose
+from projections.sealer import open_alert_notes
 from tracker.db.read_models import alerts as A  # noqa: N812
 from tracker.kernel.errors import AlertNotFound, FieldProblem, InvalidInput
 from tracker.services.app import App
@@ -28,7 +30,7 @@ def list_alerts(
     if team is not None:
         query = query.where(A.c.team == team)
     with app.engine.connect() as conn:
-        rows = [row_to_dict(r) for r in conn.execute(query)]
+        rows = open_alert_notes(app.keyring, [row_to_dict(r) for r in conn.execute(query)])
     rows.sort(key=lambda a: (a["status"] != "open", SEVERITY_ORDER.get(a["severity"], 9),
                              _neg(a["raised_at"]), a["alert_id"]))
     return cast(list[Loose], rows)
@@ -74,6 +76,14 @@ def _note_on_alert(
     if len(text) > MAX_NOTE:
         raise InvalidInput([FieldProblem("note", f"must be at most {MAX_NOTE} characters")])
     now = app.clock.now()
+    with app.engine.connect() as conn:
+        case_id = conn.execute(select(A.c.case_id).where(A.c.alert_id == alert_id)).scalar()
+    if case_id is None:
+        raise AlertNotFound(f"alert {alert_id} not found")
+    child = app.store.subject_of(case_id)
+    if child is None:
+        raise AlertNotFound(f"alert {alert_id} not found")
+    text = seal_text(text, child, app.keyring)  # erased with the child (KeyUnavailable after)
     with app.engine.begin() as conn:
         conn.execute(
             update(A)
@@ -83,5 +93,5 @@ def _note_on_alert(
         row = conn.execute(select(A).where(A.c.alert_id == alert_id)).first()
     if row is None:
         raise AlertNotFound(f"alert {alert_id} not found")
-    return row_to_dict(row)
+    return open_alert_notes(app.keyring, [row_to_dict(row)])[0]
 
