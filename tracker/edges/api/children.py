@@ -17,7 +17,7 @@ ChildId = Annotated[str, Path(pattern=CASE_ID_PATTERN, description="the pseudony
 router = APIRouter(prefix="/api", route_class=StrictJSONRoute)
 
 
-@router.post("/children/{child_id}/erase", response_model=ErasureOut, responses=responses(),
+@router.post("/children/{child_id}/erase", response_model=ErasureOut, responses=responses(404),
              tags=["data protection"])
 def erase(child_id: ChildId, body: EraseBody, app: AppDep, admin: AdminUser) -> ErasureOut:
     """Erase the child's personal data in every case, at once (admins): the key is
