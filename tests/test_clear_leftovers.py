@@ -32,7 +32,7 @@ def _alert_with_clear_note(app: App, case_id: str, child: str, note: str) -> str
     with app.engine.begin() as conn:  # as a version before sealing wrote it
         conn.execute(update(alerts).where(alerts.c.alert_id == alert_id)
                      .values(ack_note=note, close_note=note))
-    return alert_id
+    return str(alert_id)
 
 
 def test_seal_notes_seals_old_notes_and_drops_those_of_erased_children(
