@@ -12,6 +12,12 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+import structlog
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tracker.kernel.logging import configure
+
 THREADS, RECORDS = 8, 400
 
 SCRIPT = textwrap.dedent(f"""
@@ -55,3 +61,31 @@ def test_concurrent_threads_write_one_json_record_per_line() -> None:
     assert all("ValueError" in r["exception"] for r in failures)
     assert "RuntimeError" in records[-1]["exception"]
     assert not any(line.startswith(("Traceback", "  File")) for line in lines)
+
+
+def test_a_logged_exception_keeps_its_type_and_place_but_not_its_values(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A validation error quotes the input and a driver error its SQL parameters: the
+    traceback field named them. Now it holds the types and frames only, on one line."""
+    configure("INFO", json=True)
+    log = structlog.get_logger("test")
+    try:
+        try:
+            EventNote.model_validate({"note": 7, "n": "ZQX-NOTE-IN-PAYLOAD"})
+        except ValidationError as exc:
+            raise RuntimeError("while storing ZQX-NOTE-IN-PAYLOAD") from exc
+    except RuntimeError:
+        log.exception("append_failed", case_id="CS-1")
+    finally:
+        structlog.reset_defaults()
+    [line] = capsys.readouterr().err.splitlines()
+    record = json.loads(line)
+    assert "ZQX" not in line
+    assert record["exception"].startswith("builtins.RuntimeError at test_logging.py:")
+    assert "pydantic_core._pydantic_core.ValidationError" in record["exception"]
+
+
+class EventNote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str

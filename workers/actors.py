@@ -22,7 +22,7 @@ import dramatiq
 import structlog
 from dramatiq import Actor, Broker
 
-from tracker.kernel.logging import JsonLineHandler, log_uncaught
+from tracker.kernel.logging import JsonLineHandler, log_uncaught, safe_exc_info
 from workers import jobs
 from workers.broker import DELIVERY_QUEUE, PROJECTION_QUEUE
 
@@ -84,7 +84,7 @@ def json_stdlib_logging(level: str) -> None:
     formatter = structlog.stdlib.ProcessorFormatter(
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,  # a traceback is a field, not raw lines
+            safe_exc_info,  # a traceback is a field, not raw lines, and has no values
             structlog.processors.JSONRenderer(),
         ],
         foreign_pre_chain=[

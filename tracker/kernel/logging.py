@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import structlog
 
@@ -18,7 +20,7 @@ def configure(level: str = "INFO", json: bool = True) -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info,
+        safe_exc_info,
     ]
     processors.append(
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
@@ -31,6 +33,43 @@ def configure(level: str = "INFO", json: bool = True) -> None:
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+
+
+def describe_exception(exc: BaseException) -> str:
+    """An exception as a log field: its type and where it was raised (file, line,
+    function; innermost first), along its chain of causes, on one line. Never its message
+    or its values: a validation error quotes the input, a driver error the SQL parameters,
+    and either can be a child's note or date of birth."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(parts) < 8:
+        seen.add(id(current))
+        frames = traceback.extract_tb(current.__traceback__)[-12:]
+        where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                           for f in reversed(frames))
+        name = type(current)
+        parts.append(f"{name.__module__}.{name.__qualname__}" + (f" at {where}" if where else ""))
+        current = current.__cause__ or current.__context__
+    return " | from ".join(parts)
+
+
+def safe_exc_info(
+    _logger: object, _method: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """A structlog processor in place of ``format_exc_info``: the traceback becomes the
+    ``exception`` field, without messages (``describe_exception``)."""
+    exc_info = event_dict.pop("exc_info", None)
+    exc: BaseException | None = None
+    if exc_info is True:
+        exc = sys.exc_info()[1]
+    elif isinstance(exc_info, BaseException):
+        exc = exc_info
+    elif isinstance(exc_info, tuple) and len(exc_info) == 3:
+        exc = exc_info[1]
+    if exc is not None:
+        event_dict["exception"] = describe_exception(exc)
+    return event_dict
 
 
 _WRITE = threading.Lock()
