@@ -1,11 +1,12 @@
-"""JSON endpoints about a child across their cases (admins): erasure."""
+"""JSON endpoints about a child across their cases (admins): erasure, subject access."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
+from projections.subject_access import SubjectAccessExport, subject_access
 from tracker.edges.api.deps import AdminUser, AppDep
 from tracker.edges.api.schemas import CASE_ID_PATTERN, EraseBody, ErasureOut, responses
 from tracker.edges.api.strict import StrictJSONRoute
@@ -27,3 +28,12 @@ def erase(child_id: ChildId, body: EraseBody, app: AppDep, admin: AdminUser) -> 
         actor=admin.user.actor, correlation_id=current_correlation_id(),
     )
     return ErasureOut.model_validate(done.to_dict())
+
+
+@router.get("/children/{child_id}/export", response_model=dict[str, Any],
+            responses=responses(404), tags=["data protection"])
+def export(child_id: ChildId, app: AppDep, admin: AdminUser) -> SubjectAccessExport:
+    """Subject access: everything held about the child across their cases (admins), as
+    JSON; the readable version is the page ``/admin/children/{child_id}/export``. Each
+    case is written to the access log."""
+    return subject_access(app, child_id, actor=admin.user.actor)

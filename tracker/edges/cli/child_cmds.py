@@ -1,13 +1,19 @@
-"""CLI about a child across their cases (admins): erasure."""
+"""CLI about a child across their cases (admins): erasure, subject access."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from events.erasure import ERASURE_REASONS
+from projections.subject_access import subject_access
 from tracker.edges.cli import context as ctx
+from tracker.edges.web.subject_access import render_html
+from tracker.kernel.errors import FieldProblem, InvalidInput
 from tracker.kernel.logging import correlation
 from tracker.services.erasure import erase_child
 
@@ -15,8 +21,9 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 
 
 def register(app: typer.Typer) -> None:
-    child = ctx.group(app, "child", "A child across their cases: erasure.")
+    child = ctx.group(app, "child", "A child across their cases: erasure, subject access.")
     child.command("erase")(erase)
+    child.command("export")(export)
 
 
 def erase(
@@ -42,3 +49,24 @@ def erase(
         f" erasure recorded on {len(done.recorded_on)} of {len(done.case_ids)} case(s)",
         highlight=False,
     )
+
+
+def export(
+    child_id: Annotated[str, typer.Argument(help="Pseudonymous child id, e.g. C-7F3K2Q9A.")],
+    fmt: Annotated[str, typer.Option("--format", help="html (readable) or json.")] = "html",
+    out: Annotated[Path | None, typer.Option(
+        help="Write to this file (default: standard output).")] = None,
+) -> None:
+    """Subject access: everything held about a child across their cases (admins;
+    TRACKER_ROLE=admin). Each case is written to the access log."""
+    if fmt not in ("html", "json"):
+        raise InvalidInput([FieldProblem("--format", "must be html or json")])
+    with correlation():
+        doc = subject_access(ctx.app(), child_id, actor=ctx.actor())
+    text = render_html(doc) if fmt == "html" else json.dumps(doc, ensure_ascii=False, indent=2)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.write_text(text, encoding="utf-8")
+        ctx.console.print(f"subject access export of {child_id} written to {out}",
+                          highlight=False, markup=False)
