@@ -51,8 +51,9 @@ def run_scenario(env: Env) -> Scenario:
             "team": "TEAM-A", "manager_id": "M-TEST01"}, f"2026-10-0{n + 1}")
     _event(env, CASES[0], "contact_missed", {"kind": "office", "acceptable": False,
                                              "reason": "other", "note": NOTE}, "2026-10-07")
-    wrong = _event(env, CASES[0], "contact_missed", {"kind": "home_visit", "acceptable": True,
-                                                     "reason": "illness_with_evidence"}, "2026-10-08")
+    wrong = _event(env, CASES[0], "contact_missed", {
+        "kind": "home_visit", "acceptable": True, "reason": "illness_with_evidence"},
+        "2026-10-08")
     _event(env, CASES[0], "event_retracted", {"target_event_id": wrong["events"][0]["event_id"],
                                               "reason": REASON}, "2026-10-09")
     Projector(env.app).catch_up()
