@@ -39,6 +39,7 @@ class Actors:
     heal: Actor[[str | None], None]
     deliver: Actor[[str], None]
     digest: Actor[[str], None]
+    retention: Actor[[str], None]
 
 
 def declare_actors(broker: Broker, w: Workers) -> Actors:
@@ -59,6 +60,9 @@ def declare_actors(broker: Broker, w: Workers) -> Actors:
     def digest(day: str) -> None:
         jobs.digest(w, date.fromisoformat(day))
 
+    def retention(day: str) -> None:
+        jobs.retention(w, date.fromisoformat(day))
+
     projection: dict[str, Any] = {
         "broker": broker, "queue_name": PROJECTION_QUEUE,
         "max_retries": 20, "min_backoff": 500, "max_backoff": 30_000,
@@ -75,6 +79,7 @@ def declare_actors(broker: Broker, w: Workers) -> Actors:
         sweep=dramatiq.actor(actor_name="sweep", **projection)(sweep),
         heal=dramatiq.actor(actor_name="heal", **projection)(heal),
         digest=dramatiq.actor(actor_name="digest", **projection)(digest),
+        retention=dramatiq.actor(actor_name="retention", **projection)(retention),
         deliver=dramatiq.actor(actor_name="deliver", **delivery)(deliver),
     )
 
