@@ -4,7 +4,7 @@ the rule, the dry run, the scheduled job erasing or asking admins to approve."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from tracker.edges.cli import context
 from tracker.services.app import policy_for
 from tracker.services.retention import run_retention
 from workers import jobs
+from workers.runtime import Workers
 
 TODAY = date(2026, 11, 2)  # the fixed clock's day (tests.conftest.NOW)
 RETENTION = default_policy().retention
@@ -55,7 +56,7 @@ class TestRule:
 
     def test_every_disposal_has_one_period(self) -> None:
         covered = [d for p in RETENTION.periods.values() for d in p.disposals]
-        assert sorted(covered) == sorted(DisposalType.__args__)
+        assert sorted(covered) == sorted(get_args(DisposalType))
 
 
 def _closed_case(app: App, case_id: str, child: str, disposal: str, start: str, end: str,
@@ -110,7 +111,7 @@ def test_by_default_the_job_asks_admins_to_approve_once(cases: App) -> None:
     with cases.engine.connect() as conn:
         rows = conn.execute(select(alerts.c.case_id, alerts.c.rule, alerts.c.owner,
                                    alerts.c.details).where(alerts.c.status == "open")).all()
-    [(case_id, rule, owner, details)] = [r for r in rows if r.rule == "retention_expired"]
+    [(case_id, _rule, owner, details)] = [r for r in rows if r.rule == "retention_expired"]
     assert (case_id, owner) == ("child:C-OLD00001", "role:admin")
     assert "CS-OLD1" in details and "2004-01-01" not in details
     assert cases.store.read_stream("CS-OLD1")[0].event.date_of_birth is not None  # type: ignore[attr-defined]
@@ -120,11 +121,12 @@ def test_when_the_policy_says_erase_the_scheduled_job_erases(cases: App) -> None
     policy = policy_for(cases)
     cases.extras["tracker.domain.policy"] = policy.model_copy(update={
         "retention": policy.retention.model_copy(update={"on_expiry": "erase"})})
-    assert cases.workers is not None
-    assert jobs.retention(cases.workers, TODAY) == 1
+    w = cases.workers
+    assert isinstance(w, Workers)
+    assert jobs.retention(w, TODAY) == 1
     last = cases.store.read_stream("CS-OLD1")[-1]
     assert (last.type, last.event.reason, last.recorded_by) == (  # type: ignore[attr-defined]
         "personal_data_erased", "retention_expired", "system:retention")
     assert cases.store.read_stream("CS-OLD1")[0].event.date_of_birth is None  # type: ignore[attr-defined]
     assert cases.store.read_stream("CS-YNG1")[0].event.date_of_birth is not None  # type: ignore[attr-defined]
-    assert jobs.retention(cases.workers, TODAY) == 0  # erased children are not found again
+    assert jobs.retention(w, TODAY) == 0  # erased children are not found again
