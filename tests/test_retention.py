@@ -10,13 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from events.case import COURT_DISPOSALS, DisposalType
-from tests.conftest import TEST_KEY
-from tests.support import at, open_case, record, run_cli
+from tests.support import as_operator, at, open_case, record, run_cli
 from tracker.bootstrap import App
 from tracker.db.read_models import alerts
 from tracker.domain.policy import default_policy
 from tracker.domain.retention import CaseFacts, case_expiry, child_expiry
-from tracker.edges.cli import context
 from tracker.services.app import policy_for
 from tracker.services.retention import run_retention
 from workers import jobs
@@ -84,11 +82,7 @@ def cases(app: App) -> App:
 def test_the_dry_run_lists_ids_rules_and_dates_but_never_a_date_of_birth(
     cases: App, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    monkeypatch.setenv("TRACKER_DATABASE_URL", cases.settings.database_url)
-    monkeypatch.setenv("TRACKER_MASTER_KEY", TEST_KEY)
-    monkeypatch.setenv("TRACKER_USER", "AD-CLI01")
-    monkeypatch.setenv("TRACKER_ROLE", "admin")
-    context.set_app(None)
+    as_operator(monkeypatch, cases)
     code, out, _ = run_cli(monkeypatch, capsys, "retention", "--dry-run", "--as-at",
                            "2026-11-02")
     assert code == 0, out
@@ -98,8 +92,7 @@ def test_the_dry_run_lists_ids_rules_and_dates_but_never_a_date_of_birth(
     assert "1 child(ren) past retention as at 2026-11-02; 1 would be erased" in out
     assert "2004-01-01" not in out
     assert cases.store.read_stream("CS-OLD1")[-1].type == "case_closed"  # nothing erased
-    monkeypatch.setenv("TRACKER_ROLE", "manager")
-    context.set_app(None)
+    as_operator(monkeypatch, cases, role="manager")
     assert run_cli(monkeypatch, capsys, "retention", "--dry-run")[0] == 2
 
 

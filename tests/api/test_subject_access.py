@@ -11,11 +11,9 @@ from sqlalchemy import select
 
 from tests.api.conftest import Env
 from tests.api.scenario import ACK, CASES, CHILD, DOB, NOTE, REASON, run_scenario
-from tests.conftest import TEST_KEY
-from tests.support import run_cli
+from tests.support import as_operator, run_cli
 from tests.web.conftest import sign_in
 from tracker.db.access_log_table import access_log
-from tracker.edges.cli import context
 
 EXPORT = f"/api/children/{CHILD}/export"
 
@@ -79,11 +77,7 @@ def test_the_command_line_export_for_admins_only(
     env: Env, monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Any
 ) -> None:
     run_scenario(env)
-    monkeypatch.setenv("TRACKER_DATABASE_URL", env.app.settings.database_url)
-    monkeypatch.setenv("TRACKER_MASTER_KEY", TEST_KEY)
-    monkeypatch.setenv("TRACKER_USER", "AD-CLI01")
-    monkeypatch.setenv("TRACKER_ROLE", "admin")
-    context.set_app(None)
+    as_operator(monkeypatch, env.app)
     out = tmp_path / "sar.html"
     code, said, _ = run_cli(monkeypatch, capsys, "child", "export", CHILD, "--out", str(out))
     assert code == 0 and str(out) in said
@@ -92,8 +86,7 @@ def test_the_command_line_export_for_admins_only(
     code, said, _ = run_cli(monkeypatch, capsys, "child", "export", CHILD, "--format", "json")
     assert code == 0 and json.loads(said)["child_id"] == CHILD
     assert [row[:2] for row in _export_rows(env)] == [("AD-CLI01", c) for c in CASES] * 2
-    monkeypatch.setenv("TRACKER_ROLE", "practitioner")
-    context.set_app(None)
+    as_operator(monkeypatch, env.app, role="practitioner")
     code, said, err = run_cli(monkeypatch, capsys, "child", "export", CHILD)
     assert code == 2 and NOTE not in said + err
     code, _, err = run_cli(monkeypatch, capsys, "child", "export", CHILD, "--format", "pdf")
