@@ -8,8 +8,10 @@ from typing import Any
 from events.base import STORED
 from events.delivery import ContactScheduled
 from events.envelope import Actor, Draft
+from tests.conftest import TEST_KEY
 from tracker.bootstrap import App
 from tracker.domain.commands import RecordEvent
+from tracker.edges.cli import context
 from tracker.services.cases import CaseService
 
 PRACTITIONER = Actor("P-TEST01", "practitioner")
@@ -80,3 +82,14 @@ def run_cli(monkeypatch: Any, capsys: Any, *args: str) -> tuple[int, str, str]:
         code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def as_operator(monkeypatch: Any, app: App, user: str = "AD-CLI01", role: str = "admin"
+                ) -> None:
+    """Point ``run_cli`` at ``app``'s database, acting as ``user`` in ``role`` (a fresh
+    app is built from the environment on the next command)."""
+    monkeypatch.setenv("TRACKER_DATABASE_URL", app.settings.database_url)
+    monkeypatch.setenv("TRACKER_MASTER_KEY", TEST_KEY)
+    monkeypatch.setenv("TRACKER_USER", user)
+    monkeypatch.setenv("TRACKER_ROLE", role)
+    context.set_app(None)

@@ -206,3 +206,17 @@ def test_a_cli_read_of_a_missing_case_is_logged_not_found(cli, app: App) -> None
     logged = search(app, case_id="CS-NOPE1").entries
     assert sorted((e.action, e.outcome) for e in logged) == [
         ("cli: tracker case show", "not_found"), ("cli: tracker history", "not_found")]
+
+
+def test_child_erase_is_for_admins_and_takes_a_reason_code(  # type: ignore[no-untyped-def]
+    cli, app: App, monkeypatch
+) -> None:
+    assert cli(*OPEN)[0] == 0
+    code, _out, err = cli("child", "erase", "C-CLI00001", "--reason", "erasure_request")
+    assert code == 2 and "access" in err.lower() and "Traceback" not in err
+    monkeypatch.setenv("TRACKER_ROLE", "admin")
+    code, _out, err = cli("child", "erase", "C-CLI00001", "--reason", "asked on the phone")
+    assert code == 2 and "reason" in err and len(err.strip().splitlines()) == 1
+    code, out, _err = cli("child", "erase", "C-CLI00001", "--reason", "erasure_request")
+    assert code == 0 and "key destroyed" in out and "1 of 1 case" in out
+    assert app.store.read_stream("CS-CLI1")[0].event.date_of_birth is None  # type: ignore[attr-defined]

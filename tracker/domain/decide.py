@@ -38,7 +38,9 @@ from tracker.kernel.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
 CLOCK_SKEW = timedelta(minutes=5)
 """How far ahead of the server clock an occurred-at may be (devices drift)."""
 
-ALLOWED_ON_CLOSED = frozenset({"event_superseded", "event_retracted", "case_audited"})
+ALLOWED_ON_CLOSED = frozenset(
+    {"event_superseded", "event_retracted", "case_audited", "personal_data_erased"}
+)
 
 
 def decide(state: CaseState, command: RecordEvent, now: datetime, policy: Policy) -> list[Draft]:

@@ -143,6 +143,13 @@ class ConfigurationError(TrackerError):
     code = "configuration_error"
 
 
+class ChildNotFound(TrackerError):
+    """Raised when an erasure or export names a child with no case and no key."""
+
+    http_status = 404
+    code = "child_not_found"
+
+
 class KeyUnavailable(TrackerError):
     """Raised when personal data must be sealed for a child whose key was destroyed."""
 

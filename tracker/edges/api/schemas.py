@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from events.base import date_in_range, moment_in_range
 from events.envelope import RecordedEvent
+from events.erasure import ErasureReason
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$"
 
@@ -127,6 +128,22 @@ class AcknowledgeBody(Body):
     """A manager's note on acknowledging (or resolving) an alert."""
 
     note: PlainText = Field(min_length=1, max_length=2000)
+
+
+class EraseBody(Body):
+    """Why a child's personal data is erased: a reason code, and optionally a reference."""
+
+    reason: ErasureReason
+    reference: Annotated[str | None, Field(pattern=CASE_ID_PATTERN)] = None
+
+
+class ErasureOut(BaseModel):
+    """What an erasure did (ids only)."""
+
+    child_id: str
+    key_destroyed: bool
+    case_ids: list[str]
+    recorded_on: list[str]
 
 
 class UserOut(BaseModel):

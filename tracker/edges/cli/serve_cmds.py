@@ -6,10 +6,12 @@ import os
 import sys
 from typing import TYPE_CHECKING, Annotated
 
+import structlog
 import typer
 import uvicorn
 from rich.table import Table
 
+from projections.queries.alerts import notes_in_clear
 from tracker.db.migrations import upgrade
 from tracker.edges.cli import context as ctx
 from tracker.edges.http import create_app
@@ -21,6 +23,8 @@ from workers.runtime import InProcessWorkers
 
 if TYPE_CHECKING:
     from tracker.services.app import App
+
+log = structlog.get_logger("tracker.serve")
 
 
 def register(app: typer.Typer) -> None:
@@ -43,6 +47,8 @@ def serve(
     """Serve the JSON API (/api, /openapi.json) and the web pages with uvicorn."""
     the_app = ctx.app()
     upgrade(the_app.engine)
+    if clear := notes_in_clear(the_app):  # left by a version before notes were sealed
+        log.warning("alert_notes_in_clear", count=clear, fix="tracker db seal-notes")
     run_server(the_app, host=host, port=port, start_workers=workers)
 
 
