@@ -34,6 +34,7 @@ from events.enforcement import (
     RequirementFailed,
     WarningIssued,
 )
+from events.erasure import PersonalDataErased
 from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
 from events.planning import PlanAgreed, PlanRevised
 from events.review import ReviewCompleted
@@ -53,6 +54,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     PanelHeld, ContractAgreed, ReferredBackToCourt, JointDecisionMade,
     EventSuperseded, EventRetracted,
     CaseAudited,
+    PersonalDataErased,
 )
 
 EVENT_TYPES: Mapping[str, type[Event]] = {cls.type: cls for cls in EVENT_CLASSES}

@@ -14,10 +14,9 @@ events' own data, with personal fields opened by the child's key.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict
 
 from projections.alert_rules import read_policy
-from projections.queries.reading import Loose
 from projections.replay import ReplayView, Stamp, TimelineEntry, replay_events
 from projections.sealer import KeyringDob
 from tracker.services.app import App
@@ -42,7 +41,7 @@ class CaseHistory(TypedDict):
 
 def case_history(
     app: App, case_id: str, *, as_of: date | None = None, as_known_at: datetime | None = None
-) -> Loose:
+) -> CaseHistory:
     """The events in view (with marks and unsealed data) and the replayed state."""
     recorded = app.store.read_stream(case_id)  # all of it: the replay marks what came later
     state = replay_events(
@@ -78,7 +77,7 @@ def case_history(
         "events": events,
         "state": state,
     }
-    return cast(Loose, history)
+    return history
 
 
 def _marks(entry: TimelineEntry, delay: timedelta, version_of: dict[str, int]) -> list[str]:

@@ -30,7 +30,13 @@ Shapes (the TypedDicts below; docs/read-models.md describes every field):
   "required", "contacts"}``).
 """
 
-from projections.queries.alerts import acknowledge_alert, close_alert, list_alerts
+from projections.queries.alerts import (
+    acknowledge_alert,
+    close_alert,
+    list_alerts,
+    notes_in_clear,
+    seal_notes_in_clear,
+)
 from projections.queries.cases import (
     CaseDetail,
     CaseloadRow,
@@ -43,7 +49,6 @@ from projections.queries.cases import (
     compliance_by_practitioner,
     replay,
 )
-from projections.queries.reading import Loose
 from projections.queries.reports import (
     CalendarMonth,
     InspectionSample,
@@ -55,25 +60,9 @@ from projections.queries.reports import (
 )
 
 __all__ = [
-    "CalendarMonth",
-    "CaseDetail",
-    "CaseloadRow",
-    "DueItem",
-    "InspectionSample",
-    "Loose",
-    "Period",
-    "PractitionerCompliance",
-    "Projection",
-    "RatingsReport",
-    "StageSummary",
-    "acknowledge_alert",
-    "case_view",
-    "caseload",
-    "close_alert",
-    "compliance_by_practitioner",
-    "engagement_series",
-    "inspection_sample",
-    "list_alerts",
-    "ratings",
-    "replay",
+    "CalendarMonth", "CaseDetail", "CaseloadRow", "DueItem", "InspectionSample", "Period",
+    "PractitionerCompliance", "Projection", "RatingsReport", "StageSummary",
+    "acknowledge_alert", "case_view", "caseload", "close_alert", "compliance_by_practitioner",
+    "engagement_series", "inspection_sample", "list_alerts", "notes_in_clear", "ratings",
+    "replay", "seal_notes_in_clear",
 ]

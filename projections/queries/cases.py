@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
-from typing import TypedDict, cast
+from typing import TypedDict
 
 from sqlalchemy import Connection, select
 
@@ -13,13 +13,15 @@ from projections.alerts import AlertView, row_to_dict
 from projections.aspire import STAGES, stage_of
 from projections.queries.reading import (
     SEVERITY_ORDER,
-    Loose,
     as_at_of,
     current_record,
     open_alert_counts,
     read_records,
 )
+from projections.record import folding
+from projections.replay import ReplayView
 from projections.replay import replay as _replay
+from projections.sealer import open_alert_notes
 from projections.views import CaseView, CaseViews, evaluate_all
 from tracker.db.read_models import alerts as A  # noqa: N812
 from tracker.services.app import App
@@ -77,32 +79,33 @@ class PractitionerCompliance(TypedDict):
     on_time_rate: float | None
 
 
-def _open_alerts(conn: Connection, case_id: str) -> list[AlertView]:
+def _open_alerts(app: App, conn: Connection, case_id: str) -> list[AlertView]:
     rows = conn.execute(
         select(A).where(A.c.case_id == case_id, A.c.status == "open")
     ).all()
-    out = [row_to_dict(r) for r in rows]
+    out = open_alert_notes(app.keyring, [row_to_dict(r) for r in rows])
     out.sort(key=lambda a: (SEVERITY_ORDER.get(a["severity"], 9), a["raised_at"] or ""))
     return out
 
 
 def case_view(
     app: App, case_id: str, *, as_at: datetime | date | None = None
-) -> Loose:
+) -> CaseDetail:
     """One case's ASPIRE, engagement, continuity and enforcement as at a moment (now by
     default; a date means the end of that day), with its open alerts."""
     at = as_at_of(app, as_at)
     policy = read_policy(app)
     with app.engine.connect() as conn:
         record, caught_up = current_record(app, conn, case_id)
-        open_alerts = _open_alerts(conn, case_id)
-    views = evaluate_all(record, at, policy)
+        open_alerts = _open_alerts(app, conn, case_id)
+    with folding(case_id):
+        views = evaluate_all(record, at, policy)
     detail: CaseDetail = {
         **views.to_dict(),
         "alerts": open_alerts,
         "projection": {"position": record.position, "caught_up": caught_up},
     }
-    return cast(Loose, detail)
+    return detail
 
 
 def _caseload_views(
@@ -132,7 +135,7 @@ def _caseload_views(
 def caseload(
     app: App, *, practitioner: str | None = None, team: str | None = None,
     as_at: datetime | date | None = None,
-) -> list[Loose]:
+) -> list[CaseloadRow]:
     """The open cases (of a practitioner or team) with what is due and overdue, as at a
     moment: most overdue first, then soonest due."""
     views_list, counts = _caseload_views(app, practitioner=practitioner, team=team, as_at=as_at)
@@ -169,12 +172,12 @@ def caseload(
             "open_alerts": counts.get(views.case_id, 0),
         })
     rows.sort(key=lambda r: (-r["overdue"], r["next_due"] or "9999", r["case_id"]))
-    return cast(list[Loose], rows)
+    return rows
 
 
 def compliance_by_practitioner(
     app: App, *, team: str | None = None, as_at: datetime | date | None = None
-) -> list[Loose]:
+) -> list[PractitionerCompliance]:
     """Per practitioner (current case manager): cases, stage statuses and on-time rate."""
     views_list, _counts = _caseload_views(app, practitioner=None, team=team, as_at=as_at)
     groups: dict[tuple[str, str], list[CaseViews]] = defaultdict(list)
@@ -204,14 +207,13 @@ def compliance_by_practitioner(
             "obligations": dict(obligations),
             "on_time_rate": round(obligations["done_on_time"] / judged, 3) if judged else None,
         })
-    return cast(list[Loose], out)
+    return out
 
 
 def replay(
     app: App, case_id: str, *, as_of: date | None = None, as_known_at: datetime | None = None
-) -> Loose:
+) -> ReplayView:
     """The case as it stood on ``as_of`` and/or as known at ``as_known_at``, folded from the
     events themselves (the same answer whether or not the projections are up to date)."""
-    return cast(Loose, _replay(app, case_id, read_policy(app), as_of=as_of,
-                               as_known_at=as_known_at))
+    return _replay(app, case_id, read_policy(app), as_of=as_of, as_known_at=as_known_at)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import date
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict
 
 from sqlalchemy import Row, select
 
@@ -13,9 +13,9 @@ from projections import ratings as rating_rules
 from projections.alert_rules import read_policy
 from projections.asat import AsAt
 from projections.engagement import EngagementMonth
-from projections.queries.reading import Loose, as_at_of, current_record, read_records
+from projections.queries.reading import as_at_of, current_record, read_records
 from projections.ratings import Comparison, RatingsTable, Sample
-from projections.record import CaseRecord
+from projections.record import CaseRecord, folding
 from projections.views import evaluate_all
 from projections.visible import add_months
 from tracker.db.read_models import audits
@@ -52,7 +52,7 @@ class RatingsReport(TypedDict):
 
 def engagement_series(
     app: App, *, case_id: str | None = None, team: str | None = None
-) -> list[Loose]:
+) -> list[EngagementMonth] | list[CalendarMonth]:
     """Monthly engagement points for charts: a case's supervision months, or a team's
     (or the whole service's) calendar months."""
     at = as_at_of(app, None)
@@ -60,10 +60,10 @@ def engagement_series(
     if case_id is not None:
         with app.engine.connect() as conn:
             record, _ = current_record(app, conn, case_id)
-        months: list[EngagementMonth] = evaluate_all(record, at, policy).engagement.get(
-            "months", []
-        )
-        return cast(list[Loose], months)
+        with folding(case_id):
+            views = evaluate_all(record, at, policy)
+        months: list[EngagementMonth] = views.engagement.get("months", [])
+        return months
     with app.engine.connect() as conn:
         records = read_records(app, conn, team=team, open_only=False)
     points: dict[str, CalendarMonth] = {}
@@ -100,7 +100,7 @@ def engagement_series(
             round(sum(month_scores) / len(month_scores), 2) if month_scores else None
         )
         out.append(p)
-    return cast(list[Loose], out)
+    return out
 
 
 def _point(points: dict[str, CalendarMonth], day: date) -> CalendarMonth:
@@ -175,7 +175,7 @@ def _counts(ids: list[str], court: set[str]) -> Sample:
 def inspection_sample(
     app: App, *, seed: int, start: date | None = None, end: date | None = None,
     team: str | None = None,
-) -> Loose:
+) -> InspectionSample:
     """A reproducible stratified sample of the cases in scope (``tracker sample``)."""
     scope = _Scope(app, start, end, team)
     court, out_of_court = scope.routes()
@@ -187,13 +187,13 @@ def inspection_sample(
         "in_scope": _counts(court + out_of_court, court_set),
         "drawn": _counts(drawn, court_set), "case_ids": drawn,
     }
-    return cast(Loose, result)
+    return result
 
 
 def ratings(
     app: App, *, start: date | None, end: date | None, team: str | None = None,
     sample_seed: int | None = None,
-) -> Loose:
+) -> RatingsReport:
     """Inspection-style ratings, from the audits and from the records, over the cases in
     scope (or over the sample drawn with ``sample_seed``)."""
     scope = _Scope(app, start, end, team)
@@ -253,7 +253,7 @@ def ratings(
         "records": record_table,
         "comparison": rating_rules.compare(audit_table, record_table),
     }
-    return cast(Loose, report)
+    return report
 
 
 def _unique(records: list[CaseRecord]) -> list[CaseRecord]:

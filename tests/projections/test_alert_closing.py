@@ -9,6 +9,7 @@ import pytest
 
 from events.envelope import Actor
 from projections import queries
+from projections.alerts import AlertView
 from projections.projector import Projector
 from tests.support import at, open_case, record
 from tracker.bootstrap import App
@@ -17,7 +18,7 @@ from tracker.kernel.errors import AlertNotFound, InvalidInput
 MANAGER = Actor("M-TEST", "manager")
 
 
-def no_cm_alerts(app: App) -> list[dict]:  # type: ignore[type-arg]
+def no_cm_alerts(app: App) -> list[AlertView]:
     rows = queries.list_alerts(app, open_only=False)
     return [a for a in rows if a["rule"] == "no_case_manager"]
 

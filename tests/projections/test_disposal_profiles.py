@@ -193,6 +193,8 @@ def test_a_service_policy_file_changes_both_sides(tmp_path: Path) -> None:
 def test_every_rule_in_the_shipped_policy_has_a_source() -> None:
     rules = default_policy().rules_in_force()
     assert rules and all(r.source.strip() for r in rules)
+    # a shipped table without its own source would show as the service's local choice
+    assert not [r.rule for r in rules if r.source.startswith("local policy (")]
     names = {r.rule for r in rules}
     assert "enforcement.warned_period_months" in names
     assert {f"disposals.{d}.enforcement" for d in default_policy().disposals} <= names

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from projections.queries import CaseloadRow
 from tests.conftest import make_settings, missing_server
 from tests.web.live import LiveServer
 from tracker.bootstrap import App, bootstrap
@@ -98,13 +99,14 @@ def open_alert_ids(demo: Demo, case_id: str, rule: str) -> set[str]:
             if a["case_id"] == case_id and a["rule"] == rule}
 
 
-def pick_case(demo: Demo) -> dict[str, Any]:
+def pick_case(demo: Demo) -> CaseloadRow:
     from projections.queries import caseload
 
     today = demo.app.clock.now().astimezone(LONDON).date()
     team = demo.logins["practitioner"].teams[0]
     rows = caseload(demo.app, team=team)
-    old = [r for r in rows if date.fromisoformat(r["start_date"]) < today - timedelta(days=30)]
+    old = [r for r in rows
+           if date.fromisoformat(r["start_date"] or "9999-12-31") < today - timedelta(days=30)]
     assert old, "the demo practitioner's team should hold a case opened over a month ago"
     return sorted(old, key=lambda r: r["case_id"])[0]
 
@@ -196,7 +198,9 @@ def test_auditor_replays_the_case_as_at_an_earlier_date(
     page = browser_context.new_page()
     case = pick_case(demo)
     case_id = case["case_id"]
-    earlier = date.fromisoformat(case["start_date"]) + timedelta(days=14)
+    start = case["start_date"]
+    assert start is not None
+    earlier = date.fromisoformat(start) + timedelta(days=14)
 
     sign_in(page, demo, "auditor")
     assert page.url.endswith("/audit")

@@ -7,7 +7,7 @@ in the body. All of them build one ``RecordEvent`` and go through ``CaseGuard.re
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -18,7 +18,9 @@ from events.base import Event
 from events.case import CaseOpened
 from events.catalogue import EVENT_CLASSES
 from projections import queries
-from projections.history import case_history
+from projections.engagement import EngagementMonth
+from projections.history import CaseHistory, case_history
+from projections.replay import ReplayView
 from tracker.domain.commands import parse_command
 from tracker.edges.api.auth import SignedIn
 from tracker.edges.api.deps import Action, AppDep, CurrentUser, GuardDep
@@ -28,6 +30,7 @@ from tracker.edges.api.schemas import (
     CASE_ID_PATTERN,
     AwareDatetime,
     Body,
+    BoundedDay,
     EventTypeOut,
     RecordBody,
     RecordedOut,
@@ -174,7 +177,7 @@ def event_types(principal: CurrentUser) -> list[EventTypeOut]:
     ]
 
 
-AsOf = Annotated[date | None, Query(description="the state at the end of this day")]
+AsOf = Annotated[BoundedDay | None, Query(description="the state at the end of this day")]
 AsKnownAt = Annotated[
     AwareDatetime | None, Query(description="only what had been recorded by then")
 ]
@@ -184,7 +187,7 @@ AsKnownAt = Annotated[
     "/cases/{case_id}", response_model=dict[str, Any], responses=responses(404),
     summary="A case's current state (ASPIRE, engagement, continuity, enforcement, alerts)",
 )
-def case_state(case_id: CaseId, access: Access, as_at: AsOf = None) -> dict[str, Any]:
+def case_state(case_id: CaseId, access: Access, as_at: AsOf = None) -> queries.CaseDetail:
     """The case's read model, now or as at a date."""
     return queries.case_view(access.read(case_id), case_id, as_at=as_at)
 
@@ -196,9 +199,10 @@ def case_state(case_id: CaseId, access: Access, as_at: AsOf = None) -> dict[str,
 def history(
     case_id: CaseId,
     access: Access,
-    as_of: Annotated[date | None, Query(description="what had happened by this day")] = None,
+    as_of: Annotated[BoundedDay | None, Query(description="what had happened by this day")
+                     ] = None,
     as_known_at: AsKnownAt = None,
-) -> dict[str, Any]:
+) -> CaseHistory:
     """Every stored event in order (valid time ``as_of``, record time ``as_known_at``)."""
     return case_history(access.read(case_id), case_id, as_of=as_of, as_known_at=as_known_at)
 
@@ -209,7 +213,7 @@ def history(
 )
 def replay(
     case_id: CaseId, access: Access, as_of: AsOf = None, as_known_at: AsKnownAt = None
-) -> dict[str, Any]:
+) -> ReplayView:
     """The read model rebuilt from the events, bitemporally."""
     return queries.replay(access.read(case_id), case_id, as_of=as_of, as_known_at=as_known_at)
 
@@ -218,7 +222,9 @@ def replay(
     "/cases/{case_id}/engagement", response_model=list[dict[str, Any]],
     responses=responses(404), summary="The case's engagement by supervision month",
 )
-def case_engagement(case_id: CaseId, access: Access) -> list[dict[str, Any]]:
+def case_engagement(
+    case_id: CaseId, access: Access
+) -> list[EngagementMonth] | list[queries.CalendarMonth]:
     """Attendance, contacts against the level's requirement and participation per month."""
     return queries.engagement_series(access.read(case_id), case_id=case_id)
 

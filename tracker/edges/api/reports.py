@@ -4,20 +4,22 @@ ratings. Who sees which team is ``tracker.edges.api.team_reads.Reports``'s to de
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from projections import queries
+from projections.alerts import AlertView
+from projections.engagement import EngagementMonth
 from tracker.edges.api.deps import Action, CurrentUser, ReportsDep
-from tracker.edges.api.schemas import CASE_ID_PATTERN, AcknowledgeBody, responses
+from tracker.edges.api.schemas import CASE_ID_PATTERN, AcknowledgeBody, BoundedDay, responses
 from tracker.edges.api.strict import StrictJSONRoute
 from tracker.edges.api.team_reads import Reports
 from tracker.services.accounts import User
 
 TeamQuery = Annotated[str | None, Query(pattern=CASE_ID_PATTERN, description="a team id")]
 AlertId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,255}$", description="the alert's id")]
-AsAt = Annotated[date | None, Query(description="as at the end of this day")]
+AsAt = Annotated[BoundedDay | None, Query(description="as at the end of this day")]
 
 router = APIRouter(prefix="/api", tags=["teams"], route_class=StrictJSONRoute)
 
@@ -47,28 +49,28 @@ def caseload(
         str | None, Query(pattern=CASE_ID_PATTERN, description="a practitioner id")
     ] = None,
     as_at: AsAt = None,
-) -> list[dict[str, Any]]:
+) -> list[queries.CaseloadRow]:
     """Open cases with what is due and overdue, most overdue first (each case logged)."""
     return who.reports.caseload(who.user, who.action, team=team, practitioner=practitioner,
                                 as_at=as_at)
 
 
 @router.get("/alerts", response_model=list[dict[str, Any]], responses=responses())
-def alerts(who: AskingDep, team: TeamQuery = None, open_only: bool = True) -> list[dict[str, Any]]:
+def alerts(who: AskingDep, team: TeamQuery = None, open_only: bool = True) -> list[AlertView]:
     """Alerts of your teams (every team for auditors), most severe first."""
     return who.reports.alerts(who.user, who.action, team=team, open_only=open_only)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=dict[str, Any],
              responses=responses())
-def acknowledge(alert_id: AlertId, body: AcknowledgeBody, who: AskingDep) -> dict[str, Any]:
+def acknowledge(alert_id: AlertId, body: AcknowledgeBody, who: AskingDep) -> AlertView:
     """Acknowledge an alert of your team with a note (managers). Idempotent."""
     return who.reports.acknowledge(who.user, alert_id, body.note, who.action)
 
 
 @router.post("/alerts/{alert_id}/resolve", response_model=dict[str, Any],
              responses=responses())
-def resolve(alert_id: AlertId, body: AcknowledgeBody, who: AskingDep) -> dict[str, Any]:
+def resolve(alert_id: AlertId, body: AcknowledgeBody, who: AskingDep) -> AlertView:
     """Resolve an open alert of your team by hand, with a note (managers). It is not
     raised again while its condition holds. Idempotent."""
     return who.reports.close(who.user, alert_id, body.note, who.action)
@@ -77,20 +79,23 @@ def resolve(alert_id: AlertId, body: AcknowledgeBody, who: AskingDep) -> dict[st
 @router.get("/compliance", response_model=list[dict[str, Any]], responses=responses())
 def compliance(
     who: AskingDep, team: TeamQuery = None, as_at: AsAt = None
-) -> list[dict[str, Any]]:
+) -> list[queries.PractitionerCompliance]:
     """ASPIRE compliance by practitioner and stage (managers, auditors)."""
     return who.reports.compliance(who.user, team=team, as_at=as_at)
 
 
 @router.get("/engagement", response_model=list[dict[str, Any]], responses=responses())
-def engagement(who: AskingDep, team: TeamQuery = None) -> list[dict[str, Any]]:
+def engagement(
+    who: AskingDep, team: TeamQuery = None
+) -> list[EngagementMonth] | list[queries.CalendarMonth]:
     """A team's engagement by calendar month (managers, auditors)."""
     return who.reports.engagement(who.user, team=team)
 
 
 @router.get("/ratings", response_model=dict[str, Any], responses=responses())
 def ratings(
-    who: AskingDep, start: date | None = None, end: date | None = None, team: TeamQuery = None
-) -> dict[str, Any]:
+    who: AskingDep, start: BoundedDay | None = None, end: BoundedDay | None = None,
+    team: TeamQuery = None,
+) -> queries.RatingsReport:
     """Inspection-style ratings over a period (managers, auditors)."""
     return who.reports.ratings(who.user, start=start, end=end, team=team)

@@ -1,6 +1,6 @@
 """Team-level reads and the alert acknowledgement, shared by the API and the pages.
 
-Who sees what (``tracker.services.accounts``): practitioners and managers their own teams, auditors
+Who sees what (``tracker.domain.access``): practitioners and managers their own teams, auditors
 every team. Without a ``team``, a practitioner's or manager's answer covers all of their
 teams. Lists that show cases (caseload, alerts) write one access-log row per case shown.
 """
@@ -14,6 +14,9 @@ from typing import Any
 from sqlalchemy import select
 
 from projections import queries
+from projections.alerts import AlertView
+from projections.engagement import EngagementMonth
+from projections.replay import ReplayView
 from tracker.db.read_models import alerts as alerts_table
 from tracker.edges.api.guard import CaseGuard
 from tracker.kernel.errors import AccessDenied, FieldProblem, InvalidInput
@@ -48,9 +51,9 @@ class Reports:
     def caseload(
         self, user: User, action: str, *, team: str | None = None,
         practitioner: str | None = None, as_at: date | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[queries.CaseloadRow]:
         """Open cases with what is due and overdue, most overdue first."""
-        rows: list[dict[str, Any]] = []
+        rows: list[queries.CaseloadRow] = []
         for t in teams_for(user, team, can_see_team):
             rows.extend(queries.caseload(self.app, practitioner=practitioner, team=t,
                                          as_at=as_at))
@@ -60,9 +63,9 @@ class Reports:
 
     def alerts(
         self, user: User, action: str, *, team: str | None = None, open_only: bool = True
-    ) -> list[dict[str, Any]]:
+    ) -> list[AlertView]:
         """Alerts of the user's teams (every team for auditors), most severe first."""
-        rows: list[dict[str, Any]] = []
+        rows: list[AlertView] = []
         for t in teams_for(user, team, can_see_team):
             rows.extend(queries.list_alerts(self.app, open_only=open_only, team=t))
         order = {"high": 0, "medium": 1, "low": 2}
@@ -71,18 +74,18 @@ class Reports:
         self.guard.log(user, [a["case_id"] for a in rows], action, "allowed")
         return rows
 
-    def acknowledge(self, user: User, alert_id: str, note: str, action: str) -> dict[str, Any]:
+    def acknowledge(self, user: User, alert_id: str, note: str, action: str) -> AlertView:
         """A manager acknowledges an alert on a case of their team, with a note."""
         return self._manage(user, alert_id, note, action, queries.acknowledge_alert)
 
-    def close(self, user: User, alert_id: str, note: str, action: str) -> dict[str, Any]:
+    def close(self, user: User, alert_id: str, note: str, action: str) -> AlertView:
         """A manager resolves an alert on a case of their team by hand, with a note."""
         return self._manage(user, alert_id, note, action, queries.close_alert)
 
     def _manage(
         self, user: User, alert_id: str, note: str, action: str,
-        do: Callable[..., dict[str, Any]],
-    ) -> dict[str, Any]:
+        do: Callable[..., AlertView],
+    ) -> AlertView:
         with self.app.engine.connect() as conn:
             row = conn.execute(
                 select(alerts_table.c.case_id).where(alerts_table.c.alert_id == alert_id)
@@ -100,14 +103,16 @@ class Reports:
 
     def compliance(
         self, user: User, *, team: str | None = None, as_at: date | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[queries.PractitionerCompliance]:
         """ASPIRE compliance per practitioner (and team)."""
-        rows: list[dict[str, Any]] = []
+        rows: list[queries.PractitionerCompliance] = []
         for t in teams_for(user, team, can_see_management):
             rows.extend(queries.compliance_by_practitioner(self.app, team=t, as_at=as_at))
         return rows
 
-    def engagement(self, user: User, *, team: str | None = None) -> list[dict[str, Any]]:
+    def engagement(
+        self, user: User, *, team: str | None = None
+    ) -> list[EngagementMonth] | list[queries.CalendarMonth]:
         """Monthly engagement of a team (or, for an auditor without a team, the service)."""
         chosen = teams_for(user, team, can_see_management)
         if len(chosen) > 1:
@@ -116,21 +121,21 @@ class Reports:
 
     def ratings(
         self, user: User, *, start: date | None, end: date | None, team: str | None = None
-    ) -> dict[str, Any]:
+    ) -> queries.RatingsReport:
         """Inspection-style ratings over a period for a team (or the service, auditors)."""
         chosen = teams_for(user, team, can_see_management)
         if len(chosen) > 1:
             raise InvalidInput([FieldProblem("team", "choose one of your teams")])
         return queries.ratings(self.app, start=start, end=end, team=chosen[0])
 
-    def case_engagement(self, case_id: str) -> list[dict[str, Any]]:
+    def case_engagement(self, case_id: str) -> list[EngagementMonth] | list[queries.CalendarMonth]:
         """A case's supervision months (the caller has checked and logged the read)."""
         return queries.engagement_series(self.app, case_id=case_id)
 
-    def case_view(self, case_id: str, as_at: date | None = None) -> dict[str, Any]:
+    def case_view(self, case_id: str, as_at: date | None = None) -> queries.CaseDetail:
         """A case's read model (the caller has checked and logged the read)."""
         return queries.case_view(self.app, case_id, as_at=as_at)
 
-    def replay(self, case_id: str, **kwargs: Any) -> dict[str, Any]:
+    def replay(self, case_id: str, **kwargs: Any) -> ReplayView:
         """A case replayed bitemporally (the caller has checked and logged the read)."""
         return queries.replay(self.app, case_id, **kwargs)

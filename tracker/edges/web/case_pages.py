@@ -12,7 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from projections.history import case_history
+from events.base import date_in_range, moment_in_range
+from projections.history import HistoryEvent, case_history
+from projections.replay import ReplayView, TimelineEntry
 from tracker.domain.access import can_write_case
 from tracker.domain.case import CaseState
 from tracker.domain.commands import as_plan, parse_command, plan_event_type
@@ -56,7 +58,7 @@ CaseId = Annotated[str, Path(pattern=CASE_ID_PATTERN)]
 Slug = Annotated[str, Path(pattern=r"^[a-z-]{1,32}$")]
 
 
-def timeline_items(events: list[dict[str, Any]], *, newest_first: bool) -> list[dict[str, Any]]:
+def timeline_items(events: list[HistoryEvent], *, newest_first: bool) -> list[dict[str, Any]]:
     """History entries with their marks as tags and CSS classes for the timeline."""
     items = []
     for ev in events:
@@ -77,7 +79,7 @@ def timeline_items(events: list[dict[str, Any]], *, newest_first: bool) -> list[
     return items[::-1] if newest_first else items
 
 
-def replay_items(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def replay_items(timeline: list[TimelineEntry]) -> list[dict[str, Any]]:
     """Replay timeline entries (``projections.replay``) as timeline items with marks."""
     versions = {e["event_id"]: e["stream_version"] for e in timeline}
     items = []
@@ -307,6 +309,7 @@ def form_submit(
     spec = form_spec(slug)
     data, occurred, problems = to_event(spec, values)
     rows = objective_rows(spec, values)
+    attempted = not problems  # a write through the guard logs this request's access itself
     if not problems:
         raw_version = values.get("expected_version", "")
         expected = int(raw_version) if isinstance(raw_version, str) and raw_version.isdigit() \
@@ -315,7 +318,7 @@ def form_submit(
             found = record_form(guard, principal, action, case_id, spec.event_type, data,
                                 occurred, expected, adapt=as_plan if spec.slug == "plan" else None)
         except ConcurrencyConflict as exc:
-            state = guard.writable(principal.user, case_id, action)
+            state = guard.writable(principal.user, case_id, action, log_allowed=False)
             errors = {"_form": (
                 f"Someone else recorded on this case while you were writing (it is now at "
                 f"version {exc.actual}). Check the case, then save again."
@@ -326,7 +329,8 @@ def form_submit(
             return RedirectResponse(f"/cases/{case_id}?recorded={slug}#timeline",
                                     status_code=303)
         problems = found
-    state = guard.writable(principal.user, case_id, action)  # shown again: errors, version
+    # shown again (errors, version); logged here unless the write attempt logged it
+    state = guard.writable(principal.user, case_id, action, log_allowed=not attempted)
     errors = problems_to_errors(spec, problems, rows)
     return render(request, "form.html", form_context(spec, case_id, state, values, errors),
                   status=422)
@@ -343,14 +347,16 @@ def replay_moments(
     moment: datetime | None = None
     if as_of.strip():
         try:
-            day = date.fromisoformat(as_of.strip()[:10])
-        except ValueError:
-            errors["as_of"] = "must be a date, e.g. 2026-03-31"
+            day = date_in_range(date.fromisoformat(as_of.strip()[:10]))
+        except ValueError as exc:
+            errors["as_of"] = ("must be a date, e.g. 2026-03-31"
+                               if "between" not in str(exc) else str(exc))
     if as_known_at.strip():
         try:
-            moment = parse_local(as_known_at.strip()[:32])
-        except ValueError:
-            errors["as_known_at"] = "must be a date and time, e.g. 2026-03-31T17:00"
+            moment = moment_in_range(parse_local(as_known_at.strip()[:32]))
+        except ValueError as exc:
+            errors["as_known_at"] = ("must be a date and time, e.g. 2026-03-31T17:00"
+                                     if "between" not in str(exc) else str(exc))
     return day, moment
 
 
@@ -369,21 +375,21 @@ def replay_page(
     errors: dict[str, str] = {}
     day, moment = replay_moments(as_of, as_known_at, errors)
     team = guard.read(principal.user, case_id, action)
-    replayed: dict[str, Any] | None = None
+    replayed: ReplayView | None = None
     message = ""
     if not errors:
         try:
             replayed = reports.replay(case_id, as_of=day, as_known_at=moment)
         except CaseNotFound:
             message = "Nothing about this case had been recorded by then."
-    items = replay_items(replayed["timeline"]) if replayed else []
+    items = replay_items(replayed.get("timeline", [])) if replayed else []
     return render(request, "replay.html", {
         "title": f"Replay of {case_id}", "case_id": case_id, "team": team,
         "as_of": as_of, "as_known_at": as_known_at, "day": day, "moment": moment,
         "errors": errors, "message": message,
         "items": [i for i in items if i["in_view"]],
         "later": [i for i in items if not i["in_view"]],
-        "summary": (replayed or {}).get("summary", {}),
+        "summary": replayed["summary"] if replayed else {},
         "state": replayed,
     }, status=422 if errors else 200)
 

@@ -7,7 +7,7 @@ and the same numbers in a table underneath (in ``<details>``), so nothing is onl
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from html import escape
@@ -144,7 +144,7 @@ def _cell(values: Sequence[float | None], i: int, unit: str) -> str:
     return "" if value is None else escape(_fmt(value) + unit)
 
 
-def _month_label(row: dict[str, object]) -> str:
+def _month_label(row: Mapping[str, object]) -> str:
     month = row.get("month")
     if isinstance(month, str) and len(month) == 7:  # a calendar month, YYYY-MM
         return date(int(month[:4]), int(month[5:]), 1).strftime("%b %y")
@@ -158,7 +158,7 @@ def _number(value: object, scale: float = 1.0) -> float | None:
     return float(value) * scale if isinstance(value, int | float) else None
 
 
-def engagement_chart(rows: Sequence[dict[str, object]], *, title: str) -> Markup:
+def engagement_chart(rows: Sequence[Mapping[str, object]], *, title: str) -> Markup:
     """Attendance and participation per month: a case's supervision months or a team's
     calendar months (``projections.queries.engagement_series``)."""
     labels = [_month_label(r) for r in rows]

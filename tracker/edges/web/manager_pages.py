@@ -3,12 +3,13 @@ compliance, engagement over time) and the ratings table."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from projections.aspire import STAGES
+from projections.queries import RatingsReport
 from tracker.edges.api.auth import SignedIn
 from tracker.edges.api.deps import Action, AppDep, ReportsDep
 from tracker.edges.api.team_reads import Reports
@@ -78,15 +79,16 @@ def dashboard(
     alerts = reports.alerts(user, action, team=chosen)
     compliance = reports.compliance(user, team=chosen)
     series = reports.engagement(user, team=chosen) if chosen or user.role == "auditor" else []
+    shown = []
     for alert in alerts:
         team_of_case = alert.get("team")
         manages = can_acknowledge(
             user, team_of_case if isinstance(team_of_case, str) else None
         ) and alert["status"] == "open"
-        alert["can_ack"] = manages and alert["acknowledged_at"] is None
-        alert["can_close"] = manages
+        shown.append({**alert, "can_ack": manages and alert["acknowledged_at"] is None,
+                      "can_close": manages})
     return render(request, "manager.html", {
-        "title": "Dashboard", "alerts": alerts, "compliance": compliance,
+        "title": "Dashboard", "alerts": shown, "compliance": compliance,
         "stages": STAGES, "status_order": STATUS_ORDER, "team": chosen or "",
         "teams": sorted(user.teams),
         "chart": charts.engagement_chart(
@@ -167,7 +169,7 @@ def ratings_page(
     chosen = _team(user, team)
     if chosen is None and user.role == "manager":
         chosen = sorted(user.teams)[0] if user.teams else None
-    result: dict[str, Any] | None = None
+    result: RatingsReport | None = None
     if not errors:
         try:
             result = reports.ratings(user, start=first, end=last, team=chosen)

@@ -9,13 +9,20 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from tracker.edges.web import admin_pages, audit_pages, case_pages, manager_pages, pages
+from tracker.edges.web import (
+    admin_pages,
+    audit_pages,
+    case_pages,
+    manager_pages,
+    pages,
+    subject_access,
+)
 from tracker.edges.web.common import STATIC_DIR, error_page, make_templates
 from tracker.services.accounts import LoginThrottle
 
 ROUTERS: tuple[APIRouter, ...] = (
     pages.router, case_pages.router, manager_pages.router, audit_pages.router,
-    admin_pages.router,
+    admin_pages.router, subject_access.router,
 )
 """Every page router, in the order their routes are matched."""
 
