@@ -9,13 +9,21 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from tracker.edges.web import admin_pages, audit_pages, case_pages, manager_pages, pages
+from tracker.edges.web import (
+    acts,
+    admin_pages,
+    audit_pages,
+    case_pages,
+    diary_pages,
+    manager_pages,
+    pages,
+)
 from tracker.edges.web.common import STATIC_DIR, error_page, make_templates
 from tracker.services.accounts import LoginThrottle
 
 ROUTERS: tuple[APIRouter, ...] = (
     pages.router, case_pages.router, manager_pages.router, audit_pages.router,
-    admin_pages.router,
+    admin_pages.router, acts.router, diary_pages.router,
 )
 """Every page router, in the order their routes are matched."""
 
