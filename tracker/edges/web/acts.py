@@ -20,6 +20,7 @@ from uuid import uuid4
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from events.catalogue import parse_event
 from projections.history import case_history
 from tracker.domain.case import CaseState
 from tracker.domain.commands import RecordEvent
@@ -48,7 +49,7 @@ from tracker.edges.web.forms import (
 from tracker.edges.web.forms import words as say
 from tracker.edges.web.staff import StaffNames, staff_names
 from tracker.edges.web.timeline import heading
-from tracker.kernel.errors import CaseNotFound, ConcurrencyConflict, FieldProblem
+from tracker.kernel.errors import CaseNotFound, ConcurrencyConflict, FieldProblem, InvalidInput
 from tracker.services.app import App
 
 EventId = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
@@ -464,10 +465,19 @@ def correct_submit(request: Request, case_id: CaseId, event_id: EventId, app: Ap
     kept = {k: v for k, v in original["data"].items() if k == "contact_id"}
 
     def complete(data: dict[str, Any]) -> list[FieldProblem]:
+        """The replacement as its event model reads it (stored typed, as the original)."""
         problems = scheduled_for(data) if kind == "contact_scheduled" else []
         data.update(kept)
         if kind == "plan_agreed":
             data.pop("reason", None)
+        reason = data.pop(CORRECTION_REASON.name, "")
+        try:
+            typed = parse_event(kind, data, context="data").model_dump(mode="json",
+                                                                      exclude_none=True)
+        except InvalidInput as exc:
+            return [*problems, *exc.problems]
+        data.clear()
+        data.update(typed, **{CORRECTION_REASON.name: reason})
         return problems
 
     def build(data: dict[str, Any], occurred: datetime | None) -> tuple[dict[str, Any], datetime]:
