@@ -70,7 +70,7 @@ def test_acts_on_another_teams_case_are_refused_and_record_nothing(env: Env) -> 
     missed_id = missed(env)
     csrf = sign_in(env.client, "prac.b")
     for path in ("follow-up", "schedule", "allocate", "allocation/end", "warning", "close",
-                 f"retract/{missed_id}", f"correct/{missed_id}"):
+                 f"retract/{missed_id}", f"correct/{missed_id}", "appointment/APT-1/contact"):
         assert env.client.get(f"{CASE}/{path}").status_code == 403, path
     before = types(env)
     refused = post(env, f"{CASE}/follow-up", csrf, occurred_at="2026-10-29T09:00",
@@ -275,3 +275,16 @@ def test_timeline_headings_filter_and_pages(env: Env) -> None:
     assert "Case opened" not in env.client.get(f"{CASE}?family=contacts&page=2").text
     assert env.client.get(f"{CASE}?page=0").status_code == 422
     assert env.client.get(f"{CASE}?family=nonsense").status_code == 200  # every entry
+
+
+def test_an_act_shown_before_someone_else_wrote_is_a_clash(env: Env) -> None:
+    open_case(env.app)
+    missed_id = missed(env)  # the case is now at version 2
+    csrf = sign_in(env.client, "prac.a")
+    stale = post(env, f"{CASE}/follow-up", csrf, occurred_at="2026-10-29T09:00",
+                 missed_event_id=missed_id, method="phone", child_reached="no",
+                 expected_version="1")
+    assert stale.status_code == 409
+    assert "Someone else recorded on this case" in stale.text
+    assert 'name="expected_version" value="2"' in stale.text  # the next try is at version 2
+    assert types(env)[-1] == "contact_missed"

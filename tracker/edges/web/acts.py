@@ -31,6 +31,7 @@ from tracker.edges.web import act_forms
 from tracker.edges.web.act_forms import CORRECTION_REASON, RETRACT, Options, followed_up
 from tracker.edges.web.case_pages import (
     CaseId,
+    clash,
     form_context,
     problems_to_errors,
     record_form,
@@ -109,9 +110,7 @@ class Act:
                     expected_version(values), adapt=adapt,
                 )
             except ConcurrencyConflict as exc:
-                return self.again(values, {"_form": (
-                    f"Someone else recorded on this case while you were writing (it is now at "
-                    f"version {exc.actual}). Check the case, then save again.")}, 409)
+                return self.again(values, clash(exc), 409)
             if found is None:
                 return RedirectResponse(f"/cases/{self.case_id}?recorded={self.spec.slug}",
                                         status_code=303)

@@ -211,6 +211,14 @@ def form_context(
     }
 
 
+def clash(exc: ConcurrencyConflict) -> dict[str, str]:
+    """The form's error when someone else wrote to the case after it was shown."""
+    return {"_form": (
+        f"Someone else recorded on this case while you were writing (it is now at "
+        f"version {exc.actual}). Check the case, then save again."
+    )}
+
+
 def form_spec(slug: str) -> FormSpec:
     """The form named in the path, or a 404."""
     spec = FORMS.get(slug)
@@ -359,12 +367,8 @@ def form_submit(
                                 occurred, expected, adapt=as_plan if spec.slug == "plan" else None)
         except ConcurrencyConflict as exc:
             state = guard.writable(principal.user, case_id, action)
-            errors = {"_form": (
-                f"Someone else recorded on this case while you were writing (it is now at "
-                f"version {exc.actual}). Check the case, then save again."
-            )}
             return render(request, "form.html",
-                          form_context(spec, case_id, state, values, errors), status=409)
+                          form_context(spec, case_id, state, values, clash(exc)), status=409)
         if found is None:
             return RedirectResponse(f"/cases/{case_id}?recorded={slug}", status_code=303)
         problems = found
