@@ -7,10 +7,10 @@ back-dated or corrected without the payload knowing.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationInfo
 
 PERSONAL = "personal"
 """Marker placed in ``Annotated`` metadata: the field holds personal data and is sealed
@@ -19,7 +19,61 @@ with the child's key before it is stored (see ``events.sealing``)."""
 PersonalText = Annotated[str, StringConstraints(max_length=4000), PERSONAL]
 """Free text about the child (notes, reasons): sealed in storage, erased by crypto-shredding."""
 
-PersonalDate = Annotated[date, PERSONAL]
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2199
+"""The calendar years any date in the log may fall in: the store's format range, wide enough
+for every child's date of birth and every horizon a policy may set, and narrow enough that
+any moment in it converts to any time zone and to whole microseconds since 1970 (a year-1
+or year-9999 moment overflows the read side's conversions). The case-relative bounds a
+service sets (age, horizon) are in the policy and checked by ``decide``."""
+
+_RANGE = f"must be between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31"
+
+STORED = {"stored": True}
+"""Validation context for reading the log: a stored event was accepted under the bounds in
+force when it was recorded, so it is read as it is (the projector quarantines what it cannot
+fold) and a correction of it can still be decided."""
+
+
+def _stored(info: ValidationInfo) -> bool:
+    context = info.context
+    return isinstance(context, dict) and bool(context.get("stored"))
+
+
+def date_in_range(value: date) -> date:
+    """A new date must lie inside the log's years."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(_RANGE)
+    return value
+
+
+def _check_date(value: date, info: ValidationInfo) -> date:
+    return value if _stored(info) else date_in_range(value)
+
+
+def _check_moment(value: datetime, info: ValidationInfo) -> datetime:
+    return value if _stored(info) else moment_in_range(value)
+
+
+def moment_in_range(value: datetime) -> datetime:
+    """A new moment must have a time zone and lie inside the log's years."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must include a time zone (e.g. 2026-03-01T10:00:00+00:00)")
+    # Checked on the wall-clock year: within these years, any offset (at most a day) keeps
+    # the UTC moment inside what datetime can represent.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(_RANGE)
+    return value
+
+
+BoundedDate = Annotated[date, AfterValidator(_check_date)]
+"""A calendar date inside the log's years."""
+
+BoundedMoment = Annotated[datetime, AfterValidator(_check_moment)]
+"""A moment with a time zone, inside the log's years (a naive time is ambiguous, and the
+read side cannot place it)."""
+
+PersonalDate = Annotated[date, AfterValidator(_check_date), PERSONAL]
 """A personal date (date of birth): sealed in storage, erased by crypto-shredding."""
 
 Identifier = Annotated[

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import model_validator
 
-from events.base import Event, Identifier, InterventionLevel, PersonalDate, PersonalText, Setting
+from events.base import (
+    BoundedDate,
+    Event,
+    Identifier,
+    InterventionLevel,
+    PersonalDate,
+    PersonalText,
+    Setting,
+)
 
 CourtDisposal = Literal["referral_order", "yro", "yro_iss", "dto", "remand"]
 OutOfCourtDisposal = Literal["community_resolution", "youth_caution", "youth_conditional_caution"]
@@ -31,8 +38,8 @@ class CaseOpened(Event):
     date_of_birth: PersonalDate | None = None
     disposal_type: DisposalType
     route: Literal["court", "out_of_court"]
-    start_date: date
-    expected_end_date: date | None = None
+    start_date: BoundedDate
+    expected_end_date: BoundedDate | None = None
     setting: Setting = "community"
     intervention_level: InterventionLevel
     service: Identifier

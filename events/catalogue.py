@@ -25,6 +25,7 @@ from events.delivery import (
     MissedContactFollowedUp,
 )
 from events.enforcement import BreachInitiated, ExceptionalCircumstancesRecorded, WarningIssued
+from events.erasure import PersonalDataErased
 from events.planning import PlanAgreed, PlanRevised
 from events.review import ReviewCompleted
 from events.transition import TransitionCompleted, TransitionPlanned
@@ -41,6 +42,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     WarningIssued, BreachInitiated, ExceptionalCircumstancesRecorded,
     EventSuperseded, EventRetracted,
     CaseAudited,
+    PersonalDataErased,
 )
 
 EVENT_TYPES: Mapping[str, type[Event]] = {cls.type: cls for cls in EVENT_CLASSES}

@@ -7,11 +7,10 @@ Applying them to a history is a domain rule: ``tracker.domain.corrections``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from events.base import Event, PersonalReason
+from events.base import BoundedMoment, Event, PersonalReason
 
 
 class EventSuperseded(Event):
@@ -24,7 +23,7 @@ class EventSuperseded(Event):
     reason: PersonalReason
     replacement_type: str
     replacement: dict[str, Any]
-    replacement_occurred_at: datetime | None = None
+    replacement_occurred_at: BoundedMoment | None = None
 
 
 class EventRetracted(Event):

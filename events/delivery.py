@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from events.base import Barrier, ContactKind, Event, Identifier, PersonalText
+from events.base import Barrier, BoundedMoment, ContactKind, Event, Identifier, PersonalText
 
 
 class ContactScheduled(Event):
@@ -19,7 +18,7 @@ class ContactScheduled(Event):
 
     contact_id: Identifier
     kind: ContactKind
-    scheduled_for: datetime
+    scheduled_for: BoundedMoment
 
 
 class ContactAttended(Event):

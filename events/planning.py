@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import Field
 
-from events.base import Domain, Event, Fact, PersonalText
+from events.base import BoundedDate, Domain, Event, Fact, PersonalText
 
 
 class Objective(Fact):
@@ -14,7 +12,7 @@ class Objective(Fact):
 
     domain: Domain
     description: PersonalText
-    target_date: date
+    target_date: BoundedDate
 
 
 class _Plan(Event):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
+import time
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -23,7 +25,7 @@ from typing import Any, Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from events.base import PERSONAL
@@ -40,51 +42,90 @@ class Keyring(Protocol):
     def key_for(self, child_id: str, *, create: bool) -> bytes | None: ...
 
 
+KEY_CHECK_SECONDS = 0.25
+"""How long a process may use a child's key, read from the database, before it reads the
+key's row again. Erasure must take effect in every running process within one second;
+this bound (well under it) is the longest any reader can still open a destroyed key.
+Sealing never relies on it: the append re-checks the key under the writer lock."""
+
+
 class SqlKeyring:
-    """Data keys in the database, wrapped (AES-GCM) by a master key held outside it."""
+    """Data keys in the database, wrapped (AES-GCM) by a master key held outside it.
+
+    Keys read from the database are kept for at most ``KEY_CHECK_SECONDS`` (per process,
+    shared by its threads): long enough for a page or a projector batch to open many
+    values with one read, short enough that a key destroyed by another process is gone
+    here within a second. Only a destroyed key, never a live one, outlives the bound.
+    """
 
     def __init__(self, engine: Engine, master_key: bytes) -> None:
         if len(master_key) != 32:
             raise ConfigurationError("master key must be 32 bytes (base64 in TRACKER_MASTER_KEY)")
         self._engine = engine
         self._kek = AESGCM(master_key)
-        self._cache: dict[str, bytes | None] = {}
+        self._cache: dict[str, tuple[float, bytes | None]] = {}
+        self._lock = threading.Lock()
+
+    def _cached(self, child_id: str) -> tuple[bool, bytes | None]:
+        """(known, key): a key read within the bound, or one known destroyed for good."""
+        entry = self._cache.get(child_id)
+        if entry is None:
+            return False, None
+        read_at, key = entry
+        if key is None and read_at == float("inf"):
+            return True, None
+        if time.monotonic() - read_at > KEY_CHECK_SECONDS:
+            return False, None
+        return True, key
+
+    def _keep(self, child_id: str, key: bytes | None, *, destroyed: bool = False) -> None:
+        with self._lock:
+            self._cache[child_id] = (float("inf") if destroyed else time.monotonic(), key)
 
     def key_for(self, child_id: str, *, create: bool) -> bytes | None:
-        cached = self._cache.get(child_id)
-        if cached is not None or (child_id in self._cache and not create):
+        known, cached = self._cached(child_id)
+        if known and (cached is not None or not create):
             return cached
         row = self._read(child_id)
         if row is None and create:
             self._create(child_id)
             row = self._read(child_id)  # ours, or the one a concurrent writer stored first
-        if row is None or row.destroyed_at is not None or row.wrapped_key is None:
-            if create and row is not None:
+        if row is not None and (row.destroyed_at is not None or row.wrapped_key is None):
+            self._keep(child_id, None, destroyed=True)  # a destroyed key never comes back
+            if create:
                 raise KeyUnavailable(f"child {child_id}: personal data key was destroyed")
-            self._cache[child_id] = None
             return None
+        if row is None:
+            return None  # no key yet: nothing was ever sealed for this child
         dek = self._unwrap(child_id, bytes(row.wrapped_key))
-        self._cache[child_id] = dek  # only a key that is committed is ever used to seal
+        self._keep(child_id, dek)  # only a key that is committed is ever used to seal
         return dek
 
     def preload(self, child_ids: Iterable[str]) -> None:
         """Fetch the keys of many children in a few queries (readers folding many cases)."""
-        missing = sorted({c for c in child_ids if c and self._cache.get(c) is None})
+        missing = sorted({c for c in child_ids if c and not self._cached(c)[0]})
         for i in range(0, len(missing), 500):
             chunk = missing[i : i + 500]
             with self._engine.connect() as conn:
                 rows = conn.execute(
                     select(child_keys.c.child_id, child_keys.c.wrapped_key).where(
-                        child_keys.c.child_id.in_(chunk), child_keys.c.destroyed_at.is_(None)
+                        child_keys.c.child_id.in_(chunk)
                     )
                 ).all()
             for child_id, wrapped in rows:
-                if wrapped is not None:
-                    self._cache[child_id] = self._unwrap(child_id, bytes(wrapped))
+                if wrapped is None:
+                    self._keep(child_id, None, destroyed=True)
+                else:
+                    self._keep(child_id, self._unwrap(child_id, bytes(wrapped)))
 
     def forget(self) -> None:
         """Drop every cached key, so a key destroyed by another process is not used again."""
-        self._cache.clear()
+        with self._lock:
+            self._cache.clear()
+
+    def destroyed(self, child_id: str) -> None:
+        """Note here that another transaction destroyed the child's key (see ``destroy``)."""
+        self._keep(child_id, None, destroyed=True)
 
     def _unwrap(self, child_id: str, blob: bytes) -> bytes:
         try:
@@ -120,16 +161,28 @@ class SqlKeyring:
         except IntegrityError:
             pass
 
-    def destroy(self, child_id: str) -> bool:
-        """Crypto-shred: forget the child's key. Returns False if there was none."""
-        with self._engine.begin() as conn:
-            result = conn.execute(
-                update(child_keys)
-                .where(child_keys.c.child_id == child_id, child_keys.c.destroyed_at.is_(None))
-                .values(wrapped_key=None, destroyed_at=datetime.now(UTC))
-            )
-        self._cache[child_id] = None
+    @staticmethod
+    def destroy_in(conn: Connection, child_id: str, now: datetime) -> bool:
+        """Crypto-shred inside the caller's transaction (the store's, under its writer lock,
+        so that no append can seal under the key after it checked it). False: none to
+        destroy (no key, or destroyed before)."""
+        result = conn.execute(
+            update(child_keys)
+            .where(child_keys.c.child_id == child_id, child_keys.c.destroyed_at.is_(None))
+            .values(wrapped_key=None, destroyed_at=now)
+        )
         return bool(result.rowcount)
+
+    def destroy(self, child_id: str) -> bool:
+        """Crypto-shred: forget the child's key. Returns False if there was none.
+
+        Tests and tools only: erasure goes through ``EventStore.destroy_key``, which
+        takes the writer lock first.
+        """
+        with self._engine.begin() as conn:
+            done = self.destroy_in(conn, child_id, datetime.now(UTC))
+        self.destroyed(child_id)
+        return done
 
 
 @dataclass(frozen=True)
@@ -238,6 +291,21 @@ def unseal(
 
 
 _GONE = object()
+
+
+def seal_text(text: str, child_id: str, keyring: Keyring) -> str:
+    """Seal a free-text value kept outside the events (a manager's note on an alert)
+    with the child's key, so that erasing the child erases it too."""
+    return _seal_value(text, child_id, keyring)
+
+
+def open_text(value: str | None, keyring: Keyring) -> str | None:
+    """Open ``seal_text``'s token: ``ERASED`` once the key is destroyed; a value stored
+    before notes were sealed is returned as it is."""
+    if value is None or not value.startswith(PREFIX):
+        return value
+    opened = _open_value(value, keyring)
+    return ERASED if opened is _GONE else str(opened)
 
 
 _VALUE_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(value, ensure_ascii=False)

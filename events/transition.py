@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from events.base import Event, Identifier, PersonalText, TransitionKind
+from events.base import BoundedDate, Event, Identifier, PersonalText, TransitionKind
 
 
 class TransitionPlanned(Event):
@@ -15,7 +13,7 @@ class TransitionPlanned(Event):
 
     transition_id: Identifier
     kind: TransitionKind
-    planned_date: date
+    planned_date: BoundedDate
     receiving_case_manager: Identifier | None = None
     receiving_service: Identifier | None = None
     accommodation_arranged: bool = False

@@ -113,7 +113,9 @@ def _falling_engagement(views: CaseViews, policy: Policy) -> Iterator[Hit]:
 def _probation_plan_missing(views: CaseViews, policy: Policy) -> Iterator[Hit]:
     prob = views.continuity.get("probation", {})
     if prob.get("status") in ("approaching", "reached"):
-        yield Hit("probation", [prob["event_id"]], {"transition_date": prob["transition_date"]})
+        # Only whether 17½ is near or passed: the date itself is the date of birth plus
+        # 17 years 6 months, and alerts are stored in clear.
+        yield Hit("probation", [prob["event_id"]], {"status": prob["status"]})
 
 
 RULES: tuple[AlertRule, ...] = (

@@ -286,6 +286,16 @@ def from_visible(v: Visible) -> ContinuityView:
     }
 
 
+def stored(view: ContinuityView) -> ContinuityView:
+    """The view as the read model keeps it, in clear: without the 17½ date, which is the
+    date of birth plus ``probation_transition_age_months`` (the date of birth is only
+    kept sealed). Readers evaluate the full view from the record, the date opened there."""
+    prob = view.get("probation")
+    if prob is None or prob["transition_date"] is None:
+        return view
+    return {**view, "probation": {**prob, "transition_date": None}}
+
+
 def evaluate(record: CaseRecord, at: AsAt, policy: Policy) -> ContinuityView:
     """The continuity view of ``record`` as at ``at`` under ``policy``. Pure."""
     return from_visible(Visible(record, at, policy))

@@ -21,7 +21,7 @@ from typing import Any, NotRequired, TypedDict
 from events.envelope import RecordedEvent
 from projections import source
 from projections.asat import AsAt
-from projections.record import DobOpener, fold_raw, from_us, gc_paused, raw, to_us
+from projections.record import DobOpener, fold_raw, folding, from_us, gc_paused, raw, to_us
 from projections.sealer import KeyringDob
 from projections.source import Envelope, mask
 from projections.views import Views, evaluate_all
@@ -100,9 +100,10 @@ def replay_events(
     ``premasked``: the events were read with their sealed values already masked."""
     if as_known_at is not None and as_known_at.tzinfo is None:
         raise InvalidInput([FieldProblem("as_known_at", "must include a time zone")])
-    envs: list[Envelope] = [
-        e if isinstance(e, Envelope) else envelopes([e])[0] for e in events
-    ]
+    with folding(case_id):
+        envs: list[Envelope] = [
+            e if isinstance(e, Envelope) else envelopes([e])[0] for e in events
+        ]
     cutoff = to_us(as_known_at) if as_known_at is not None else None
     known = [e for e in envs if cutoff is None or e.recorded_us < cutoff]
     if not known:
@@ -117,9 +118,10 @@ def replay_events(
         at = AsAt.at(as_known_at)
     else:
         at = AsAt.at(now)
-    record = fold_raw(case_id, (e.event for e in known), open_dob)
-    views = evaluate_all(record, at, policy)
-    timeline, summary = _timeline(envs, known, at, as_known_at, policy, premasked)
+    with folding(case_id):
+        record = fold_raw(case_id, (e.event for e in known), open_dob)
+        views = evaluate_all(record, at, policy)
+        timeline, summary = _timeline(envs, known, at, as_known_at, policy, premasked)
     return {
         "case_id": case_id,
         "as_of": as_of.isoformat() if as_of else None,

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import cast
 
 from events.case import CaseOpened
 from events.catalogue import event_class
-from events.sealing import PREFIX, Keyring, SqlKeyring, seal, unseal
+from events.sealing import PREFIX, Keyring, SqlKeyring, open_text, seal, unseal
+from projections.alerts import AlertView
 from tracker.kernel.errors import KeyUnavailable
 from tracker.services.app import App
 
@@ -27,6 +29,24 @@ def child_of(token: str) -> str | None:
         return None
     child, _, _rest = token[len(PREFIX):].partition(":")
     return child or None
+
+
+ALERT_NOTES = ("ack_note", "close_note")
+"""The managers' free-text notes on an alert: sealed with the child's key when written."""
+
+
+def open_alert_notes(keyring: Keyring, views: list[AlertView]) -> list[AlertView]:
+    """The alerts with their notes opened (``[erased]`` once the child was erased)."""
+    if isinstance(keyring, SqlKeyring):
+        keyring.preload(c for v in views for n in ALERT_NOTES
+                        if (t := v[n]) and (c := child_of(t)) is not None)  # type: ignore[literal-required]
+    out: list[AlertView] = []
+    for view in views:
+        opened = dict(view)
+        for name in ALERT_NOTES:
+            opened[name] = open_text(view[name], keyring)  # type: ignore[literal-required]
+        out.append(cast(AlertView, opened))
+    return out
 
 
 class KeyringDob:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from events.envelope import Actor
+from events.base import STORED
+from events.delivery import ContactScheduled
+from events.envelope import Actor, Draft
+from tests.conftest import TEST_KEY
 from tracker.bootstrap import App
 from tracker.domain.commands import RecordEvent
+from tracker.edges.cli import context
 from tracker.services.cases import CaseService
 
 PRACTITIONER = Actor("P-TEST01", "practitioner")
@@ -48,6 +52,19 @@ def open_case(app: App, case_id: str = "CS-TEST1", **overrides: Any) -> list[Any
     return record(app, case_id, "case_opened", data, at(data["start_date"]))
 
 
+def store_unfoldable(app: App, case_id: str, version: int) -> str:
+    """Store, straight through the store, a year-1 appointment on ``case_id``: what an older
+    build accepted before the date bounds existed (the write side now refuses it), and what
+    the read side cannot fold. Returns the event's id."""
+    event = ContactScheduled.model_validate(
+        {"contact_id": "c-bad", "kind": "office", "scheduled_for": "0001-01-01T00:00:00Z"},
+        context=STORED)
+    [stored] = app.store.append(case_id, [Draft(event=event, occurred_at=at("2026-02-01"))],
+                                expected_version=version, actor=Actor("P-OLD", "practitioner"),
+                                correlation_id="old")
+    return str(stored.event_id)
+
+
 def run_cli(monkeypatch: Any, capsys: Any, *args: str) -> tuple[int, str, str]:
     """Run ``tracker ARGS`` in-process, as the installed script does: (exit code, out, err).
 
@@ -65,3 +82,14 @@ def run_cli(monkeypatch: Any, capsys: Any, *args: str) -> tuple[int, str, str]:
         code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def as_operator(monkeypatch: Any, app: App, user: str = "AD-CLI01", role: str = "admin"
+                ) -> None:
+    """Point ``run_cli`` at ``app``'s database, acting as ``user`` in ``role`` (a fresh
+    app is built from the environment on the next command)."""
+    monkeypatch.setenv("TRACKER_DATABASE_URL", app.settings.database_url)
+    monkeypatch.setenv("TRACKER_MASTER_KEY", TEST_KEY)
+    monkeypatch.setenv("TRACKER_USER", user)
+    monkeypatch.setenv("TRACKER_ROLE", role)
+    context.set_app(None)

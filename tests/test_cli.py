@@ -177,3 +177,46 @@ def test_the_operator_must_say_who_they_are(cli, app: App, monkeypatch, unset, n
     monkeypatch.setenv("TRACKER_ROLE", "boss")
     code, _, err = cli("history", "CS-CLI1")
     assert code == 2 and "TRACKER_ROLE must be one of" in err
+
+
+def test_caseload_and_alerts_log_every_case_they_list(cli, app: App) -> None:  # type: ignore[no-untyped-def]
+    from tracker.services.access_log import search
+
+    assert cli(*OPEN)[0] == 0
+    cli("record", "CS-CLI1", "contact-missed", "--occurred-at", "2026-02-02", "--data",
+        '{"kind": "home_visit", "acceptable": false, "reason": "no_reason_given"}')
+    assert cli("project")[0] == 0
+    code, out, err = cli("caseload", "--json")
+    assert code == 0, err
+    code, out, err = cli("alerts", "--json")
+    assert code == 0, err
+    alerted = {a["case_id"] for a in json.loads(out)}
+    actions = [e.action for e in search(app, case_id="CS-CLI1").entries]
+    assert "cli: tracker caseload" in actions
+    assert "CS-CLI1" in alerted  # an unacceptable missed contact raises one
+    assert "cli: tracker alerts" in actions
+
+
+def test_a_cli_read_of_a_missing_case_is_logged_not_found(cli, app: App) -> None:  # type: ignore[no-untyped-def]
+    from tracker.services.access_log import search
+
+    for args in (["case", "show", "CS-NOPE1"], ["history", "CS-NOPE1"]):
+        code, _out, err = cli(*args)
+        assert code == 2 and "not found" in err
+    logged = search(app, case_id="CS-NOPE1").entries
+    assert sorted((e.action, e.outcome) for e in logged) == [
+        ("cli: tracker case show", "not_found"), ("cli: tracker history", "not_found")]
+
+
+def test_child_erase_is_for_admins_and_takes_a_reason_code(  # type: ignore[no-untyped-def]
+    cli, app: App, monkeypatch
+) -> None:
+    assert cli(*OPEN)[0] == 0
+    code, _out, err = cli("child", "erase", "C-CLI00001", "--reason", "erasure_request")
+    assert code == 2 and "access" in err.lower() and "Traceback" not in err
+    monkeypatch.setenv("TRACKER_ROLE", "admin")
+    code, _out, err = cli("child", "erase", "C-CLI00001", "--reason", "asked on the phone")
+    assert code == 2 and "reason" in err and len(err.strip().splitlines()) == 1
+    code, out, _err = cli("child", "erase", "C-CLI00001", "--reason", "erasure_request")
+    assert code == 0 and "key destroyed" in out and "1 of 1 case" in out
+    assert app.store.read_stream("CS-CLI1")[0].event.date_of_birth is None  # type: ignore[attr-defined]

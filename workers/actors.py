@@ -14,7 +14,6 @@ slow mail server never holds the read models back.
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ import dramatiq
 import structlog
 from dramatiq import Actor, Broker
 
+from tracker.kernel.logging import JsonLineHandler, log_uncaught, safe_exc_info
 from workers import jobs
 from workers.broker import DELIVERY_QUEUE, PROJECTION_QUEUE
 
@@ -39,6 +39,7 @@ class Actors:
     heal: Actor[[str | None], None]
     deliver: Actor[[str], None]
     digest: Actor[[str], None]
+    retention: Actor[[str], None]
 
 
 def declare_actors(broker: Broker, w: Workers) -> Actors:
@@ -59,6 +60,9 @@ def declare_actors(broker: Broker, w: Workers) -> Actors:
     def digest(day: str) -> None:
         jobs.digest(w, date.fromisoformat(day))
 
+    def retention(day: str) -> None:
+        jobs.retention(w, date.fromisoformat(day))
+
     projection: dict[str, Any] = {
         "broker": broker, "queue_name": PROJECTION_QUEUE,
         "max_retries": 20, "min_backoff": 500, "max_backoff": 30_000,
@@ -75,6 +79,7 @@ def declare_actors(broker: Broker, w: Workers) -> Actors:
         sweep=dramatiq.actor(actor_name="sweep", **projection)(sweep),
         heal=dramatiq.actor(actor_name="heal", **projection)(heal),
         digest=dramatiq.actor(actor_name="digest", **projection)(digest),
+        retention=dramatiq.actor(actor_name="retention", **projection)(retention),
         deliver=dramatiq.actor(actor_name="deliver", **delivery)(deliver),
     )
 
@@ -82,7 +87,11 @@ def declare_actors(broker: Broker, w: Workers) -> Actors:
 def json_stdlib_logging(level: str) -> None:
     """Render dramatiq's own (stdlib) log lines as JSON with the bound correlation id."""
     formatter = structlog.stdlib.ProcessorFormatter(
-        processor=structlog.processors.JSONRenderer(),
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            safe_exc_info,  # a traceback is a field, not raw lines, and has no values
+            structlog.processors.JSONRenderer(),
+        ],
         foreign_pre_chain=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
@@ -91,8 +100,14 @@ def json_stdlib_logging(level: str) -> None:
         ],
     )
     root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(logging.StreamHandler(sys.stderr))
+    for handler in list(root.handlers):  # a plain stream handler writes apart from structlog
+        if isinstance(handler, logging.StreamHandler) and not isinstance(
+            handler, logging.FileHandler
+        ):
+            root.removeHandler(handler)
+    if not any(isinstance(h, JsonLineHandler) for h in root.handlers):
+        root.addHandler(JsonLineHandler())
     for handler in root.handlers:
         handler.setFormatter(formatter)
+    log_uncaught("worker")
     root.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.INFO))

@@ -24,6 +24,7 @@ from projections.projector import Projector
 from tracker.db.read_models import alerts
 from tracker.db.worker_tables import worker_jobs
 from tracker.kernel import logging as tlog
+from tracker.services.retention import run_retention
 from workers.delivery import (
     Claim,
     DeliveryError,
@@ -158,6 +159,14 @@ def digest(w: Workers, day: date) -> int:
     send_deliveries(w, queued)
     record_run(w.app, "digest", None)
     return len(queued)
+
+
+def retention(w: Workers, day: date) -> int:
+    """Erase (or ask admins to approve erasing) the children whose retention ran out by
+    ``day``; returns how many were found."""
+    run = run_retention(w.app, day, correlation_id=tlog.current_correlation_id())
+    record_run(w.app, "retention", None)
+    return len(run.expired)
 
 
 # -- bookkeeping -----------------------------------------------------------------------

@@ -76,7 +76,13 @@ class StatusCollector(Collector):
         )
         for part in ("projections", "queues", "deliveries"):
             errors.add_metric([part], 1.0 if part in status.errors else 0.0)
-        yield from (lag_events, lag_seconds, depth, dead, deliveries, oldest, jobs, errors)
+        quarantined = GaugeMetricFamily(
+            "tracker_projection_quarantined_cases",
+            "Cases the projector could not fold or evaluate (their read models are stale)",
+        )
+        quarantined.add_metric([], float(len(status.quarantined)))
+        yield from (lag_events, lag_seconds, quarantined, depth, dead, deliveries, oldest, jobs,
+                    errors)
 
     def describe(self) -> list[Any]:
         return []  # figures are read at scrape time, not at registration

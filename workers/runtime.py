@@ -86,7 +86,13 @@ class Workers:
             log.warning("projection_hint_failed", error=type(exc).__name__)
 
     def hint(self, correlation_id: str | None = None) -> bool:
-        """Enqueue a projection hint unless one is pending; False if none was sent."""
+        """Enqueue a projection hint unless one is pending; False if none was sent.
+
+        The error path asks Redis nothing more: a Redis that is frozen rather than gone
+        would make a clean-up wait a second full timeout. A mark left set by a failed send
+        expires by itself (``workers.gate.TTL_SECONDS``) and the periodic catch-up heals the
+        lag, so an append waits on Redis for at most one ``TRACKER_REDIS_TIMEOUT_SECONDS``.
+        """
         now = time.monotonic()
         if now < self._quiet_until:
             return False
@@ -97,12 +103,10 @@ class Workers:
             self.actors.project.send_with_options(**options)
             return True
         except Exception as exc:
-            self._quiet_until = now + QUIET_SECONDS
+            self._quiet_until = time.monotonic() + QUIET_SECONDS
             log.warning(
                 "projection_hint_failed", error=type(exc).__name__, quiet_seconds=QUIET_SECONDS
             )
-            with suppress(Exception):
-                self.gate.clear()
             return False
 
     # -- the worker side ---------------------------------------------------------------

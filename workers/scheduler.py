@@ -8,6 +8,8 @@ Jobs (APScheduler 3.x triggers, London time):
 - ``heal``: every ``TRACKER_CATCH_UP_SECONDS`` (default 30): catch up from the checkpoints
   and re-enqueue deliveries whose message was lost. This is what heals a lag left while
   Redis was down, with no manual step.
+- ``retention``: daily at the policy's ``[retention] run_at``: erase, or ask admins to
+  approve erasing, the children whose retention ran out (``tracker.services.retention``).
 - ``digest`` (``TRACKER_DIGEST_ENABLED``): at ``TRACKER_DIGEST_AT`` on working days.
 
 Several schedulers may run at once (one per host, or a restart overlapping the old one):
@@ -261,6 +263,12 @@ def build_jobs(w: Workers) -> list[Job]:
             timedelta(seconds=2 * heal_every),
             lambda slot: w.actors.heal.send(slot.isoformat())),
     ]
+    run_at = load_policy(w.app.settings.policy_file).retention.run_at
+    hour, minute = _hhmm(run_at, "[retention] run_at")
+    jobs.append(Job(
+        "retention", CronTrigger(hour=hour, minute=minute, timezone=LONDON), timedelta(days=2),
+        lambda slot: w.actors.retention.send(local_date(slot).isoformat()),
+    ))
     if settings.digest_enabled:
         hour, minute = _hhmm(settings.digest_at, "TRACKER_DIGEST_AT")
         jobs.append(Job(

@@ -44,6 +44,7 @@ class QueueDepth:
 class Status:
     """Everything ``tracker status`` prints."""
     projections: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
     queues: dict[str, dict[str, int]] = field(default_factory=dict)
     deliveries: dict[str, int] = field(default_factory=dict)
     oldest_pending_seconds: float | None = None
@@ -96,8 +97,10 @@ def collect(app: App) -> Status:
     status = Status(broker="in-process" if app.workers is None or app.workers.in_process
                     else "redis")
     try:
-        for name, lag in make_projector(app).lag().items():
+        projector = make_projector(app)
+        for name, lag in projector.lag().items():
             status.projections[name] = {"events": lag.events, "seconds": lag.seconds}
+        status.quarantined = [dict(q) for q in projector.quarantined()]
     except (TrackerError, DBAPIError) as exc:
         status.errors["projections"] = _reason(exc)
     try:

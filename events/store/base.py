@@ -98,9 +98,11 @@ class Writer:
         raise NotImplementedError
 
     def insert_at_head(
-        self, stamp: Stamp, expected: int, prev: str, links: Sequence[Link]
+        self, stamp: Stamp, expected: int, prev: str, links: Sequence[Link],
+        sealed_for: str | None,
     ) -> int:
-        """Lock, check the head and insert in one round trip (if ``KNOWN_HEAD_MAX``)."""
+        """Lock, check the head and insert in one round trip (if ``KNOWN_HEAD_MAX``); the
+        insert does not happen if ``sealed_for`` names a child whose key was destroyed."""
         raise NotImplementedError
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:

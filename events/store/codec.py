@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from events.base import Event
+from events.base import STORED, Event
 from events.catalogue import event_class, upcast
 from events.chain import canonical_payload, envelope_hash, iso
 from events.envelope import Actor, Draft, RecordedEvent
@@ -109,7 +109,7 @@ def decode(row: Any, keyring: Keyring) -> RecordedEvent:
     cls = event_class(type_name)
     data = upcast(type_name, row["schema_version"], json.loads(row["payload"]))
     data = unseal(cls, data, keyring, event_class)
-    event: Event = cls.model_validate(data)
+    event: Event = cls.model_validate(data, context=STORED)
     return RecordedEvent(
         position=row["position"],
         event_id=row["event_id"],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from events.envelope import Actor, Draft, RecordedEvent, StreamWrite
 from events.schema import events as T  # noqa: N812 - the table, read like SQL
-from events.sealing import Keyring
+from events.sealing import Keyring, SqlKeyring
 from events.store.backends import backend_for
 from events.store.base import StaleConnection
 from events.store.codec import decode
@@ -19,6 +21,16 @@ from events.store.writer import Appender, KnownHeads
 from tracker.kernel.clock import Clock
 
 AppendListener = Callable[[Sequence[RecordedEvent]], None]
+
+
+class _NoKeys:
+    """A keyring that opens nothing: personal fields read as erased."""
+
+    def key_for(self, child_id: str, *, create: bool) -> bytes | None:
+        return None
+
+
+NO_KEYS = _NoKeys()
 
 
 class EventStore:
@@ -68,17 +80,36 @@ class EventStore:
         """
         if not any(w.drafts for w in writes):
             return []
-        try:
+        with self._translated():
             recorded, replayed = self._appender.append(writes, actor, correlation_id)
-        except (DBAPIError, self.engine.dialect.loaded_dbapi.Error) as exc:
-            # The driver's own errors come from the hot path, which bypasses SQLAlchemy.
-            raise backend_for(self.engine).translate(exc) from None
-        except StaleConnection as exc:
-            raise backend_for(self.engine).translate(exc.error) from None
         if not replayed:
             for listener in self._listeners:
                 listener(recorded)
         return recorded
+
+    def destroy_key(self, child_id: str, now: datetime) -> bool:
+        """Crypto-shred a child's key under the writer lock; False if there was none.
+
+        Holding the lock, the destruction is ordered with every append: one that sealed
+        with the key commits before it (and is erased with the rest) or is refused after
+        it (``KeyUnavailable``), never stored under a key already gone.
+        """
+        with self._translated(), backend_for(self.engine).writer(self.engine) as writer:
+            writer.lock_and_read_heads([])
+            done = SqlKeyring.destroy_in(writer.conn, child_id, now)
+        if isinstance(self._keyring, SqlKeyring):
+            self._keyring.destroyed(child_id)
+        return done
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """The driver's errors as ours (the hot write path bypasses SQLAlchemy's wrapping)."""
+        try:
+            yield
+        except (DBAPIError, self.engine.dialect.loaded_dbapi.Error) as exc:
+            raise backend_for(self.engine).translate(exc) from None
+        except StaleConnection as exc:
+            raise backend_for(self.engine).translate(exc.error) from None
 
     # -- reading -----------------------------------------------------------------------
 
@@ -88,14 +119,21 @@ class EventStore:
         *,
         to_version: int | None = None,
         recorded_before: datetime | None = None,
+        unseal: bool = True,
     ) -> list[RecordedEvent]:
-        """One case's events in order: all, up to a version, or as recorded before a time."""
+        """One case's events in order: all, up to a version, or as recorded before a time.
+
+        ``unseal=False`` leaves personal fields unopened (they read as erased): for deciding
+        who may see a case, which needs no personal data, and must not open a child's key
+        (nor cost more) for a case the reader may not see.
+        """
         query = select(T).where(T.c.stream_id == stream_id).order_by(T.c.stream_version)
         if to_version is not None:
             query = query.where(T.c.stream_version <= to_version)
         if recorded_before is not None:
             query = query.where(T.c.recorded_at < recorded_before)
-        events = [decode(r._mapping, self._keyring) for r in self._rows(query)]
+        keyring = self._keyring if unseal else NO_KEYS
+        events = [decode(r._mapping, keyring) for r in self._rows(query)]
         if events and to_version is None and recorded_before is None:
             self._heads.saw(stream_id, events[-1].stream_version, events[-1].hash)
         return events
@@ -130,6 +168,31 @@ class EventStore:
         """Every stream, in the order it was opened."""
         query = select(T.c.stream_id).where(T.c.stream_version == 1).order_by(T.c.position)
         return [r[0] for r in self._rows(query)]
+
+    def streams_of_subject(self, child_id: str) -> list[str]:
+        """The cases opened for a child, in the order they were opened.
+
+        The child id is pseudonymous and stored in clear in ``case_opened``; the payload
+        is read as text (no key is opened), filtered by a prefix match, then exactly.
+        """
+        query = (
+            select(T.c.stream_id, T.c.payload)
+            .where(T.c.event_type == "case_opened", T.c.payload.contains(child_id, autoescape=True))
+            .order_by(T.c.position)
+        )
+        return [
+            stream for stream, payload in self._rows(query)
+            if json.loads(payload).get("child_id") == child_id
+        ]
+
+    def subject_of(self, stream_id: str) -> str | None:
+        """The child a case was opened for (read from the payload text: no key opened)."""
+        query = select(T.c.payload).where(
+            T.c.stream_id == stream_id, T.c.event_type == "case_opened"
+        )
+        rows = self._rows(query)
+        child = json.loads(rows[0][0]).get("child_id") if rows else None
+        return str(child) if child else None
 
     def _rows(self, query: Any) -> list[Any]:
         for attempt in range(2):

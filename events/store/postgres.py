@@ -103,7 +103,8 @@ class PostgresWriter(Writer):
     KNOWN_HEAD_MAX = 8
 
     def insert_at_head(
-        self, stamp: Stamp, expected: int, prev: str, links: Sequence[Link]
+        self, stamp: Stamp, expected: int, prev: str, links: Sequence[Link],
+        sealed_for: str | None,
     ) -> int:
         """Lock, check the head and insert in one round trip; the first position taken.
 
@@ -112,7 +113,9 @@ class PostgresWriter(Writer):
         connection, which reads the log head and the stream head (with a snapshot taken
         once the lock is held) and inserts only if the stream's head is still
         ``(expected, prev)``. psycopg binds the values client-side, as quoted literals.
-        Raises ``HeadMoved`` when nothing was inserted.
+        It inserts nothing either when ``sealed_for``'s key was destroyed (erasure takes
+        the same lock), and the general path then says why. Raises ``HeadMoved`` when
+        nothing was inserted.
         """
         # Moments and ids go as the text already spelt for the hash (the statement casts).
         params: list[Any] = [
@@ -125,6 +128,7 @@ class PostgresWriter(Writer):
                 link.event_id, link.version, cls.type, cls.version, link.occurred_at_iso,
                 link.payload, link.prev, link.hash,
             ]
+        params.append(sealed_for)
         # Without a commit listener, the message is its own transaction: PostgreSQL runs
         # the statements of one simple query as one implicit transaction, committed once
         # the last succeeds (and rolled back if one fails). Otherwise BEGIN explicitly and
@@ -167,7 +171,7 @@ class PostgresWriter(Writer):
         """The name of the insert of ``n`` events at a known head, prepared on this
         connection with the lock statement (once; the pool keeps the connection, and
         this note with it)."""
-        name = f"tracker_append_at_head_v2_{n}"
+        name = f"tracker_append_at_head_v3_{n}"
         names = self._prepared_here()
         for wanted, sql in ((self.LOCK_NAME, self.LOCK), (name, None)):
             if wanted not in names:
@@ -190,7 +194,9 @@ class PostgresWriter(Writer):
 def _known_head_insert(n: int) -> str:
     """The insert of ``n`` events at a known stream head, for ``PREPARE`` (see
     ``PostgresWriter.insert_at_head``): $1-$5 the envelope the events share, $6 and $7
-    the head they are chained onto, then eight values per event."""
+    the head they are chained onto, then eight values per event, then the child whose key
+    sealed them (NULL: nothing sealed), which must not have been destroyed."""
+    sealed = f"${8 + 8 * n}::text"
     values = ", ".join(
         f"({i + 1}, ${8 + 8 * i}::uuid, ${9 + 8 * i}::integer, ${10 + 8 * i}::text,"
         f" ${11 + 8 * i}::smallint, ${12 + 8 * i}::timestamptz, ${13 + 8 * i}::text,"
@@ -214,6 +220,8 @@ def _known_head_insert(n: int) -> str:
         " AND ($6::integer = 0 OR EXISTS (SELECT 1 FROM events AS e"
         " WHERE e.stream_id = $1::text AND e.stream_version = $6::integer"
         " AND e.hash = $7::text))"
+        f" AND ({sealed} IS NULL OR NOT EXISTS (SELECT 1 FROM child_keys AS k"
+        f" WHERE k.child_id = {sealed} AND k.destroyed_at IS NOT NULL))"
         " RETURNING position"
     )
 

@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from events.chain import GENESIS
 from events.envelope import Actor, Draft, RecordedEvent, StreamWrite
+from events.schema import child_keys
 from events.schema import events as T  # noqa: N812 - the table, read like SQL
-from events.sealing import Keyring
+from events.sealing import PREFIX, Keyring
 from events.store.backends import backend_for
 from events.store.base import HeadMoved, StaleConnection, StreamHead
 from events.store.codec import Link, Stamp, decode, link, sealed_payload
@@ -24,6 +25,7 @@ from tracker.kernel.clock import Clock
 from tracker.kernel.errors import (
     ConcurrencyConflict,
     DuplicateEventConflict,
+    KeyUnavailable,
     StoreUnavailable,
 )
 
@@ -114,6 +116,7 @@ class Appender:
         with backend_for(self.engine).writer(self.engine) as writer:
             # The lock first, in its own statement; then both heads in one statement.
             position, heads = writer.lock_and_read_heads(stream_ids)
+            _refuse_destroyed(writer.conn, _sealed_for(writes, payloads))
             rows: list[tuple[Any, ...]] = []
             recorded: list[RecordedEvent] = []
             replayed: list[RecordedEvent] = []
@@ -177,6 +180,7 @@ class Appender:
         if len(live) != 1 or not writer_class.KNOWN_HEAD_MAX:
             return None
         write, write_payloads = live[0]
+        live_w, live_p = [write], [write_payloads]
         expected = write.expected_version
         if expected is None or len(write.drafts) > writer_class.KNOWN_HEAD_MAX:
             return None
@@ -193,7 +197,9 @@ class Appender:
             link_prev = chained.hash
         try:
             with writer_class(self.engine) as writer:
-                first = writer.insert_at_head(stamp, expected, prev, links)
+                first = writer.insert_at_head(
+                    stamp, expected, prev, links, next(iter(_sealed_for(live_w, live_p)), None)
+                )
         except (HeadMoved, StaleConnection):
             self._heads.forget(write.stream_id)
             return None
@@ -226,6 +232,34 @@ class Appender:
             else:
                 return found
         raise StoreUnavailable("the append was refused by a database constraint")
+
+
+def _sealed_for(
+    writes: Sequence[StreamWrite], payloads: Sequence[Sequence[str]]
+) -> list[str]:
+    """The children whose key sealed some of these payloads (their keys must still live)."""
+    return sorted({
+        w.subject_id for w, ps in zip(writes, payloads, strict=True)
+        if w.subject_id is not None and any(PREFIX in p for p in ps)
+    })
+
+
+def _refuse_destroyed(conn: Connection, children: Sequence[str]) -> None:
+    """Under the writer lock: refuse to store values sealed under a key destroyed since.
+
+    Erasure destroys a key under the same lock (``EventStore.destroy_key``), so a write
+    either commits before the erasure (and is erased with the rest) or is refused here;
+    it can never be stored, and answered as saved, under a key that is already gone.
+    """
+    if not children:
+        return
+    gone = conn.execute(
+        select(child_keys.c.child_id).where(
+            child_keys.c.child_id.in_(children), child_keys.c.destroyed_at.is_not(None)
+        )
+    ).first()
+    if gone is not None:
+        raise KeyUnavailable(f"child {gone[0]}: personal data key was destroyed")
 
 
 def _same_all(existing: Sequence[RecordedEvent], write: StreamWrite) -> bool:

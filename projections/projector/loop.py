@@ -17,7 +17,9 @@ from projections import alerts, source
 from projections.alert_rules import TIME_RULES, check
 from projections.asat import AsAt
 from projections.projector import checkpoints as cp_store
+from projections.projector import quarantine
 from projections.projector.checkpoints import Checkpoint, Lag
+from projections.projector.quarantine import Problem, QuarantineView, problem
 from projections.projector.rows import audit_rows, load, record_row, restore, view_rows
 from projections.projector.writes import (
     THREADED_WRITES_FROM,
@@ -28,7 +30,7 @@ from projections.projector.writes import (
     upsert,
     upsert_job,
 )
-from projections.record import Builder, CaseRecord, RawEvent, gc_paused, sealed_child
+from projections.record import Builder, CaseRecord, RawEvent, gc_paused, refold, sealed_child
 from projections.sealer import KeyringDob, child_of
 from projections.views import evaluate_all
 from tracker.db import tx
@@ -75,6 +77,7 @@ class Projector:
         self.sealer = KeyringDob.for_app(app)
         self._cache: dict[str, CaseRecord] = {}
         self._cache_position: int | None = None
+        self._retry_all = False
 
     # -- public -------------------------------------------------------------------------
 
@@ -147,6 +150,21 @@ class Projector:
                              on_progress=on_progress)
 
 
+    def retry_quarantined(self) -> int:
+        """Catch up, retrying every quarantined case (an upcaster or a fix in the code may
+        have made it foldable); returns how many cases are still quarantined."""
+        self._retry_all = True
+        try:
+            self.catch_up()
+        finally:
+            self._retry_all = False
+        return len(self.quarantined())
+
+    def quarantined(self) -> list[QuarantineView]:
+        """The cases the projector has isolated, with what failed."""
+        with self._read() as conn:
+            return quarantine.listing(conn)
+
     def lag(self) -> dict[str, Lag]:
         """How far behind the log each read model is."""
         now = self.app.clock.now()
@@ -173,17 +191,26 @@ class Projector:
             holding: dict[str, list[alerts.Candidate]] = {}
             view_batches: dict[str, list[Row]] = defaultdict(list)
             case_ids = []
+            stale = quarantine.case_ids(conn)
+            problems: list[Problem] = []
             self.sealer.preload(c for _id, text in rows if (c := sealed_child(text)) is not None)
             for case_id, text in rows:
-                record = restore(conn, case_id, text, self.sealer)
-                views = evaluate_all(record, at, self.policy)
+                if case_id in stale:
+                    continue
+                try:
+                    record = restore(conn, case_id, text, self.sealer)
+                    views = evaluate_all(record, at, self.policy)
+                    held = [c for c in alerts.candidates(views, self.policy)
+                            if c.rule in TIME_RULES]
+                    new_rows = view_rows(views, record, as_at) if views.exists else {}
+                except Exception as exc:  # one case must not stop the sweep of the others
+                    problems.append(problem(case_id, "evaluate", exc))
+                    continue
                 case_ids.append(case_id)
-                holding[case_id] = [
-                    c for c in alerts.candidates(views, self.policy) if c.rule in TIME_RULES
-                ]
-                if views.exists:
-                    for name, row in view_rows(views, record, as_at).items():
-                        view_batches[name].append(row)
+                holding[case_id] = held
+                for name, row in new_rows.items():
+                    view_batches[name].append(row)
+            quarantine.put(conn, problems, as_at, self.policy.version)
             for name, table in VIEW_TABLES.items():
                 upsert(conn, table, view_batches[name], "case_id")
             result = alerts.reconcile(
@@ -234,6 +261,9 @@ class Projector:
         position = records_cp
         head = source.head(conn)
         builders: dict[str, Builder] = {}
+        stale = quarantine.case_ids(conn)
+        retry = set(stale) if self._retry_all else set()
+        problems: list[Problem] = []
         read = 0
         while read < budget:
             want = min(read_size, budget - read)
@@ -241,7 +271,7 @@ class Projector:
             if batch:
                 read += len(batch)
                 position = batch[-1].position
-                self._fold_batch(conn, batch, builders)
+                self._fold_batch(conn, batch, builders, stale, retry, problems)
                 if on_progress is not None:
                     on_progress(len(batch), max(0, head - position))
             if len(batch) < want:
@@ -249,6 +279,7 @@ class Projector:
                 break
         if position >= head:
             at_head = True
+        released = self._retry(conn, retry, builders, problems)
         new_cps: dict[str, int] = {}
         with Writes(conn, threaded=len(builders) > THREADED_WRITES_FROM) as writes:
             if builders:
@@ -259,9 +290,13 @@ class Projector:
                     rows.append(record_row(record, now, self.sealer))
                 writes.submit(upsert_job(case_records, rows))
                 new_cps["records"] = position
-            if at_head:
-                self._derive(conn, writes, cps, models, position, now, new_cps)
+            if at_head or released:
+                self._derive(conn, writes, cps, models, position, now, new_cps,
+                             stale | {p.case_id for p in problems}, released, problems)
             writes.flush()
+            failed = {p.case_id for p in problems}
+            quarantine.put(conn, problems, now, self.policy.version)
+            quarantine.release(conn, released - failed, now, self.policy.version)
             cp_store.save(conn, new_cps, self.policy.version, now)
         self._cache_position = position
         before = min(cp_store.effective(cps[m], self.policy.version) for m in models)
@@ -269,9 +304,13 @@ class Projector:
         return (records_cp, before), (position, after), at_head
 
     def _fold_batch(
-        self, conn: Connection, batch: list[RawEvent], builders: dict[str, Builder]
+        self, conn: Connection, batch: list[RawEvent], builders: dict[str, Builder],
+        stale: set[str], retry: set[str], problems: list[Problem],
     ) -> None:
-        """Fold a batch of events into per-case builders (loading records not yet seen)."""
+        """Fold a batch of events into per-case builders (loading records not yet seen).
+
+        A case whose event fails to fold is quarantined (``problems``) and left out; a new
+        event on a quarantined case marks it for a retry (it may be the correction)."""
         fresh = {e.stream_id for e in batch if e.stream_id not in builders}
         missing = [c for c in fresh if c not in self._cache]
         if missing:
@@ -286,8 +325,39 @@ class Projector:
             and isinstance(token := e.data.get("date_of_birth"), str)
             and (child := child_of(token)) is not None
         )
+        failed = {p.case_id for p in problems}
         for e in batch:
-            builders[e.stream_id].apply(e)
+            case_id = e.stream_id
+            if case_id in failed:
+                continue
+            if case_id in stale:
+                retry.add(case_id)
+                builders.pop(case_id, None)
+                continue
+            try:
+                builders[case_id].apply(e)
+            except Exception as exc:  # one case's event must not stop every other case
+                problems.append(problem(case_id, "fold", exc, e))
+                failed.add(case_id)
+                builders.pop(case_id, None)
+                self._cache.pop(case_id, None)
+
+    def _retry(self, conn: Connection, retry: set[str], builders: dict[str, Builder],
+               problems: list[Problem]) -> set[str]:
+        """Fold quarantined cases again from their first event; the ones that fold now
+        (corrected, upcast or fixed) are returned, to be evaluated and released."""
+        released: set[str] = set()
+        for case_id in sorted(retry):
+            events = [e.event for e in source.read_case(conn, case_id)]
+            try:
+                record = refold(case_id, events, self.sealer.open)
+            except Exception as exc:
+                failing = next((e for e in events if _fails(case_id, e, events, self)), None)
+                problems.append(problem(case_id, "fold", exc, failing))
+                continue
+            builders[case_id] = Builder(record, self.sealer.open)
+            released.add(case_id)
+        return released
 
 
     def _derive(
@@ -299,8 +369,14 @@ class Projector:
         records_at: int,
         now: datetime,
         new_cps: dict[str, int],
+        stale: set[str],
+        forced: set[str],
+        problems: list[Problem],
     ) -> None:
-        """Bring the view models, audits and alerts up to the records' position."""
+        """Bring the view models, audits and alerts up to the records' position.
+
+        ``forced`` cases (just out of quarantine) are evaluated for every model; ``stale``
+        ones (quarantined) are not; a case whose evaluation fails joins ``problems``."""
         version = self.policy.version
         touched: dict[str, set[str]] = {}
         between: dict[int, list[str]] = {}
@@ -319,6 +395,11 @@ class Projector:
                 between[cp] = source.streams_between(conn, cp, records_at)
             touched[name] = set(between[cp])
             new_cps[name] = records_at
+        for name in (*PER_CASE, "alerts"):
+            if name in models and forced:
+                touched.setdefault(name, set()).update(forced)
+        for name in touched:
+            touched[name] -= stale - forced
         if not touched:
             return
         wanted = sorted({c for ids in touched.values() for c in ids})
@@ -335,15 +416,24 @@ class Projector:
                 record = self._cache.get(case_id)
                 if record is None:
                     continue
-                views = evaluate_all(record, at, self.policy)
-                if views.exists:
-                    for name, row in view_rows(views, record, now).items():
-                        if case_id in touched.get(name, ()):
-                            rows[name].append(row)
+                try:
+                    views = evaluate_all(record, at, self.policy)
+                    new_rows = view_rows(views, record, now) if views.exists else {}
+                    new_audits = audit_rows(views, record, judged)
+                    held = alerts.candidates(views, self.policy)
+                except Exception as exc:  # one case must not stop every other case
+                    problems.append(Problem(case_id, "evaluate", type(exc).__name__,
+                                            position=record.position))
+                    for members in touched.values():
+                        members.discard(case_id)
+                    continue
+                for name, row in new_rows.items():
+                    if case_id in touched.get(name, ()):
+                        rows[name].append(row)
                 if case_id in touched.get("audits", ()):
-                    audit_list.extend(audit_rows(views, record, judged))
+                    audit_list.extend(new_audits)
                 if case_id in touched.get("alerts", ()):
-                    holding[case_id] = alerts.candidates(views, self.policy)
+                    holding[case_id] = held
             for name, table in VIEW_TABLES.items():
                 if rows[name]:
                     writes.submit(upsert_job(table, rows[name]))
@@ -377,3 +467,13 @@ class Projector:
 
     def _read(self) -> AbstractContextManager[Connection]:
         return tx.read(self.app.engine, tables=TABLES)
+
+
+def _fails(case_id: str, event: RawEvent, events: list[RawEvent], projector: Projector) -> bool:
+    """Whether folding the case up to and including ``event`` fails (to name the event)."""
+    try:
+        refold(case_id, [e for e in events if e.position <= event.position],
+               projector.sealer.open)
+    except Exception:
+        return True
+    return False

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 from projections import source
 from projections.asat import AsAt
 from projections.aspire import stage_of
+from projections.continuity import stored as stored_continuity
 from projections.projector.writes import Row, chunks
 from projections.record import (
     Alloc,
@@ -79,7 +80,7 @@ def view_rows(views: CaseViews, record: CaseRecord, at: datetime) -> dict[str, R
             "falling": bool(participation["falling"]) if participation else False,
         },
         "continuity": {
-            **base, "view": _json(cont),
+            **base, "view": _json(stored_continuity(cont)),
             "setting": cont.get("setting"),
             "has_case_manager": cont.get("case_manager") is not None,
             "changes": int(cont.get("changes", 0)),

@@ -30,7 +30,13 @@ Shapes (the TypedDicts below; docs/read-models.md describes every field):
   "required", "contacts"}``).
 """
 
-from projections.queries.alerts import acknowledge_alert, close_alert, list_alerts
+from projections.queries.alerts import (
+    acknowledge_alert,
+    close_alert,
+    list_alerts,
+    notes_in_clear,
+    seal_notes_in_clear,
+)
 from projections.queries.cases import (
     CaseDetail,
     CaseloadRow,
@@ -56,5 +62,6 @@ __all__ = [
     "CalendarMonth", "CaseDetail", "CaseloadRow", "DiaryRow", "DueItem", "Period",
     "PractitionerCompliance", "Projection", "RatingsReport", "StageSummary",
     "acknowledge_alert", "case_view", "caseload", "close_alert", "compliance_by_practitioner",
-    "diary", "engagement_series", "list_alerts", "ratings", "replay",
+    "diary", "engagement_series", "list_alerts", "notes_in_clear", "ratings", "replay",
+    "seal_notes_in_clear",
 ]

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from events.envelope import Actor
+from events.sealing import ERASED, PREFIX, seal_text
 from projections.alerts import AlertView, row_to_dict
 from projections.queries.reading import SEVERITY_ORDER
+from projections.sealer import ALERT_NOTES, open_alert_notes
 from tracker.db.read_models import alerts as A  # noqa: N812
-from tracker.kernel.errors import AlertNotFound, FieldProblem, InvalidInput
+from tracker.kernel.errors import AlertNotFound, FieldProblem, InvalidInput, KeyUnavailable
 from tracker.services.app import App
 
 MAX_NOTE = 2000
@@ -27,7 +29,7 @@ def list_alerts(
     if team is not None:
         query = query.where(A.c.team == team)
     with app.engine.connect() as conn:
-        rows = [row_to_dict(r) for r in conn.execute(query)]
+        rows = open_alert_notes(app.keyring, [row_to_dict(r) for r in conn.execute(query)])
     rows.sort(key=lambda a: (a["status"] != "open", SEVERITY_ORDER.get(a["severity"], 9),
                              _neg(a["raised_at"]), a["alert_id"]))
     return rows
@@ -73,6 +75,14 @@ def _note_on_alert(
     if len(text) > MAX_NOTE:
         raise InvalidInput([FieldProblem("note", f"must be at most {MAX_NOTE} characters")])
     now = app.clock.now()
+    with app.engine.connect() as conn:
+        case_id = conn.execute(select(A.c.case_id).where(A.c.alert_id == alert_id)).scalar()
+    if case_id is None:
+        raise AlertNotFound(f"alert {alert_id} not found")
+    child = app.store.subject_of(case_id)
+    if child is None:
+        raise AlertNotFound(f"alert {alert_id} not found")
+    text = seal_text(text, child, app.keyring)  # erased with the child (KeyUnavailable after)
     with app.engine.begin() as conn:
         conn.execute(
             update(A)
@@ -82,5 +92,48 @@ def _note_on_alert(
         row = conn.execute(select(A).where(A.c.alert_id == alert_id)).first()
     if row is None:
         raise AlertNotFound(f"alert {alert_id} not found")
-    return row_to_dict(row)
+    return open_alert_notes(app.keyring, [row_to_dict(row)])[0]
 
+
+
+def _clear(column: ColumnElement[str | None]) -> ColumnElement[bool]:
+    return and_(column.is_not(None), ~column.startswith(PREFIX), column != ERASED)
+
+
+def notes_in_clear(app: App) -> int:
+    """How many managers' notes on alerts are still stored in clear (written before notes
+    were sealed): ``tracker db check`` and ``tracker serve`` report them."""
+    with app.engine.connect() as conn:
+        return len(conn.execute(select(A.c.alert_id).where(
+            or_(*(_clear(A.c[n]) for n in ALERT_NOTES)))).all())
+
+
+def seal_notes_in_clear(app: App) -> tuple[int, int]:
+    """Seal every note still in clear with its child's key; a note of a child already
+    erased becomes ``[erased]``. Returns (sealed, erased). Safe to run again.
+
+    A command the operator runs, not a migration: sealing needs the children's keys, and
+    those need the master key, which the migration context (a bare connection) has not.
+    """
+    sealed = erased = 0
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(A.c.alert_id, A.c.case_id, *(A.c[n] for n in ALERT_NOTES))
+                            .where(or_(*(_clear(A.c[n]) for n in ALERT_NOTES)))).all()
+    for row in rows:
+        child = app.store.subject_of(row.case_id)
+        values: dict[str, str] = {}
+        for name in ALERT_NOTES:
+            text = row._mapping[name]
+            if text is None or text.startswith(PREFIX) or text == ERASED:
+                continue
+            try:
+                if child is None:
+                    raise KeyUnavailable("no child")
+                values[name] = seal_text(text, child, app.keyring)
+                sealed += 1
+            except KeyUnavailable:
+                values[name] = ERASED  # the child was erased: the note goes with them
+                erased += 1
+        with app.engine.begin() as conn:
+            conn.execute(update(A).where(A.c.alert_id == row.alert_id).values(**values))
+    return sealed, erased

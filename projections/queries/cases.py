@@ -18,8 +18,10 @@ from projections.queries.reading import (
     open_alert_counts,
     read_records,
 )
+from projections.record import folding
 from projections.replay import ReplayView
 from projections.replay import replay as _replay
+from projections.sealer import open_alert_notes
 from projections.views import CaseView, CaseViews, evaluate_all
 from tracker.db.read_models import alerts as A  # noqa: N812
 from tracker.services.app import App
@@ -77,11 +79,11 @@ class PractitionerCompliance(TypedDict):
     on_time_rate: float | None
 
 
-def _open_alerts(conn: Connection, case_id: str) -> list[AlertView]:
+def _open_alerts(app: App, conn: Connection, case_id: str) -> list[AlertView]:
     rows = conn.execute(
         select(A).where(A.c.case_id == case_id, A.c.status == "open")
     ).all()
-    out = [row_to_dict(r) for r in rows]
+    out = open_alert_notes(app.keyring, [row_to_dict(r) for r in rows])
     out.sort(key=lambda a: (SEVERITY_ORDER.get(a["severity"], 9), a["raised_at"] or ""))
     return out
 
@@ -95,8 +97,9 @@ def case_view(
     policy = read_policy(app)
     with app.engine.connect() as conn:
         record, caught_up = current_record(app, conn, case_id)
-        open_alerts = _open_alerts(conn, case_id)
-    views = evaluate_all(record, at, policy)
+        open_alerts = _open_alerts(app, conn, case_id)
+    with folding(case_id):
+        views = evaluate_all(record, at, policy)
     detail: CaseDetail = {
         **views.to_dict(),
         "alerts": open_alerts,

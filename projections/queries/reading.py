@@ -9,16 +9,16 @@ from sqlalchemy import Connection, func, or_, select
 
 from projections import source
 from projections.asat import AsAt
-from projections.projector import restore
-from projections.record import CaseRecord, evolve_raw, sealed_child
+from projections.projector import quarantine, restore
+from projections.record import CaseRecord, evolve_raw, folding, sealed_child
 from projections.sealer import KeyringDob
 from tracker.db.read_models import alerts as A  # noqa: N812
 from tracker.db.read_models import case_records
+from tracker.db.read_models import quarantine as Q  # noqa: N812
 from tracker.kernel.errors import CaseNotFound, FieldProblem, InvalidInput
 from tracker.services.app import App
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-
 
 
 def as_at_of(app: App, value: datetime | date | None) -> AsAt:
@@ -33,7 +33,9 @@ def as_at_of(app: App, value: datetime | date | None) -> AsAt:
 
 
 def current_record(app: App, conn: Connection, case_id: str) -> tuple[CaseRecord, bool]:
-    """The case's record with any events newer than the stored one folded in."""
+    """The case's record with any events newer than the stored one folded in (a
+    quarantined case, or one whose newer events cannot be folded: ``CaseQuarantined``)."""
+    quarantine.ensure_readable(conn, case_id)
     sealer = KeyringDob.for_app(app)
     row = conn.execute(
         select(case_records.c.record).where(case_records.c.case_id == case_id)
@@ -42,7 +44,8 @@ def current_record(app: App, conn: Connection, case_id: str) -> tuple[CaseRecord
         case_id=case_id)
     newer = [e.event for e in source.read_case(conn, case_id, after=record.position)]
     if newer:
-        record = evolve_raw(record, newer, sealer.open)
+        with folding(case_id):
+            record = evolve_raw(record, newer, sealer.open)
     if not record.exists:
         raise CaseNotFound(f"case {case_id} not found")
     return record, row is not None and not newer
@@ -52,8 +55,11 @@ def read_records(
     app: App, conn: Connection, *, team: str | None = None, practitioner: str | None = None,
     open_only: bool = True, active_from: date | None = None, active_to: date | None = None,
 ) -> list[CaseRecord]:
+    """The stored records of the cases asked for, leaving out the quarantined ones (their
+    rows are stale; ``tracker status`` lists them)."""
     sealer = KeyringDob.for_app(app)
-    query = select(case_records.c.case_id, case_records.c.record)
+    query = select(case_records.c.case_id, case_records.c.record).where(
+        case_records.c.case_id.not_in(select(Q.c.case_id)))
     if open_only:
         query = query.where(case_records.c.closed_on.is_(None))
     if team is not None:

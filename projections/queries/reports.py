@@ -15,6 +15,7 @@ from projections.asat import AsAt
 from projections.engagement import EngagementMonth
 from projections.queries.reading import as_at_of, current_record, read_records
 from projections.ratings import Comparison, RatingsTable
+from projections.record import folding
 from projections.views import evaluate_all
 from projections.visible import add_months
 from tracker.db.read_models import audits, continuity
@@ -58,9 +59,9 @@ def engagement_series(
     if case_id is not None:
         with app.engine.connect() as conn:
             record, _ = current_record(app, conn, case_id)
-        months: list[EngagementMonth] = evaluate_all(record, at, policy).engagement.get(
-            "months", []
-        )
+        with folding(case_id):
+            views = evaluate_all(record, at, policy)
+        months: list[EngagementMonth] = views.engagement.get("months", [])
         return months
     with app.engine.connect() as conn:
         records = read_records(app, conn, team=team, open_only=False)

@@ -53,8 +53,10 @@ from projections.record.fold import (
     evolve_raw,
     fold,
     fold_raw,
+    folding,
     gc_paused,
     raw,
+    refold,
 )
 from projections.record.moments import EPOCH, day_of_us, from_us, local_ordinal, to_us
 
@@ -63,6 +65,6 @@ __all__ = [
     "Breach", "Builder", "CaseRecord", "Change", "Closed", "Corr", "DobOpener", "DobSealer",
     "Excuse", "FollowUp", "Miss", "Opened", "Plan", "RawEvent", "Review", "Sched",
     "StaleRecord", "TDone", "TPlan", "Warn", "day_of_us", "dumps", "evolve", "evolve_many",
-    "evolve_raw", "fold", "fold_raw", "from_us", "gc_paused", "loads", "local_ordinal", "raw",
-    "sealed_child", "to_us",
+    "evolve_raw", "fold", "fold_raw", "folding", "from_us", "gc_paused", "loads",
+    "local_ordinal", "raw", "refold", "sealed_child", "to_us",
 ]

@@ -35,6 +35,7 @@ from projections.record.facts import (
     Warn,
 )
 from projections.record.moments import day_of_us, local_ordinal, to_us
+from tracker.kernel.errors import CaseQuarantined, TrackerError
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,8 @@ class Builder:
         self.opened = record.opened
         self.closed = record.closed
         self.open_dob = open_dob
+        self.skipped: dict[str, RawEvent] = {}
+        """Events left out by ``refold`` (they failed, and a later correction names them)."""
         self.lists: dict[str, list[Any]] = {
             name: list(getattr(record, name)) for name in LIST_KINDS
         }
@@ -142,6 +145,9 @@ class Builder:
     def _supersede(self, data: dict[str, Any], target: str) -> None:
         found = self._find(target)
         if found is None:
+            skipped = self.skipped.get(target)
+            if skipped is not None:
+                self._put_replacement(data, target, skipped.position, skipped.t, skipped.d)
             return
         name, index, fact = found
         when = data.get("replacement_occurred_at")
@@ -156,8 +162,16 @@ class Builder:
             self.closed = None
         else:
             del self.lists[name][index]
+        self._put_replacement(data, target, fact.pos, t, d, index)
+
+    def _put_replacement(self, data: dict[str, Any], target: str, pos: int, t: int, d: int,
+                         index: int = -1) -> None:
+        when = data.get("replacement_occurred_at")
+        if when is not None and index < 0:
+            t = _moment_us(when)
+            d = day_of_us(t)
         type_name = str(data["replacement_type"]).strip().replace("-", "_")
-        self._put(type_name, data["replacement"], target, fact.pos, t, d, index=index)
+        self._put(type_name, data["replacement"], target, pos, t, d, index=index)
 
     def _put(self, type_name: str, data: dict[str, Any], eid: str, pos: int, t: int, d: int,
              index: int = -1) -> None:
@@ -308,6 +322,25 @@ def evolve_raw(
     return builder.freeze()
 
 
+def refold(
+    case_id: str, events: Iterable[RawEvent], open_dob: DobOpener | None = None
+) -> CaseRecord:
+    """A case folded from scratch, leaving out any event that fails to fold when a later
+    correction retracts or supersedes it: how a quarantined case comes back."""
+    events = list(events)
+    corrected = {str(e.data.get("target_event_id")) for e in events
+                 if e.type in ("event_retracted", "event_superseded")}
+    builder = Builder(CaseRecord(case_id=case_id), open_dob)
+    for ev in events:
+        try:
+            builder.apply(ev)
+        except Exception:
+            if ev.event_id not in corrected:
+                raise
+            builder.skipped[ev.event_id] = ev
+    return builder.freeze()
+
+
 def fold(case_id: str, recs: Iterable[RecordedEvent]) -> CaseRecord:
     """The record of a case from its events (raw log order; corrections handled)."""
     return evolve_many(CaseRecord(case_id=case_id), recs)
@@ -318,6 +351,21 @@ def fold_raw(
 ) -> CaseRecord:
     """``fold`` over raw events."""
     return evolve_raw(CaseRecord(case_id=case_id), events, open_dob)
+
+
+@contextmanager
+def folding(case_id: str) -> Iterator[None]:
+    """Fold or evaluate one case on demand (replay, case page): a failure that is not a
+    deliberate error reads as ``CaseQuarantined`` naming the case, never as a crash."""
+    try:
+        yield
+    except TrackerError:
+        raise
+    except Exception as exc:
+        raise CaseQuarantined(
+            f"case {case_id} cannot be folded ({type(exc).__name__}); an administrator "
+            "must correct it"
+        ) from None
 
 
 @contextmanager

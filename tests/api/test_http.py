@@ -12,6 +12,7 @@ from tests.api.test_roles import missed, open_case
 from tests.support import opened
 from tracker.edges.api.auth import CSRF_HEADER, SESSION_COOKIE
 from tracker.edges.api.guard import CaseGuard
+from tracker.services.access_log import search
 
 
 def test_validation_error_names_the_field(env: Env) -> None:
@@ -106,18 +107,32 @@ def test_retry_with_the_same_event_id_records_once(env: Env) -> None:
     assert env.app.store.stream_version("CS-API1") == 2
 
 
-def test_correlation_id_is_echoed_and_recorded_on_the_event(env: Env) -> None:
+def test_correlation_id_is_the_servers_and_the_client_request_id_is_kept_apart(
+    env: Env,
+) -> None:
     resp = env.client.post(
         "/api/cases", json={"case_id": "CS-CID", "data": opened()},
         headers={**env["prac_a"].headers, "X-Request-ID": "req-12345"},
     )
     assert resp.status_code == 201
-    assert resp.headers["x-request-id"] == "req-12345"
-    assert env.app.store.read_stream("CS-CID")[0].correlation_id == "req-12345"
-    fresh = env.client.get("/api/me", headers={**env["prac_a"].headers,
-                                                "X-Request-ID": "bad id\nwith newline"})
-    assert fresh.headers["x-request-id"] != "bad id\nwith newline"
-    assert len(fresh.headers["x-request-id"]) == 32
+    assert resp.headers["x-request-id"] == "req-12345"  # the client's, echoed
+    ours = resp.headers["x-correlation-id"]
+    assert len(ours) == 32 and ours != "req-12345"
+    assert env.app.store.read_stream("CS-CID")[0].correlation_id == ours
+    read = env.client.get("/api/cases/CS-CID", headers={**env["prac_a"].headers,
+                                                         "X-Request-ID": "trace.77-a"})
+    entry = search(env.app, case_id="CS-CID", action="GET /api/cases/{case_id}").entries[0]
+    assert (entry.client_request_id, entry.correlation_id) == (
+        "trace.77-a", read.headers["x-correlation-id"])
+    for bad in ("bad id\nwith newline", "-leading-dash", "x" * 65, "a;b"):
+        env.client.get("/api/cases/CS-CID", headers={**env["prac_a"].headers,
+                                                      "X-Request-ID": bad})
+        fresh = env.client.get("/api/me", headers={**env["prac_a"].headers,
+                                                    "X-Request-ID": bad})
+        assert fresh.headers["x-request-id"] == fresh.headers["x-correlation-id"]
+        assert len(fresh.headers["x-request-id"]) == 32
+    entries = search(env.app, case_id="CS-CID", action="GET /api/cases/{case_id}").entries
+    assert [e.client_request_id for e in entries] == [None, None, None, None, "trace.77-a"]
 
 
 def test_session_writes_need_the_csrf_token(env: Env) -> None:

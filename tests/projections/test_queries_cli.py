@@ -17,7 +17,7 @@ from projections.record import fold, fold_raw
 from tests.projections.helpers import seed
 from tests.support import at, open_case, record
 from tracker.bootstrap import App
-from tracker.db.read_models import case_records
+from tracker.db.read_models import alerts, case_records, continuity
 from tracker.kernel.errors import CaseNotFound, InvalidInput
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -56,6 +56,26 @@ def test_stored_records_keep_the_date_of_birth_sealed_and_shredding_erases_it(ap
     fresh = Projector(app).load_record("CS-DOB")
     assert fresh is not None and fresh.opened is not None and fresh.opened.dob is None
     assert queries.case_view(app, "CS-DOB")["continuity"]["probation"]["status"] == "unknown"
+
+
+def test_no_date_derived_from_the_date_of_birth_is_stored_in_clear(app: App) -> None:
+    """The 17½ date (date of birth + 17 years 6 months) gave the date of birth away from
+    the alert's details and the stored continuity view; only the status is kept there."""
+    _allocated_case(app, "CS-175", date_of_birth="2009-04-20", child_id="C-1751",
+                    expected_end_date="2027-06-30")
+    Projector(app).catch_up()
+    with app.engine.connect() as conn:
+        stored = " ".join(str(v) for row in conn.execute(select(continuity, alerts)
+                                                         .where(continuity.c.case_id
+                                                                == alerts.c.case_id))
+                          for v in row)
+        rules = set(conn.execute(select(alerts.c.rule)).scalars())
+    assert "probation_transition_plan_missing" in rules
+    assert '"status": "reached"' in stored
+    assert "2026-10-20" not in stored and "2009-04-20" not in stored
+    # an authorised reader still gets the date, opened from the sealed date of birth
+    assert queries.case_view(app, "CS-175")["continuity"]["probation"]["transition_date"] \
+        == "2026-10-20"
 
 
 def test_case_view_as_at_a_date_or_a_moment_and_with_the_projector_behind(app: App) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from tests.api.conftest import PASSWORD, Env
 from tests.support import at, open_case, record
 from tests.web.conftest import errors_beside, sign_in
+from tracker.services.access_log import search
 
 CASE = "/cases/CS-TEST1"
 
@@ -288,3 +289,21 @@ def test_an_act_shown_before_someone_else_wrote_is_a_clash(env: Env) -> None:
     assert "Someone else recorded on this case" in stale.text
     assert 'name="expected_version" value="2"' in stale.text  # the next try is at version 2
     assert types(env)[-1] == "contact_missed"
+
+
+def test_each_act_request_is_logged_once(env: Env) -> None:
+    """Showing an act's form is a read; a post is logged once, by its write or by the form
+    shown again — never twice for one request."""
+    open_case(env.app)
+    missed_id = missed(env)
+    csrf = sign_in(env.client, "prac.a")
+    env.client.get(f"{CASE}/follow-up")
+    post(env, f"{CASE}/follow-up", csrf, occurred_at="2026-10-29T09:00")  # form problems
+    post(env, f"{CASE}/follow-up", csrf, occurred_at="2031-10-29T09:00",  # a rule refuses
+         missed_event_id=missed_id, method="phone", child_reached="yes")
+    post(env, f"{CASE}/follow-up", csrf, occurred_at="2026-10-29T09:00",
+         missed_event_id=missed_id, method="phone", child_reached="yes")
+    logged = search(env.app, case_id="CS-TEST1").entries
+    assert sorted((e.action, e.outcome) for e in logged) == sorted(
+        [("GET /cases/{case_id}/follow-up", "allowed")]
+        + [("POST /cases/{case_id}/follow-up", "allowed")] * 3)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from httpx import Response
+
 from tests.api.conftest import PASSWORD, Env
 from tests.support import at, open_case, record
 from tests.web.conftest import errors_beside, sign_in
 from tracker.edges.api.auth import SESSION_COOKIE
+from tracker.kernel.clock import FixedClock
 from tracker.services.access_log import search
 
 
@@ -60,18 +65,31 @@ def test_wrong_password_and_forged_login_form_are_refused(env: Env) -> None:
     assert SESSION_COOKIE not in env.client.cookies
 
 
-def test_repeated_failures_lock_the_username_for_a_while(env: Env) -> None:
-    for _ in range(5):
-        page = env.client.get("/login")
-        token = page.text.split('name="login_csrf" value="')[1].split('"')[0]
-        env.client.post("/login", data={"username": "prac.a", "password": "wrong-password!",
-                                        "login_csrf": token})
+def _attempt(env: Env, password: str) -> Response:
     page = env.client.get("/login")
     token = page.text.split('name="login_csrf" value="')[1].split('"')[0]
-    locked = env.client.post("/login", data={"username": "prac.a", "password": PASSWORD,
-                                             "login_csrf": token})
-    assert locked.status_code == 429
-    assert SESSION_COOKIE not in env.client.cookies
+    return env.client.post("/login", data={"username": "prac.a", "password": password,
+                                           "login_csrf": token}, follow_redirects=False)
+
+
+def test_five_wrong_passwords_do_not_lock_the_user_out(env: Env) -> None:
+    """Anyone could lock anyone out for 15 minutes with five wrong passwords; now the user
+    still signs in, and further failures only make the next attempt wait (never a lock)."""
+    for _ in range(5):
+        assert _attempt(env, "wrong-password!").status_code == 400
+    assert _attempt(env, PASSWORD).status_code == 303  # signed in at once
+    env.client.cookies.clear()
+    for _ in range(7):
+        _attempt(env, "wrong-password!")
+    slowed = _attempt(env, PASSWORD)
+    assert slowed.status_code == 429
+    assert SESSION_COOKIE not in slowed.cookies
+    wait = int(slowed.headers["Retry-After"])
+    assert 1 <= wait <= 30  # a short, growing delay, not a 15-minute lock
+    clock = env.app.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(clock.now() + timedelta(seconds=wait))
+    assert _attempt(env, PASSWORD).status_code == 303
 
 
 def test_practitioner_logs_a_missed_appointment_through_the_form(env: Env) -> None:
@@ -296,3 +314,32 @@ def test_cookies_are_secure_behind_an_https_public_url(env: Env) -> None:
     session = [v for k, v in resp.headers.multi_items() if k == "set-cookie"
                and v.startswith(SESSION_COOKIE)]
     assert "Secure" in session[0]
+
+
+def test_opening_a_form_page_is_logged_as_a_read(env: Env) -> None:
+    """A form page shows the case (its version, its state): it is a read of case data."""
+    open_case(env.app)
+    sign_in(env.client, "prac.a")
+    assert env.client.get("/cases/CS-TEST1/log/missed").status_code == 200
+    logged = search(env.app, case_id="CS-TEST1").entries
+    assert [(e.user_id, e.action, e.outcome) for e in logged] == [
+        ("P-TEST01", "GET /cases/{case_id}/log/{slug}", "allowed")]
+
+
+def test_an_admin_cannot_change_their_own_role_or_deactivate_themselves_on_the_page(
+    env: Env,
+) -> None:
+    csrf = sign_in(env.client, "admin")
+    own_role = env.client.post("/admin/users/AD-TEST01", data={
+        "csrf_token": csrf, "action": "teams", "role": "auditor", "teams": ""})
+    assert own_role.status_code == 422
+    assert "cannot change your own role" in own_role.text
+    own_activity = env.client.post("/admin/users/AD-TEST01", data={
+        "csrf_token": csrf, "action": "deactivate"})
+    assert own_activity.status_code == 422
+    me = env.accounts.get("AD-TEST01")
+    assert me is not None and (me.role, me.active) == ("admin", True)
+    other = env.client.post("/admin/users/P-TEST02", data={
+        "csrf_token": csrf, "action": "deactivate"})
+    assert other.status_code == 200
+    assert 'id="account-log"' in other.text and "deactivated" in other.text

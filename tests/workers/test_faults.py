@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 import redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
-from tests.servers import PostgresServer, RedisServer
-from tests.support import open_case
+from tests.servers import PostgresServer, RedisServer, env_for
+from tests.support import at, open_case, record, store_unfoldable
 from tests.workers.conftest import worker_settings
 from tests.workers.harness import (
     assert_equals_rebuild,
@@ -29,6 +31,7 @@ from tests.workers.harness import (
     wait_until,
 )
 from tracker.db.migrations import upgrade
+from tracker.db.read_models import alerts
 from tracker.kernel.clock import SystemClock
 from tracker.services.seed import seed_caseload
 
@@ -159,3 +162,44 @@ def test_worker_logs_are_json_with_the_correlation_id(
               and line.get("correlation_id") == "test"]
     assert caught, "no JSON line of the hint's message carried the request's correlation id"
     assert caught[0]["actor_name"] == "project" and caught[0]["message_id"]
+
+
+def test_a_case_the_worker_cannot_fold_is_quarantined_and_the_others_still_alert(
+    pg_db: str, own_redis: RedisServer, make_app: Any, tmp_path: Path
+) -> None:
+    """Issue 9 §1: the worst event an older build accepted (a year-1 appointment) on one
+    case, then an unacceptable miss on another: the worker raises the other case's alert,
+    and ``tracker status --json`` lists the first as quarantined (it used to stop every
+    case's projection with an OverflowError)."""
+    settings = worker_settings(pg_db, own_redis.url)
+    app = make_app(settings, clock=SystemClock())
+    worker = tracker_worker(settings, tmp_path / "worker.log")
+    try:
+        open_case(app, "CS-WORST", child_id="C-WORST")
+        store_unfoldable(app, "CS-WORST", 1)
+        open_case(app, "CS-OTHER", child_id="C-OTHER")
+        record(app, "CS-OTHER", "contact_missed",
+               {"kind": "office", "acceptable": False, "reason": "no_reason_given"},
+               at("2026-02-02"))
+        wait_until(lambda: "missed_appointment_not_followed_up" in _open_rules(app, "CS-OTHER"),
+                   "the other case's alert", procs=(worker,))
+        wait_until(lambda: caught_up(app), "the checkpoints to move past the bad event",
+                   procs=(worker,))
+        status = subprocess.run([sys.executable, "-m", "tracker", "status", "--json"],
+                                env=env_for(settings), capture_output=True, text=True,
+                                timeout=120, check=False)
+    finally:
+        worker.kill(signal.SIGTERM)
+    assert status.returncode == 0, status.stderr
+    listed = json.loads(status.stdout)["quarantined"]
+    assert [(q["case_id"], q["error_type"], q["event_type"]) for q in listed] == [
+        ("CS-WORST", "OverflowError", "contact_scheduled")]
+    assert _open_rules(app, "CS-WORST") == ["case_quarantined"]
+    assert "Traceback" not in worker.text()
+
+
+def _open_rules(app: Any, case_id: str) -> list[str]:
+    with app.engine.connect() as conn:
+        return [r[0] for r in conn.execute(
+            select(alerts.c.rule).where(alerts.c.case_id == case_id,
+                                        alerts.c.status == "open"))]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import time
 from typing import Any, cast
 
 import pytest
@@ -68,3 +70,34 @@ def test_embedded_default_uses_the_in_process_broker(tmp_path: Any, make_app: An
     open_case(app, "CS-LOCAL2", child_id="C-TEST0002")
     queue = app.workers.broker.queues[PROJECTION_QUEUE]
     assert queue.qsize() == 1
+
+
+FROZEN_TIMEOUT = 3.0
+"""A Redis timeout long enough that one wait is told apart from two on a busy machine."""
+
+
+def test_append_waits_on_a_frozen_redis_for_one_timeout_not_two(
+    own_redis: RedisServer, tmp_path: Any, make_app: Any, json_logs: Any
+) -> None:
+    """A frozen Redis (SIGSTOP: it accepts connections and never answers) costs an append
+    at most one ``TRACKER_REDIS_TIMEOUT_SECONDS``: the claim may time out, but nothing on the
+    error path asks Redis again (today the clean-up waited a second full timeout)."""
+    settings = worker_settings(f"sqlite:///{tmp_path / 't.db'}", own_redis.url,
+                               redis_timeout_seconds=FROZEN_TIMEOUT)
+    app = make_app(settings)
+    upgrade(app.engine)
+    open_case(app, "CS-FRZ00")  # connected, and the hint's mark is set
+    assert own_redis.proc is not None
+    app.workers.gate.clear()  # as a worker would: the next append claims the gate again
+    own_redis.proc.send_signal(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        open_case(app, "CS-FRZ01", child_id="C-FRZ00001")  # must return, not raise
+        waited = time.monotonic() - started
+    finally:
+        own_redis.proc.send_signal(signal.SIGCONT)
+    assert app.store.head_position() == 2  # the append committed
+    failures = [e for e in json_logs() if e["event"] == "projection_hint_failed"]
+    assert [f["error"] for f in failures] == ["TimeoutError"]  # the hint was skipped, once
+    # one timeout, not two: a generous bound, far from the 2x of a second wait
+    assert waited < 1.5 * FROZEN_TIMEOUT, f"the append waited {waited:.1f}s on a frozen Redis"

@@ -1,4 +1,6 @@
-"""The access log's table (revision 0003): append-only, every read of a case by anyone."""
+"""The access log's table (revision 0003): append-only, every read of a case by anyone;
+``client_request_id`` (revision 0006_account_log) is the id a client sent, kept apart from
+the server's own correlation id."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ access_log = Table(
     Column("action", String(128), nullable=False),
     Column("outcome", String(16), nullable=False),
     Column("correlation_id", String(64), nullable=False),
+    Column("client_request_id", String(64), nullable=True),
     Index("ix_access_log_case", "case_id", "at"),
     Index("ix_access_log_user", "user_id", "at"),
     Index("ix_access_log_at", "at"),

@@ -1,8 +1,9 @@
-"""The accounts tables (revision 0003): users, their teams, sessions and API tokens."""
+"""The accounts tables (revision 0003): users, their teams, sessions and API tokens; the
+account log (revision 0006_account_log): every change to an account, append-only."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table
 
 from events.schema import UTCDateTime, metadata
 
@@ -51,4 +52,19 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
     Index("ix_api_tokens_user", "user_id"),
+)
+
+account_log = Table(
+    "account_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("change", String(32), nullable=False),
+    Column("detail", String(256), nullable=False),
+    Column("correlation_id", String(64), nullable=False),
+    Index("ix_account_log_user", "user_id", "at"),
+    Index("ix_account_log_at", "at"),
 )

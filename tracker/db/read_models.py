@@ -9,6 +9,7 @@
   as JSON, evaluated at ``evaluated_at`` (refreshed by catch-up and by the sweep), plus
   indexed summary columns for lists and filters.
 * ``rm_audits`` — one row per case audit (for inspection-style ratings).
+* ``projection_quarantine`` — the cases whose fold or evaluation failed (migration 0006q).
 * ``alerts`` — raised and resolved by rules over the views. Not emptied by a rebuild (a
   rebuild reconciles it), so acknowledgements and history survive.
 """
@@ -168,6 +169,23 @@ alerts = Table(
         postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'"),
     ),
 )
+
+quarantine = Table(
+    "projection_quarantine",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("stage", String(16), nullable=False),
+    Column("error_type", String(64), nullable=False),
+    Column("event_id", String(36), nullable=True),
+    Column("event_type", String(64), nullable=True),
+    Column("position", BigInteger, nullable=True),
+    Column("message", Text, nullable=False),
+    Column("quarantined_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+)
+"""Cases the projector could not fold or evaluate: what failed, where (never the payload).
+While a case is here its read-model rows are stale and its reads answer ``CaseQuarantined``;
+every other case keeps projecting."""
 
 VIEW_TABLES: dict[str, Table] = {
     "aspire": aspire,

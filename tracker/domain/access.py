@@ -48,6 +48,11 @@ class Principal:
         return Actor(user_id=self.user_id, role=self.role)
 
 
+OPERATOR_ONLY = frozenset({"personal_data_erased"})
+"""Events no signed-in user records as a case entry: erasure is recorded by the erasure
+service (``tracker.services.erasure``), for an admin or the retention job."""
+
+
 def authorise(principal: Principal, state: CaseState, command: RecordEvent) -> None:
     """Raise ``AccessDenied`` unless ``principal`` may record ``command`` on the case.
 
@@ -55,6 +60,8 @@ def authorise(principal: Principal, state: CaseState, command: RecordEvent) -> N
     opening, which is judged by the team it names.
     """
     if principal.role != "practitioner":
+        raise AccessDenied()
+    if event_class(command.event_type).type in OPERATOR_ONLY:
         raise AccessDenied()
     team = state.team
     if team is None and event_class(command.event_type) is CaseOpened:

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from events.base import Identifier
+from events.base import Identifier, moment_in_range
 from events.catalogue import problems_from
 from tracker.domain.case import CaseState
 from tracker.kernel.errors import InvalidInput
@@ -39,7 +39,7 @@ class RecordEvent(Command):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("must include a time zone (e.g. 2026-03-01T10:00:00+00:00)")
-        return value
+        return moment_in_range(value)
 
 
 def parse_command(fields: Mapping[str, Any], *, context: str = "") -> RecordEvent:

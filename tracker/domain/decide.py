@@ -6,8 +6,11 @@ and the import report it beside the field. Nothing is written when a rule fails.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from uuid import UUID
+
+from pydantic import BaseModel
 
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
 from events.audit import CaseAudited
@@ -28,14 +31,16 @@ from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.case import CaseState, Failure
 from tracker.domain.commands import RecordEvent
 from tracker.domain.enforcement import warnings_allow_breach, warnings_in_period
-from tracker.domain.policy import EnforcementPolicy, Policy
+from tracker.domain.policy import DatesPolicy, EnforcementPolicy, Policy
 from tracker.kernel.clock import local_date
 from tracker.kernel.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far ahead of the server clock an occurred-at may be (devices drift)."""
 
-ALLOWED_ON_CLOSED = frozenset({"event_superseded", "event_retracted", "case_audited"})
+ALLOWED_ON_CLOSED = frozenset(
+    {"event_superseded", "event_retracted", "case_audited", "personal_data_erased"}
+)
 
 
 def decide(state: CaseState, command: RecordEvent, now: datetime, policy: Policy) -> list[Draft]:
@@ -47,6 +52,7 @@ def decide(state: CaseState, command: RecordEvent, now: datetime, policy: Policy
     event = parse_event(command.event_type, command.data, context="data")
     _check_case(state, event, command)
     _check_time(state, event, command, now)
+    _check_dates(state, event, now, policy.dates)
     _check_rules(state, event, command, policy)
     return [Draft(event=event, occurred_at=command.occurred_at, event_id=command.event_id)]
 
@@ -76,6 +82,69 @@ def _check_time(state: CaseState, event: Event, command: RecordEvent, now: datet
     start = state.start_date
     if start is not None and local_date(command.occurred_at) < start:
         raise RuleViolation("occurred_at", f"is before the case started on {start.isoformat()}")
+
+
+def _check_dates(
+    state: CaseState, event: Event, now: datetime, rules: DatesPolicy, prefix: str = "data."
+) -> None:
+    """Every date on the event lies between the earliest birth the policy allows for a child
+    on this case and the policy's horizon after the case's start (a correction's
+    replacement too); a case does not start before the earliest start the policy allows."""
+    start = state.start_date
+    if isinstance(event, CaseOpened):
+        start = event.start_date
+        earliest_start = _years_before(local_date(now), rules.earliest_start_years_ago)
+        if start < earliest_start:
+            raise RuleViolation(
+                f"{prefix}start_date",
+                f"is more than {rules.earliest_start_years_ago} years ago "
+                f"(the policy's earliest start is {earliest_start.isoformat()})",
+            )
+    if start is None:
+        return
+    low = _years_before(start, rules.oldest_child_years)
+    high = _years_before(start, -rules.horizon_years)
+    for field, day in _dates_of(event):
+        if day < low:
+            raise RuleViolation(
+                f"{prefix}{field}",
+                f"is before {low.isoformat()}, {rules.oldest_child_years} years before the "
+                "case started (the earliest the child could have been born, by policy)",
+            )
+        if day > high:
+            raise RuleViolation(
+                f"{prefix}{field}",
+                f"is after {high.isoformat()}, {rules.horizon_years} years after the case "
+                "started (the policy's horizon)",
+            )
+    if isinstance(event, EventSuperseded):
+        replacement = parse_event(event.replacement_type, event.replacement,
+                                  context="data.replacement")
+        _check_dates(state, replacement, now, rules, prefix=f"{prefix}replacement.")
+
+
+def _dates_of(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, date]]:
+    """Every date and moment (as its London day) in a model, nested facts included."""
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        items = list(enumerate(value)) if isinstance(value, list | tuple) else [(None, value)]
+        for index, item in items:
+            where = f"{prefix}{name}" if index is None else f"{prefix}{name}.{index}"
+            if isinstance(item, datetime):
+                yield where, local_date(item)
+            elif isinstance(item, date):
+                yield where, item
+            elif isinstance(item, BaseModel):
+                yield from _dates_of(item, f"{where}.")
+
+
+def _years_before(day: date, years: int) -> date:
+    """The same calendar day ``years`` earlier (later if negative); 29 Feb becomes 28 Feb."""
+    year = day.year - years
+    try:
+        return day.replace(year=year)
+    except ValueError:
+        return day.replace(year=year, day=28)
 
 
 def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Policy) -> None:

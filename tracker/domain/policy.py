@@ -99,6 +99,15 @@ class EngagementPolicy(_Section):
     attendance_floor: float = Field(ge=0, le=1)
 
 
+class DatesPolicy(_Section):
+    """How far from its case a date on the case may lie: not before the child could have
+    been born, not long after the case, and no case started long before the records."""
+
+    oldest_child_years: int = Field(ge=10, le=100)
+    horizon_years: int = Field(ge=1, le=100)
+    earliest_start_years_ago: int = Field(ge=1, le=100)
+
+
 class ReplayPolicy(_Section):
     back_dated_after_hours: float = Field(ge=0, le=24 * 365)
 
@@ -118,6 +127,44 @@ class SweepPolicy(_Section):
 
     every_minutes: int = Field(ge=1, le=24 * 60)
     daily_at: str = Field(pattern=r"^\d{2}:\d{2}$")
+
+
+class RetentionPeriod(_Section):
+    """How long the records of the disposals listed are kept (``tracker.domain.retention``)."""
+
+    disposals: tuple[str, ...] = Field(min_length=1)
+    years_after_last_action: int = Field(ge=1, le=100)
+    or_at_age: int | None = Field(default=None, ge=10, le=100)
+    whichever: Literal["earlier", "later"] = "later"
+    basic_only_after_years: int | None = Field(default=None, ge=1, le=100)
+
+
+class RetentionPolicy(_Section):
+    """Retention by disposal type, and what the scheduled job does when it runs out."""
+
+    on_expiry: Literal["erase", "alert"]
+    run_at: str = Field(pattern=r"^\d{2}:\d{2}$")
+    periods: dict[str, RetentionPeriod]
+
+    @field_validator("periods")
+    @classmethod
+    def _one_period_per_disposal(
+        cls, periods: dict[str, RetentionPeriod]
+    ) -> dict[str, RetentionPeriod]:
+        seen: dict[str, str] = {}
+        for name, period in periods.items():
+            for disposal in period.disposals:
+                if disposal in seen:
+                    raise ValueError(f"{disposal} is in both {seen[disposal]} and {name}")
+                seen[disposal] = name
+        return periods
+
+    def period_for(self, disposal: str) -> tuple[str, RetentionPeriod] | None:
+        """The period (name, rule) that covers this disposal, if any."""
+        for name, period in self.periods.items():
+            if disposal in period.disposals:
+                return name, period
+        return None
 
 
 class AlertRule(_Section):
@@ -143,9 +190,11 @@ class Policy(_Section):
     enforcement: EnforcementPolicy
     continuity: ContinuityPolicy
     engagement: EngagementPolicy
+    dates: DatesPolicy
     replay: ReplayPolicy
     ratings: RatingsPolicy
     alerts: dict[str, AlertRule]
+    retention: RetentionPolicy
     sweep: SweepPolicy | None = None
     _source: str = PrivateAttr(default="overrides")
 

@@ -14,9 +14,9 @@ from functools import cache
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
-from tracker.edges.api import accounts, audit, cases, errors, reports
+from tracker.edges.api import accounts, audit, cases, children, errors, reports
 from tracker.edges.api.guard import CaseGuard
-from tracker.edges.api.middleware import RequestContext
+from tracker.edges.api.middleware import InputGuard, RequestContext
 from tracker.edges.api.team_reads import Reports
 from tracker.edges.web import site
 from tracker.services.accounts import Accounts
@@ -32,7 +32,9 @@ A refused access is a 403 that says nothing about the case, whether or not it ex
 Every read of a case is written to the access log.
 """
 
-API_ROUTERS = (cases.router, reports.router, accounts.router, audit.router)
+API_ROUTERS = (
+    cases.router, reports.router, accounts.router, audit.router, children.router,
+)
 """The JSON API's routers, in the order their routes are matched and documented."""
 
 
@@ -59,7 +61,8 @@ def create_app(app: App, *, web: bool = True) -> FastAPI:
     api.state.guard = CaseGuard(app)
     api.state.reports = Reports(app, api.state.guard)
     errors.install(api)
-    api.add_middleware(RequestContext)
+    api.add_middleware(InputGuard, max_body_bytes=app.settings.max_body_bytes)
+    api.add_middleware(RequestContext)  # added last: the outermost
     api.router.routes.extend(_routes(web))
     if web:
         site.install(api)

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     environment: str = Field(default="development", description="'production' makes keys mandatory")
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024,
+        description="largest request body the web server reads; a larger one is refused (413)",
+    )
 
     # -- workers (workers/, docs/workers.md) ---------------------------------------------
     public_url: str = Field(

@@ -143,6 +143,13 @@ class ConfigurationError(TrackerError):
     code = "configuration_error"
 
 
+class ChildNotFound(TrackerError):
+    """Raised when an erasure or export names a child with no case and no key."""
+
+    http_status = 404
+    code = "child_not_found"
+
+
 class KeyUnavailable(TrackerError):
     """Raised when personal data must be sealed for a child whose key was destroyed."""
 
@@ -189,3 +196,18 @@ class AlertNotFound(TrackerError):
 
     http_status = 404
     code = "alert_not_found"
+
+
+class CaseQuarantined(TrackerError):
+    """Raised when a case's events cannot be folded or evaluated (the projector quarantined
+    it): its read models are stale until a correction, an upcaster or a retry brings it back."""
+
+    http_status = 503
+    code = "case_quarantined"
+
+
+class PayloadTooLarge(TrackerError):
+    """Raised when a request body is larger than the configured limit (refused unparsed)."""
+
+    http_status = 413
+    code = "payload_too_large"

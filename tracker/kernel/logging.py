@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import structlog
 
@@ -17,7 +20,7 @@ def configure(level: str = "INFO", json: bool = True) -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info,
+        safe_exc_info,
     ]
     processors.append(
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
@@ -32,11 +35,89 @@ def configure(level: str = "INFO", json: bool = True) -> None:
     )
 
 
+def describe_exception(exc: BaseException) -> str:
+    """An exception as a log field: its type and where it was raised (file, line,
+    function; innermost first), along its chain of causes, on one line. Never its message
+    or its values: a validation error quotes the input, a driver error the SQL parameters,
+    and either can be a child's note or date of birth."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(parts) < 8:
+        seen.add(id(current))
+        frames = traceback.extract_tb(current.__traceback__)[-12:]
+        where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                           for f in reversed(frames))
+        name = type(current)
+        parts.append(f"{name.__module__}.{name.__qualname__}" + (f" at {where}" if where else ""))
+        current = current.__cause__ or current.__context__
+    return " | from ".join(parts)
+
+
+def safe_exc_info(
+    _logger: object, _method: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """A structlog processor in place of ``format_exc_info``: the traceback becomes the
+    ``exception`` field, without messages (``describe_exception``)."""
+    exc_info = event_dict.pop("exc_info", None)
+    exc: BaseException | None = None
+    if exc_info is True:
+        exc = sys.exc_info()[1]
+    elif isinstance(exc_info, BaseException):
+        exc = exc_info
+    elif isinstance(exc_info, tuple) and len(exc_info) == 3:
+        exc = exc_info[1]
+    if exc is not None:
+        event_dict["exception"] = describe_exception(exc)
+    return event_dict
+
+
+_WRITE = threading.Lock()
+
+
+def write_line(record: str) -> None:
+    """Write one log record as one line to whatever ``sys.stderr`` is *now* (tests swap it).
+
+    Text and newline go in one ``write`` under one process-wide lock shared by structlog
+    and the standard library's handler (``JsonLineHandler``): ``print`` writes them
+    separately, and records from concurrent threads came out glued on one line.
+    """
+    line = record.replace("\n", "\\n") + "\n"  # a renderer's stray newline stays inside
+    with _WRITE:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+
+
+class JsonLineHandler(logging.Handler):
+    """A stdlib handler whose formatted records go out through ``write_line``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            write_line(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+def log_uncaught(kind: str) -> None:
+    """Report exceptions that escape a thread or the main program as one JSON record each,
+    not as Python's raw multi-line traceback on stderr."""
+    crash = logging.getLogger("tracker.uncaught")
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        crash.error("uncaught_exception in %s thread %s", kind,
+                    args.thread.name if args.thread else "?",
+                    exc_info=(args.exc_type, args.exc_value, args.exc_traceback))  # type: ignore[arg-type]
+
+    threading.excepthook = thread_hook
+
+
 class _StderrLogger:
-    """Writes each line to whatever ``sys.stderr`` is *now* (it may be swapped, e.g. in tests)."""
+    """structlog's output: each record through ``write_line``."""
 
     def msg(self, message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
+        write_line(message)
 
     log = debug = info = warn = warning = error = critical = exception = fatal = msg
 

@@ -1,7 +1,9 @@
 """The access log: every read of a case by anyone, and every refused attempt, kept for good.
 
 One row per case per request: who (user id and role, never a name), which case, when,
-through which page or endpoint, the outcome, and the request's correlation id. Rows are
+through which page or endpoint, the outcome, the server's correlation id, and apart from
+it the id the client sent (``client_request_id``, bound by the HTTP edge only when it is
+well-formed: it is the client's word, not the server's). Rows are
 only ever inserted; the database refuses UPDATE and DELETE (triggers, as on ``events``).
 Auditors and admins search it.
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
+import structlog
 from sqlalchemy import (
     func,
     insert,
@@ -31,6 +34,8 @@ Outcome = Literal["allowed", "refused", "not_found"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 MAX_PAGE = 500
 _TABLES = "access log"  # what a read or write needs, named if it is missing
+CLIENT_REQUEST_ID = "client_request_id"
+"""The context variable (bound beside ``correlation_id``) holding the client's request id."""
 
 @dataclass(frozen=True)
 class AccessEntry:
@@ -44,6 +49,7 @@ class AccessEntry:
     action: str
     outcome: str
     correlation_id: str
+    client_request_id: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -55,6 +61,7 @@ class AccessEntry:
             "action": self.action,
             "outcome": self.outcome,
             "correlation_id": self.correlation_id,
+            "client_request_id": self.client_request_id,
         }
 
 
@@ -84,10 +91,12 @@ def record_access(
         return
     now = app.clock.now()
     cid = current_correlation_id()[:64]
+    client = structlog.contextvars.get_contextvars().get(CLIENT_REQUEST_ID)
     rows = [
         {
             "at": now, "user_id": user_id[:64], "role": role[:32], "case_id": case_id[:64],
             "action": action[:128], "outcome": outcome, "correlation_id": cid,
+            "client_request_id": str(client)[:64] if client else None,
         }
         for case_id in ids
     ]
@@ -136,6 +145,7 @@ def search(
             AccessEntry(
                 id=int(r.id), at=r.at, user_id=r.user_id, role=r.role, case_id=r.case_id,
                 action=r.action, outcome=r.outcome, correlation_id=r.correlation_id,
+                client_request_id=r.client_request_id,
             )
             for r in rows
         ],

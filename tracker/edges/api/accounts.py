@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from tracker.edges.api.deps import AccountsDep, AdminUser, CurrentUser
 from tracker.edges.api.schemas import (
@@ -20,6 +20,7 @@ from tracker.edges.api.schemas import (
 from tracker.edges.api.strict import StrictJSONRoute
 from tracker.kernel.errors import FieldProblem, InvalidInput
 from tracker.services.accounts import TokenInfo, User
+from tracker.services.accounts.account_log import read_account_log
 
 UserId = Annotated[str, Path(pattern=CASE_ID_PATTERN, description="the user's id")]
 
@@ -58,11 +59,11 @@ def list_users(accounts: AccountsDep, _p: AdminUser) -> list[UserOut]:
 @router.post(
     "/users", status_code=201, response_model=UserOut, responses=responses(), tags=["accounts"],
 )
-def add_user(body: NewUserBody, accounts: AccountsDep, _p: AdminUser) -> UserOut:
+def add_user(body: NewUserBody, accounts: AccountsDep, admin: AdminUser) -> UserOut:
     """Add a user (admins)."""
     user = accounts.create_user(
         body.username, body.password, body.role, body.teams, user_id=body.user_id,
-        display_name=body.display_name,
+        display_name=body.display_name, by=admin.user.user_id,
     )
     return user_out(user)
 
@@ -71,12 +72,13 @@ def add_user(body: NewUserBody, accounts: AccountsDep, _p: AdminUser) -> UserOut
     "/users/{user_id}", response_model=UserOut, responses=responses(404), tags=["accounts"]
 )
 def update_user(
-    user_id: UserId, body: UpdateUserBody, accounts: AccountsDep, _p: AdminUser
+    user_id: UserId, body: UpdateUserBody, accounts: AccountsDep, admin: AdminUser
 ) -> UserOut:
-    """Change a user's role, teams, password, name or whether they may sign in (admins)."""
+    """Change a user's role, teams, password, name or whether they may sign in (admins; not
+    their own role or activity)."""
     updated = accounts.update_user(
         user_id, role=body.role, teams=body.teams, active=body.active,
-        password=body.password, display_name=body.display_name,
+        password=body.password, display_name=body.display_name, by=admin.user.user_id,
     )
     return user_out(updated)
 
@@ -112,3 +114,18 @@ def revoke_token(
     """Revoke an API token (admins)."""
     if not accounts.revoke_token(token_id):
         raise InvalidInput([FieldProblem("token_id", "no such live token")])
+
+
+@router.get("/account-log", response_model=dict[str, Any], responses=responses(),
+            tags=["accounts"])
+def account_log(
+    accounts: AccountsDep,
+    _p: AdminUser,
+    user_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    """Every change to an account, newest first: who changed what, when (admins)."""
+    return read_account_log(
+        accounts.engine, user_id=user_id, limit=limit, offset=offset
+    ).to_dict()

@@ -7,7 +7,7 @@ in the body. All of them build one ``RecordEvent`` and go through ``CaseGuard.re
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -30,6 +30,7 @@ from tracker.edges.api.schemas import (
     CASE_ID_PATTERN,
     AwareDatetime,
     Body,
+    BoundedDay,
     EventTypeOut,
     RecordBody,
     RecordedOut,
@@ -176,7 +177,7 @@ def event_types(principal: CurrentUser) -> list[EventTypeOut]:
     ]
 
 
-AsOf = Annotated[date | None, Query(description="the state at the end of this day")]
+AsOf = Annotated[BoundedDay | None, Query(description="the state at the end of this day")]
 AsKnownAt = Annotated[
     AwareDatetime | None, Query(description="only what had been recorded by then")
 ]
@@ -198,7 +199,8 @@ def case_state(case_id: CaseId, access: Access, as_at: AsOf = None) -> queries.C
 def history(
     case_id: CaseId,
     access: Access,
-    as_of: Annotated[date | None, Query(description="what had happened by this day")] = None,
+    as_of: Annotated[BoundedDay | None, Query(description="what had happened by this day")
+                     ] = None,
     as_known_at: AsKnownAt = None,
 ) -> CaseHistory:
     """Every stored event in order (valid time ``as_of``, record time ``as_known_at``)."""

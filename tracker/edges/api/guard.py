@@ -38,8 +38,13 @@ class CaseGuard:
         return fold(case_id, self.app.store.read_stream(case_id))
 
     def team_of(self, case_id: str) -> str | None:
-        """The case's team (``tracker.domain.teams``), or None if there is no such case."""
-        return self.state(case_id).team
+        """The case's team (``tracker.domain.teams``), or None if there is no such case.
+
+        Read with personal fields left sealed: deciding access needs no child's key, so a
+        refused read of a case that exists does the same work (one read of the stream, no
+        key opened) as a read of an id that does not, and its timing does not tell them apart.
+        """
+        return fold(case_id, self.app.store.read_stream(case_id, unseal=False)).team
 
     def log(self, user: Principal, case_ids: Iterable[str], action: str, outcome: Outcome) -> None:
         """Append to the access log."""
@@ -60,13 +65,21 @@ class CaseGuard:
         self.log(user, [case_id], action, "allowed")
         return team
 
-    def writable(self, user: Principal, case_id: str, action: str) -> CaseState:
-        """The case's state if ``user`` may write to it (to show a form); refusals logged."""
-        state = self.state(case_id)
-        if not can_write_case(user, state.team):
+    def writable(
+        self, user: Principal, case_id: str, action: str, *, log_allowed: bool = True
+    ) -> CaseState:
+        """The case's state if ``user`` may write to it (to show a form), logged either way:
+        a form shows the case, so it is a read (``log_allowed=False`` only where the same
+        request's write has logged it already).
+
+        Whether they may is decided first, on the sealed stream (as ``read``): the case is
+        unsealed only for someone who may write to it."""
+        if not can_write_case(user, self.team_of(case_id)):
             self.log(user, [case_id], action, "refused")
             raise AccessDenied()
-        return state
+        if log_allowed:
+            self.log(user, [case_id], action, "allowed")
+        return self.state(case_id)
 
     def record(
         self, user: Principal, command: RecordEvent, action: str, *, adapt: Adapt | None = None

@@ -4,7 +4,6 @@ ratings. Who sees which team is ``tracker.edges.api.team_reads.Reports``'s to de
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -13,14 +12,14 @@ from projections import queries
 from projections.alerts import AlertView
 from projections.engagement import EngagementMonth
 from tracker.edges.api.deps import Action, CurrentUser, ReportsDep
-from tracker.edges.api.schemas import CASE_ID_PATTERN, AcknowledgeBody, responses
+from tracker.edges.api.schemas import CASE_ID_PATTERN, AcknowledgeBody, BoundedDay, responses
 from tracker.edges.api.strict import StrictJSONRoute
 from tracker.edges.api.team_reads import Reports
 from tracker.services.accounts import User
 
 TeamQuery = Annotated[str | None, Query(pattern=CASE_ID_PATTERN, description="a team id")]
 AlertId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,255}$", description="the alert's id")]
-AsAt = Annotated[date | None, Query(description="as at the end of this day")]
+AsAt = Annotated[BoundedDay | None, Query(description="as at the end of this day")]
 
 router = APIRouter(prefix="/api", tags=["teams"], route_class=StrictJSONRoute)
 
@@ -95,7 +94,8 @@ def engagement(
 
 @router.get("/ratings", response_model=dict[str, Any], responses=responses())
 def ratings(
-    who: AskingDep, start: date | None = None, end: date | None = None, team: TeamQuery = None
+    who: AskingDep, start: BoundedDay | None = None, end: BoundedDay | None = None,
+    team: TeamQuery = None,
 ) -> queries.RatingsReport:
     """Inspection-style ratings over a period (managers, auditors)."""
     return who.reports.ratings(who.user, start=start, end=end, team=team)

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from events.base import date_in_range, moment_in_range
 from events.envelope import RecordedEvent
+from events.erasure import ErasureReason
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$"
 
 
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("must include a time zone (e.g. 2026-03-01T10:00:00+00:00)")
-    return value
+AwareDatetime = Annotated[datetime, AfterValidator(moment_in_range)]
+"""A moment with a time zone, in the years the log's dates may take (``events.base``): a
+query or body moment out there is refused naming the parameter, not overflowed later."""
 
-
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+BoundedDay = Annotated[date, AfterValidator(date_in_range)]
+"""A day in the years the log's dates may take (an ``as_at``, a period's end)."""
 
 
 def _plain(value: str) -> str:
@@ -129,6 +130,22 @@ class AcknowledgeBody(Body):
     note: PlainText = Field(min_length=1, max_length=2000)
 
 
+class EraseBody(Body):
+    """Why a child's personal data is erased: a reason code, and optionally a reference."""
+
+    reason: ErasureReason
+    reference: Annotated[str | None, Field(pattern=CASE_ID_PATTERN)] = None
+
+
+class ErasureOut(BaseModel):
+    """What an erasure did (ids only)."""
+
+    child_id: str
+    key_destroyed: bool
+    case_ids: list[str]
+    recorded_on: list[str]
+
+
 class UserOut(BaseModel):
     """A user account (never its password)."""
 
@@ -189,6 +206,9 @@ class AccessEntryOut(BaseModel):
     action: str
     outcome: str
     correlation_id: str
+    client_request_id: str | None = Field(
+        default=None, description="the X-Request-ID the client sent, if it was well-formed"
+    )
 
 
 class AccessLogOut(BaseModel):

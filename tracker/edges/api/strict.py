@@ -37,13 +37,13 @@ def _check(value: Any, doc: str) -> None:
 
 def strict_loads(body: bytes) -> Any:
     """Parse a JSON body, refusing what cannot be stored faithfully."""
-    text = body.decode("utf-8", errors="replace")
     try:
+        text = body.decode("utf-8")
         value = json.loads(text, parse_constant=_no_constants)
     except ValueError as exc:
         if isinstance(exc, json.JSONDecodeError):
             raise
-        raise json.JSONDecodeError(str(exc), text, 0) from None
+        raise json.JSONDecodeError(str(exc), "", 0) from None
     _check(value, text)
     return value
 

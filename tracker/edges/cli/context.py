@@ -14,7 +14,13 @@ from rich.console import Console
 from events.envelope import Actor
 from tracker.domain.access import ROLES
 from tracker.kernel.clock import LONDON, local_noon
-from tracker.kernel.errors import ConfigurationError, FieldProblem, InvalidInput, TrackerError
+from tracker.kernel.errors import (
+    CaseNotFound,
+    ConfigurationError,
+    FieldProblem,
+    InvalidInput,
+    TrackerError,
+)
 from tracker.services.access_log import record_access
 from tracker.services.app import App
 
@@ -132,7 +138,18 @@ def parse_moment(value: str | None, field: str) -> datetime | None:
 
 
 def log_case_read(case_ids: list[str], action: str) -> None:
-    """Write the access log for a case read on the command line, before anything is shown."""
+    """Write the access log for a read of cases on the command line, before anything is
+    shown (a caseload or alert list logs every case it lists)."""
     who = actor()
     record_access(app(), user_id=who.user_id, role=who.role, case_ids=case_ids,
                   action=f"cli: {action}", outcome="allowed")
+
+
+def log_one_case_read(case_id: str, action: str) -> None:
+    """Log a read of one case; a case with no events is logged ``not_found`` and refused."""
+    if app().store.stream_version(case_id) == 0:
+        who = actor()
+        record_access(app(), user_id=who.user_id, role=who.role, case_ids=[case_id],
+                      action=f"cli: {action}", outcome="not_found")
+        raise CaseNotFound(f"case {case_id[:64]} not found")
+    log_case_read([case_id], action)

@@ -1,23 +1,30 @@
-"""CLI: ``tracker serve`` (the API and the pages) and ``tracker users add/list/token``."""
+"""CLI: ``tracker serve`` (the API and the pages) and ``tracker users add/list/token/log``."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated
 
+import structlog
 import typer
 import uvicorn
 from rich.table import Table
 
+from projections.queries.alerts import notes_in_clear
 from tracker.db.migrations import upgrade
 from tracker.edges.cli import context as ctx
 from tracker.edges.http import create_app
-from tracker.kernel.errors import FieldProblem, InvalidInput
+from tracker.kernel.errors import AccessDenied, FieldProblem, InvalidInput
 from tracker.services.accounts import Accounts
+from tracker.services.accounts.account_log import read_account_log
+from tracker.services.accounts.users import OPERATOR
 from workers.runtime import InProcessWorkers
 
 if TYPE_CHECKING:
     from tracker.services.app import App
+
+log = structlog.get_logger("tracker.serve")
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +33,7 @@ def register(app: typer.Typer) -> None:
     users.command("add")(add_user)
     users.command("list")(list_users)
     users.command("token")(issue_token)
+    users.command("log")(account_log)
     app.add_typer(users, name="users")
 
 
@@ -39,6 +47,8 @@ def serve(
     """Serve the JSON API (/api, /openapi.json) and the web pages with uvicorn."""
     the_app = ctx.app()
     upgrade(the_app.engine)
+    if clear := notes_in_clear(the_app):  # left by a version before notes were sealed
+        log.warning("alert_notes_in_clear", count=clear, fix="tracker db seal-notes")
     run_server(the_app, host=host, port=port, start_workers=workers)
 
 
@@ -80,9 +90,10 @@ def add_user(
         password = sys.stdin.readline().rstrip("\n")
     the_app = ctx.app()
     upgrade(the_app.engine)
+    operator = os.environ.get("TRACKER_USER", "").strip()[:64] or OPERATOR
     user = Accounts(the_app).create_user(
         username.strip().lower(), password, role, team or [], user_id=user_id,
-        display_name=display_name,
+        display_name=display_name, by=operator,
     )
     ctx.console.print(f"added {user.username}: {user.user_id}, {user.role}, teams "
                       f"{', '.join(sorted(user.teams)) or '-'}", highlight=False)
@@ -118,3 +129,24 @@ def issue_token(
     ctx.err_console.print(f"token {info.token_id} for {user.username} ({user.role}); "
                           "shown once:", highlight=False)
     print(secret)
+
+
+def account_log(
+    user_id: Annotated[str | None, typer.Option(help="Only this user's account.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Newest this many.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Changes to accounts, newest first: who changed what, when (TRACKER_ROLE=admin)."""
+    if ctx.actor().role != "admin":
+        raise AccessDenied()
+    page = read_account_log(ctx.app().engine, user_id=user_id, limit=limit)
+    if as_json:
+        ctx.emit_json(page.to_dict())
+        return
+    table = Table(title=f"account changes ({len(page.entries)} of {page.total})")
+    for column in ("when", "by", "user", "change", "detail"):
+        table.add_column(column)
+    for c in page.entries:
+        table.add_row(c.at.isoformat(timespec="seconds"), c.actor_id, c.user_id, c.change,
+                      c.detail)
+    ctx.console.print(table)

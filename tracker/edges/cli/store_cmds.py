@@ -15,6 +15,7 @@ from rich.table import Table
 from events.case import COURT_DISPOSALS
 from events.envelope import RecordedEvent
 from projections.history import CaseHistory, case_history
+from projections.queries.alerts import notes_in_clear, seal_notes_in_clear
 from tracker.db import tx
 from tracker.db.check import differences
 from tracker.db.migrations import current_revision
@@ -35,6 +36,7 @@ def register(app: typer.Typer) -> None:
     db = ctx.group(app, "db", "Database schema.")
     db.command("upgrade")(upgrade)
     db.command("check")(check)
+    db.command("seal-notes")(seal_notes)
     case = ctx.group(app, "case", "Open and inspect cases.")
     case.command("open")(open_case)
     app.command("record")(record)
@@ -58,11 +60,22 @@ def check() -> None:
     app = ctx.app()
     with tx.read(app.engine, tables="migrated schema") as conn:
         found = differences(conn)
+    clear = notes_in_clear(app)
+    if clear:
+        found.append(f"{clear} alert(s) with a manager's note in clear: run 'tracker db "
+                     "seal-notes'")
     for difference in found:
         ctx.console.print(difference, markup=False, highlight=False, soft_wrap=True)
     if found:
         raise typer.Exit(2)
     ctx.console.print("the tables match the migrations")
+
+
+def seal_notes() -> None:
+    """Seal managers' alert notes written in clear before notes were sealed (once, after
+    upgrading; harmless to repeat). A note of a child already erased becomes [erased]."""
+    sealed, erased = seal_notes_in_clear(ctx.app())
+    ctx.console.print(f"{sealed} note(s) sealed, {erased} of erased children removed")
 
 
 def open_case(
@@ -193,7 +206,7 @@ def history(
     when = ctx.parse_date(as_of, "--as-of")
     known = ctx.parse_moment(as_known_at, "--as-known-at")
     with correlation():
-        ctx.log_case_read([case_id], "tracker history")  # before anything is shown
+        ctx.log_one_case_read(case_id, "tracker history")  # before anything is shown
         result = case_history(app, case_id, as_of=when, as_known_at=known)
     if as_json:
         ctx.emit_json(result)

@@ -54,11 +54,15 @@ def project(
                        "audits or alerts.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Events per read.")
                           ] = 2000,
+    retry_quarantined: Annotated[bool, typer.Option(
+        "--retry-quarantined", help="Fold the quarantined cases again (after a fix).")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Catch the read models up with the log (or rebuild them), with a progress bar."""
     app = ctx.app()
     projector = Projector(app)
+    if retry_quarantined:
+        projector.retry_quarantined()
     lag = projector.lag()
     names = [only] if only else list(lag)
     if only is not None and only not in lag:
@@ -84,6 +88,7 @@ def project(
             applied = projector.catch_up(only=only, batch_size=batch_size, txn_events=50_000,
                                          on_progress=advance)
     elapsed = time.perf_counter() - started
+    quarantined = projector.quarantined()
     result = {
         "rebuilt": rebuild, "only": only, "events": applied,
         "seconds": round(elapsed, 3),
@@ -91,6 +96,7 @@ def project(
         "policy_version": projector.policy.version,
         "lag": {name: {"events": value.events, "seconds": value.seconds}
                 for name, value in projector.lag().items()},
+        "quarantined": quarantined,
     }
     if as_json:
         ctx.emit_json(result)
@@ -99,6 +105,8 @@ def project(
         f"{'rebuilt' if rebuild else 'caught up'}: {applied} events in {elapsed:.2f}s "
         f"(policy {projector.policy.version})"
     )
+    for q in quarantined:
+        ctx.console.print(f"quarantined case {q['case_id']}: {q['message']}", highlight=False)
 
 
 def show_case(
@@ -107,7 +115,7 @@ def show_case(
     as_json: JsonFlag = False,
 ) -> None:
     """A case's ASPIRE compliance, engagement, continuity, enforcement and open alerts."""
-    ctx.log_case_read([case_id], "tracker case show")  # before anything is shown
+    ctx.log_one_case_read(case_id, "tracker case show")  # before anything is shown
     view = queries.case_view(ctx.app(), case_id, as_at=_as_at(as_at))
     if as_json:
         ctx.emit_json(view)
@@ -158,6 +166,7 @@ def caseload(
 ) -> None:
     """Open cases with what is due and overdue, most overdue first."""
     rows = queries.caseload(ctx.app(), practitioner=practitioner, team=team, as_at=_as_at(as_at))
+    ctx.log_case_read([r["case_id"] for r in rows], "tracker caseload")  # before it is shown
     if as_json:
         ctx.emit_json(rows)
         return
@@ -185,6 +194,7 @@ def list_alerts(
         return
 
     rows = queries.list_alerts(ctx.app(), open_only=open_only, team=team)
+    ctx.log_case_read([r["case_id"] for r in rows], "tracker alerts")  # before it is shown
     if as_json:
         ctx.emit_json(rows)
         return

@@ -112,6 +112,10 @@ def status(as_json: JsonFlag = False) -> None:
         seconds = lag["seconds"]
         table.add_row(name, str(lag["events"]), "-" if seconds is None else f"{seconds:.1f}")
     console.print(table)
+    for q in found.quarantined:
+        console.print(f"[red]quarantined case {q['case_id']}: {q['message']} "
+                      f"(since {q['quarantined_at']}, {q['attempts']} attempts)[/]",
+                      highlight=False)
     queues = Table(title=f"queues ({found.broker})")
     for col in ("queue", "ready", "unacked", "delayed", "dead"):
         queues.add_column(col, justify="left" if col == "queue" else "right")

@@ -73,6 +73,8 @@ class Act:
     extra: dict[str, Any] = field(default_factory=dict)
     now_occurred: bool = False
     """The act happens as it is recorded (no "when" field)."""
+    attempted: bool = False
+    """A write was attempted (the guard logged this request's access then)."""
 
     def show(self, state: CaseState, values: FormValues, errors: dict[str, str],
              status: int = 200) -> Response:
@@ -82,7 +84,8 @@ class Act:
 
     def again(self, values: FormValues, errors: dict[str, str], status: int) -> Response:
         """The form once more, with the case as it is now (its version for the next try)."""
-        state = self.guard.writable(self.principal.user, self.case_id, self.action)
+        state = self.guard.writable(self.principal.user, self.case_id, self.action,
+                                    log_allowed=not self.attempted)
         return self.show(state, values, errors, status)
 
     def save(
@@ -103,6 +106,7 @@ class Act:
         if not problems:
             if build is not None:
                 data, occurred = build(data, occurred)
+            self.attempted = True
             try:
                 found = record_form(
                     self.guard, self.principal, self.action, self.case_id,
@@ -137,6 +141,12 @@ def expected_version(values: FormValues) -> int | None:
     if isinstance(raw, str) and raw.isdigit() and len(raw) < 10:
         return int(raw)
     return None
+
+
+def shown(request: Request) -> bool:
+    """Whether showing the form is the request's access (a GET), to log as a read; a post
+    is logged once, by its write or by showing the form again."""
+    return request.method == "GET"
 
 
 # -- the case's choices --------------------------------------------------------------------
@@ -189,7 +199,7 @@ def warning_refusal(state: CaseState) -> str | None:
 
 def follow_up_act(request: Request, app: App, guard: GuardDep, principal: SignedIn,
                   action: str, case_id: str) -> tuple[Act, CaseState]:
-    state = guard.writable(principal.user, case_id, action)
+    state = guard.writable(principal.user, case_id, action, log_allowed=shown(request))
     spec = act_forms.follow_up(missed_to_follow_up(entries(app, case_id)))
     return Act(request, case_id, guard, principal, action, spec), state
 
@@ -251,7 +261,7 @@ def in_case_team(state: CaseState, command: RecordEvent) -> RecordEvent:
 
 def allocate_act(request: Request, guard: CaseGuard, principal: SignedIn, action: str,
                  case_id: str) -> tuple[Act, CaseState]:
-    state = guard.writable(principal.user, case_id, action)
+    state = guard.writable(principal.user, case_id, action, log_allowed=shown(request))
     practitioners, managers = staff_choices(staff_names(request), state)
     spec = act_forms.allocate(practitioners, managers)
     return Act(request, case_id, guard, principal, action, spec), state
@@ -284,7 +294,7 @@ def split_holding(data: dict[str, Any]) -> list[FieldProblem]:
 
 def end_act(request: Request, guard: CaseGuard, principal: SignedIn, action: str,
             case_id: str) -> tuple[Act, CaseState]:
-    state = guard.writable(principal.user, case_id, action)
+    state = guard.writable(principal.user, case_id, action, log_allowed=shown(request))
     spec = act_forms.end_allocation(holders(state, staff_names(request)))
     return Act(request, case_id, guard, principal, action, spec), state
 
@@ -317,7 +327,7 @@ def end_allocation_submit(request: Request, case_id: CaseId, guard: GuardDep, ac
 
 def warning_act(request: Request, app: App, guard: CaseGuard, principal: SignedIn,
                 action: str, case_id: str) -> tuple[Act, CaseState]:
-    state = guard.writable(principal.user, case_id, action)
+    state = guard.writable(principal.user, case_id, action, log_allowed=shown(request))
     spec = act_forms.warning(failures_to_warn(state, entries(app, case_id)))
     refusal = warning_refusal(state)
     return Act(request, case_id, guard, principal, action, spec,
@@ -400,7 +410,7 @@ def retract_page(request: Request, case_id: CaseId, event_id: EventId, app: AppD
 def retract_submit(request: Request, case_id: CaseId, event_id: EventId, app: AppDep,
                    guard: GuardDep, action: Action, form: PostedForm) -> Response:
     principal, values = form
-    guard.writable(principal.user, case_id, action)
+    guard.writable(principal.user, case_id, action, log_allowed=False)
     original = the_entry(app, case_id, event_id, staff_names(request))
     act = Act(request, case_id, guard, principal, action, RETRACT, now_occurred=True,
               extra={"original": original, "destructive": "Retract this entry"})
@@ -428,7 +438,7 @@ def correction_problem(p: FieldProblem) -> FieldProblem:
 
 def correct_act(request: Request, app: App, guard: CaseGuard, principal: SignedIn,
                 action: str, case_id: str, event_id: str) -> tuple[Act, CaseState, Any]:
-    state = guard.writable(principal.user, case_id, action)
+    state = guard.writable(principal.user, case_id, action, log_allowed=shown(request))
     names = staff_names(request)
     original = the_entry(app, case_id, event_id, names)
     data = original["data"]

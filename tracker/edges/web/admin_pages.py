@@ -15,6 +15,7 @@ from tracker.edges.web.deps import PageUser, PostedForm
 from tracker.edges.web.forms import FormValues, friendly
 from tracker.kernel.errors import AccessDenied, InvalidInput
 from tracker.services.accounts import ROLES, Accounts, can_manage_users
+from tracker.services.accounts.account_log import read_account_log
 
 
 def _one(values: FormValues, name: str) -> str:
@@ -34,6 +35,9 @@ TokenId = Annotated[str, Path(pattern=r"^[0-9a-f]{8}$")]
 
 router = APIRouter(include_in_schema=False)
 
+ACCOUNT_LOG_ROWS = 50
+"""How many of the newest account changes the users page shows (the API pages through all)."""
+
 
 def admin(principal: SignedIn) -> None:
     """Refuse anyone who may not manage users; checked in the body, after the form's CSRF."""
@@ -49,8 +53,9 @@ def page(
     """The users page, with what the last action said."""
     users = accounts.list_users()
     tokens = {t.token_id: t for t in accounts.list_tokens()}
+    changes = read_account_log(accounts.engine, limit=ACCOUNT_LOG_ROWS).entries
     return render(request, "users.html", {
-        "title": "Users", "users": users, "roles": ROLES,
+        "title": "Users", "users": users, "roles": ROLES, "changes": changes,
         "tokens": sorted(tokens.values(), key=lambda t: t.created_at, reverse=True),
         "values": values or {}, "errors": errors or {}, "flash": flash,
         "flash_kind": flash_kind, "new_token": token,
@@ -75,6 +80,7 @@ def add_user(request: Request, accounts: AccountsDep, form: PostedForm) -> Respo
             _one(values, "role"), _teams(_one(values, "teams")),
             user_id=_one(values, "user_id").strip() or None,
             display_name=_one(values, "display_name").strip() or None,
+            by=principal.user.user_id,
         )
     except InvalidInput as exc:
         errors = {p.field: friendly(p.reason) for p in exc.problems}
@@ -93,10 +99,7 @@ def update_user(
     admin(principal)
     what = _one(values, "action")
     changes: dict[str, Any] = {}
-    if what == "deactivate":
-        if user_id == principal.user.user_id:
-            return page(request, accounts, flash="You cannot deactivate yourself.",
-                        flash_kind="bad", status=422)
+    if what == "deactivate":  # not yourself: the service refuses it, as for the API
         changes["active"] = False
     elif what == "activate":
         changes["active"] = True
@@ -104,7 +107,7 @@ def update_user(
         changes["teams"] = _teams(_one(values, "teams"))
         changes["role"] = _one(values, "role") or None
     try:
-        user = accounts.update_user(user_id, **changes)
+        user = accounts.update_user(user_id, by=principal.user.user_id, **changes)
     except InvalidInput as exc:
         text = "; ".join(f"{p.field}: {friendly(p.reason)}" for p in exc.problems)
         return page(request, accounts, flash=f"Not changed: {text}", flash_kind="bad", status=422)

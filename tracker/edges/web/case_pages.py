@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from events.base import date_in_range, moment_in_range
 from projections.history import HistoryEvent, case_history
 from projections.replay import ReplayView, TimelineEntry
 from tracker.domain.access import can_write_case
@@ -358,6 +359,7 @@ def form_submit(
     spec = form_spec(slug)
     data, occurred, problems = to_event(spec, values)
     rows = objective_rows(spec, values)
+    attempted = not problems  # a write through the guard logs this request's access itself
     if not problems:
         raw_version = values.get("expected_version", "")
         expected = int(raw_version) if isinstance(raw_version, str) and raw_version.isdigit() \
@@ -366,13 +368,14 @@ def form_submit(
             found = record_form(guard, principal, action, case_id, spec.event_type, data,
                                 occurred, expected, adapt=as_plan if spec.slug == "plan" else None)
         except ConcurrencyConflict as exc:
-            state = guard.writable(principal.user, case_id, action)
+            state = guard.writable(principal.user, case_id, action, log_allowed=False)
             return render(request, "form.html",
                           form_context(spec, case_id, state, values, clash(exc)), status=409)
         if found is None:
             return RedirectResponse(f"/cases/{case_id}?recorded={slug}", status_code=303)
         problems = found
-    state = guard.writable(principal.user, case_id, action)  # shown again: errors, version
+    # shown again (errors, version); logged here unless the write attempt logged it
+    state = guard.writable(principal.user, case_id, action, log_allowed=not attempted)
     errors = problems_to_errors(spec, problems, rows)
     return render(request, "form.html", form_context(spec, case_id, state, values, errors),
                   status=422)
@@ -389,14 +392,16 @@ def replay_moments(
     moment: datetime | None = None
     if as_of.strip():
         try:
-            day = date.fromisoformat(as_of.strip()[:10])
-        except ValueError:
-            errors["as_of"] = "must be a date, e.g. 2026-03-31"
+            day = date_in_range(date.fromisoformat(as_of.strip()[:10]))
+        except ValueError as exc:
+            errors["as_of"] = ("must be a date, e.g. 2026-03-31"
+                               if "between" not in str(exc) else str(exc))
     if as_known_at.strip():
         try:
-            moment = parse_local(as_known_at.strip()[:32])
-        except ValueError:
-            errors["as_known_at"] = "must be a date and time, e.g. 2026-03-31T17:00"
+            moment = moment_in_range(parse_local(as_known_at.strip()[:32]))
+        except ValueError as exc:
+            errors["as_known_at"] = ("must be a date and time, e.g. 2026-03-31T17:00"
+                                     if "between" not in str(exc) else str(exc))
     return day, moment
 
 

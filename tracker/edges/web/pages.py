@@ -7,6 +7,7 @@ own CSRF token (``common.posted``).
 
 from __future__ import annotations
 
+import math
 import secrets
 
 from fastapi import APIRouter, Request
@@ -91,20 +92,25 @@ async def login(request: Request) -> Response:
         )
     throttle: LoginThrottle = request.app.state.login_throttle
     now = tracker_app(request).clock.now()
-    if throttle.blocked(username, now):
-        return _login_page(
-            request, error="Too many attempts. Wait 15 minutes, or ask an admin.",
+    address = request.client.host if request.client is not None else "-"
+    wait = throttle.retry_after(username, address, now)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        response = _login_page(
+            request, error=f"Too many attempts. Wait {seconds} seconds, then try again.",
             username=username, next_=next_, status=429,
         )
+        response.headers["Retry-After"] = str(seconds)
+        return response
     acc: Accounts = accounts(request)
     user = await run_in_threadpool(acc.authenticate, username, password)
     if user is None:
-        throttle.failed(username, now)
+        throttle.failed(username, address, now)
         return _login_page(
             request, error="That username and password do not match an active account.",
             username=username, next_=next_, status=400,
         )
-    throttle.succeeded(username)
+    throttle.succeeded(username, address)
     token, _csrf = await run_in_threadpool(acc.start_session, user)
     target = safe_next(next_) or HOME.get(user.role, "/")
     response = RedirectResponse(target, status_code=303)

@@ -17,13 +17,14 @@ from tracker.edges.web import (
     diary_pages,
     manager_pages,
     pages,
+    subject_access,
 )
 from tracker.edges.web.common import STATIC_DIR, error_page, make_templates
 from tracker.services.accounts import LoginThrottle
 
 ROUTERS: tuple[APIRouter, ...] = (
     pages.router, case_pages.router, manager_pages.router, audit_pages.router,
-    admin_pages.router, acts.router, diary_pages.router,
+    admin_pages.router, subject_access.router, acts.router, diary_pages.router,
 )
 """Every page router, in the order their routes are matched."""
 

@@ -21,9 +21,10 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.db import tx
-from tracker.db.account_tables import TABLES, sessions, user_teams, users
+from tracker.db.account_tables import TABLES, api_tokens, sessions, user_teams, users
 from tracker.domain.access import ROLES, Principal, Role
 from tracker.kernel.errors import FieldProblem, InvalidInput
+from tracker.services.accounts.account_log import Change, record_changes
 from tracker.services.accounts.passwords import check_password, hasher_for
 from tracker.services.app import App
 
@@ -31,6 +32,8 @@ log = structlog.get_logger("tracker.services.accounts")
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 IDENTIFIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
+OPERATOR = "operator"
+"""Who the account log names when no signed-in user acted (the command line's operator)."""
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,15 @@ class Users:
         *,
         user_id: str | None = None,
         display_name: str | None = None,
+        by: str = OPERATOR,
     ) -> User:
-        """Add a user; every bad field is reported (``InvalidInput``) before anything is written."""
+        """Add a user; every bad field is reported (``InvalidInput``) before anything is written.
+
+        ``by`` is who added them (the account log names them)."""
         team_set = frozenset(t.strip() for t in teams if t.strip())
         problems = _check_user(username, role, team_set, user_id, display_name)
         if password is not None:
-            problems.extend(check_password(password))
+            problems.extend(check_password(password, username))
         if problems:
             raise InvalidInput(problems)
         uid = user_id or f"U-{secrets.token_hex(4).upper()}"
@@ -95,6 +101,9 @@ class Users:
                     conn.execute(
                         insert(user_teams), [{"user_id": uid, "team": t} for t in sorted(team_set)]
                     )
+                record_changes(conn, at=self.app.clock.now(), actor_id=by, user_id=uid, changes=[
+                    ("created", f"role {role}; teams {_teams(team_set)}"),
+                ])
         except IntegrityError:
             taken = self.by_username(username) is not None
             field = "username" if taken else "user_id"
@@ -150,8 +159,15 @@ class Users:
         active: bool | None = None,
         password: str | None = None,
         display_name: str | None = None,
+        by: str = OPERATOR,
     ) -> User:
-        """Change a user's role, teams, password, name or whether they may sign in."""
+        """Change a user's role, teams, password, name or whether they may sign in.
+
+        ``by`` is who acts: nobody changes their own role or deactivates themselves (an admin
+        locking themselves out, or raising themselves, is refused). A new role or password
+        ends the user's sessions and revokes their API tokens; every change is written to
+        the account log in the same transaction.
+        """
         user = self.get(user_id)
         if user is None:
             raise InvalidInput([FieldProblem("user_id", "no such user")])
@@ -161,18 +177,30 @@ class Users:
             display_name,
         )
         if password is not None:
-            problems.extend(check_password(password))
+            problems.extend(check_password(password, user.username))
+        if by == user_id and role is not None and role != user.role:
+            problems.append(FieldProblem("role", "you cannot change your own role"))
+        if by == user_id and active is False:
+            problems.append(FieldProblem("active", "you cannot deactivate yourself"))
         if problems:
             raise InvalidInput(problems)
         values: dict[str, object] = {}
-        if role is not None:
+        changes: list[tuple[Change, str]] = []
+        if role is not None and role != user.role:
             values["role"] = role
-        if active is not None:
+            changes.append(("role", f"{user.role} -> {role}"))
+        if active is not None and active != user.active:
             values["active"] = active
+            changes.append(("reactivated" if active else "deactivated", ""))
         if display_name is not None:
             values["display_name"] = display_name.strip()
+            changes.append(("display_name", ""))  # the name itself stays out of the log
         if password is not None:
             values["password_hash"] = self.hasher.hash(password)
+            changes.append(("password_reset", ""))
+        if team_set is not None and team_set != user.teams:
+            changes.append(("teams", f"{_teams(user.teams)} -> {_teams(team_set)}"))
+        now = self.app.clock.now()
         with tx.write(self.engine, tables=TABLES) as conn:
             if values:
                 conn.execute(update(users).where(users.c.user_id == user_id).values(**values))
@@ -183,10 +211,14 @@ class Users:
                         insert(user_teams),
                         [{"user_id": user_id, "team": t} for t in sorted(team_set)],
                     )
-            if active is False or password is not None or role is not None:
+            if "active" in values or "password_hash" in values or "role" in values:
                 self._end_sessions(conn, user_id)
-        log.info("user_updated", user_id=user_id, fields=sorted([*values, *(
-            ["teams"] if team_set is not None else [])]))
+            if "password_hash" in values or "role" in values:
+                revoked = self._revoke_tokens(conn, user_id)
+                if revoked:
+                    changes.append(("tokens_revoked", f"{revoked} token(s)"))
+            record_changes(conn, at=now, actor_id=by, user_id=user_id, changes=changes)
+        log.info("user_updated", user_id=user_id, fields=[c for c, _ in changes])
         updated = self.get(user_id)
         assert updated is not None
         return updated
@@ -236,6 +268,20 @@ class Users:
             .where(sessions.c.user_id == user_id, sessions.c.ended_at.is_(None))
             .values(ended_at=self.app.clock.now())
         )
+
+    def _revoke_tokens(self, conn: Connection, user_id: str) -> int:
+        """Revoke every live API token of the user; how many there were."""
+        done = conn.execute(
+            update(api_tokens)
+            .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=self.app.clock.now())
+        )
+        return int(done.rowcount)
+
+
+def _teams(teams: frozenset[str]) -> str:
+    """Team ids as the account log shows them."""
+    return ",".join(sorted(teams)) or "-"
 
 
 def _check_user(

@@ -1,0 +1,223 @@
+"""Issue 9 §1, the property: whatever the catalogue and the API accept can be processed.
+
+For every event type in the catalogue, hypothesis generates its data from the pydantic
+model's own JSON schema (``hypothesis_jsonschema``: every enum, pattern, length and
+number bound), with its dates and moments drawn between the policy's bounds for the
+case (boundaries, a day past them, years 1 and 9999 and extreme offsets included) and its
+references drawn from a case that holds something to refer to. Each one is posted to the
+real API, which goes through the case service, on SQLite and on PostgreSQL. An answer
+is a 201 or a clean 4xx refusal, never a 5xx; after every 201 the projector quarantines
+nothing, and the case, its replay, its JSON export and its page all answer 200.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
+
+from events.base import Event
+from events.case import CaseOpened
+from events.catalogue import EVENT_CLASSES, EVENT_TYPES
+from projections.projector import Projector
+from tests.api.conftest import Env
+from tests.conftest import NOW
+from tests.support import at, open_case, record
+from tests.web.conftest import sign_in
+from tracker.domain.policy import default_policy
+
+EXAMPLES_PER_TYPE = 12
+"""Per event type and back end: 21 types x 2 back ends x 12 examples, derandomized."""
+
+CASE = "CS-PROP"
+START = date(2026, 1, 5)
+ZONES = [UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12)),
+         timezone(timedelta(hours=5, minutes=45))]
+CONTACTS = [f"c{i}" for i in range(1, 31)]
+"""Appointments scheduled on the case, so attended / missed have something to refer to."""
+
+
+def _uuid(n: int) -> UUID:
+    return UUID(int=n)
+
+
+MISSED = [_uuid(100 + i) for i in range(4)]
+"""Unacceptable misses on the case (failures a warning, breach or follow-up can name)."""
+ATTENDED = _uuid(200)
+TARGETS: dict[UUID, str] = {**dict.fromkeys(MISSED, "contact_missed"),
+                            ATTENDED: "contact_attended", _uuid(300): "plan_agreed",
+                            _uuid(400): "case_manager_allocated"}
+"""The events a correction can target, with their types."""
+
+
+def _bounds() -> tuple[date, date]:
+    rules = default_policy().dates
+    return (START.replace(year=START.year - rules.oldest_child_years),
+            START.replace(year=START.year + rules.horizon_years))
+
+
+def _dates() -> st.SearchStrategy[date]:
+    low, high = _bounds()
+    day = timedelta(days=1)
+    edges = [low, high, START, NOW.date(), low - day, high + day, date.min, date.max]
+    return st.one_of(st.sampled_from(edges), st.dates(min_value=low, max_value=high))
+
+
+def _moments() -> st.SearchStrategy[datetime]:
+    low, high = _bounds()
+    edge = [datetime(low.year, low.month, low.day, tzinfo=UTC),
+            datetime(high.year, high.month, high.day, 23, 59, 59, tzinfo=UTC),
+            datetime.min.replace(tzinfo=UTC),
+            datetime.max.replace(tzinfo=timezone(timedelta(hours=-12)))]
+    drawn = st.datetimes(min_value=datetime(low.year, low.month, low.day),
+                         max_value=datetime(high.year, high.month, high.day, 23, 59, 59),
+                         timezones=st.sampled_from(ZONES))
+    return st.one_of(st.sampled_from(edge), drawn)
+
+
+FORMATS: dict[str, st.SearchStrategy[str]] = {
+    "t-date": _dates().map(date.isoformat),
+    "t-moment": _moments().map(datetime.isoformat),
+    "t-uuid": st.sampled_from([*MISSED, *TARGETS, _uuid(999)]).map(str),
+    "t-contact": st.sampled_from([*CONTACTS, "c-new"]),
+    "t-transition": st.sampled_from(["t1", "t-new"]),
+    "t-practitioner": st.sampled_from(["P-TEST01", "P-OTHER"]),
+    "t-team": st.sampled_from(["TEAM-A"]),
+    "t-failure": st.sampled_from(MISSED).map(str),
+    "t-start": st.one_of(
+        st.sampled_from([NOW.date().replace(year=NOW.year - 10), NOW.date(), START]),
+        st.dates(min_value=NOW.date().replace(year=NOW.year - 10), max_value=NOW.date()),
+    ).map(date.isoformat),
+}
+BY_NAME = {"contact_id": "t-contact", "transition_id": "t-transition",
+           "practitioner_id": "t-practitioner", "team": "t-team", "start_date": "t-start",
+           "failure_event_ids": "t-failure"}
+BY_FORMAT = {"date": "t-date", "date-time": "t-moment", "uuid": "t-uuid"}
+NEW_IDS = {"contact_scheduled": "contact_id", "transition_planned": "transition_id"}
+"""Where an id names something new (left to the model's own pattern)."""
+
+
+def _rewrite(schema: Any, new: str, name: str = "") -> Any:
+    """The model's schema with its dates, moments and references drawn from the case
+    (except the ``new`` id, which names something new)."""
+    if isinstance(schema, list):
+        return [_rewrite(s, new, name) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("type") == "string" and name in BY_NAME and name != new:
+        return {"type": "string", "format": BY_NAME[name]}
+    if schema.get("format") in BY_FORMAT:
+        return {"type": "string", "format": BY_FORMAT[schema["format"]]}
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "properties":
+            out[key] = {k: _rewrite(v, new, k) for k, v in value.items()}
+        else:
+            out[key] = _rewrite(value, new, name)
+    return out
+
+
+def data_of(cls: type[Event]) -> st.SearchStrategy[dict[str, Any]]:
+    """Generated data for ``cls`` (a correction's replacement from its target's type)."""
+    if cls.type == "event_superseded":
+        return st.sampled_from(sorted(TARGETS.items())).flatmap(
+            lambda target: st.fixed_dictionaries({
+                "target_event_id": st.just(str(target[0])),
+                "reason": st.text(min_size=1, max_size=40),
+                "replacement_type": st.just(target[1]),
+                "replacement": data_of(EVENT_TYPES[target[1]]),
+            }, optional={"replacement_occurred_at": FORMATS["t-moment"]}))
+    drawn = from_schema(_rewrite(cls.model_json_schema(), NEW_IDS.get(cls.type, "")),
+                        custom_formats=FORMATS)
+    return drawn.map(_as_object)
+
+
+def _as_object(value: Any) -> dict[str, Any]:
+    assert isinstance(value, dict)  # an event's schema is an object
+    return value
+
+
+def occurred() -> st.SearchStrategy[datetime]:
+    """When it happened: from the case's start to the fixed clock's now, any offset."""
+    return st.datetimes(min_value=datetime(2026, 1, 5, 12), max_value=datetime(2026, 11, 1),
+                        timezones=st.sampled_from(ZONES))
+
+
+def _history(env: Env) -> None:
+    """The case every example is recorded on, holding what an event may refer to."""
+    app = env.app
+    open_case(app, CASE, child_id="C-PROP")
+    record(app, CASE, "case_manager_allocated",
+           {"practitioner_id": "P-TEST01", "agency": "yot", "role": "case_manager"},
+           at("2026-01-05"), event_id=_uuid(400))
+    record(app, CASE, "plan_agreed", {"objectives": [{"domain": "desistance", "description": "x",
+                                     "target_date": "2026-06-01"}],
+                     "contingency_for_safety": True, "contingency_for_risk": True,
+                     "child_involved": True, "parent_carer_involved": False},
+           at("2026-01-06"), event_id=_uuid(300))
+    for i, contact in enumerate(CONTACTS):
+        record(app, CASE, "contact_scheduled",
+               {"contact_id": contact, "kind": "office",
+                "scheduled_for": f"2026-02-{1 + i % 27:02d}T10:00:00+00:00"}, at("2026-01-07"))
+    for i, missed in enumerate(MISSED):
+        record(app, CASE, "contact_missed",
+               {"kind": "office", "acceptable": False,
+                "reason": "no_reason_given"}, at(f"2026-02-{10 + i}"), event_id=missed)
+    for i, warned in enumerate(MISSED[:2]):  # a later failure may lead to breach
+        record(app, CASE, "warning_issued", {"failure_event_id": str(warned)},
+               at(f"2026-02-{15 + i}"))
+    record(app, CASE, "contact_attended", {"kind": "phone", "participation": 3},
+           at("2026-02-20"), event_id=ATTENDED)
+    record(app, CASE, "transition_planned",
+           {"transition_id": "t1", "kind": "between_services", "planned_date": "2026-12-01"},
+           at("2026-03-01"))
+
+
+def _reads_succeed(env: Env, case_id: str) -> None:
+    Projector(env.app).catch_up()
+    assert Projector(env.app).quarantined() == []
+    headers = env["prac_a"].headers
+    for path in ("", "/replay", "/history", "/export"):
+        resp = env.client.get(f"/api/cases/{case_id}{path}", headers=headers)
+        assert resp.status_code == 200, (path, resp.text)
+    page = env.client.get(f"/cases/{case_id}")
+    assert page.status_code == 200, page.text
+
+
+@pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda c: c.type)
+def test_whatever_the_api_accepts_the_read_side_processes(env: Env, cls: type[Event]) -> None:
+    if cls is not CaseOpened:
+        _history(env)
+    sign_in(env.client, "prac.a")
+    headers = env["prac_a"].headers
+    fresh: Iterator[int] = itertools.count(1)
+    outcomes: dict[int, int] = {}
+
+    @settings(max_examples=EXAMPLES_PER_TYPE, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(data=data_of(cls), when=occurred())
+    def one(data: dict[str, Any], when: datetime) -> None:
+        if cls is CaseOpened:
+            case_id = f"CS-NEW{next(fresh)}"
+            resp = env.client.post("/api/cases", json={"case_id": case_id, "data": data},
+                                   headers=headers)
+        else:
+            case_id = CASE
+            resp = env.client.post(f"/api/cases/{CASE}/events/{cls.type}",
+                                   json={"data": data, "occurred_at": when.isoformat()},
+                                   headers=headers)
+        outcomes[resp.status_code] = outcomes.get(resp.status_code, 0) + 1
+        assert resp.status_code < 500, resp.text
+        if resp.status_code == 201:
+            _reads_succeed(env, case_id)
+
+    one()
+    print(f"{cls.type}: {dict(sorted(outcomes.items()))}")
+    assert outcomes.get(201), f"no generated {cls.type} was accepted: {outcomes}"
