@@ -63,7 +63,9 @@ def banner_focused(page: Any, text: str) -> None:
     notice = page.locator("#notice")
     assert text in notice.inner_text()
     assert "#" not in page.url
-    assert page.evaluate("document.activeElement && document.activeElement.id") == "notice"
+    # Chromium focuses an autofocus element at its next rendering step, which may come
+    # after the load event: wait for it (this fails if the banner never gets the focus).
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'notice'")
     assert notice.bounding_box()["y"] < 400
 
 
