@@ -49,6 +49,7 @@ from projections.queries.cases import (
     compliance_by_practitioner,
     replay,
 )
+from projections.queries.diary import DiaryRow, diary
 from projections.queries.reports import (
     CalendarMonth,
     InspectionSample,
@@ -60,9 +61,9 @@ from projections.queries.reports import (
 )
 
 __all__ = [
-    "CalendarMonth", "CaseDetail", "CaseloadRow", "DueItem", "InspectionSample", "Period",
-    "PractitionerCompliance", "Projection", "RatingsReport", "StageSummary",
+    "CalendarMonth", "CaseDetail", "CaseloadRow", "DiaryRow", "DueItem", "InspectionSample",
+    "Period", "PractitionerCompliance", "Projection", "RatingsReport", "StageSummary",
     "acknowledge_alert", "case_view", "caseload", "close_alert", "compliance_by_practitioner",
-    "engagement_series", "inspection_sample", "list_alerts", "notes_in_clear", "ratings",
-    "replay", "seal_notes_in_clear",
+    "diary", "engagement_series", "inspection_sample", "list_alerts", "notes_in_clear",
+    "ratings", "replay", "seal_notes_in_clear",
 ]

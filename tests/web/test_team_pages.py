@@ -86,7 +86,7 @@ def test_case_page_shows_the_read_model_and_charts(env: Env) -> None:
     page = env.client.get("/cases/CS-TEST1")
     assert page.status_code == 200
     assert 'id="summary"' in page.text
-    assert "Case manager <strong>P-TEST01</strong>" in page.text
+    assert "Case manager <strong>prac.a</strong>" in page.text  # the display name, not the id
     assert "attended / (attended + unacceptable absences)" in page.text  # both labelled
     assert "of required contacts" in page.text and "contacts required" in page.text
     assert page.text.count("<svg") >= 3
