@@ -206,31 +206,34 @@ def _plan_case(
         horizon = t_day - timedelta(days=1)
     profile = policy.profile(disposal)
     last_day = min(horizon, _workday(end, wd) - timedelta(days=1))
+    # What only some disposals record draws from its own stream, so the rest of every
+    # story is the same whichever disposal it is told for.
+    side = random.Random(f"{case.case_id}:{start.isoformat()}:{disposal}")
     decided = wd.add(a_day, 1)
     if profile.route == "out_of_court" and decided <= last_day:  # informed by the assessment
         item(decided, 11, "joint_decision_made", {
             "outcome": disposal, "agencies_present": ["yot", "police", "social_care"],
             "proportionate_assessment": True})
     if profile.enforcement == "caution_conditions":
-        deadline = start + timedelta(days=r.randint(30, 80))
+        deadline = start + timedelta(days=side.randint(30, 80))
         item(start, 12, "condition_set", {"condition_id": "C1", "kind": "reparation",
                                           "deadline": deadline.isoformat()})
         if deadline <= last_day:
             item(deadline, 12, "condition_completed", {"condition_id": "C1"})
     if profile.panels:  # initial panel and contract, then progress panels
-        panel_day = wd.add(start, r.randint(8, policy.panels.initial_working_days))
+        panel_day = wd.add(start, side.randint(8, policy.panels.initial_working_days))
         if panel_day <= last_day:
             roles = ["child", "parent_carer", "panel_member", "yot_officer"]
             item(panel_day, 10, "panel_held", {"kind": "initial", "attendee_roles": roles,
-                                               "victim_views_presented": rng.chance(0.5)})
+                                               "victim_views_presented": side.random() < 0.5})
             item(panel_day, 12, "contract_agreed", {"objectives": [
                 {"domain": "desistance", "description": "Complete the reparation agreed.",
                  "target_date": (panel_day + timedelta(days=90)).isoformat()}]})
-            panel_day = _workday(panel_day + timedelta(days=r.randint(75, 88)), wd)
+            panel_day = _workday(panel_day + timedelta(days=side.randint(75, 88)), wd)
             while panel_day <= last_day:
                 item(panel_day, 10, "panel_held", {"kind": "progress", "attendee_roles": roles,
                                                    "victim_views_presented": False})
-                panel_day = _workday(panel_day + timedelta(days=r.randint(75, 88)), wd)
+                panel_day = _workday(panel_day + timedelta(days=side.randint(75, 88)), wd)
 
     contact_no = 0
     failures: list[_Item] = []
@@ -304,23 +307,28 @@ def _plan_case(
                         "missed_event_id": str(missed.event_id),
                         "method": r.choice(["phone", "text_message", "home_visit"]),
                         "child_reached": rng.chance(0.7)})
-            if not acceptable and policy.profile(disposal).warnings:
+            if not acceptable:
+                # The story draws the same whatever the disposal; it records only what the
+                # disposal's enforcement route has a place for.
                 failures.append(missed)
                 recent = [w for w in warnings
                           if in_warned_period(w.toordinal(), day.toordinal(), policy.enforcement)]
                 w_day = wd.add(day, r.randint(1, 3))
                 if len(recent) >= 2 and w_day <= horizon:
                     if breach_story or rng.chance(0.5):
-                        item(w_day, 11, "breach_initiated", {
-                            "failure_event_ids": [str(missed.event_id)],
-                            "note": "Third unacceptable failure in the warned period."})
+                        if profile.breach:
+                            item(w_day, 11, "breach_initiated", {
+                                "failure_event_ids": [str(missed.event_id)],
+                                "note": "Third unacceptable failure in the warned period."})
                         breach_story = False
-                    else:
+                    elif profile.breach:
                         item(w_day, 11, "exceptional_circumstances_recorded", {
                             "failure_event_id": str(missed.event_id), "manager_id": manager,
                             "note": "Family circumstances considered exceptional."})
                 elif w_day <= horizon:
-                    item(w_day, 11, "warning_issued", {"failure_event_id": str(missed.event_id)})
+                    if profile.warnings:
+                        item(w_day, 11, "warning_issued",
+                             {"failure_event_id": str(missed.event_id)})
                     warnings.append(w_day)
         else:
             barriers = [r.choice(["travel", "timing", "motivation", "education_or_work"])
