@@ -255,6 +255,22 @@ def test_warning_for_an_unacceptable_failure(env: Env) -> None:
     assert "Warning issued" in env.client.get(CASE).text
 
 
+def test_no_warning_where_the_disposal_has_no_warnings(env: Env) -> None:
+    """A referral order is enforced through its panel, not by warnings: the warning form
+    says so (the profile's own words) and a warning posted anyway is refused."""
+    open_case(env.app, disposal_type="referral_order")
+    csrf = sign_in(env.client, "prac.a")
+    failure = missed(env)
+    form = env.client.get(f"{CASE}/warning")
+    assert form.status_code == 200
+    refusal = re.search(r'<p class="flash bad" id="refusal">([^<]*)</p>', form.text)
+    assert refusal is not None and "panel" in refusal.group(1).lower(), form.text[:500]
+    refused = post(env, f"{CASE}/warning", csrf, occurred_at="2026-10-30T10:00",
+                   failure_event_id=failure)
+    assert refused.status_code in (409, 422)
+    assert "warning_issued" not in types(env)
+
+
 def test_timeline_headings_filter_and_pages(env: Env) -> None:
     open_case(env.app)
     for day in range(1, 26):

@@ -24,6 +24,7 @@ from events.catalogue import parse_event
 from projections.history import case_history
 from tracker.domain.case import CaseState
 from tracker.domain.commands import RecordEvent
+from tracker.domain.policy import Policy
 from tracker.edges.api.auth import SignedIn
 from tracker.edges.api.deps import Action, AppDep, GuardDep
 from tracker.edges.api.guard import CaseGuard
@@ -51,7 +52,7 @@ from tracker.edges.web.forms import words as say
 from tracker.edges.web.staff import StaffNames, staff_names
 from tracker.edges.web.timeline import heading
 from tracker.kernel.errors import CaseNotFound, ConcurrencyConflict, FieldProblem, InvalidInput
-from tracker.services.app import App
+from tracker.services.app import App, policy_for
 
 EventId = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
 Complete = Callable[[dict[str, Any]], list[FieldProblem]]
@@ -187,10 +188,15 @@ def staff_choices(names: StaffNames, state: CaseState) -> tuple[Options, Options
     return names.in_teams("practitioner", teams), names.in_teams("manager", teams)
 
 
-def warning_refusal(state: CaseState) -> str | None:
-    """Why a warning cannot be recorded on this case now (None: it can)."""
+def warning_refusal(state: CaseState, policy: Policy) -> str | None:
+    """Why a warning cannot be recorded on this case now (None: it can): a closed case, or a
+    disposal whose enforcement route has no warnings (its profile says why)."""
     if state.closed:
         return "The case is closed."
+    if state.opened is not None:
+        profile = policy.profile(state.opened.disposal_type)
+        if not profile.warnings:
+            return profile.enforcement_note
     return None
 
 
@@ -329,7 +335,7 @@ def warning_act(request: Request, app: App, guard: CaseGuard, principal: SignedI
                 action: str, case_id: str) -> tuple[Act, CaseState]:
     state = guard.writable(principal.user, case_id, action, log_allowed=shown(request))
     spec = act_forms.warning(failures_to_warn(state, entries(app, case_id)))
-    refusal = warning_refusal(state)
+    refusal = warning_refusal(state, policy_for(app))
     return Act(request, case_id, guard, principal, action, spec,
                extra={"refusal": refusal}), state
 
