@@ -1,0 +1,121 @@
+"""Two keys per child: reducing to basic information destroys the detail key (notes,
+reasons gone; the date of birth and every non-personal fact stay), erasure both; values
+sealed under the single key of before keep reading, and are hidden by a reduction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from events import sealing
+from events.base import BASIC
+from events.delivery import ContactMissed
+from events.envelope import Actor
+from events.erasure import PersonalDataErased
+from events.schema import child_keys
+from events.schema import events as E  # noqa: N812
+from events.sealing import ERASED, SqlKeyring
+from tests.support import at, open_case, record
+from tracker.bootstrap import App
+from tracker.kernel.errors import KeyUnavailable
+from tracker.services.erasure import erase_child
+from tracker.services.verify import verify
+
+ADMIN = Actor("A-TEST01", "admin")
+CHILD = "C-TIER0001"
+NOTE = {"kind": "office", "acceptable": False, "reason": "other", "note": "ZQX-TIER-NOTE"}
+BARE = {"kind": "phone", "acceptable": True, "reason": "refused"}
+
+
+def reduce(app: App, child: str = CHILD) -> object:
+    return erase_child(app, child, "retention_expired", actor=ADMIN, correlation_id="t-tier",
+                       scope="detail")
+
+
+def events_of(app: App, case_id: str) -> list[Any]:
+    return [e.event for e in app.store.read_stream(case_id)]
+
+
+def raw_payloads(app: App, case_id: str) -> list[str]:
+    with app.engine.connect() as conn:
+        return [p for (p,) in conn.execute(
+            select(E.c.payload).where(E.c.stream_id == case_id).order_by(E.c.position))]
+
+
+def test_a_reduced_childs_notes_read_as_erased_while_identity_and_facts_stay(app: App) -> None:
+    open_case(app, "CS-T1", child_id=CHILD, date_of_birth="2009-04-02")
+    record(app, "CS-T1", "contact_missed", NOTE, at("2026-02-01"))
+    opened_raw, missed_raw = raw_payloads(app, "CS-T1")
+    assert f"sealed:v1:{CHILD}:detail:" in missed_raw and "ZQX" not in missed_raw
+    assert f"sealed:v1:{CHILD}:" in opened_raw and ":detail:" not in opened_raw
+    done = reduce(app)
+    assert done.to_dict()["recorded_on"] == ["CS-T1"]  # type: ignore[attr-defined]
+    opened, missed, reduced = events_of(app, "CS-T1")
+    assert str(opened.date_of_birth) == "2009-04-02" and opened.disposal_type == "yro"
+    assert isinstance(missed, ContactMissed) and missed.note is None
+    assert (missed.kind, missed.acceptable, missed.reason) == ("office", False, "other")
+    assert isinstance(reduced, PersonalDataErased) and reduced.scope == "detail"
+    assert verify(app.engine).ok
+    assert reduce(app).to_dict()["recorded_on"] == []  # type: ignore[attr-defined]
+
+
+def test_after_reduction_a_note_is_refused_and_a_write_without_one_is_kept(app: App) -> None:
+    open_case(app, "CS-T2", child_id=CHILD)
+    reduce(app)
+    with pytest.raises(KeyUnavailable):
+        record(app, "CS-T2", "contact_missed", NOTE, at("2026-02-02"))
+    record(app, "CS-T2", "contact_missed", BARE, at("2026-02-03"))
+    assert events_of(app, "CS-T2")[-1].reason == "refused"
+
+
+def test_a_full_erasure_after_a_reduction_takes_the_identity_too(app: App) -> None:
+    open_case(app, "CS-T3", child_id=CHILD)
+    record(app, "CS-T3", "contact_missed", NOTE, at("2026-02-01"))
+    reduce(app)
+    erase_child(app, CHILD, "erasure_request", actor=ADMIN, correlation_id="t-tier")
+    opened, missed, first, second = events_of(app, "CS-T3")
+    assert opened.date_of_birth is None and missed.note is None
+    assert (first.scope, second.scope) == ("detail", "all")
+    with pytest.raises(KeyUnavailable):
+        record(app, "CS-T3", "case_closed", {"reason": "order_completed", "note": "x"},
+               at("2026-02-04"))
+    assert verify(app.engine).ok
+
+
+def _as_before_tiers(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Write as the code did before tiers: every value under the one (basic) key, no
+    marker, and a key row with no detail key."""
+    real = sealing._seal_value
+
+    def one_key(value: Any, child_id: str, keyring: Any, tier: str) -> str:
+        return real(value, child_id, keyring, BASIC)
+
+    monkeypatch.setattr(sealing, "_seal_value", one_key)
+    open_case(app, "CS-OLD", child_id=CHILD, date_of_birth="2008-08-08")
+    record(app, "CS-OLD", "contact_missed", NOTE, at("2026-02-01"))
+    monkeypatch.setattr(sealing, "_seal_value", real)
+    with app.engine.begin() as conn:
+        conn.execute(update(child_keys).where(child_keys.c.child_id == CHILD)
+                     .values(detail_wrapped_key=None))
+    assert isinstance(app.keyring, SqlKeyring)
+    app.keyring.forget()
+
+
+def test_values_sealed_under_the_single_key_still_read_and_a_reduction_hides_them(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _as_before_tiers(app, monkeypatch)
+    assert ":detail:" not in raw_payloads(app, "CS-OLD")[1]
+    opened, missed = events_of(app, "CS-OLD")
+    assert (str(opened.date_of_birth), missed.note) == ("2008-08-08", "ZQX-TIER-NOTE")
+    record(app, "CS-OLD", "contact_missed", {**NOTE, "note": "ZQX-NEW"}, at("2026-02-02"))
+    assert events_of(app, "CS-OLD")[-1].note == "ZQX-NEW"  # detail key created on demand
+    reduce(app)
+    opened, old, new, _reduced = events_of(app, "CS-OLD")
+    assert str(opened.date_of_birth) == "2008-08-08"
+    assert (old.note, new.note) == (None, None)
+    assert sealing.open_text(raw_payloads(app, "CS-OLD")[1].split('"note":"')[1].split('"')[0],
+                             app.keyring) == ERASED
+    assert verify(app.engine).ok
