@@ -4,21 +4,27 @@ sealed under the single key of before keep reading, and are hidden by a reductio
 
 from __future__ import annotations
 
+import base64
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, select, text, update
 
 from events import sealing
-from events.base import BASIC
+from events.base import BASIC, DETAIL
 from events.delivery import ContactMissed
 from events.envelope import Actor
 from events.erasure import PersonalDataErased
 from events.schema import child_keys
 from events.schema import events as E  # noqa: N812
 from events.sealing import ERASED, SqlKeyring
+from projections.sealer import KeyringDob
+from tests.conftest import TEST_KEY
 from tests.support import at, open_case, record
 from tracker.bootstrap import App
+from tracker.db.migrations import upgrade
 from tracker.kernel.errors import KeyUnavailable
 from tracker.services.erasure import erase_child
 from tracker.services.verify import verify
@@ -119,3 +125,45 @@ def test_values_sealed_under_the_single_key_still_read_and_a_reduction_hides_the
     assert sealing.open_text(raw_payloads(app, "CS-OLD")[1].split('"note":"')[1].split('"')[0],
                              app.keyring) == ERASED
     assert verify(app.engine).ok
+
+
+def test_a_key_destroyed_before_tiers_stays_destroyed_for_narrative_writes(
+    tmp_path: Path,
+) -> None:
+    """Migration 0009 marks the detail key of every child already erased as destroyed, so a
+    note cannot create a fresh detail key for them."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        upgrade(engine, "0006_i9_no_dob_dates")
+        gone = datetime(2026, 1, 1, tzinfo=UTC)
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO child_keys (child_id, wrapped_key, created_at, destroyed_at)"
+                " VALUES ('C-GONE0001', NULL, :at, :at), ('C-LIVE0001', :key, :at, NULL)"),
+                {"at": gone.isoformat(), "key": b"x" * 60})
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = dict(conn.execute(select(child_keys.c.child_id,
+                                            child_keys.c.detail_destroyed_at)).all())
+        assert rows["C-GONE0001"] is not None and rows["C-LIVE0001"] is None
+        keyring = SqlKeyring(engine, base64.b64decode(TEST_KEY))
+        with pytest.raises(KeyUnavailable):
+            keyring.key_for("C-GONE0001", create=True, tier=DETAIL)
+    finally:
+        engine.dispose()
+
+
+def test_the_read_sides_date_of_birth_still_seals_and_opens_and_alert_notes_go(
+    app: App,
+) -> None:
+    open_case(app, "CS-T4", child_id=CHILD, date_of_birth="2009-04-02")
+    note = sealing.seal_text("ZQX-ALERT-NOTE", CHILD, app.keyring)
+    before = KeyringDob(app.keyring).seal(CHILD, date(2009, 4, 2))
+    reduce(app)
+    dob = KeyringDob(app.keyring)
+    after = dob.seal(CHILD, date(2009, 4, 2))
+    assert before is not None and after is not None
+    assert dob.open(before) == dob.open(after) == date(2009, 4, 2)
+    assert sealing.open_text(note, app.keyring) == ERASED
+    with pytest.raises(KeyUnavailable):
+        sealing.seal_text("ZQX-LATER", CHILD, app.keyring)
