@@ -167,3 +167,19 @@ def test_the_read_sides_date_of_birth_still_seals_and_opens_and_alert_notes_go(
     assert sealing.open_text(note, app.keyring) == ERASED
     with pytest.raises(KeyUnavailable):
         sealing.seal_text("ZQX-LATER", CHILD, app.keyring)
+
+
+def test_another_process_holding_the_detail_key_cannot_store_a_note_after_reduction(
+    app: App, other: App
+) -> None:
+    """The other process has the detail key cached: its note is sealed, then refused under
+    the writer lock; its write without a note is stored."""
+    open_case(app, "CS-T5", child_id=CHILD)
+    record(other, "CS-T5", "contact_missed", NOTE, at("2026-02-01"))  # keys cached there
+    reduce(app)
+    with pytest.raises(KeyUnavailable):
+        record(other, "CS-T5", "contact_missed", NOTE, at("2026-02-02"))
+    record(other, "CS-T5", "contact_missed", BARE, at("2026-02-03"))
+    assert [e.type for e in app.store.read_stream("CS-T5")][-2:] == [
+        "personal_data_erased", "contact_missed"]
+    assert verify(app.engine).ok

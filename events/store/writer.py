@@ -258,7 +258,10 @@ def _refuse_destroyed(conn: Connection, slots: Sequence[str]) -> None:
     """
     if not slots:
         return
-    detail = {s.partition(":")[0]: s != s.partition(":")[0] for s in slots}
+    detail: dict[str, bool] = {}  # child -> whether a narrative value was sealed
+    for slot in slots:
+        child, _, tier = slot.partition(":")
+        detail[child] = detail.get(child, False) or tier == DETAIL
     rows = conn.execute(
         select(child_keys.c.child_id, child_keys.c.destroyed_at, child_keys.c.detail_destroyed_at)
         .where(child_keys.c.child_id.in_(detail))
