@@ -49,6 +49,7 @@ from projections.queries.cases import (
     compliance_by_practitioner,
     replay,
 )
+from projections.queries.diary import DiaryRow, diary
 from projections.queries.reports import (
     CalendarMonth,
     Period,
@@ -58,9 +59,9 @@ from projections.queries.reports import (
 )
 
 __all__ = [
-    "CalendarMonth", "CaseDetail", "CaseloadRow", "DueItem", "Period",
+    "CalendarMonth", "CaseDetail", "CaseloadRow", "DiaryRow", "DueItem", "Period",
     "PractitionerCompliance", "Projection", "RatingsReport", "StageSummary",
     "acknowledge_alert", "case_view", "caseload", "close_alert", "compliance_by_practitioner",
-    "engagement_series", "list_alerts", "notes_in_clear", "ratings", "replay",
+    "diary", "engagement_series", "list_alerts", "notes_in_clear", "ratings", "replay",
     "seal_notes_in_clear",
 ]

@@ -183,3 +183,31 @@ def test_openapi_document_is_served_with_every_event_type(env: Env) -> None:
     err = paths["/api/cases/{case_id}/events/contact_missed"]["post"]["responses"]
     assert {"401", "403", "409", "422"} <= set(err)
     assert not any(p.startswith("/cases") or p == "/login" for p in paths)  # pages are not API
+
+
+def test_a_correction_is_stored_as_its_replacement_model_reads_it(env: Env) -> None:
+    """A "4" sent for a number is validated as 4 and stored as 4, so the read side folds it
+    (it used to be stored as sent, and the case's reads failed); a retry of the same
+    correction is still recognised as the same."""
+    assert open_case(env).status_code == 201
+    headers = env["prac_a"].headers
+    first = env.client.post("/api/cases/CS-API1/events/contact_attended", headers=headers,
+                            json={"data": {"kind": "phone", "participation": 3},
+                                  "occurred_at": "2026-10-20T10:00:00Z"})
+    assert first.status_code == 201, first.text
+    target = first.json()["events"][0]["event_id"]
+    body = {"data": {"target_event_id": target, "reason": "typed the wrong rating",
+                     "replacement_type": "contact_attended",
+                     "replacement": {"kind": "phone", "participation": "4"}},
+            "event_id": str(uuid.uuid4()), "occurred_at": "2026-10-21T10:00:00Z"}
+    fixed = env.client.post("/api/cases/CS-API1/events/event_superseded", json=body,
+                            headers=headers)
+    assert fixed.status_code == 201, fixed.text
+    again = env.client.post("/api/cases/CS-API1/events/event_superseded", json=body,
+                            headers=headers)
+    assert again.status_code == 201, again.text
+    stored = env.app.store.read_stream("CS-API1")[-1].event
+    assert stored.replacement["participation"] == 4  # type: ignore[attr-defined]
+    for path in ("", "/history", "/replay", "/export"):
+        resp = env.client.get(f"/api/cases/CS-API1{path}", headers=headers)
+        assert resp.status_code == 200, (path, resp.text)

@@ -151,7 +151,7 @@ def test_practitioner_missed_appointment_reaches_the_manager(
     page.wait_for_url(re.compile(rf".*/cases/{case_id}\?recorded=missed.*"))
     assert "Saved" in page.locator(".flash").inner_text()
     newest = page.locator("#timeline li").first
-    assert "Contact missed" in newest.inner_text()
+    assert "Missed office appointment — unacceptable, no reason given" in newest.inner_text()
     assert "back-dated" in newest.inner_text()
     shot(page, "05-practitioner-case-after-missed")
 

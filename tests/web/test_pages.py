@@ -111,7 +111,7 @@ def test_practitioner_logs_a_missed_appointment_through_the_form(env: Env) -> No
     assert (ev.kind, ev.acceptable, ev.reason, ev.note) == (  # type: ignore[attr-defined]
         "office", False, "no_reason_given", "did not come")
     page = env.client.get(resp.headers["location"])
-    assert "Contact missed" in page.text
+    assert "Missed office appointment — unacceptable, no reason given" in page.text
 
 
 def test_form_errors_are_shown_beside_their_fields(env: Env) -> None:

@@ -86,7 +86,7 @@ def test_case_page_shows_the_read_model_and_charts(env: Env) -> None:
     page = env.client.get("/cases/CS-TEST1")
     assert page.status_code == 200
     assert 'id="summary"' in page.text
-    assert "Case manager <strong>P-TEST01</strong>" in page.text
+    assert "Case manager <strong>prac.a</strong>" in page.text  # the display name, not the id
     assert page.text.count("<svg") >= 3
     assert "http://" not in page.text.split("<svg", 1)[1].replace(
         'xmlns="http://www.w3.org/2000/svg"', "")  # nothing fetched from elsewhere

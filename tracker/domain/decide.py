@@ -54,7 +54,19 @@ def decide(state: CaseState, command: RecordEvent, now: datetime, policy: Policy
     _check_time(state, event, command, now)
     _check_dates(state, event, now, policy.dates)
     _check_rules(state, event, command, policy)
-    return [Draft(event=event, occurred_at=command.occurred_at, event_id=command.event_id)]
+    return [Draft(event=as_stored(event), occurred_at=command.occurred_at,
+                  event_id=command.event_id)]
+
+
+def as_stored(event: Event) -> Event:
+    """The event as it is stored: a supersession's replacement written as its own model
+    writes it, so every reader folds the values ``decide`` validated (a "4" sent for a
+    number is stored as 4, not as the text the read side would choke on)."""
+    if not isinstance(event, EventSuperseded):
+        return event
+    replacement = parse_event(event.replacement_type, event.replacement,
+                              context="data.replacement")
+    return event.model_copy(update={"replacement": replacement.model_dump(mode="json")})
 
 
 def _check_case(state: CaseState, event: Event, command: RecordEvent) -> None:

@@ -25,7 +25,7 @@ from events.store import EventStore
 from tracker.domain.access import Principal, authorise
 from tracker.domain.case import CaseState, evolve, fold
 from tracker.domain.commands import RecordEvent, parse_command
-from tracker.domain.decide import decide
+from tracker.domain.decide import as_stored, decide
 from tracker.domain.policy import Policy
 from tracker.kernel.clock import Clock
 from tracker.kernel.errors import (
@@ -211,7 +211,7 @@ def parse_jsonl(lines: Iterable[str]) -> list[ImportLine]:
 
 def decide_shape(command: RecordEvent) -> Draft:
     """The draft a command would produce, without rules (to compare a retry)."""
-    event = parse_event(command.event_type, command.data, context="data")
+    event = as_stored(parse_event(command.event_type, command.data, context="data"))
     return Draft(event=event, occurred_at=command.occurred_at, event_id=command.event_id)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from events.base import date_in_range, moment_in_range
@@ -24,6 +24,7 @@ from tracker.edges.api.export import export_response
 from tracker.edges.api.guard import CaseGuard
 from tracker.edges.api.schemas import CASE_ID_PATTERN
 from tracker.edges.web import charts
+from tracker.edges.web.act_forms import act_links, case_manager_field, saved_notice
 from tracker.edges.web.common import render
 from tracker.edges.web.deps import PageUser, PostedForm
 from tracker.edges.web.forms import (
@@ -42,6 +43,8 @@ from tracker.edges.web.forms import (
     to_event,
     today_input,
 )
+from tracker.edges.web.staff import StaffNames, staff_names
+from tracker.edges.web.timeline import FAMILIES, page_of
 from tracker.kernel.errors import (
     AccessDenied,
     CaseAlreadyExists,
@@ -142,13 +145,15 @@ def error_problems(exc: TrackerError) -> list[FieldProblem] | None:
     return None
 
 
-def open_form(principal: SignedIn) -> FormSpec:
-    """The open-a-case form, its team a choice among the practitioner's own teams."""
+def open_form(principal: SignedIn, names: StaffNames) -> FormSpec:
+    """The open-a-case form, its team a choice among the practitioner's own teams, and its
+    case manager one of their teams' practitioners (the opener unless another is chosen)."""
     teams = [(t, t) for t in sorted(principal.user.teams)]
     fields = [
         Field(f.name, f.label, f.kind, teams, f.required, f.hint) if f.name == "team" else f
         for f in OPEN_CASE.fields
     ]
+    fields.append(case_manager_field(names.in_teams("practitioner", principal.user.teams)))
     return FormSpec(OPEN_CASE.slug, OPEN_CASE.title, OPEN_CASE.event_type, fields)
 
 
@@ -160,6 +165,33 @@ def open_context(spec: FormSpec, values: FormValues, errors: dict[str, str]) -> 
         "occurred": OCCURRED, "show_occurred": False, "objective_fields": objective_fields,
         "expected_version": None,
     }
+
+
+def chosen_case_manager(
+    spec: FormSpec, data: dict[str, Any], problems: list[FieldProblem], opener: str
+) -> str:
+    """The case manager chosen on the open form (taken out of the opening's data): the
+    opener unless another is chosen."""
+    manager = str(data.pop("case_manager", "")) or opener
+    offered = dict(next(f.options for f in spec.fields if f.name == "case_manager"))
+    if manager != opener and manager not in offered:
+        problems.append(FieldProblem("case_manager", "choose one of the options"))
+    return manager
+
+
+def allocate_on_opening(
+    guard: CaseGuard, principal: SignedIn, action: str, case_id: str, manager: str,
+    opened: dict[str, Any], now: datetime,
+) -> Response:
+    """A case opened on the web is allocated at once (a second event, same request), so it
+    is in its case manager's caseload; if that is refused, the allocation form says why."""
+    found = record_form(guard, principal, action, case_id, "case_manager_allocated", {
+        "practitioner_id": manager, "agency": "yot", "role": "case_manager",
+        "team": opened.get("team"),
+    }, now, 1)
+    if found is not None:
+        return RedirectResponse(f"/cases/{case_id}/allocate", status_code=303)
+    return RedirectResponse(f"/cases/{case_id}?recorded=open", status_code=303)
 
 
 def form_context(
@@ -178,6 +210,14 @@ def form_context(
         "errors": errors, "labels": labels, "occurred": OCCURRED, "show_occurred": True,
         "objective_fields": objective_fields, "expected_version": state.version,
     }
+
+
+def clash(exc: ConcurrencyConflict) -> dict[str, str]:
+    """The form's error when someone else wrote to the case after it was shown."""
+    return {"_form": (
+        f"Someone else recorded on this case while you were writing (it is now at "
+        f"version {exc.actual}). Check the case, then save again."
+    )}
 
 
 def form_spec(slug: str) -> FormSpec:
@@ -204,11 +244,12 @@ router = APIRouter(include_in_schema=False)
 def open_case_page(request: Request, app: AppDep, principal: PageUser) -> Response:
     """The form to open a case, with today and the usual choices filled in."""
     practitioner(principal)
-    spec = open_form(principal)
+    spec = open_form(principal, staff_names(request))
     teams = sorted(principal.user.teams)
     values: dict[str, str | list[str]] = {
         "start_date": today_input(app.clock.now()), "setting": "community",
         "intervention_level": "standard", "team": teams[0] if len(teams) == 1 else "",
+        "case_manager": principal.user.user_id,
     }
     return render(request, "open_case.html", open_context(spec, values, {}))
 
@@ -220,14 +261,16 @@ def open_case_submit(
     """Open the case through the guard; a user's mistake shows the form again (422)."""
     principal, values = form
     practitioner(principal)
-    spec = open_form(principal)
+    spec = open_form(principal, staff_names(request))
     data, _occurred, problems = to_event(spec, values)
     case_id = str(data.pop("case_id", ""))
+    manager = chosen_case_manager(spec, data, problems, principal.user.user_id)
     if not problems:
         found = record_form(guard, principal, action, case_id, "case_opened", data,
                             app.clock.now(), None)
         if found is None:
-            return RedirectResponse(f"/cases/{case_id}?recorded=open", status_code=303)
+            return allocate_on_opening(guard, principal, action, case_id, manager, data,
+                                       app.clock.now())
         problems = found
     errors = problems_to_errors(spec, problems, [])
     return render(request, "open_case.html", open_context(spec, values, errors), status=422)
@@ -246,6 +289,8 @@ def case_page(
     action: Action,
     principal: PageUser,
     recorded: str = "",
+    family: str = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """The case: its state, what is due, engagement, and the timeline newest first."""
     team = guard.read(principal.user, case_id, action)
@@ -253,11 +298,12 @@ def case_page(
     state = guard.service.state(case_id)
     view = reports.case_view(case_id)
     series = reports.case_engagement(case_id)
-    flash = ""
-    if recorded in FORMS:
-        flash = f"Saved. ({FORMS[recorded].title})"
-    elif recorded == "open":
-        flash = "Case opened."
+    flash = saved_notice(recorded)
+    names = staff_names(request)
+    writer = can_write_case(principal.user, team)
+    items = timeline_items(history["events"], newest_first=True)
+    shown = page_of(items, case_id, names, family=family[:32], page=page,
+                    can_write=writer and not state.closed, can_correct=writer)
     return render(request, "case.html", {
         "title": f"Case {case_id}",
         "case_id": case_id,
@@ -267,8 +313,12 @@ def case_page(
         "setting": state.setting,
         "version": state.version,
         "view": view,
-        "items": timeline_items(history["events"], newest_first=True),
-        "can_write": can_write_case(principal.user, team) and not state.closed,
+        "items": shown.items,
+        "timeline": shown,
+        "families": FAMILIES,
+        "acts": act_links(case_id, state, items) if writer and not state.closed else [],
+        "case_manager": names(state.case_manager.practitioner) if state.case_manager else "",
+        "can_write": writer and not state.closed,
         "forms": FORMS,
         "chart": charts.engagement_chart(series, title=f"Case {case_id}"),
         "flash": flash,
@@ -319,15 +369,10 @@ def form_submit(
                                 occurred, expected, adapt=as_plan if spec.slug == "plan" else None)
         except ConcurrencyConflict as exc:
             state = guard.writable(principal.user, case_id, action, log_allowed=False)
-            errors = {"_form": (
-                f"Someone else recorded on this case while you were writing (it is now at "
-                f"version {exc.actual}). Check the case, then save again."
-            )}
             return render(request, "form.html",
-                          form_context(spec, case_id, state, values, errors), status=409)
+                          form_context(spec, case_id, state, values, clash(exc)), status=409)
         if found is None:
-            return RedirectResponse(f"/cases/{case_id}?recorded={slug}#timeline",
-                                    status_code=303)
+            return RedirectResponse(f"/cases/{case_id}?recorded={slug}", status_code=303)
         problems = found
     # shown again (errors, version); logged here unless the write attempt logged it
     state = guard.writable(principal.user, case_id, action, log_allowed=not attempted)

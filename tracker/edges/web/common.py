@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 
 from tracker.edges.api.auth import CSRF_FIELD, SignedIn, authenticate, check_csrf
 from tracker.edges.web.forms import FormValues, words
+from tracker.edges.web.staff import staff_names
 from tracker.kernel.clock import LONDON
 from tracker.services.accounts import User
 
@@ -22,7 +23,8 @@ TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "practitioner": [("/caseload", "Caseload"), ("/cases/new", "Open a case")],
+    "practitioner": [("/caseload", "Caseload"), ("/diary", "My diary"),
+                     ("/cases/new", "Open a case")],
     "manager": [("/manager", "Dashboard"), ("/caseload", "Caseload"),
                 ("/manager/ratings", "Ratings")],
     "auditor": [("/audit", "Audit"), ("/caseload", "Caseload"), ("/manager/ratings", "Ratings"),
@@ -127,6 +129,7 @@ def render(
         "csrf_token": principal.csrf_token if principal else "",
         "nav": NAV.get(user.role, []) if user else [],
         "path": request.url.path,
+        "staff": staff_names(request),
         **(context or {}),
     }
     response: HTMLResponse = templates.TemplateResponse(request, name, ctx, status_code=status)

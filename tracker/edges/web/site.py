@@ -10,9 +10,11 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from tracker.edges.web import (
+    acts,
     admin_pages,
     audit_pages,
     case_pages,
+    diary_pages,
     manager_pages,
     pages,
     subject_access,
@@ -22,7 +24,7 @@ from tracker.services.accounts import LoginThrottle
 
 ROUTERS: tuple[APIRouter, ...] = (
     pages.router, case_pages.router, manager_pages.router, audit_pages.router,
-    admin_pages.router, subject_access.router,
+    admin_pages.router, subject_access.router, acts.router, diary_pages.router,
 )
 """Every page router, in the order their routes are matched."""
 
