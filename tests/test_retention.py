@@ -88,8 +88,11 @@ def test_the_dry_run_lists_ids_rules_and_dates_but_never_a_date_of_birth(
     assert code == 0, out
     assert "C-OLD00001  CS-OLD1  out_of_court_and_referral  ran out 2025-06-01" in out
     assert "C-OLD00002" not in out  # ...holds the child: CS-OPEN is open
-    assert "C-YNG00001" not in out and "C-NEW00001" not in out
+    assert "C-YNG00001" not in out
     assert "1 child(ren) past retention as at 2026-11-02; 1 would be erased" in out
+    assert "C-NEW00001  CS-NEW1  other_court_orders  basic only from 2025-11-01" in out
+    assert "1 child(ren) past basic-only as at 2026-11-02; 1 would be reduced" in out
+    assert "2004-02-02" not in out
     assert "2004-01-01" not in out
     assert cases.store.read_stream("CS-OLD1")[-1].type == "case_closed"  # nothing erased
     as_operator(monkeypatch, cases, role="manager")

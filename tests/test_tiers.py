@@ -22,7 +22,7 @@ from events.schema import events as E  # noqa: N812
 from events.sealing import ERASED, SqlKeyring
 from projections.sealer import KeyringDob
 from tests.conftest import TEST_KEY
-from tests.support import at, open_case, record
+from tests.support import as_operator, at, open_case, record, run_cli
 from tracker.bootstrap import App
 from tracker.db.migrations import upgrade
 from tracker.kernel.errors import KeyUnavailable
@@ -183,3 +183,22 @@ def test_another_process_holding_the_detail_key_cannot_store_a_note_after_reduct
     assert [e.type for e in app.store.read_stream("CS-T5")][-2:] == [
         "personal_data_erased", "contact_missed"]
     assert verify(app.engine).ok
+
+
+def test_an_admin_reduces_by_command_and_a_bad_scope_is_one_line(
+    app: App, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    open_case(app, "CS-T6", child_id=CHILD, date_of_birth="2009-04-02")
+    record(app, "CS-T6", "contact_missed", NOTE, at("2026-02-01"))
+    as_operator(monkeypatch, app)
+    code, _out, err = run_cli(monkeypatch, capsys, "child", "erase", CHILD, "--reason",
+                              "court_order", "--scope", "some")
+    assert code == 2 and "--scope" in err and "Traceback" not in err
+    code, out, _err = run_cli(monkeypatch, capsys, "child", "erase", CHILD, "--reason",
+                              "court_order", "--scope", "detail")
+    assert code == 0 and "recorded on 1 of 1 case(s)" in out, out
+    assert isinstance(app.keyring, SqlKeyring)
+    app.keyring.forget()  # the command ran as another process (KEY_CHECK_SECONDS)
+    opened, missed, reduced = events_of(app, "CS-T6")
+    assert (str(opened.date_of_birth), missed.note, reduced.scope) == (
+        "2009-04-02", None, "detail")
