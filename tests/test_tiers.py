@@ -21,6 +21,7 @@ from events.schema import child_keys
 from events.schema import events as E  # noqa: N812
 from events.sealing import ERASED, SqlKeyring
 from projections.sealer import KeyringDob
+from projections.subject_access import subject_access
 from tests.conftest import TEST_KEY
 from tests.support import as_operator, at, open_case, record, run_cli
 from tracker.bootstrap import App
@@ -202,3 +203,13 @@ def test_an_admin_reduces_by_command_and_a_bad_scope_is_one_line(
     opened, missed, reduced = events_of(app, "CS-T6")
     assert (str(opened.date_of_birth), missed.note, reduced.scope) == (
         "2009-04-02", None, "detail")
+
+
+def test_the_subject_access_export_tells_a_reduction_from_an_erasure(app: App) -> None:
+    open_case(app, "CS-T7", child_id=CHILD)
+    reduce(app)
+    doc = subject_access(app, CHILD, actor=ADMIN)
+    assert not doc["erased"] and [e["scope"] for e in doc["erasures"]] == ["detail"]
+    erase_child(app, CHILD, "erasure_request", actor=ADMIN, correlation_id="t-tier")
+    doc = subject_access(app, CHILD, actor=ADMIN)
+    assert doc["erased"] and [e["scope"] for e in doc["erasures"]] == ["detail", "all"]
