@@ -16,6 +16,15 @@ PERSONAL = "personal"
 """Marker placed in ``Annotated`` metadata: the field holds personal data and is sealed
 with the child's key before it is stored (see ``events.sealing``)."""
 
+BASIC = "basic"
+"""Second marker on a personal field: identity (the date of birth), kept when the child's
+records are reduced to basic information (domain.md §10) and erased only with the rest.
+Every other personal field is narrative (DETAIL): sealed under the child's detail key,
+which reduction destroys."""
+
+DETAIL = "detail"
+"""The tier of every personal field not marked ``BASIC`` (notes, reasons, descriptions)."""
+
 PersonalText = Annotated[str, StringConstraints(max_length=4000), PERSONAL]
 """Free text about the child (notes, reasons): sealed in storage, erased by crypto-shredding."""
 
@@ -73,8 +82,9 @@ BoundedMoment = Annotated[datetime, AfterValidator(_check_moment)]
 """A moment with a time zone, inside the log's years (a naive time is ambiguous, and the
 read side cannot place it)."""
 
-PersonalDate = Annotated[date, AfterValidator(_check_date), PERSONAL]
-"""A personal date (date of birth): sealed in storage, erased by crypto-shredding."""
+PersonalDate = Annotated[date, AfterValidator(_check_date), PERSONAL, BASIC]
+"""A personal date (date of birth): identity, so BASIC; sealed in storage, erased by
+crypto-shredding, kept when the records are reduced to basic information."""
 
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$", strip_whitespace=True)

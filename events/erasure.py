@@ -1,5 +1,8 @@
 """Data protection: the child's personal data in this case was erased (crypto-shredded).
 
+With ``scope="detail"`` it records a reduction to basic information instead: the
+narrative is gone, the identity (the date of birth) and every non-personal fact stay.
+
 The event records who erased (the envelope's ``recorded_by``), when (``occurred_at``,
 ``recorded_at``) and why, as a bounded reason code and an optional reference, never as free
 text: a note could only be sealed with the key being destroyed (unreadable at once) or
@@ -22,8 +25,14 @@ about the wrong child, or another reason documented under ``reference``."""
 ERASURE_REASONS: tuple[str, ...] = ErasureReason.__args__  # type: ignore[attr-defined]
 
 
+ErasureScope = Literal["detail", "all"]
+"""What was erased: ``detail``, the narrative (notes, reasons, descriptions: the detail key
+destroyed, the records reduced to basic information, domain.md §10), or ``all``, every
+personal value (both keys). Events stored before scopes existed read as ``all``."""
+
+
 class PersonalDataErased(Event):
-    """The child's key was destroyed: every personal value of this case is unreadable."""
+    """The child's key(s) were destroyed: the personal values of ``scope`` are unreadable."""
 
     type = "personal_data_erased"
     family = "erasure"
@@ -32,3 +41,4 @@ class PersonalDataErased(Event):
     reason: ErasureReason
     reference: Identifier | None = None
     """A pseudonymous reference (a request or decision number, e.g. ``DPR-2026-014``)."""
+    scope: ErasureScope = "all"

@@ -77,4 +77,6 @@ child_keys = Table(
     Column("wrapped_key", LargeBinary, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("destroyed_at", UTCDateTime, nullable=True),
+    Column("detail_wrapped_key", LargeBinary, nullable=True),
+    Column("detail_destroyed_at", UTCDateTime, nullable=True),
 )

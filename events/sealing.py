@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from events.base import PERSONAL
+from events.base import BASIC, DETAIL, PERSONAL
 from events.schema import child_keys
 from tracker.kernel.errors import ConfigurationError, KeyUnavailable
 
@@ -37,9 +37,13 @@ ERASED = "[erased]"
 
 
 class Keyring(Protocol):
-    """Gives a child's data key; ``None`` once it has been destroyed."""
+    """Gives a child's data key of one tier; ``None`` once it has been destroyed."""
 
-    def key_for(self, child_id: str, *, create: bool) -> bytes | None: ...
+    def key_for(self, child_id: str, *, create: bool, tier: str = BASIC) -> bytes | None: ...
+
+    def tier_destroyed(self, child_id: str, tier: str) -> bool:
+        """Whether the child's key of ``tier`` was destroyed (not merely never created)."""
+        ...
 
 
 KEY_CHECK_SECONDS = 0.25
@@ -48,9 +52,29 @@ key's row again. Erasure must take effect in every running process within one se
 this bound (well under it) is the longest any reader can still open a destroyed key.
 Sealing never relies on it: the append re-checks the key under the writer lock."""
 
+Scope = Literal["detail", "all"]
+"""What a destruction takes: the detail key only (reduction to basic information), or
+both keys (erasure)."""
+
+
+def key_slot(child_id: str, tier: str) -> str:
+    """The cache and wrapping name of a child's key of ``tier`` (``<child>:detail``; a
+    child id never holds a colon)."""
+    return child_id if tier == BASIC else f"{child_id}:{DETAIL}"
+
+
+_KEY_COLUMNS = (
+    child_keys.c.child_id, child_keys.c.wrapped_key, child_keys.c.destroyed_at,
+    child_keys.c.detail_wrapped_key, child_keys.c.detail_destroyed_at,
+)
+
 
 class SqlKeyring:
     """Data keys in the database, wrapped (AES-GCM) by a master key held outside it.
+
+    Each child has two keys on one row: the basic key (identity: the date of birth, and
+    every value sealed before keys had tiers) and the detail key (narrative), created
+    with the row or, for a row from before tiers, on the first narrative write.
 
     Keys read from the database are kept for at most ``KEY_CHECK_SECONDS`` (per process,
     shared by its threads): long enough for a page or a projector batch to open many
@@ -66,9 +90,9 @@ class SqlKeyring:
         self._cache: dict[str, tuple[float, bytes | None]] = {}
         self._lock = threading.Lock()
 
-    def _cached(self, child_id: str) -> tuple[bool, bytes | None]:
+    def _cached(self, slot: str) -> tuple[bool, bytes | None]:
         """(known, key): a key read within the bound, or one known destroyed for good."""
-        entry = self._cache.get(child_id)
+        entry = self._cache.get(slot)
         if entry is None:
             return False, None
         read_at, key = entry
@@ -78,28 +102,51 @@ class SqlKeyring:
             return False, None
         return True, key
 
-    def _keep(self, child_id: str, key: bytes | None, *, destroyed: bool = False) -> None:
+    def _keep(self, slot: str, key: bytes | None, *, destroyed: bool = False) -> None:
         with self._lock:
-            self._cache[child_id] = (float("inf") if destroyed else time.monotonic(), key)
+            self._cache[slot] = (float("inf") if destroyed else time.monotonic(), key)
 
-    def key_for(self, child_id: str, *, create: bool) -> bytes | None:
-        known, cached = self._cached(child_id)
+    def _keep_row(self, row: Any) -> None:
+        """Cache both keys of one ``child_keys`` row (one read serves both tiers)."""
+        child_id = str(row.child_id)
+        if row.destroyed_at is not None or row.wrapped_key is None:
+            self._keep(child_id, None, destroyed=True)  # a destroyed key never comes back
+        else:
+            self._keep(child_id, self._unwrap(child_id, bytes(row.wrapped_key)))
+        detail = key_slot(child_id, DETAIL)
+        if row.detail_destroyed_at is not None or row.destroyed_at is not None:
+            self._keep(detail, None, destroyed=True)
+        elif row.detail_wrapped_key is None:
+            self._keep(detail, None)  # not created yet (a row from before tiers)
+        else:
+            self._keep(detail, self._unwrap(detail, bytes(row.detail_wrapped_key)))
+
+    def key_for(self, child_id: str, *, create: bool, tier: str = BASIC) -> bytes | None:
+        slot = key_slot(child_id, tier)
+        known, cached = self._cached(slot)
         if known and (cached is not None or not create):
             return cached
         row = self._read(child_id)
-        if row is None and create:
-            self._create(child_id)
+        if create and (row is None or (tier == DETAIL and row.detail_wrapped_key is None)):
+            self._create(child_id, new_row=row is None)
             row = self._read(child_id)  # ours, or the one a concurrent writer stored first
-        if row is not None and (row.destroyed_at is not None or row.wrapped_key is None):
-            self._keep(child_id, None, destroyed=True)  # a destroyed key never comes back
-            if create:
-                raise KeyUnavailable(f"child {child_id}: personal data key was destroyed")
-            return None
         if row is None:
             return None  # no key yet: nothing was ever sealed for this child
-        dek = self._unwrap(child_id, bytes(row.wrapped_key))
-        self._keep(child_id, dek)  # only a key that is committed is ever used to seal
-        return dek
+        self._keep_row(row)  # only a key that is committed is ever used to seal
+        _known, key = self._cached(slot)
+        if key is None and create:
+            raise KeyUnavailable(f"child {child_id}: personal data key ({tier}) was destroyed")
+        return key
+
+    def tier_destroyed(self, child_id: str, tier: str) -> bool:
+        slot = key_slot(child_id, tier)
+        if not self._cached(slot)[0]:
+            row = self._read(child_id)
+            if row is None:
+                return False
+            self._keep_row(row)
+        entry = self._cache.get(slot)
+        return entry is not None and entry[1] is None and entry[0] == float("inf")
 
     def preload(self, child_ids: Iterable[str]) -> None:
         """Fetch the keys of many children in a few queries (readers folding many cases)."""
@@ -108,28 +155,25 @@ class SqlKeyring:
             chunk = missing[i : i + 500]
             with self._engine.connect() as conn:
                 rows = conn.execute(
-                    select(child_keys.c.child_id, child_keys.c.wrapped_key).where(
-                        child_keys.c.child_id.in_(chunk)
-                    )
+                    select(*_KEY_COLUMNS).where(child_keys.c.child_id.in_(chunk))
                 ).all()
-            for child_id, wrapped in rows:
-                if wrapped is None:
-                    self._keep(child_id, None, destroyed=True)
-                else:
-                    self._keep(child_id, self._unwrap(child_id, bytes(wrapped)))
+            for row in rows:
+                self._keep_row(row)
 
     def forget(self) -> None:
         """Drop every cached key, so a key destroyed by another process is not used again."""
         with self._lock:
             self._cache.clear()
 
-    def destroyed(self, child_id: str) -> None:
-        """Note here that another transaction destroyed the child's key (see ``destroy``)."""
-        self._keep(child_id, None, destroyed=True)
+    def destroyed(self, child_id: str, scope: Scope = "all") -> None:
+        """Note here that another transaction destroyed the child's keys (see ``destroy``)."""
+        self._keep(key_slot(child_id, DETAIL), None, destroyed=True)
+        if scope == "all":
+            self._keep(child_id, None, destroyed=True)
 
-    def _unwrap(self, child_id: str, blob: bytes) -> bytes:
+    def _unwrap(self, slot: str, blob: bytes) -> bytes:
         try:
-            return self._kek.decrypt(blob[:12], blob[12:], child_id.encode())
+            return self._kek.decrypt(blob[:12], blob[12:], slot.encode())
         except InvalidTag:
             raise ConfigurationError(
                 "the master key does not open this database's child keys"
@@ -138,34 +182,51 @@ class SqlKeyring:
     def _read(self, child_id: str) -> Any:
         with self._engine.connect() as conn:
             return conn.execute(
-                select(child_keys.c.wrapped_key, child_keys.c.destroyed_at).where(
-                    child_keys.c.child_id == child_id
-                )
+                select(*_KEY_COLUMNS).where(child_keys.c.child_id == child_id)
             ).first()
 
-    def _create(self, child_id: str) -> None:
-        """Store a new wrapped key; losing a race to another writer is fine."""
+    def _wrap(self, slot: str) -> bytes:
         dek = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(12)
-        wrapped = nonce + self._kek.encrypt(nonce, dek, child_id.encode())
+        return nonce + self._kek.encrypt(nonce, dek, slot.encode())
+
+    def _create(self, child_id: str, *, new_row: bool) -> None:
+        """Store new wrapped keys (both for a new child, the detail key for a row from
+        before tiers); losing a race to another writer is fine."""
+        detail = self._wrap(key_slot(child_id, DETAIL))
         try:
             with self._engine.connect() as conn:
                 if self._engine.dialect.name == "sqlite":
                     conn = conn.execution_options(sqlite_begin="IMMEDIATE")
                 with conn.begin():
-                    conn.execute(
-                        insert(child_keys).values(
-                            child_id=child_id, wrapped_key=wrapped, created_at=datetime.now(UTC)
-                        )
-                    )
+                    if new_row:
+                        conn.execute(insert(child_keys).values(
+                            child_id=child_id, wrapped_key=self._wrap(child_id),
+                            detail_wrapped_key=detail, created_at=datetime.now(UTC),
+                        ))
+                    else:  # never over a destroyed key, nor over a detail key created meanwhile
+                        conn.execute(update(child_keys).where(
+                            child_keys.c.child_id == child_id,
+                            child_keys.c.destroyed_at.is_(None),
+                            child_keys.c.detail_destroyed_at.is_(None),
+                            child_keys.c.detail_wrapped_key.is_(None),
+                        ).values(detail_wrapped_key=detail))
         except IntegrityError:
             pass
 
     @staticmethod
-    def destroy_in(conn: Connection, child_id: str, now: datetime) -> bool:
+    def destroy_in(conn: Connection, child_id: str, now: datetime, scope: Scope = "all") -> bool:
         """Crypto-shred inside the caller's transaction (the store's, under its writer lock,
-        so that no append can seal under the key after it checked it). False: none to
-        destroy (no key, or destroyed before)."""
+        so that no append can seal under the key after it checked it): the detail key, and
+        with ``scope="all"`` the basic key too. False: none to destroy (no key, or
+        destroyed before)."""
+        detail = conn.execute(
+            update(child_keys)
+            .where(child_keys.c.child_id == child_id, child_keys.c.detail_destroyed_at.is_(None))
+            .values(detail_wrapped_key=None, detail_destroyed_at=now)
+        )
+        if scope == "detail":
+            return bool(detail.rowcount)
         result = conn.execute(
             update(child_keys)
             .where(child_keys.c.child_id == child_id, child_keys.c.destroyed_at.is_(None))
@@ -173,15 +234,15 @@ class SqlKeyring:
         )
         return bool(result.rowcount)
 
-    def destroy(self, child_id: str) -> bool:
-        """Crypto-shred: forget the child's key. Returns False if there was none.
+    def destroy(self, child_id: str, scope: Scope = "all") -> bool:
+        """Crypto-shred: forget the child's keys (``scope``). Returns False if there was none.
 
         Tests and tools only: erasure goes through ``EventStore.destroy_key``, which
         takes the writer lock first.
         """
         with self._engine.begin() as conn:
-            done = self.destroy_in(conn, child_id, datetime.now(UTC))
-        self.destroyed(child_id)
+            done = self.destroy_in(conn, child_id, datetime.now(UTC), scope)
+        self.destroyed(child_id, scope)
         return done
 
 
@@ -191,12 +252,17 @@ class _Slot:
     kind: str  # "personal", "model", "model_list", "replacement"
     optional: bool
     model: type[BaseModel] | None = None
+    tier: str = DETAIL
 
 
-def _personal(annotation: Any) -> bool:
+def _markers(annotation: Any) -> set[object]:
+    """The ``Annotated`` metadata of ``annotation``, looking inside ``X | None``."""
     if typing.get_origin(annotation) is typing.Annotated:
-        return PERSONAL in annotation.__metadata__
-    return any(_personal(arg) for arg in typing.get_args(annotation))
+        return set(annotation.__metadata__)
+    found: set[object] = set()
+    for arg in typing.get_args(annotation):
+        found |= _markers(arg)
+    return found
 
 
 def _nested_model(annotation: Any) -> tuple[str, type[BaseModel]] | None:
@@ -221,8 +287,10 @@ def plan(model: type[BaseModel]) -> tuple[_Slot, ...]:
     slots: list[_Slot] = []
     for name, info in model.model_fields.items():
         optional = not info.is_required()
-        if PERSONAL in info.metadata or _personal(info.annotation):
-            slots.append(_Slot(name, "personal", optional))
+        markers = set(info.metadata) | _markers(info.annotation)
+        if PERSONAL in markers:
+            tier = BASIC if BASIC in markers else DETAIL
+            slots.append(_Slot(name, "personal", optional, tier=tier))
         elif name == "replacement" and "replacement_type" in model.model_fields:
             slots.append(_Slot(name, "replacement", optional))
         else:
@@ -251,7 +319,7 @@ def seal(
         if slot.kind == "personal":
             if child_id is None:
                 raise ConfigurationError("personal data given for a write with no child")
-            out[slot.name] = _seal_value(value, child_id, keyring)
+            out[slot.name] = _seal_value(value, child_id, keyring, slot.tier)
         elif slot.kind == "model" and slot.model:
             out[slot.name] = seal(slot.model, value, child_id, keyring, resolve)
         elif slot.kind == "model_list" and slot.model:
@@ -276,7 +344,7 @@ def unseal(
             continue
         if slot.kind == "personal":
             if isinstance(value, str) and value.startswith(PREFIX):
-                opened = _open_value(value, keyring)
+                opened = _open_value(value, keyring, slot.tier)
                 out[slot.name] = opened if opened is not _GONE else (
                     None if slot.optional else ERASED
                 )
@@ -295,8 +363,8 @@ _GONE = object()
 
 def seal_text(text: str, child_id: str, keyring: Keyring) -> str:
     """Seal a free-text value kept outside the events (a manager's note on an alert)
-    with the child's key, so that erasing the child erases it too."""
-    return _seal_value(text, child_id, keyring)
+    with the child's detail key, so that reducing or erasing the child erases it too."""
+    return _seal_value(text, child_id, keyring, DETAIL)
 
 
 def open_text(value: str | None, keyring: Keyring) -> str | None:
@@ -304,30 +372,51 @@ def open_text(value: str | None, keyring: Keyring) -> str | None:
     before notes were sealed is returned as it is."""
     if value is None or not value.startswith(PREFIX):
         return value
-    opened = _open_value(value, keyring)
+    opened = _open_value(value, keyring, DETAIL)
     return ERASED if opened is _GONE else str(opened)
 
 
 _VALUE_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(value, ensure_ascii=False)
 
+DETAIL_MARK = f"{DETAIL}:"
+"""Tier marker in a token: ``sealed:v1:<child>:detail:<b64>`` is sealed under the child's
+detail key; ``sealed:v1:<child>:<b64>`` (base64 never holds a colon) under the basic key,
+as every value was before keys had tiers."""
 
-def _seal_value(value: Any, child_id: str, keyring: Keyring) -> str:
-    key = keyring.key_for(child_id, create=True)
+
+def detail_token_of(child_id: str) -> str:
+    """How every detail-tier token of this child starts (the store's check of a write)."""
+    return f"{PREFIX}{child_id}:{DETAIL_MARK}"
+
+
+def _seal_value(value: Any, child_id: str, keyring: Keyring, tier: str) -> str:
+    key = keyring.key_for(child_id, create=True, tier=tier)
     if key is None:
-        raise KeyUnavailable(f"child {child_id}: personal data key was destroyed")
+        raise KeyUnavailable(f"child {child_id}: personal data key ({tier}) was destroyed")
+    slot = key_slot(child_id, tier)
     nonce = os.urandom(12)
     plain = _VALUE_JSON.encode(value).encode()
-    blob = nonce + AESGCM(key).encrypt(nonce, plain, child_id.encode())
-    return f"{PREFIX}{child_id}:{base64.b64encode(blob).decode()}"
+    blob = nonce + AESGCM(key).encrypt(nonce, plain, slot.encode())
+    mark = DETAIL_MARK if tier == DETAIL else ""
+    return f"{PREFIX}{child_id}:{mark}{base64.b64encode(blob).decode()}"
 
 
-def _open_value(sealed: str, keyring: Keyring) -> Any:
-    child_id, _, b64 = sealed[len(PREFIX) :].partition(":")
-    key = keyring.key_for(child_id, create=False)
+def _open_value(sealed: str, keyring: Keyring, field_tier: str) -> Any:
+    """Open a token. A token from before tiers (basic key) in a narrative field reads as
+    erased once the child's detail key is destroyed: reduction hides it too, although
+    only full erasure makes it cryptographically unreadable."""
+    child_id, _, rest = sealed[len(PREFIX) :].partition(":")
+    tier = BASIC
+    if rest.startswith(DETAIL_MARK):
+        tier, rest = DETAIL, rest[len(DETAIL_MARK):]
+    elif field_tier == DETAIL and keyring.tier_destroyed(child_id, DETAIL):
+        return _GONE
+    key = keyring.key_for(child_id, create=False, tier=tier)
     if key is None:
         return _GONE
-    blob = base64.b64decode(b64)
+    blob = base64.b64decode(rest)
     try:
-        return json.loads(AESGCM(key).decrypt(blob[:12], blob[12:], child_id.encode()))
+        aad = key_slot(child_id, tier).encode()
+        return json.loads(AESGCM(key).decrypt(blob[:12], blob[12:], aad))
     except InvalidTag:
         return _GONE

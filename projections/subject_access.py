@@ -32,6 +32,8 @@ class Erasure(TypedDict):
     erased_by: str
     reason: str
     reference: str | None
+    scope: str
+    """``all``: every personal value erased; ``detail``: reduced to basic information."""
 
 
 class SubjectAccessCase(TypedDict):
@@ -72,7 +74,7 @@ def subject_access(app: App, child_id: str, *, actor: Actor) -> SubjectAccessExp
         "child_id": child_id,
         "generated_at": app.clock.now().isoformat(),
         "generated_by": actor.user_id,
-        "erased": bool(erasures),
+        "erased": any(e["scope"] == "all" for e in erasures),
         "erasures": erasures,
         "cases": cases,
     }
@@ -82,7 +84,7 @@ def _erasure(case_id: str, event: HistoryEvent) -> Erasure:
     data: dict[str, Any] = event["data"]
     return {"case_id": case_id, "erased_at": event["recorded_at"],
             "erased_by": event["recorded_by"], "reason": str(data.get("reason")),
-            "reference": data.get("reference")}
+            "reference": data.get("reference"), "scope": str(data.get("scope", "all"))}
 
 
 def _alerts(app: App, case_id: str) -> list[AlertView]:

@@ -131,3 +131,11 @@ def redis_namespace() -> Iterator[tuple[str, str]]:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture
+def other(app: App, clock: FixedClock) -> Iterator[App]:
+    """A second app on the same database: its own engine, keyring and store (a process)."""
+    second = bootstrap(app.settings, clock=clock, configure_logging=False)
+    yield second
+    second.close()

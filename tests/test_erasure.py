@@ -3,8 +3,6 @@ the chain still verifies, and no other process can store a value under the dead 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 
@@ -15,11 +13,10 @@ from events.sealing import ERASED
 from projections import queries
 from projections.projector import Projector
 from tests.support import at, open_case, record
-from tracker.bootstrap import App, bootstrap
+from tracker.bootstrap import App
 from tracker.db.read_models import alerts
 from tracker.domain.access import Principal
 from tracker.domain.commands import RecordEvent
-from tracker.kernel.clock import FixedClock
 from tracker.kernel.errors import (
     AccessDenied,
     ChildNotFound,
@@ -36,14 +33,6 @@ MISSED = {"kind": "office", "acceptable": False, "reason": "other", "note": "ZQX
 
 def erase(app: App, child: str = "C-ERASE01", reason: str = "erasure_request") -> object:
     return erase_child(app, child, reason, actor=ADMIN, correlation_id="t-erase")
-
-
-@pytest.fixture
-def other(app: App, clock: FixedClock) -> Iterator[App]:
-    """A second app on the same database: its own engine, keyring and store (a process)."""
-    second = bootstrap(app.settings, clock=clock, configure_logging=False)
-    yield second
-    second.close()
 
 
 def test_erasure_records_an_event_on_each_case_and_the_chain_verifies(app: App) -> None:

@@ -162,11 +162,11 @@ def digest(w: Workers, day: date) -> int:
 
 
 def retention(w: Workers, day: date) -> int:
-    """Erase (or ask admins to approve erasing) the children whose retention ran out by
-    ``day``; returns how many were found."""
+    """Erase or reduce to basic information (or ask admins to approve it) the children
+    whose retention ran out by ``day``; returns how many were found."""
     run = run_retention(w.app, day, correlation_id=tlog.current_correlation_id())
     record_run(w.app, "retention", None)
-    return len(run.expired)
+    return len(run.expired) + len(run.reducible)
 
 
 # -- bookkeeping -----------------------------------------------------------------------

@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError
 
+from events.base import BASIC
 from events.envelope import Actor, Draft, RecordedEvent, StreamWrite
 from events.schema import events as T  # noqa: N812 - the table, read like SQL
-from events.sealing import Keyring, SqlKeyring
+from events.sealing import Keyring, Scope, SqlKeyring
 from events.store.backends import backend_for
 from events.store.base import StaleConnection
 from events.store.codec import decode
@@ -26,8 +27,11 @@ AppendListener = Callable[[Sequence[RecordedEvent]], None]
 class _NoKeys:
     """A keyring that opens nothing: personal fields read as erased."""
 
-    def key_for(self, child_id: str, *, create: bool) -> bytes | None:
+    def key_for(self, child_id: str, *, create: bool, tier: str = BASIC) -> bytes | None:
         return None
+
+    def tier_destroyed(self, child_id: str, tier: str) -> bool:
+        return True
 
 
 NO_KEYS = _NoKeys()
@@ -87,8 +91,9 @@ class EventStore:
                 listener(recorded)
         return recorded
 
-    def destroy_key(self, child_id: str, now: datetime) -> bool:
-        """Crypto-shred a child's key under the writer lock; False if there was none.
+    def destroy_key(self, child_id: str, now: datetime, scope: Scope = "all") -> bool:
+        """Crypto-shred a child's keys (``scope``: the detail key only, or both) under the
+        writer lock; False if there was none.
 
         Holding the lock, the destruction is ordered with every append: one that sealed
         with the key commits before it (and is erased with the rest) or is refused after
@@ -96,9 +101,9 @@ class EventStore:
         """
         with self._translated(), backend_for(self.engine).writer(self.engine) as writer:
             writer.lock_and_read_heads([])
-            done = SqlKeyring.destroy_in(writer.conn, child_id, now)
+            done = SqlKeyring.destroy_in(writer.conn, child_id, now, scope)
         if isinstance(self._keyring, SqlKeyring):
-            self._keyring.destroyed(child_id)
+            self._keyring.destroyed(child_id, scope)
         return done
 
     @contextmanager

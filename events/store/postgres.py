@@ -194,8 +194,9 @@ class PostgresWriter(Writer):
 def _known_head_insert(n: int) -> str:
     """The insert of ``n`` events at a known stream head, for ``PREPARE`` (see
     ``PostgresWriter.insert_at_head``): $1-$5 the envelope the events share, $6 and $7
-    the head they are chained onto, then eight values per event, then the child whose key
-    sealed them (NULL: nothing sealed), which must not have been destroyed."""
+    the head they are chained onto, then eight values per event, then the key that sealed
+    them (``<child>`` or ``<child>:detail``; NULL: nothing sealed), which must not have
+    been destroyed."""
     sealed = f"${8 + 8 * n}::text"
     values = ", ".join(
         f"({i + 1}, ${8 + 8 * i}::uuid, ${9 + 8 * i}::integer, ${10 + 8 * i}::text,"
@@ -221,7 +222,8 @@ def _known_head_insert(n: int) -> str:
         " WHERE e.stream_id = $1::text AND e.stream_version = $6::integer"
         " AND e.hash = $7::text))"
         f" AND ({sealed} IS NULL OR NOT EXISTS (SELECT 1 FROM child_keys AS k"
-        f" WHERE k.child_id = {sealed} AND k.destroyed_at IS NOT NULL))"
+        f" WHERE k.child_id = split_part({sealed}, ':', 1) AND (k.destroyed_at IS NOT NULL"
+        f" OR ({sealed} LIKE '%:detail' AND k.detail_destroyed_at IS NOT NULL))))"
         " RETURNING position"
     )
 

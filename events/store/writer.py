@@ -13,11 +13,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
+from events.base import BASIC, DETAIL
 from events.chain import GENESIS
 from events.envelope import Actor, Draft, RecordedEvent, StreamWrite
 from events.schema import child_keys
 from events.schema import events as T  # noqa: N812 - the table, read like SQL
-from events.sealing import PREFIX, Keyring
+from events.sealing import PREFIX, Keyring, detail_token_of, key_slot
 from events.store.backends import backend_for
 from events.store.base import HeadMoved, StaleConnection, StreamHead
 from events.store.codec import Link, Stamp, decode, link, sealed_payload
@@ -237,29 +238,37 @@ class Appender:
 def _sealed_for(
     writes: Sequence[StreamWrite], payloads: Sequence[Sequence[str]]
 ) -> list[str]:
-    """The children whose key sealed some of these payloads (their keys must still live)."""
+    """The keys that sealed some of these payloads, which must still live: per child,
+    ``<child>:detail`` if a narrative value was sealed, else ``<child>`` (erasure destroys
+    the detail key with the basic one, so the detail key's check covers both)."""
     return sorted({
-        w.subject_id for w, ps in zip(writes, payloads, strict=True)
+        key_slot(w.subject_id, DETAIL if any(detail_token_of(w.subject_id) in p for p in ps)
+                 else BASIC)
+        for w, ps in zip(writes, payloads, strict=True)
         if w.subject_id is not None and any(PREFIX in p for p in ps)
     })
 
 
-def _refuse_destroyed(conn: Connection, children: Sequence[str]) -> None:
+def _refuse_destroyed(conn: Connection, slots: Sequence[str]) -> None:
     """Under the writer lock: refuse to store values sealed under a key destroyed since.
 
     Erasure destroys a key under the same lock (``EventStore.destroy_key``), so a write
     either commits before the erasure (and is erased with the rest) or is refused here;
     it can never be stored, and answered as saved, under a key that is already gone.
     """
-    if not children:
+    if not slots:
         return
-    gone = conn.execute(
-        select(child_keys.c.child_id).where(
-            child_keys.c.child_id.in_(children), child_keys.c.destroyed_at.is_not(None)
-        )
-    ).first()
-    if gone is not None:
-        raise KeyUnavailable(f"child {gone[0]}: personal data key was destroyed")
+    detail: dict[str, bool] = {}  # child -> whether a narrative value was sealed
+    for slot in slots:
+        child, _, tier = slot.partition(":")
+        detail[child] = detail.get(child, False) or tier == DETAIL
+    rows = conn.execute(
+        select(child_keys.c.child_id, child_keys.c.destroyed_at, child_keys.c.detail_destroyed_at)
+        .where(child_keys.c.child_id.in_(detail))
+    ).all()
+    for child, gone, detail_gone in rows:
+        if gone is not None or (detail[child] and detail_gone is not None):
+            raise KeyUnavailable(f"child {child}: personal data key was destroyed")
 
 
 def _same_all(existing: Sequence[RecordedEvent], write: StreamWrite) -> bool:

@@ -112,7 +112,7 @@ def checkpoint(engine: Engine, name: str = "records") -> int:
     return int(value or 0)
 
 
-SEALED = re.compile(r"sealed:v1:[^:\"]+:[A-Za-z0-9+/=_-]+")
+SEALED = re.compile(r"sealed:v1:[^:\"]+:(?:detail:)?[A-Za-z0-9+/=_-]+")
 
 
 def snapshot(app: App) -> dict[str, list[tuple[Any, ...]]]:

@@ -4,12 +4,18 @@ A closed case runs out ``years_after_last_action`` after its last recorded actio
 ``or_at_age``, also when the child reaches that age, the ``whichever`` (by default the
 later) of the two deciding. An open case never runs out. A child's data is erased only
 when every one of their cases has run out: the key, and so the erasure, is per child.
+
+A period with ``basic_only_after_years`` keeps only basic information (identity and every
+non-personal fact; the narrative erased) from that many years after the last action.
+A child is reduced when every case of theirs is past that point, or past its expiry
+(a case with no basic-only point counts from its expiry), and not every case has expired.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from tracker.domain.policy import RetentionPolicy
 
@@ -35,20 +41,31 @@ class CaseExpiry:
     basic_only_from: date | None = None
 
 
+RetentionAction = Literal["erase", "reduce"]
+"""What is due: erase every personal value, or reduce to basic information."""
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 @dataclass(frozen=True)
 class ChildExpiry:
-    """A child all of whose cases have run out: on ``expires_on``, the latest of them."""
+    """A child whose data is due for ``action`` since ``expires_on``: the latest date at
+    which one of their cases became due."""
 
     child_id: str
     cases: tuple[CaseExpiry, ...]
     expires_on: date
+    action: RetentionAction = "erase"
 
     def to_dict(self) -> dict[str, object]:
         """For the dry run and the logs: ids, rules and dates; never a date of birth."""
         return {
-            "child_id": self.child_id, "expires_on": self.expires_on.isoformat(),
-            "cases": [{"case_id": c.case_id, "rule": c.rule,
-                       "expires_on": c.expires_on.isoformat() if c.expires_on else None}
+            "child_id": self.child_id, "action": self.action,
+            "expires_on": self.expires_on.isoformat(),
+            "cases": [{"case_id": c.case_id, "rule": c.rule, "expires_on": _iso(c.expires_on),
+                       "basic_only_from": _iso(c.basic_only_from)}
                       for c in self.cases],
         }
 
@@ -80,14 +97,26 @@ def case_expiry(facts: CaseFacts, policy: RetentionPolicy) -> CaseExpiry:
     return CaseExpiry(facts.case_id, name, expires, basic)
 
 
+def _all_by(dates: list[date | None], today: date) -> date | None:
+    """The latest of ``dates`` if every one is known and on or before ``today``."""
+    known = [d for d in dates if d is not None]
+    if not known or len(known) < len(dates) or max(known) > today:
+        return None
+    return max(known)
+
+
 def child_expiry(
-    child_id: str, cases: list[CaseFacts], policy: RetentionPolicy, today: date
+    child_id: str, cases: list[CaseFacts], policy: RetentionPolicy, today: date, *,
+    reduced: bool = False,
 ) -> ChildExpiry | None:
-    """The child's expiry if every case of theirs has run out by ``today``, else None."""
+    """What is due for the child by ``today``: erasure if every case has run out, else
+    reduction to basic information if every case is past its basic-only point (and the
+    child is not ``reduced`` already), else None."""
     expiries = tuple(case_expiry(c, policy) for c in cases)
-    if not expiries:
+    expired = _all_by([e.expires_on for e in expiries], today)
+    if expired is not None:
+        return ChildExpiry(child_id, expiries, expired)
+    if reduced or all(e.basic_only_from is None for e in expiries):
         return None
-    dates = [e.expires_on for e in expiries]
-    if any(d is None or d > today for d in dates):
-        return None
-    return ChildExpiry(child_id, expiries, max(d for d in dates if d is not None))
+    basic = _all_by([e.basic_only_from or e.expires_on for e in expiries], today)
+    return ChildExpiry(child_id, expiries, basic, "reduce") if basic is not None else None

@@ -18,7 +18,7 @@ import structlog
 
 from events.catalogue import parse_event
 from events.envelope import Actor
-from events.erasure import PersonalDataErased
+from events.erasure import ErasureScope, PersonalDataErased
 from tracker.domain.commands import RecordEvent
 from tracker.kernel.errors import AccessDenied, ChildNotFound
 from tracker.services.app import App
@@ -45,9 +45,10 @@ class Erasure:
 
 def erase_child(
     app: App, child_id: str, reason: str, *, actor: Actor, correlation_id: str,
-    reference: str | None = None,
+    reference: str | None = None, scope: ErasureScope = "all",
 ) -> Erasure:
-    """Erase the child's personal data (admin, or the retention job acting as ``system``).
+    """Erase the child's personal data (admin, or the retention job acting as ``system``);
+    with ``scope="detail"``, only the narrative: the records reduced to basic information.
 
     Raises ``AccessDenied`` for any other role, ``InvalidInput`` for a reason outside
     the codes, ``ChildNotFound`` when the child has neither a case nor a key.
@@ -55,17 +56,16 @@ def erase_child(
     if actor.role != "admin":
         raise AccessDenied()
     # Validate the reason before anything is destroyed: a bad code must not half-erase.
-    data = {"child_id": child_id, "reason": reason, "reference": reference}
+    data = {"child_id": child_id, "reason": reason, "reference": reference, "scope": scope}
     parse_event(PersonalDataErased.type, data)
     case_ids = app.store.streams_of_subject(child_id)
-    destroyed = app.store.destroy_key(child_id, app.clock.now())
+    destroyed = app.store.destroy_key(child_id, app.clock.now(), scope)
     if not case_ids and not destroyed:
         raise ChildNotFound(f"child {child_id} has no case and no key")
     service = CaseService.of(app)
     recorded: list[str] = []
     for case_id in case_ids:
-        state = service.state(case_id)
-        if "personal_data_erased" in state.event_types.values():
+        if _recorded(app, case_id, scope):
             continue
         command = RecordEvent(
             case_id=case_id, event_type=PersonalDataErased.type, event_id=uuid4(),
@@ -75,7 +75,15 @@ def erase_child(
         service.record(command, actor=actor, correlation_id=correlation_id)
         recorded.append(case_id)
     log.info(
-        "child_erased", child_id=child_id, reason=reason, key_destroyed=destroyed,
+        "child_erased", child_id=child_id, reason=reason, scope=scope, key_destroyed=destroyed,
         cases=len(case_ids), actor=actor.user_id,
     )
     return Erasure(child_id, destroyed, tuple(case_ids), tuple(recorded))
+
+
+def _recorded(app: App, case_id: str, scope: ErasureScope) -> bool:
+    """Whether the case already records an erasure covering ``scope``."""
+    return any(
+        isinstance(e.event, PersonalDataErased) and e.event.scope in (scope, "all")
+        for e in app.store.read_stream(case_id)
+    )

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from events.erasure import ERASURE_REASONS
+from events.erasure import ERASURE_REASONS, ErasureScope
 from projections.subject_access import subject_access
 from tracker.edges.cli import context as ctx
 from tracker.edges.web.subject_access import render_html
@@ -35,15 +35,21 @@ def erase(
     reference: Annotated[
         str | None, typer.Option(help="A request or decision reference (an id, not a name).")
     ] = None,
+    scope: Annotated[str, typer.Option(
+        help="all: every personal value; detail: the narrative only (notes, reasons), "
+             "reducing the records to basic information.")] = "all",
     as_json: JsonFlag = False,
 ) -> None:
     """Erase a child's personal data in every case, at once (admins; TRACKER_ROLE=admin).
 
-    Destroys the child's key and records the erasure on each case. Harmless to repeat.
+    Destroys the child's key(s) and records the erasure on each case. Harmless to repeat.
     """
+    scopes: dict[str, ErasureScope] = {"all": "all", "detail": "detail"}
+    if scope not in scopes:
+        raise InvalidInput([FieldProblem("--scope", "must be all or detail")])
     with correlation() as cid:
         done = erase_child(ctx.app(), child_id, reason, reference=reference,
-                           actor=ctx.actor(), correlation_id=cid)
+                           actor=ctx.actor(), correlation_id=cid, scope=scopes[scope])
     if as_json:
         ctx.emit_json(done.to_dict())
         return
@@ -101,8 +107,23 @@ def retention(
             ctx.console.print(
                 f"{expiry.child_id}  {case.case_id}  {case.rule}  ran out {case.expires_on}",
                 highlight=False, markup=False)
+    for expiry in run.reducible:
+        for case in expiry.cases:
+            point = (f"basic only from {case.basic_only_from}" if case.basic_only_from
+                     else f"ran out {case.expires_on}")
+            ctx.console.print(f"{expiry.child_id}  {case.case_id}  {case.rule}  {point}",
+                              highlight=False, markup=False)
     done = {"dry_run": "would be erased", "erase": "erased", "alert": "sent to admins"}
+    alerted = set(run.alerted)
     count = len(run.erased) if run.action == "erase" else (
-        len(run.alerted) if run.action == "alert" else len(run.expired))
+        len(alerted & {e.child_id for e in run.expired}) if run.action == "alert"
+        else len(run.expired))
     ctx.console.print(f"{len(run.expired)} child(ren) past retention as at {day}; "
                       f"{count} {done[run.action]}", highlight=False, markup=False)
+    if run.reducible:
+        reduce = {"dry_run": "would be reduced", "erase": "reduced", "alert": "sent to admins"}
+        count = len(run.reduced) if run.action == "erase" else (
+            len(alerted & {e.child_id for e in run.reducible}) if run.action == "alert"
+            else len(run.reducible))
+        ctx.console.print(f"{len(run.reducible)} child(ren) past basic-only as at {day}; "
+                          f"{count} {reduce[run.action]}", highlight=False, markup=False)
