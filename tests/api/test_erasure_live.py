@@ -102,3 +102,44 @@ def test_the_erase_route_is_for_admins_with_a_reason_code(env: Env) -> None:
     }
     last = env.app.store.read_stream("CS-ROUTE1")[-1]
     assert last.type == "personal_data_erased" and last.recorded_by == "AD-TEST01"
+
+
+def test_a_reduction_on_the_command_line_refuses_notes_and_keeps_other_writes(
+    app: App, server: str
+) -> None:
+    """``tracker child erase --scope detail`` against a running server: a note for the
+    reduced child is refused (410), a write without one is kept (201); the history still
+    shows the date of birth, not the note."""
+    app.extras["password_hasher"] = fast_hasher()
+    accounts = Accounts(app)
+    user = accounts.create_user("prac.tier", PASSWORD, "practitioner", ["TEAM-A"],
+                                user_id="P-TIER01")
+    token, _ = accounts.create_token(user.user_id, "tests")
+    open_case(app, "CS-TIER1", child_id="C-TIER0001", date_of_birth=DOB)
+    record(app, "CS-TIER1", "contact_missed",
+           {"kind": "office", "acceptable": False, "reason": "other", "note": NOTE},
+           at("2026-02-01"))
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server, headers=headers, timeout=30) as client:
+        assert NOTE in client.get("/api/cases/CS-TIER1/history").text
+        reduced = subprocess.run(
+            [TRACKER, "child", "erase", "C-TIER0001", "--reason", "retention_expired",
+             "--scope", "detail"],
+            env={**env_for(app.settings), "TRACKER_USER": "AD-LIVE01", "TRACKER_ROLE": "admin"},
+            capture_output=True, text=True, timeout=120,
+        )
+        assert reduced.returncode == 0, reduced.stderr
+        missed = {"kind": "office", "acceptable": False, "reason": "other"}
+        late = client.post("/api/cases/CS-TIER1/events", json={
+            "event_type": "contact_missed", "occurred_at": "2026-02-02T10:00:00+00:00",
+            "data": {**missed, "note": "written after the reduction"}})
+        assert late.status_code == 410 and late.json()["error"] == "key_destroyed"
+        kept = client.post("/api/cases/CS-TIER1/events", json={
+            "event_type": "contact_missed", "occurred_at": "2026-02-03T10:00:00+00:00",
+            "data": missed})
+        assert kept.status_code == 201, kept.text
+        time.sleep(KEY_CHECK_SECONDS + 0.1)  # the documented bound, well under a second
+        after = client.get("/api/cases/CS-TIER1/history")
+    assert after.status_code == 200
+    assert NOTE not in after.text and DOB in after.text
+    assert verify(app.engine).ok
