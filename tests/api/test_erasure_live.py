@@ -45,19 +45,25 @@ def server(app: App) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
+def noted_case(app: App, username: str, case_id: str, child_id: str) -> dict[str, str]:
+    """A TEAM-A practitioner with an API token, and a case of theirs holding a note and a date
+    of birth; returns the token's headers."""
+    app.extras["password_hasher"] = fast_hasher()
+    accounts = Accounts(app)
+    user = accounts.create_user(username, PASSWORD, "practitioner", ["TEAM-A"],
+                                user_id=f"P-{username.split('.')[-1].upper()}01")
+    token, _ = accounts.create_token(user.user_id, "tests")
+    open_case(app, case_id, child_id=child_id, date_of_birth=DOB)
+    record(app, case_id, "contact_missed",
+           {"kind": "office", "acceptable": False, "reason": "other", "note": NOTE},
+           at("2026-02-01"))
+    return {"Authorization": f"Bearer {token}"}
+
+
 def test_erase_on_the_command_line_takes_effect_in_a_running_server(
     app: App, server: str
 ) -> None:
-    app.extras["password_hasher"] = fast_hasher()
-    accounts = Accounts(app)
-    user = accounts.create_user("prac.live", PASSWORD, "practitioner", ["TEAM-A"],
-                                user_id="P-LIVE01")
-    token, _ = accounts.create_token(user.user_id, "tests")
-    open_case(app, "CS-LIVE1", child_id="C-LIVE0001", date_of_birth=DOB)
-    record(app, "CS-LIVE1", "contact_missed",
-           {"kind": "office", "acceptable": False, "reason": "other", "note": NOTE},
-           at("2026-02-01"))
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = noted_case(app, "prac.live", "CS-LIVE1", "C-LIVE0001")
     with httpx.Client(base_url=server, headers=headers, timeout=30) as client:
         before = client.get("/api/cases/CS-LIVE1/history")
         assert before.status_code == 200 and NOTE in before.text and DOB in before.text
@@ -110,16 +116,7 @@ def test_a_reduction_on_the_command_line_refuses_notes_and_keeps_other_writes(
     """``tracker child erase --scope detail`` against a running server: a note for the
     reduced child is refused (410), a write without one is kept (201); the history still
     shows the date of birth, not the note."""
-    app.extras["password_hasher"] = fast_hasher()
-    accounts = Accounts(app)
-    user = accounts.create_user("prac.tier", PASSWORD, "practitioner", ["TEAM-A"],
-                                user_id="P-TIER01")
-    token, _ = accounts.create_token(user.user_id, "tests")
-    open_case(app, "CS-TIER1", child_id="C-TIER0001", date_of_birth=DOB)
-    record(app, "CS-TIER1", "contact_missed",
-           {"kind": "office", "acceptable": False, "reason": "other", "note": NOTE},
-           at("2026-02-01"))
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = noted_case(app, "prac.tier", "CS-TIER1", "C-TIER0001")
     with httpx.Client(base_url=server, headers=headers, timeout=30) as client:
         assert NOTE in client.get("/api/cases/CS-TIER1/history").text
         reduced = subprocess.run(
