@@ -90,15 +90,16 @@ class SqlKeyring:
         self._cache: dict[str, tuple[float, bytes | None]] = {}
         self._lock = threading.Lock()
 
-    def _cached(self, slot: str) -> tuple[bool, bytes | None]:
-        """(known, key): a key read within the bound, or one known destroyed for good."""
+    def _cached(self, slot: str, *, any_age: bool = False) -> tuple[bool, bytes | None]:
+        """(known, key): a key read within the bound (or at any time, ``any_age``), or one
+        known destroyed for good."""
         entry = self._cache.get(slot)
         if entry is None:
             return False, None
         read_at, key = entry
         if key is None and read_at == float("inf"):
             return True, None
-        if time.monotonic() - read_at > KEY_CHECK_SECONDS:
+        if not any_age and time.monotonic() - read_at > KEY_CHECK_SECONDS:
             return False, None
         return True, key
 
@@ -123,7 +124,10 @@ class SqlKeyring:
 
     def key_for(self, child_id: str, *, create: bool, tier: str = BASIC) -> bytes | None:
         slot = key_slot(child_id, tier)
-        known, cached = self._cached(slot)
+        # Sealing (``create``) may use a live key of any age: the writer checks under its
+        # lock that the key was not destroyed since, and refuses the append if it was. The
+        # bound is for reading, so that erased data stops showing within it everywhere.
+        known, cached = self._cached(slot, any_age=create)
         if known and (cached is not None or not create):
             return cached
         row = self._read(child_id)

@@ -97,6 +97,24 @@ class Writer:
         """Insert rows in ``INSERT_COLUMNS`` order (Python values, aware UTC datetimes)."""
         raise NotImplementedError
 
+    KEY_STATES = (
+        "SELECT child_id, destroyed_at IS NOT NULL, detail_destroyed_at IS NOT NULL "
+        "FROM child_keys WHERE child_id IN ({marks})"
+    )
+
+    PARAM = "?"
+    """The driver's placeholder (the standard library's ``sqlite3``; psycopg's is ``%s``)."""
+
+    def destroyed_keys(self, children: Sequence[str]) -> list[tuple[str, bool, bool]]:
+        """Per child with a key row: whether its key, and its detail key, were destroyed.
+
+        On the driver connection like the other statements under the lock: this runs on
+        every append that seals a value, so it skips SQL compilation."""
+        marks = ", ".join([self.PARAM] * len(children))
+        query = self.KEY_STATES.format(marks=marks)
+        rows = self.driver.execute(query, tuple(children)).fetchall()
+        return [(str(c), bool(gone), bool(detail_gone)) for c, gone, detail_gone in rows]
+
     def insert_at_head(
         self, stamp: Stamp, expected: int, prev: str, links: Sequence[Link],
         sealed_for: str | None,

@@ -34,6 +34,8 @@ class PostgresWriter(Writer):
     whenever the server is in a transaction, autocommit or not).
     """
 
+    PARAM = "%s"
+
     LOCK = "SELECT pg_advisory_xact_lock(%d)" % APPEND_LOCK_KEY  # noqa: UP031
     HEADS = (
         "SELECT (SELECT coalesce(max(position), 0) FROM events), h.stream_version, h.hash"

@@ -16,11 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from events.base import BASIC, DETAIL
 from events.chain import GENESIS
 from events.envelope import Actor, Draft, RecordedEvent, StreamWrite
-from events.schema import child_keys
 from events.schema import events as T  # noqa: N812 - the table, read like SQL
 from events.sealing import PREFIX, Keyring, detail_token_of, key_slot
 from events.store.backends import backend_for
-from events.store.base import HeadMoved, StaleConnection, StreamHead
+from events.store.base import HeadMoved, StaleConnection, StreamHead, Writer
 from events.store.codec import Link, Stamp, decode, link, sealed_payload
 from tracker.kernel.clock import Clock
 from tracker.kernel.errors import (
@@ -117,7 +116,7 @@ class Appender:
         with backend_for(self.engine).writer(self.engine) as writer:
             # The lock first, in its own statement; then both heads in one statement.
             position, heads = writer.lock_and_read_heads(stream_ids)
-            _refuse_destroyed(writer.conn, _sealed_for(writes, payloads))
+            _refuse_destroyed(writer, _sealed_for(writes, payloads))
             rows: list[tuple[Any, ...]] = []
             recorded: list[RecordedEvent] = []
             replayed: list[RecordedEvent] = []
@@ -249,7 +248,7 @@ def _sealed_for(
     })
 
 
-def _refuse_destroyed(conn: Connection, slots: Sequence[str]) -> None:
+def _refuse_destroyed(writer: Writer, slots: Sequence[str]) -> None:
     """Under the writer lock: refuse to store values sealed under a key destroyed since.
 
     Erasure destroys a key under the same lock (``EventStore.destroy_key``), so a write
@@ -262,12 +261,8 @@ def _refuse_destroyed(conn: Connection, slots: Sequence[str]) -> None:
     for slot in slots:
         child, _, tier = slot.partition(":")
         detail[child] = detail.get(child, False) or tier == DETAIL
-    rows = conn.execute(
-        select(child_keys.c.child_id, child_keys.c.destroyed_at, child_keys.c.detail_destroyed_at)
-        .where(child_keys.c.child_id.in_(detail))
-    ).all()
-    for child, gone, detail_gone in rows:
-        if gone is not None or (detail[child] and detail_gone is not None):
+    for child, gone, detail_gone in writer.destroyed_keys(list(detail)):
+        if gone or (detail[child] and detail_gone):
             raise KeyUnavailable(f"child {child}: personal data key was destroyed")
 
 
