@@ -104,7 +104,9 @@ class TestReferralOrder:
         assert views.aspire["months"][0]["to"] == "2026-02-27"
         assert obligation(views.aspire["stages"]["review"], "progress_panel")["due"] == (
             "2026-04-28")
-        assert obligation(views.aspire["stages"]["review"], "review")["due"] == "2026-04-28"
+        # The progress panel is the order's review (domain.md §11): no second review cycle.
+        kinds = {o["kind"] for o in views.aspire["stages"]["review"]["obligations"]}
+        assert kinds == {"initial_panel", "progress_panel"}
         assert not {"panel_overdue", "contract_not_agreed"} & _rules(h, "2026-02-10")
         # Non-compliance goes to a panel progress meeting, not a warning.
         failure = h.miss("2026-03-03")
