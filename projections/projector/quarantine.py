@@ -19,13 +19,14 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from projections import alerts
 from tracker.db.read_models import quarantine as Q  # noqa: N812 - the table, read like SQL
+from tracker.domain.access import ADMINS
 from tracker.kernel.errors import CaseQuarantined
 
 log = structlog.get_logger("projections.projector")
 
 RULE = "case_quarantined"
 """The admins' alert for a quarantined case (not a supervision rule: no policy severity)."""
-OWNER = "admins"
+OWNER = ADMINS
 SEVERITY = "high"
 
 

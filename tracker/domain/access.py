@@ -48,6 +48,10 @@ class Principal:
         return Actor(user_id=self.user_id, role=self.role)
 
 
+ADMINS = "role:admin"
+"""The owner of the alerts an administrator acts on (a quarantined case, retention run out):
+one name, so a recipients file routes them all with one line."""
+
 OPERATOR_ONLY = frozenset({"personal_data_erased"})
 """Events no signed-in user records as a case entry: erasure is recorded by the erasure
 service (``tracker.services.erasure``), for an admin or the retention job."""

@@ -248,6 +248,7 @@ class RetentionPolicy(_Section):
     """Retention by disposal type, and what the scheduled job does when it runs out."""
 
     on_expiry: Literal["erase", "alert"]
+    alert_severity: Severity
     run_at: str = Field(pattern=r"^\d{2}:\d{2}$")
     periods: dict[str, RetentionPeriod]
 

@@ -26,6 +26,7 @@ from events.schema import events as E  # noqa: N812
 from events.sealing import unseal
 from tracker.db import tx
 from tracker.db.read_models import alerts
+from tracker.domain.access import ADMINS
 from tracker.domain.retention import CaseFacts, ChildExpiry, child_expiry
 from tracker.kernel.clock import LONDON
 from tracker.services.app import App, policy_for
@@ -137,6 +138,7 @@ def _raise_alert(app: App, expiry: ChildExpiry) -> bool:
     """An open admin alert asking to approve the erasure or reduction (its ``details``
     say which; once per child while it stays open)."""
     now = app.clock.now()
+    policy = policy_for(app)
     case_id = f"child:{expiry.child_id}"
     with tx.write(app.engine, tables="read-model tables") as conn:
         if conn.execute(select(alerts.c.alert_id).where(
@@ -145,9 +147,9 @@ def _raise_alert(app: App, expiry: ChildExpiry) -> bool:
             return False
         conn.execute(alerts.insert().values(
             alert_id=f"{ALERT_RULE}:{case_id}:{now:%Y%m%dT%H%M%S}", rule=ALERT_RULE,
-            case_id=case_id, subject="retention", severity="medium", owner="role:admin",
-            team=None, status="open", raised_at=now, caused_by=json.dumps([]),
+            case_id=case_id, subject="retention", severity=policy.retention.alert_severity,
+            owner=ADMINS, team=None, status="open", raised_at=now, caused_by=json.dumps([]),
             details=json.dumps(expiry.to_dict(), sort_keys=True),
-            policy_version=policy_for(app).version, raise_count=1, updated_at=now,
+            policy_version=policy.version, raise_count=1, updated_at=now,
         ))
     return True
