@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from httpx import Response
@@ -291,6 +292,9 @@ def test_auditor_and_admin_pages(env: Env) -> None:
         "csrf_token": csrf, "action": "deactivate"})
     assert deactivate.status_code == 200
     assert env.accounts.get(user.user_id).active is False  # type: ignore[union-attr]
+    log = env.client.get("/admin/users").text
+    rows = re.findall(r'<td data-label="User">([^<]*)</td>', log)
+    assert "New Manager" in rows and user.user_id not in rows  # the account log shows names
 
 
 def test_practitioner_cannot_reach_audit_or_admin_pages(env: Env) -> None:
