@@ -292,8 +292,8 @@ def test_auditor_and_admin_pages(env: Env) -> None:
         "csrf_token": csrf, "action": "deactivate"})
     assert deactivate.status_code == 200
     assert env.accounts.get(user.user_id).active is False  # type: ignore[union-attr]
-    log = env.client.get("/admin/users").text
-    rows = re.findall(r'<td data-label="User">([^<]*)</td>', log)
+    users_page = env.client.get("/admin/users").text
+    rows = re.findall(r"<td data-label=\"User\">([^<]*)</td>", users_page)
     assert "New Manager" in rows and user.user_id not in rows  # the account log shows names
 
 
