@@ -41,6 +41,8 @@ def test_a_referral_order_through_its_panels(env: Env) -> None:
     open_case(env.app, disposal_type="referral_order")
     csrf = sign_in(env.client, "prac.a")
     assert links(env) == {"panel", "requirement-failed", "level"}
+    due = env.client.get(CASE).text.split('id="due-list"')[1].split("</ul>")[0]
+    assert "Initial panel by" in due and f'href="{CASE}/act/panel">Record the panel' in due
     bad = post(env, "panel", csrf, occurred_at="2026-01-28T10:00", kind="initial")
     assert bad.status_code == 422
     assert errors_beside(bad.text, "victim_views_presented") == "is required"
