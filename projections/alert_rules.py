@@ -134,6 +134,11 @@ RULES: tuple[AlertRule, ...] = (
               _overdue("review", frozenset({"initial_panel", "progress_panel"}))),
     AlertRule("contract_not_agreed", "Referral-order contract not agreed", True,
               _overdue("planning", frozenset({"contract"}))),
+    AlertRule("panel_after_failure_overdue",
+              "Referral order: no progress panel after a failure to comply", True,
+              _overdue("review", frozenset({"panel_after_failure"}))),
+    AlertRule("final_panel_overdue", "Referral-order final panel overdue", True,
+              _overdue("review", frozenset({"final_panel"}))),
     AlertRule("breach_due", "Breach due: further failure after two warnings", False,
               _breach_due),
     AlertRule("no_case_manager", "No case manager", True, _no_case_manager),
@@ -147,6 +152,8 @@ RULES: tuple[AlertRule, ...] = (
     AlertRule("falling_engagement", "Engagement falling", True, _falling_engagement),
     AlertRule("probation_transition_plan_missing", "17½ with no transition plan to probation",
               True, _probation_plan_missing),
+    AlertRule("home_visit_overdue", "No home visit in the period the disposal expects one",
+              True, _overdue("delivery", frozenset({"home_visit"}))),
 )
 """Every alert rule, in the order alerts are listed."""
 

@@ -429,6 +429,8 @@ def _panels(v: Visible) -> list[Obligation]:
     judged_on = v.last_day
     initial = next((p for p in v.panels if p.kind == "initial"), None)
     out = _once(v, "initial_panel", v.wd.add(v.start, rules.initial_working_days), initial)
+    out.extend(_failure_panels(v))
+    out.extend(_final_panel(v))
     if not v.contracts or any(p.kind == "final" for p in v.panels):
         return out
     anchor, anchor_id = date.fromordinal(v.contracts[0].d), v.contracts[0].id
@@ -443,6 +445,37 @@ def _panels(v: Visible) -> list[Obligation]:
     out.extend(_next_in_cycle(v, "progress_panel", anchor, anchor_id,
                               rules.progress_interval_months))
     return out
+
+
+def _failure_panels(v: Visible) -> list[Obligation]:
+    """A progress panel after each failure to comply (Sentencing Act 2020 s.99(6)), within
+    ``panels.after_failure_working_days``: the enforcement view's route, as obligations."""
+    out: list[Obligation] = []
+    for item in enforcement.from_visible(v).get("panels_after_failure", []):
+        due = date.fromisoformat(item["due"])
+        done = date.fromisoformat(item["panel_date"]) if item["panel_date"] else None
+        if v.closed is not None and done is None and due > v.last_day:
+            continue
+        caused = [item["failure_event_id"]] + (
+            [item["panel_event_id"]] if item["panel_event_id"] else [])
+        out.append(Obligation("panel_after_failure", due, done, item["status"],
+                              tuple(caused), f"failure_panel:{item['failure_event_id']}"))
+    return out
+
+
+def _final_panel(v: Visible) -> list[Obligation]:
+    """The final panel, ``panels.final_before_end_working_days`` before the order's expected
+    end (Sentencing Act 2020 s.101); ``not_due`` until ``review.due_soon_working_days``
+    before it. None when the order has no expected end date."""
+    assert v.opened is not None
+    if v.opened.expected_end is None:
+        return []
+    end = date.fromordinal(v.opened.expected_end)
+    due = v.wd.subtract(end, v.policy.panels.final_before_end_working_days)
+    final = next((p for p in v.panels if p.kind == "final"), None)
+    if final is None:
+        return _next_in_cycle(v, "final_panel", due, v.opened.id, 0)
+    return _once(v, "final_panel", due, final)
 
 
 def _next_in_cycle(v: Visible, kind: str, anchor: date, anchor_id: str, months: int

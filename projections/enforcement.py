@@ -78,9 +78,22 @@ class EnforcementView(TypedDict):
     breaches: NotRequired[list[BreachView]]
     exceptional_circumstances: NotRequired[list[ExcuseView]]
     panel_due: NotRequired[list[str]]
+    panels_after_failure: NotRequired[list[PanelAfterFailure]]
     referred_back: NotRequired[str | None]
     conditions: NotRequired[list[ConditionView]]
     prosecution_decision_due: NotRequired[list[str]]
+
+
+class PanelAfterFailure(TypedDict):
+    """A referral order's failure to comply and the progress panel it leads to (Sentencing
+    Act 2020 s.99(6)): due ``panels.after_failure_working_days`` after the failure."""
+
+    failure_event_id: str
+    date: str
+    due: str
+    panel_event_id: str | None
+    panel_date: str | None
+    status: str  # due | overdue | done_on_time | done_late
 
 
 class ConditionView(TypedDict):
@@ -195,10 +208,39 @@ def _view(v: Visible) -> EnforcementView:
             for e in v.excuses
         ],
         "panel_due": panel_due,
+        "panels_after_failure": panels_after_failure(v),
         "referred_back": date.fromordinal(v.referrals[0].d).isoformat() if v.referrals else None,
         "conditions": conditions,
         "prosecution_decision_due": prosecution_due,
     }
+
+
+def panels_after_failure(v: Visible) -> list[PanelAfterFailure]:
+    """Each failure on a referral order with the panel that dealt with it: the first
+    progress or final panel on or after its day (or the referral back to court), due
+    ``panels.after_failure_working_days`` working days after the failure."""
+    if v.profile.enforcement != "referral_panel":
+        return []
+    after = v.policy.panels.after_failure_working_days
+    panels = sorted((p for p in v.panels if p.kind != "initial"), key=lambda p: (p.d, p.pos))
+    out: list[PanelAfterFailure] = []
+    for m in v.failures():
+        due = v.wd.add(date.fromordinal(m.d), after)
+        panel = next((p for p in panels if p.d >= m.d), None)
+        done_id, done_day = (panel.id, panel.d) if panel else (None, None)
+        if done_day is None and v.referrals:
+            done_id, done_day = v.referrals[0].id, v.referrals[0].d
+        done = date.fromordinal(done_day) if done_day is not None else None
+        if done is not None:
+            status = "done_on_time" if done <= due else "done_late"
+        else:
+            status = "overdue" if v.last_day > due else "due"
+        out.append({
+            "failure_event_id": m.id, "date": date.fromordinal(m.d).isoformat(),
+            "due": due.isoformat(), "panel_event_id": done_id,
+            "panel_date": done.isoformat() if done else None, "status": status,
+        })
+    return out
 
 
 def _conditions(v: Visible) -> list[ConditionView]:

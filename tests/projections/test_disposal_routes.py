@@ -106,7 +106,9 @@ class TestReferralOrder:
             "2026-04-28")
         # The progress panel is the order's review (domain.md §11): no second review cycle.
         kinds = {o["kind"] for o in views.aspire["stages"]["review"]["obligations"]}
-        assert kinds == {"initial_panel", "progress_panel"}
+        assert kinds == {"initial_panel", "progress_panel", "final_panel"}
+        assert obligation(views.aspire["stages"]["review"], "final_panel")["due"] == (
+            "2026-10-04")   # by the order's expected end (Sentencing Act 2020 s.101)
         assert not {"panel_overdue", "contract_not_agreed"} & _rules(h, "2026-02-10")
         # Non-compliance goes to a panel progress meeting, not a warning.
         failure = h.miss("2026-03-03")

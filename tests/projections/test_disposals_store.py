@@ -12,6 +12,7 @@ from projections import queries
 from projections.projector import Projector
 from tests.support import at, open_case, record
 from tracker.bootstrap import App
+from tracker.domain.policy import build_policy
 from tracker.kernel.errors import RuleViolation
 
 ROLES = ["child", "parent_carer", "panel_member", "yot_officer"]
@@ -74,3 +75,46 @@ def test_a_conditional_caution_with_a_failed_condition(app: App) -> None:
     rules = {r for r, _s in _alerts(app, "CS-YCC1")}
     assert not rules & {"contact_shortfall", "review_overdue", "first_appointment_overdue",
                         "breach_due"}
+
+
+def test_a_referral_orders_failure_panel_and_final_panel(app: App) -> None:
+    """Expected end 30 October; a failure on 1 October needs a progress panel by 15 October
+    (10 working days). On 2 November both are overdue; the panels clear both alerts."""
+    open_case(app, "CS-RO1", disposal_type="referral_order", expected_end_date="2026-10-30")
+    _panel(app, "initial", "2026-01-28")
+    record(app, "CS-RO1", "contract_agreed", {"objectives": [
+        {"domain": "desistance", "description": "Repair the damage done.",
+         "target_date": "2026-06-30"}]}, at("2026-01-28", 11))
+    for day in ("2026-04-20", "2026-07-15"):
+        _panel(app, "progress", day)
+    missed = record(app, "CS-RO1", "contact_missed", {
+        "kind": "office", "acceptable": False, "reason": "no_reason_given"},
+        at("2026-10-01"))
+    failure = str(missed[0].event_id)
+    rules = _alerts(app, "CS-RO1")
+    assert {("panel_after_failure_overdue", f"failure_panel:{failure}"),
+            ("final_panel_overdue", "final_panel")} <= rules
+    view: Any = queries.case_view(app, "CS-RO1")
+    [route] = view["enforcement"]["panels_after_failure"]
+    assert (route["failure_event_id"], route["due"], route["status"]) == (
+        failure, "2026-10-15", "overdue")
+    _panel(app, "progress", "2026-10-14")
+    view = queries.case_view(app, "CS-RO1")
+    assert view["enforcement"]["panels_after_failure"][0]["status"] == "done_on_time"
+    _panel(app, "final", "2026-10-29")
+    assert not {r for r, _s in _alerts(app, "CS-RO1")} & {
+        "panel_after_failure_overdue", "final_panel_overdue", "panel_overdue"}
+
+
+def test_home_visits_count_where_the_profile_expects_them(app: App) -> None:
+    """With a service's policy of a home visit every 3 months on a YRO from 5 January, the
+    period 5 July to 4 October had none: overdue on 2 November; never on the defaults."""
+    open_case(app, "CS-HV1")
+    for day in ("2026-02-10", "2026-05-12"):
+        record(app, "CS-HV1", "contact_attended", {"kind": "home_visit", "participation": 3},
+               at(day))
+    assert "home_visit_overdue" not in {r for r, _s in _alerts(app, "CS-HV1")}
+    app.extras["tracker.domain.policy"] = build_policy(
+        {"disposals": {"yro": {"home_visit_every_months": 3}}})
+    Projector(app).rebuild()
+    assert ("home_visit_overdue", "home_visit:3") in _alerts(app, "CS-HV1")

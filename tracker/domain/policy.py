@@ -128,6 +128,10 @@ class PanelPolicy(_Section):
 
     initial_working_days: int = Field(ge=0, le=200)
     progress_interval_months: int = Field(ge=1, le=12)
+    after_failure_working_days: int = Field(ge=0, le=60)
+    """A progress panel after a failure to comply is due this many working days after it."""
+    final_before_end_working_days: int = Field(ge=0, le=60)
+    """The final panel is due this many working days before the order's expected end."""
 
 
 class JointDecisionPolicy(_Section):

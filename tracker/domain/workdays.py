@@ -64,6 +64,16 @@ class WorkingDays:
         self._add_cache[key] = current
         return current
 
+    def subtract(self, day: date, n: int) -> date:
+        """The ``n``-th working day before ``day`` (n=0 gives ``day``): "N working days
+        before" a date, e.g. the final referral-order panel before the order's end."""
+        current, left = day, n
+        while left > 0:
+            current -= timedelta(days=1)
+            if self.is_working_day(current):
+                left -= 1
+        return current
+
     def between(self, start: date, end: date) -> int:
         """Working days after ``start`` up to and including ``end`` (0 if end <= start)."""
         key = (start.toordinal(), end.toordinal())

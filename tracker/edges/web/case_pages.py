@@ -43,6 +43,8 @@ from tracker.edges.web.forms import (
     to_event,
     today_input,
 )
+from tracker.edges.web.route_forms import route_links
+from tracker.edges.web.route_forms import saved_notice as route_saved_notice
 from tracker.edges.web.staff import StaffNames, staff_names
 from tracker.edges.web.timeline import FAMILIES, page_of
 from tracker.kernel.errors import (
@@ -55,6 +57,7 @@ from tracker.kernel.errors import (
     RuleViolation,
     TrackerError,
 )
+from tracker.services.app import policy_for
 from tracker.services.cases import Adapt
 
 CaseId = Annotated[str, Path(pattern=CASE_ID_PATTERN)]
@@ -298,7 +301,7 @@ def case_page(
     state = guard.service.state(case_id)
     view = reports.case_view(case_id)
     series = reports.case_engagement(case_id)
-    flash = saved_notice(recorded)
+    flash = saved_notice(recorded) or route_saved_notice(recorded)
     names = staff_names(request)
     writer = can_write_case(principal.user, team)
     items = timeline_items(history["events"], newest_first=True)
@@ -316,7 +319,9 @@ def case_page(
         "items": shown.items,
         "timeline": shown,
         "families": FAMILIES,
-        "acts": act_links(case_id, state, items) if writer and not state.closed else [],
+        "acts": act_links(case_id, state, items) + route_links(
+            case_id, state, policy_for(app).profile(state.opened.disposal_type))
+        if writer and not state.closed and state.opened is not None else [],
         "case_manager": names(state.case_manager.practitioner) if state.case_manager else "",
         "can_write": writer and not state.closed,
         "forms": FORMS,
