@@ -19,7 +19,7 @@ import pytest
 
 from projections.queries import CaseloadRow
 from tests.conftest import make_settings, missing_server
-from tests.web.live import LiveServer
+from tests.web.live import LiveServer, error_text, fill_date
 from tracker.bootstrap import App, bootstrap
 from tracker.edges.cli.demo_cmds import DemoLogin, prepare
 from tracker.edges.http import create_app
@@ -135,13 +135,13 @@ def test_practitioner_missed_appointment_reaches_the_manager(
 
     page.click(f"a[href='/cases/{case_id}/log/missed']")
     page.click("main button[type=submit]")  # nothing filled in: errors beside the fields
-    assert page.locator("#field-reason .error").inner_text() == "is required"
-    assert page.locator("#field-acceptable .error").inner_text() == "is required"
+    assert error_text(page, "reason") == "is required"
+    assert error_text(page, "acceptable") == "is required"
     shot(page, "03-practitioner-missed-form-errors")
 
     when = (demo.app.clock.now().astimezone(LONDON) - timedelta(days=5)).strftime(
         "%Y-%m-%dT10:00")
-    page.fill("#occurred_at", when)
+    fill_date(page, "occurred_at", when)
     page.select_option("#kind", "office")
     page.check("input[name=acceptable][value=no]")
     page.select_option("#reason", "no_reason_given")
@@ -149,7 +149,7 @@ def test_practitioner_missed_appointment_reaches_the_manager(
     shot(page, "04-practitioner-missed-form-filled")
     page.click("main button[type=submit]")
     page.wait_for_url(re.compile(rf".*/cases/{case_id}\?recorded=missed.*"))
-    assert "Saved" in page.locator(".flash").inner_text()
+    assert "Saved" in page.locator("#notice").inner_text()
     newest = page.locator("#timeline li").first
     assert "Missed office appointment — unacceptable, no reason given" in newest.inner_text()
     assert "back-dated" in newest.inner_text()
@@ -181,7 +181,7 @@ def test_practitioner_missed_appointment_reaches_the_manager(
     acknowledged.locator("input[name=note]").fill("Visited; child seen at home.")
     acknowledged.get_by_role("button", name="Resolve").click()
     page.wait_for_url(re.compile(r".*/manager\?resolved=1.*"))
-    assert "Alert resolved." in page.locator(".flash").inner_text()
+    assert "Alert resolved." in page.locator("#notice").inner_text()
     assert page.locator(f"#{anchor}").count() == 0  # no longer among the open alerts
 
     page.goto(f"{demo.url}/manager/ratings")
@@ -206,11 +206,11 @@ def test_auditor_replays_the_case_as_at_an_earlier_date(
     assert page.url.endswith("/audit")
     shot(page, "10-auditor-home")
     page.fill("#case_id", case_id)
-    page.fill("#as_of", earlier.isoformat())
+    fill_date(page, "as_of", earlier.isoformat())
     page.click("main form[action='/audit/replay'] button[type=submit]")
     page.wait_for_url(re.compile(rf".*/cases/{case_id}/replay\?as_of={earlier}.*"))
     summary = page.locator("#replay-summary").inner_text()
-    assert f"As at {earlier.day} {earlier.strftime('%b %Y')}" in summary
+    assert f"As at {earlier.day} {earlier.strftime('%B %Y')}" in summary
     in_view = page.locator("#timeline li").all_inner_texts()
     assert in_view and not any("Contact missed" in t and "Did not attend" in t
                                for t in in_view)

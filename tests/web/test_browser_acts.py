@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import missing_server
+from tests.web.live import error_text, fill_date
 from tests.web.test_browser import (
     ARGS,
     CHROMIUM,
@@ -92,7 +93,7 @@ def test_follow_up_from_the_alert_clears_the_managers_alert(demo: Demo, no_js: A
     rule = "missed_appointment_not_followed_up"
     sign_in(page, demo, "practitioner")
     page.goto(f"{demo.url}/cases/{case_id}/log/missed")
-    page.fill("#occurred_at", local(demo, -5, 10))
+    fill_date(page, "occurred_at", local(demo, -5, 10))
     page.select_option("#kind", "office")
     page.check("input[name=acceptable][value=no]")
     page.select_option("#reason", "no_reason_given")
@@ -109,7 +110,7 @@ def test_follow_up_from_the_alert_clears_the_managers_alert(demo: Demo, no_js: A
     assert page.locator("#missed_event_id option:checked").inner_text().startswith(
         "Office appointment missed")
     page.click("#act-form button[type=submit]")  # nothing chosen: errors beside the fields
-    assert page.locator("#field-child_reached .error").inner_text() == "is required"
+    assert error_text(page, "child_reached") == "is required"
     assert page.title().startswith("Error: ")
     shot(page, "a02-follow-up-errors")
     page.select_option("#method", "home_visit")
@@ -144,7 +145,7 @@ def test_open_schedule_and_log_from_the_diary(demo: Demo, no_js: Any) -> None:
     page.goto(f"{demo.url}/cases/CS-WEB-DIARY")
     page.get_by_role("link", name="Schedule an appointment").click()
     page.select_option("#kind", "home_visit")
-    page.fill("#scheduled_for", local(demo, 1, 10))
+    fill_date(page, "scheduled_for", local(demo, 1, 10))
     shot(page, "a06-schedule-form")
     save(page)
     banner_focused(page, "Saved: Schedule an appointment.")
@@ -157,7 +158,7 @@ def test_open_schedule_and_log_from_the_diary(demo: Demo, no_js: Any) -> None:
     shot(page, "a07-diary")
     row.get_by_role("link", name="Attended").click()
     assert page.locator("#kind option:checked").inner_text() == "Home visit"
-    page.fill("#occurred_at", local(demo))
+    fill_date(page, "occurred_at", local(demo))
     page.check("input[name=participation][value='4']")
     save(page)
     banner_focused(page, "Saved: Log a contact.")
