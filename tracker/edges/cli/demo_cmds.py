@@ -21,6 +21,7 @@ from projections.projector import Projector
 from tracker.db.migrations import upgrade
 from tracker.edges.cli import context as ctx
 from tracker.edges.cli.serve_cmds import run_server
+from tracker.edges.web.common import STATIC_DIR
 from tracker.kernel.errors import ConfigurationError
 from tracker.services.accounts import Accounts
 from tracker.services.seed import TEAMS, seed_caseload
@@ -126,6 +127,9 @@ def demo(
         logins_table.add_row(login.role, login.username, login.password, login.user_id,
                              ", ".join(login.teams) or "-")
     console.print(logins_table)
+    if not (STATIC_DIR / "govuk" / "tracker.css").exists():
+        console.print("pages use the plain fallback styles: install Node.js with npm and run "
+                      "`python3 run.py demo` again for GOV.UK Frontend's styles")
     if not serve:
         return
 
