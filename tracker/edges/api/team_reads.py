@@ -61,6 +61,26 @@ class Reports:
         self.guard.log(user, [r["case_id"] for r in rows], action, "allowed")
         return rows
 
+    def index(
+        self, user: User, action: str, *, search: str = "", status: queries.index.Status = "all",
+        page: int = 1,
+    ) -> queries.IndexPage:
+        """Every case the user may read, open and closed, found by reference in any letter
+        case; one page of it, with each case shown logged."""
+        teams = None if user.role == "auditor" else {t for t in user.teams
+                                                      if can_see_team(user, t)}
+        if teams is not None and not teams:
+            raise AccessDenied()
+        found = queries.case_index(self.app, teams=teams, search=search, status=status,
+                                   page=page)
+        self.guard.log(user, [r["case_id"] for r in found["rows"]], action, "allowed")
+        return found
+
+    def find(self, user: User, typed: str) -> str | None:
+        """The case reference ``typed`` names in any letter case, among the readable ones."""
+        teams = None if user.role == "auditor" else set(user.teams)
+        return queries.exact_case_id(self.app, typed, teams)
+
     def alerts(
         self, user: User, action: str, *, team: str | None = None, open_only: bool = True
     ) -> list[AlertView]:

@@ -28,9 +28,9 @@ STATIC_DIR = HERE / "static"
 
 NAV: dict[str, list[tuple[str, str]]] = {
     "practitioner": [("/caseload", "Caseload"), ("/diary", "My diary"),
-                     ("/cases/new", "Open a case")],
+                     ("/cases/new", "Open a case"), ("/search", "Find a case")],
     "manager": [("/manager", "Dashboard"), ("/caseload", "Caseload"),
-                ("/manager/ratings", "Ratings")],
+                ("/manager/ratings", "Ratings"), ("/search", "Find a case")],
     "auditor": [("/audit", "Audit"), ("/caseload", "Caseload"), ("/manager/ratings", "Ratings"),
                 ("/audit/verify", "Verify"), ("/audit/access-log", "Access log")],
     "admin": [("/admin/users", "Users"), ("/audit/verify", "Verify"),
