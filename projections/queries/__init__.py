@@ -31,8 +31,13 @@ Shapes (the TypedDicts below; docs/read-models.md describes every field):
 """
 
 from projections.queries.alerts import (
+    AlertPage,
+    AlertRow,
+    AlertSort,
     acknowledge_alert,
+    alert_history,
     close_alert,
+    find_alerts,
     list_alerts,
     notes_in_clear,
     seal_notes_in_clear,
@@ -62,6 +67,9 @@ from projections.queries.reports import (
 )
 
 __all__ = [
+    "AlertPage",
+    "AlertRow",
+    "AlertSort",
     "CalendarMonth",
     "CaseDetail",
     "CaseloadRow",
@@ -76,6 +84,7 @@ __all__ = [
     "RatingsReport",
     "StageSummary",
     "acknowledge_alert",
+    "alert_history",
     "case_index",
     "case_view",
     "caseload",
@@ -84,6 +93,7 @@ __all__ = [
     "diary",
     "engagement_series",
     "exact_case_id",
+    "find_alerts",
     "inspection_sample",
     "list_alerts",
     "notes_in_clear",

@@ -27,11 +27,12 @@ TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "practitioner": [("/caseload", "Caseload"), ("/diary", "My diary"),
+    "practitioner": [("/caseload", "Caseload"), ("/diary", "My diary"), ("/alerts", "Alerts"),
                      ("/cases/new", "Open a case"), ("/search", "Find a case")],
-    "manager": [("/manager", "Dashboard"), ("/caseload", "Caseload"),
+    "manager": [("/manager", "Dashboard"), ("/alerts", "Alerts"), ("/caseload", "Caseload"),
                 ("/manager/ratings", "Ratings"), ("/search", "Find a case")],
-    "auditor": [("/audit", "Audit"), ("/caseload", "Caseload"), ("/manager/ratings", "Ratings"),
+    "auditor": [("/audit", "Audit"), ("/alerts", "Alerts"), ("/caseload", "Caseload"),
+                ("/manager/ratings", "Ratings"),
                 ("/audit/verify", "Verify"), ("/audit/access-log", "Access log")],
     "admin": [("/admin/users", "Users"), ("/audit/verify", "Verify"),
               ("/audit/access-log", "Access log")],

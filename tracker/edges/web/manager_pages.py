@@ -3,11 +3,13 @@ compliance, engagement over time) and the ratings table."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from projections.alert_rules import TEXT
 from projections.aspire import STAGES
 from projections.queries import RatingsReport
 from tracker.edges.api.auth import SignedIn
@@ -130,6 +132,18 @@ def resolve(
     return manage_alert(request, reports, action, alert_id, form, "resolved")
 
 
+def review_date(raw: str | list[str]) -> date | None:
+    """The review date a resolving manager typed (joined from the three date fields)."""
+    text = raw if isinstance(raw, str) else ""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput([FieldProblem("review_on", "must be a real date, for example "
+                                                      "27 3 2026")]) from None
+
+
 def manage_alert(
     request: Request, reports: Reports, action: str, alert_id: str,
     form: tuple[SignedIn, FormValues], done: str,
@@ -140,13 +154,18 @@ def manage_alert(
     note = (raw if isinstance(raw, str) else " ".join(raw)).strip()
     team = values.get("team", "")
     team_text = team if isinstance(team, str) else ""
-    do = reports.acknowledge if done == "acknowledged" else reports.close
     try:
-        do(principal.user, alert_id, note, action)
+        if done == "acknowledged":
+            reports.acknowledge(principal.user, alert_id, note, action)
+        else:
+            reports.close(principal.user, alert_id, note, action,
+                          review_on=review_date(values.get("review_on", "")))
     except InvalidInput as exc:
-        reason = "; ".join(friendly(p.reason) for p in exc.problems)
+        reason = "; ".join(
+            ("Review date " if p.field == "review_on" else "Note ") + friendly(p.reason)
+            for p in exc.problems)
         return dashboard(request, reports, action, principal.user, team_text,
-                         errors={alert_id: f"Note {reason}"}, notes={alert_id: note},
+                         errors={alert_id: reason}, notes={alert_id: note},
                          status=422)
     target = f"/manager?{done}=1&team={team_text}" if team_text else f"/manager?{done}=1"
     return RedirectResponse(target + f"#alert-{anchor(alert_id)}", status_code=303)
@@ -181,3 +200,47 @@ def ratings_page(
         "stages": ("assessment", "planning", "implementation", "review", "resettlement"),
         "lenses": ("desistance", "safety_wellbeing", "risk_of_harm"),
     }, status=422 if errors else 200)
+
+
+Sort = Literal["severity", "held", "overdue", "raised"]
+SORTS = {"severity": "Most severe first", "held": "Held longest first",
+         "overdue": "Most days overdue first", "raised": "Newest first"}
+
+
+@router.get("/alerts")
+def alerts_page(
+    request: Request, reports: ReportsDep, action: Action, principal: PageUser,
+    team: str = "", state: Literal["open", "closed"] = "open", severity: str = "",
+    rule: str = "", practitioner: str = "", sort: Sort = "severity",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """Alerts filtered by severity, rule and practitioner, sorted, open or closed, paged;
+    each with its practitioner and how long it has held (practitioners, managers,
+    auditors)."""
+    user = principal.user
+    team_roles(user, "practitioner", "manager", "auditor")
+    found = reports.find_alerts(
+        user, action, team=_team(user, team), closed=state == "closed",
+        severity=severity if severity in ("high", "medium", "low") else "",
+        rule=rule if rule in TEXT else "", practitioner=practitioner[:64].strip(),
+        sort=sort, page=page,
+    )
+    return render(request, "alerts.html", {
+        "title": "Closed alerts" if state == "closed" else "Alerts", "found": found,
+        "filters": {"team": team[:64], "state": state, "severity": severity[:16],
+                    "rule": rule[:64], "practitioner": practitioner[:64], "sort": sort},
+        "rules": sorted(TEXT.items(), key=lambda kv: kv[1]), "sorts": SORTS,
+        "teams": sorted(user.teams),
+    })
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(
+    request: Request, alert_id: AlertId, reports: ReportsDep, action: Action,
+    principal: PageUser,
+) -> Response:
+    """One alert's history: every time it was raised, acknowledged, resolved or ended."""
+    history = reports.alert_history(principal.user, alert_id, action)
+    return render(request, "alert.html", {
+        "title": history[-1]["title"], "history": history, "latest": history[-1],
+    })
