@@ -167,7 +167,8 @@ def test_practitioner_missed_appointment_reaches_the_manager(
     assert "Missed appointment not followed up" in item.inner_text()
     assert case_id in item.inner_text()
     shot(page, "06-manager-dashboard")
-    item.locator("input[name=note]").fill("Asked the case manager to visit today.")
+    aid = anchor[len("alert-"):]
+    page.fill(f"#ack-{aid}-note", "Asked the case manager to visit today.")
     item.get_by_role("button", name="Acknowledge").click()
     page.wait_for_url(re.compile(r".*/manager\?acknowledged=1.*"))
     acknowledged = page.locator(f"#{anchor}")
@@ -177,8 +178,12 @@ def test_practitioner_missed_appointment_reaches_the_manager(
     assert page.locator("#compliance tbody tr").count() >= 1
     assert page.locator("figure.chart svg").count() >= 3
     shot(page, "07-manager-after-acknowledging")
-    # The case manager has visited: the manager resolves the alert by hand.
-    acknowledged.locator("input[name=note]").fill("Visited; child seen at home.")
+    # The case manager has visited: the manager resolves the alert by hand, with a date to
+    # look at it again should the condition still hold then.
+    acknowledged.locator("summary", has_text="Resolve while it still holds").click()
+    page.fill(f"#res-{aid}-note", "Visited; child seen at home.")
+    review = demo.app.clock.now().astimezone(LONDON).date() + timedelta(days=14)
+    fill_date(page, f"res-{aid}-review_on", review.isoformat())
     acknowledged.get_by_role("button", name="Resolve").click()
     page.wait_for_url(re.compile(r".*/manager\?resolved=1.*"))
     assert "Alert resolved." in page.locator("#notice").inner_text()

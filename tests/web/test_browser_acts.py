@@ -270,7 +270,7 @@ def test_close_the_case_with_a_confirmation(demo: Demo, no_js: Any) -> None:
     page.get_by_role("button", name="Yes, close the case").click()
     page.wait_for_load_state()
     banner_focused(page, "Saved: Close the case.")
-    assert "closed" in page.locator("h1").inner_text()
+    assert "Closed" in page.locator("h1").inner_text()
     assert page.locator("#acts").count() == 0
     shot(page, "a17-closed")
     page.close()

@@ -137,3 +137,34 @@ def test_manager_resolves_an_alert_from_the_dashboard(env: Env) -> None:
     history = env.client.get(f"/alerts/{resolvable[0]}")
     assert history.status_code == 200
     assert "Handled at team meeting" in history.text
+
+
+def test_compliance_cells_link_to_the_cases_behind_them(env: Env) -> None:
+    seeded(env)
+    sign_in(env.client, "manager.a")
+    page = env.client.get("/manager").text
+    links = re.findall(r'href="(/caseload\?team=TEAM-A&practitioner=P-TEST01&'
+                       r'stage=assessment&status=overdue)"', page)
+    assert links, "the overdue assessment count should link to its cases"
+    behind = env.client.get(links[0])
+    assert behind.status_code == 200
+    table = behind.text.split('id="caseload"')[1]
+    assert "CS-TEST1" in table and 'id="narrowed"' in behind.text
+    none = env.client.get("/caseload?team=TEAM-A&practitioner=P-TEST01&stage=assessment"
+                          "&status=done_on_time")
+    assert "CS-TEST1" not in none.text.split('id="caseload"')[1]
+
+
+def test_engagement_per_practitioner_over_a_date_range(env: Env) -> None:
+    seeded(env)  # one contact attended, 10 September 2026
+    sign_in(env.client, "manager.a")
+    page = env.client.get("/manager?team=TEAM-A")
+    table = page.text.split('id="engagement-per-practitioner"')[1].split("</table>")[0]
+    assert "P-TEST01" in table or "prac.a" in table
+    cells = re.findall(r'data-label="Attended" class="num">(\d+)<', table)
+    assert cells == ["1"]
+    before = env.client.get("/manager?team=TEAM-A&start=2026-01-01&end=2026-08-31")
+    table = before.text.split('id="engagement-per-practitioner"')[1].split("</table>")[0]
+    assert re.findall(r'data-label="Attended" class="num">(\d+)<', table) == ["0"]
+    backwards = env.client.get("/manager?team=TEAM-A&start=2026-09-01&end=2026-01-01")
+    assert "must not be after the end" in backwards.text

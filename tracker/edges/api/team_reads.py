@@ -165,13 +165,16 @@ class Reports:
         return rows
 
     def engagement(
-        self, user: User, *, team: str | None = None
+        self, user: User, *, team: str | None = None, practitioner: str | None = None,
+        start: date | None = None, end: date | None = None,
     ) -> list[EngagementMonth] | list[queries.CalendarMonth]:
-        """Monthly engagement of a team (or, for an auditor without a team, the service)."""
+        """Monthly engagement of a team (or, for an auditor without a team, the service),
+        or of one practitioner's cases in it, over the months asked for."""
         chosen = teams_for(user, team, can_see_management)
         if len(chosen) > 1:
             raise InvalidInput([FieldProblem("team", "choose one of your teams")])
-        return queries.engagement_series(self.app, team=chosen[0])
+        return queries.engagement_series(self.app, team=chosen[0], practitioner=practitioner,
+                                         start=start, end=end)
 
     def ratings(
         self, user: User, *, start: date | None, end: date | None, team: str | None = None

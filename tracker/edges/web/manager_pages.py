@@ -19,6 +19,7 @@ from tracker.edges.web import charts
 from tracker.edges.web.common import anchor, render
 from tracker.edges.web.deps import PageUser, PostedForm
 from tracker.edges.web.forms import FormValues, day_field, friendly
+from tracker.edges.web.staff import staff_names
 from tracker.kernel.errors import AccessDenied, FieldProblem, InvalidInput
 from tracker.services.accounts import IDENTIFIER_RE, User, can_acknowledge
 
@@ -54,10 +55,26 @@ def caseload_page(
     principal: PageUser,
     team: str = "",
     scope: str = "",
+    practitioner: Annotated[str, Query(max_length=64)] = "",
+    stage: Annotated[str, Query(max_length=32)] = "",
+    status: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
-    """A practitioner's own cases (or their team's), a manager's or auditor's teams' cases."""
+    """A practitioner's own cases (or their team's), a manager's or auditor's teams' cases;
+    narrowed to one practitioner and one stage status when a compliance cell links here."""
     user = principal.user
     team_roles(user, "practitioner", "manager", "auditor")
+    if practitioner or stage:
+        rows = reports.caseload(user, action, team=_team(user, team),
+                                practitioner=practitioner.strip() or None)
+        if stage in STAGES and status in STATUS_ORDER:
+            rows = [r for r in rows
+                    if (r["stages"][stage]["status"] or "not_due") == status]
+        return render(request, "caseload.html", {
+            "title": "Caseload", "rows": rows, "mine": False, "team": team[:64],
+            "teams": sorted(user.teams), "overdue": sum(1 for r in rows if r["overdue"]),
+            "narrowed": {"practitioner": practitioner.strip(), "stage": stage,
+                         "status": status if stage in STAGES else ""},
+        })
     mine = user.role == "practitioner" and scope != "team"
     rows = reports.caseload(
         user, action, team=_team(user, team), practitioner=user.user_id if mine else None,
@@ -72,15 +89,42 @@ def caseload_page(
 def dashboard(
     request: Request, reports: Reports, action: str, user: User, team: str, *,
     errors: dict[str, str] | None = None, notes: FormValues | None = None, flash: str = "",
-    status: int = 200,
+    status: int = 200, practitioner: str = "", start: str = "", end: str = "",
 ) -> Response:
     """The dashboard: shown by its page, and again by an alert form with its errors."""
     chosen = _team(user, team)
     if chosen is None and user.role == "manager" and len(user.teams) == 1:
         chosen = next(iter(user.teams))
+    errors = dict(errors or {})
+    first, last = day_field(start, "start", errors), day_field(end, "end", errors)
+    if first and last and first > last:
+        errors["start"] = "must not be after the end"
+        first = last = None
     alerts = reports.alerts(user, action, team=chosen)
     compliance = reports.compliance(user, team=chosen)
-    series = reports.engagement(user, team=chosen) if chosen or user.role == "auditor" else []
+    who = practitioner.strip()[:64] or None
+    can_chart = bool(chosen) or user.role == "auditor"
+    series = reports.engagement(user, team=chosen, practitioner=who, start=first,
+                                end=last) if can_chart else []
+    per_practitioner = []
+    if can_chart:
+        for row in compliance:
+            if not row["practitioner"] or (chosen and row["team"] != chosen):
+                continue
+            months = reports.engagement(user, team=row["team"],
+                                        practitioner=row["practitioner"], start=first,
+                                        end=last)
+            attended = sum(int(m["attended"]) for m in months)
+            unacceptable = sum(int(m["missed_unacceptable"]) for m in months)
+            required = sum(int(m["required"]) for m in months)
+            contacts = sum(int(m["contacts"]) for m in months)
+            per_practitioner.append({
+                "practitioner": row["practitioner"], "team": row["team"],
+                "attended": attended, "missed_unacceptable": unacceptable,
+                "rate": attended / (attended + unacceptable) if attended + unacceptable
+                else None,
+                "of_required": min(contacts, required) / required if required else None,
+            })
     shown = []
     for alert in alerts:
         team_of_case = alert.get("team")
@@ -94,9 +138,12 @@ def dashboard(
         "stages": STAGES, "status_order": STATUS_ORDER, "team": chosen or "",
         "teams": sorted(user.teams),
         "chart": charts.engagement_chart(
-            series, title=f"Team {chosen}" if chosen else "The whole service"
+            series, title=(f"{staff_names(request)(who)}'s cases" if who
+                           else f"Team {chosen}" if chosen else "The whole service"),
         ) if series or chosen or user.role == "auditor" else "",
-        "errors": errors or {}, "notes": notes or {}, "flash": flash,
+        "per_practitioner": per_practitioner,
+        "span": {"practitioner": who or "", "start": start[:10], "end": end[:10]},
+        "errors": errors, "notes": notes or {}, "flash": flash,
     }, status=status)
 
 
@@ -109,11 +156,17 @@ def dashboard_page(
     team: str = "",
     acknowledged: str = "",
     resolved: str = "",
+    practitioner: Annotated[str, Query(max_length=64)] = "",
+    start: Annotated[str, Query(max_length=32)] = "",
+    end: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
-    """Alerts to acknowledge, ASPIRE compliance and engagement (managers, auditors)."""
+    """Alerts to acknowledge, ASPIRE compliance and engagement per team and per
+    practitioner over a date range (managers, auditors)."""
     team_roles(principal.user, "manager", "auditor")
     flash = "Alert acknowledged." if acknowledged else "Alert resolved." if resolved else ""
-    return dashboard(request, reports, action, principal.user, team, flash=flash)
+    return dashboard(request, reports, action, principal.user, team, flash=flash,
+                     practitioner=practitioner, start=start, end=end,
+                     status=200)
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
