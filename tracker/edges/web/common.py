@@ -34,7 +34,8 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "auditor": [("/audit", "Audit"), ("/alerts", "Alerts"), ("/caseload", "Caseload"),
                 ("/manager/ratings", "Ratings"),
                 ("/audit/verify", "Verify"), ("/audit/access-log", "Access log")],
-    "admin": [("/admin/users", "Users"), ("/audit/verify", "Verify"),
+    "admin": [("/admin/users", "Users"), ("/admin/erase", "Erase a child"),
+              ("/audit/verify", "Verify"),
               ("/audit/access-log", "Access log")],
 }
 HOME = {"practitioner": "/caseload", "manager": "/manager", "auditor": "/audit",
