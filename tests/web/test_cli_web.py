@@ -76,7 +76,7 @@ def test_demo_refuses_a_busy_port_before_changing_anything(cli: Run, tmp_path: P
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        code, out, err = cli("demo", "--port", str(port), "--cases", "3")
+        code, _out, err = cli("demo", "--port", str(port), "--cases", "3")
     assert code == 2
     assert f"port {port} on 127.0.0.1 is in use: choose another with --port" in err
     assert len(err.strip().splitlines()) == 1
