@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -41,6 +42,42 @@ def ensure_venv() -> None:
     STAMP.write_text(digest)
 
 
+STATIC = ROOT / "tracker" / "edges" / "web" / "static"
+GOVUK = STATIC / "govuk"
+ASSET_STAMP = GOVUK / ".built-from"
+
+
+def build_assets() -> None:
+    """Build GOV.UK Frontend's styles and scripts into static/govuk when Node is here.
+
+    The packages come from the npm registry, pinned by package-lock.json; the built files
+    are copied into the static folder (kept out of git), so nothing is fetched at run time.
+    Without Node the pages use the plain fallback stylesheet, and the demo says so.
+    """
+    npm = shutil.which("npm")
+    if npm is None:
+        return
+    lock = ROOT / "package-lock.json"
+    digest = hashlib.sha256(lock.read_bytes() + (ROOT / "tracker/edges/web/scss/tracker.scss")
+                            .read_bytes()).hexdigest()
+    if ASSET_STAMP.exists() and ASSET_STAMP.read_text() == digest:
+        return
+    print("building GOV.UK Frontend styles (npm ci) …", flush=True)
+    steps = [[npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+             [npm, "run", "-s", "build"]]
+    GOVUK.mkdir(parents=True, exist_ok=True)
+    for step in steps:
+        if subprocess.run(step, cwd=ROOT, check=False, stdout=subprocess.DEVNULL).returncode:
+            print("could not build the GOV.UK styles; the pages use the fallback stylesheet",
+                  flush=True)
+            return
+    dist = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+    shutil.copy2(dist / "govuk-frontend.min.js", GOVUK / "govuk-frontend.min.js")
+    # No images or fonts: the crown, the crest and the GDS Transport font are for GOV.UK
+    # itself, and this service is not on GOV.UK (the templates use none of them).
+    ASSET_STAMP.write_text(digest)
+
+
 def run(*argv: str) -> int:
     return subprocess.run(list(argv), cwd=ROOT).returncode
 
@@ -51,6 +88,8 @@ def main() -> int:
         return 2
     command, rest = sys.argv[1], sys.argv[2:]
     ensure_venv()
+    if command in {"demo", "test"}:
+        build_assets()
     if command == "demo":
         return run(str(BIN / "tracker"), "demo", *rest)
     if command == "test":

@@ -26,6 +26,7 @@ from projections.alert_rules import ORDER, RULES, TEXT, Details
 from projections.views import CaseViews
 from tracker.db.read_models import alerts as A  # noqa: N812 - the table, read like SQL
 from tracker.domain.policy import Policy
+from tracker.kernel.clock import local_date
 
 
 class AlertView(TypedDict):
@@ -52,6 +53,7 @@ class AlertView(TypedDict):
     closed_at: str | None
     closed_by: str | None
     close_note: str | None
+    review_on: str | None
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,8 @@ def reconcile(
         for row in conn.execute(
             select(A.c.alert_id, A.c.rule, A.c.case_id, A.c.subject, A.c.status,
                    A.c.severity, A.c.owner, A.c.team, A.c.caused_by, A.c.details,
-                   A.c.policy_version, A.c.closed_by, A.c.condition_ended_at
-                   ).where(A.c.case_id.in_(chunk))
+                   A.c.policy_version, A.c.closed_by, A.c.condition_ended_at,
+                   A.c.review_on).where(A.c.case_id.in_(chunk))
         ):
             existing.setdefault(row.case_id, []).append(row)
     inserts: list[dict[str, object]] = []
@@ -129,9 +131,12 @@ def reconcile(
     for case_id in case_ids:
         rows = existing.get(case_id, [])
         open_rows = {(r.rule, r.subject): r for r in rows if r.status == "open"}
-        # Closed by a manager while the condition held: not raised again until it ends.
+        # Closed by a manager while the condition held: not raised again until it ends, or
+        # until the review date the manager set (then raised again if it still holds).
+        today = local_date(at)
         held = {(r.rule, r.subject): r for r in rows
-                if r.closed_by is not None and r.condition_ended_at is None}
+                if r.closed_by is not None and r.condition_ended_at is None
+                and (r.review_on is None or r.review_on > today)}
         counts: dict[tuple[str, str], int] = {}
         for r in rows:
             counts[(r.rule, r.subject)] = counts.get((r.rule, r.subject), 0) + 1
@@ -233,6 +238,7 @@ def row_to_dict(row: Row[Any]) -> AlertView:
         "closed_at": _iso(m["closed_at"]),
         "closed_by": m["closed_by"],
         "close_note": m["close_note"],
+        "review_on": m["review_on"].isoformat() if m.get("review_on") is not None else None,
     }
 
 

@@ -3,6 +3,8 @@ the chain still verifies, and no other process can store a value under the dead 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -108,7 +110,8 @@ def test_managers_alert_notes_are_sealed_and_erased_with_the_child(app: App) -> 
     manager = Actor("M-TEST", "manager")
     acked = queries.acknowledge_alert(app, alert["alert_id"], note="ZQX-ACK-MARKER",
                                       actor=manager)
-    closed = queries.close_alert(app, alert["alert_id"], note="ZQX-CLOSE-MARKER", actor=manager)
+    closed = queries.close_alert(app, alert["alert_id"], note="ZQX-CLOSE-MARKER", actor=manager,
+                                 review_on=app.clock.now().date() + timedelta(days=7))
     assert acked["ack_note"] == "ZQX-ACK-MARKER" and closed["close_note"] == "ZQX-CLOSE-MARKER"
     with app.engine.connect() as conn:
         raw = " ".join(str(v) for row in conn.execute(select(alerts)) for v in row)

@@ -31,8 +31,13 @@ Shapes (the TypedDicts below; docs/read-models.md describes every field):
 """
 
 from projections.queries.alerts import (
+    AlertPage,
+    AlertRow,
+    AlertSort,
     acknowledge_alert,
+    alert_history,
     close_alert,
+    find_alerts,
     list_alerts,
     notes_in_clear,
     seal_notes_in_clear,
@@ -50,6 +55,7 @@ from projections.queries.cases import (
     replay,
 )
 from projections.queries.diary import DiaryRow, diary
+from projections.queries.index import IndexPage, IndexRow, case_index, exact_case_id
 from projections.queries.reports import (
     CalendarMonth,
     InspectionSample,
@@ -61,9 +67,37 @@ from projections.queries.reports import (
 )
 
 __all__ = [
-    "CalendarMonth", "CaseDetail", "CaseloadRow", "DiaryRow", "DueItem", "InspectionSample",
-    "Period", "PractitionerCompliance", "Projection", "RatingsReport", "StageSummary",
-    "acknowledge_alert", "case_view", "caseload", "close_alert", "compliance_by_practitioner",
-    "diary", "engagement_series", "inspection_sample", "list_alerts", "notes_in_clear",
-    "ratings", "replay", "seal_notes_in_clear",
+    "AlertPage",
+    "AlertRow",
+    "AlertSort",
+    "CalendarMonth",
+    "CaseDetail",
+    "CaseloadRow",
+    "DiaryRow",
+    "DueItem",
+    "IndexPage",
+    "IndexRow",
+    "InspectionSample",
+    "Period",
+    "PractitionerCompliance",
+    "Projection",
+    "RatingsReport",
+    "StageSummary",
+    "acknowledge_alert",
+    "alert_history",
+    "case_index",
+    "case_view",
+    "caseload",
+    "close_alert",
+    "compliance_by_practitioner",
+    "diary",
+    "engagement_series",
+    "exact_case_id",
+    "find_alerts",
+    "inspection_sample",
+    "list_alerts",
+    "notes_in_clear",
+    "ratings",
+    "replay",
+    "seal_notes_in_clear",
 ]

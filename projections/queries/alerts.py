@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Collection
+from datetime import date, datetime, timedelta
+from typing import Literal, TypedDict
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 
@@ -13,8 +14,10 @@ from projections.alerts import AlertView, row_to_dict
 from projections.queries.reading import SEVERITY_ORDER
 from projections.sealer import ALERT_NOTES, open_alert_notes
 from tracker.db.read_models import alerts as A  # noqa: N812
+from tracker.db.read_models import case_records as R  # noqa: N812
+from tracker.kernel.clock import local_date
 from tracker.kernel.errors import AlertNotFound, FieldProblem, InvalidInput, KeyUnavailable
-from tracker.services.app import App
+from tracker.services.app import App, policy_for
 
 MAX_NOTE = 2000
 
@@ -49,18 +52,48 @@ def acknowledge_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> Al
     )
 
 
-def close_alert(app: App, alert_id: str, *, note: str, actor: Actor) -> AlertView:
-    """A manager resolves an open alert by hand, with a note (e.g. "dealt with by phone").
+def close_alert(
+    app: App, alert_id: str, *, note: str, actor: Actor, review_on: date | None
+) -> AlertView:
+    """A manager resolves an open alert by hand: the reason, and a date to review it.
 
-    The alert becomes ``resolved`` and records who closed it; it is not raised again while
-    its condition goes on holding, only once the condition has ended and comes back.
-    Idempotent: closing a closed (or already resolved) alert returns it unchanged.
+    An open alert's condition still holds, so resolving it is a decision to live with that
+    for a while: the alert becomes ``resolved`` (who, when, why) and is raised again on
+    ``review_on`` if its condition still holds then, or sooner if the condition ends and
+    comes back. The review date is required, after today and no further off than the
+    policy's ``[alert_review] max_days``. Idempotent: closing a closed (or already
+    resolved) alert returns it unchanged.
     """
+    today = local_date(app.clock.now())
+    longest = policy_for(app).alert_review.max_days
+    if review_on is None:
+        raise InvalidInput([FieldProblem("review_on", "is required: the date to look at "
+                                                      "this again if it still holds")])
+    if not today < review_on <= today + timedelta(days=longest):
+        raise InvalidInput([FieldProblem(
+            "review_on", f"must be after today and within {longest} days")])
     return _note_on_alert(
         app, alert_id, note, A.c.status == "open",
         lambda now, text: {"status": "resolved", "resolved_at": now, "closed_at": now,
-                           "closed_by": actor.user_id, "close_note": text},
+                           "closed_by": actor.user_id, "close_note": text,
+                           "review_on": review_on},
     )
+
+
+def alert_history(app: App, alert_id: str) -> list[AlertView]:
+    """Every raising of the same alert (rule, case, subject), oldest first: when it was
+    raised, acknowledged, resolved by hand or ended, by whom and why."""
+    with app.engine.connect() as conn:
+        row = conn.execute(
+            select(A.c.rule, A.c.case_id, A.c.subject).where(A.c.alert_id == alert_id)
+        ).first()
+        if row is None:
+            raise AlertNotFound(f"alert {alert_id} not found")
+        rows = conn.execute(
+            select(A).where(A.c.rule == row.rule, A.c.case_id == row.case_id,
+                            A.c.subject == row.subject).order_by(A.c.raise_count)
+        ).all()
+    return open_alert_notes(app.keyring, [row_to_dict(r) for r in rows])
 
 
 def _note_on_alert(
@@ -137,3 +170,67 @@ def seal_notes_in_clear(app: App) -> tuple[int, int]:
         with app.engine.begin() as conn:
             conn.execute(update(A).where(A.c.alert_id == row.alert_id).values(**values))
     return sealed, erased
+
+
+AlertSort = Literal["severity", "held", "overdue", "raised"]
+
+
+class AlertRow(AlertView):
+    """An alert as the alerts page lists it: with the case's practitioner, how long it has
+    held (or held for), and how many days its obligation is overdue."""
+
+    practitioner: str | None
+    held_days: int
+    days_overdue: int | None
+
+
+class AlertPage(TypedDict):
+    rows: list[AlertRow]
+    total: int
+    page: int
+    pages: int
+
+
+def find_alerts(
+    app: App, *, teams: Collection[str] | None, closed: bool = False,
+    severity: str = "", rule: str = "", practitioner: str = "",
+    sort: AlertSort = "severity", page: int = 1, per_page: int = 50,
+) -> AlertPage:
+    """Open (or closed) alerts of ``teams`` (None: every team), filtered in the database
+    by severity, rule and the case's practitioner, sorted, and one page of them."""
+    query = (select(A, R.c.practitioner)
+             .join(R, R.c.case_id == A.c.case_id, isouter=True)
+             .where(A.c.status != "open" if closed else A.c.status == "open"))
+    if teams is not None:
+        query = query.where(A.c.team.in_(sorted(teams)))
+    if severity:
+        query = query.where(A.c.severity == severity[:16])
+    if rule:
+        query = query.where(A.c.rule == rule[:64])
+    if practitioner:
+        query = query.where(R.c.practitioner == practitioner[:64])
+    now = app.clock.now()
+    today = local_date(now)
+    with app.engine.connect() as conn:
+        found = conn.execute(query.limit(5000)).all()
+    rows: list[AlertRow] = []
+    for r in found:
+        view = open_alert_notes(app.keyring, [row_to_dict(r)])[0]
+        raised = datetime.fromisoformat(view["raised_at"]) if view["raised_at"] else now
+        until = datetime.fromisoformat(view["resolved_at"]) if view["resolved_at"] else now
+        due = view["details"].get("due") if isinstance(view["details"], dict) else None
+        overdue = (today - date.fromisoformat(str(due)[:10])).days if due else None
+        rows.append({**view, "practitioner": r.practitioner,
+                     "held_days": max(0, (until - raised).days),
+                     "days_overdue": overdue if overdue is None or overdue > 0 else 0})
+    keys: dict[str, Callable[[AlertRow], tuple[object, ...]]] = {
+        "severity": lambda a: (SEVERITY_ORDER.get(a["severity"], 9), -a["held_days"]),
+        "held": lambda a: (-a["held_days"], SEVERITY_ORDER.get(a["severity"], 9)),
+        "overdue": lambda a: (-(a["days_overdue"] or -1), SEVERITY_ORDER.get(a["severity"], 9)),
+        "raised": lambda a: (_neg(a["raised_at"]),),
+    }
+    rows.sort(key=lambda a: (*keys[sort](a), a["alert_id"]))
+    pages = max(1, -(-len(rows) // per_page))
+    page = min(max(1, page), pages)
+    return {"rows": rows[(page - 1) * per_page: page * per_page], "total": len(rows),
+            "page": page, "pages": pages}

@@ -51,10 +51,12 @@ class RatingsReport(TypedDict):
 
 
 def engagement_series(
-    app: App, *, case_id: str | None = None, team: str | None = None
+    app: App, *, case_id: str | None = None, team: str | None = None,
+    practitioner: str | None = None, start: date | None = None, end: date | None = None,
 ) -> list[EngagementMonth] | list[CalendarMonth]:
-    """Monthly engagement points for charts: a case's supervision months, or a team's
-    (or the whole service's) calendar months."""
+    """Monthly engagement points for charts: a case's supervision months, or a team's, a
+    practitioner's (their current cases) or the whole service's calendar months, limited
+    to the months from ``start`` to ``end`` when given."""
     at = as_at_of(app, None)
     policy = read_policy(app)
     if case_id is not None:
@@ -65,7 +67,8 @@ def engagement_series(
         months: list[EngagementMonth] = views.engagement.get("months", [])
         return months
     with app.engine.connect() as conn:
-        records = read_records(app, conn, team=team, open_only=False)
+        records = read_records(app, conn, team=team, practitioner=practitioner,
+                               open_only=False)
     points: dict[str, CalendarMonth] = {}
     scores: dict[str, list[int]] = defaultdict(list)
     for record in records:
@@ -91,7 +94,11 @@ def engagement_series(
         for key in active:
             points[key]["cases"] += 1
     out: list[CalendarMonth] = []
+    first = f"{start.year:04d}-{start.month:02d}" if start else "0000-00"
+    last = f"{end.year:04d}-{end.month:02d}" if end else "9999-99"
     for key in sorted(points):
+        if not first <= key <= last:
+            continue
         p = points[key]
         month_scores = scores.get(key, [])
         total = p["attended"] + p["missed_unacceptable"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from tests.api.conftest import Env
@@ -103,15 +104,21 @@ def test_manager_resolves_own_teams_alert_and_others_may_not(env: Env) -> None:
     assert open_case(env).status_code == 201
     alert = alert_of(env)
     path = f"/api/alerts/{alert['alert_id']}/resolve"
+    review = (env.app.clock.now().date() + timedelta(days=14)).isoformat()
     for who in ("prac_a", "manager_b", "auditor", "admin"):
-        assert env.client.post(path, json={"note": "x"},
+        assert env.client.post(path, json={"note": "x", "review_on": review},
                                headers=env[who].headers).status_code == 403, who
-    resp = env.client.post(path, json={"note": "assessment booked for Monday"},
+    no_date = env.client.post(path, json={"note": "assessment booked for Monday"},
+                              headers=env["manager_a"].headers)
+    assert no_date.status_code == 422 and "review_on" in no_date.text
+    resp = env.client.post(path, json={"note": "assessment booked for Monday",
+                                       "review_on": review},
                            headers=env["manager_a"].headers)
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert (body["status"], body["closed_by"]) == ("resolved", "M-TEST01")
     assert body["close_note"] == "assessment booked for Monday"
+    assert body["review_on"] == review
     still_open = env.client.get("/api/alerts", headers=env["manager_a"].headers).json()
     assert alert["alert_id"] not in [a["alert_id"] for a in still_open]
     logged = search(env.app, action="POST /api/alerts/{alert_id}/resolve").entries

@@ -30,14 +30,12 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD,
 
 
 def errors_beside(html: str, field: str) -> str:
-    """The error message shown inside a field's block, or ''."""
+    """The error message GOV.UK's markup shows beside a field (``<field>-error``), or ''."""
     match = re.search(
-        rf'<div class="field has-error" id="field-{re.escape(field)}">(.*?)</div>', html, re.S
+        rf'<p id="{re.escape(field)}-error" class="govuk-error-message">\s*'
+        r'<span class="govuk-visually-hidden">Error:</span>\s*(.*?)\s*</p>', html, re.S
     )
-    if not match:
-        return ""
-    err = re.search(r'<p class="error"[^>]*>([^<]*)</p>', match.group(1))
-    return err.group(1) if err else ""
+    return match.group(1) if match else ""
 
 
 __all__ = ["Env", "env", "errors_beside", "sign_in"]

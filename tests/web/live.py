@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -42,3 +43,23 @@ class LiveServer:
         self.server.should_exit = True
         self.thread.join(timeout=30)
         self.sock.close()
+
+
+def fill_date(page: Any, name: str, value: str) -> None:
+    """Type an ISO date (``2026-03-27``) or moment (``2026-03-27T14:30``) into GOV.UK's
+    three-field date input called ``name``, part by part, as a person would."""
+    day_part, _, clock = value.partition("T")
+    year, month, day = day_part.split("-")
+    page.fill(f"#{name}-day", str(int(day)))
+    page.fill(f"#{name}-month", str(int(month)))
+    page.fill(f"#{name}-year", year)
+    if clock:
+        hour, minute = clock.split(":")[:2]
+        page.fill(f"#{name}-hour", hour)
+        page.fill(f"#{name}-minute", minute)
+
+
+def error_text(page: Any, name: str) -> str:
+    """The message beside field ``name``, without GOV.UK's visually hidden "Error:" prefix."""
+    text: str = page.locator(f"#{name}-error").inner_text()
+    return " ".join(text.replace("Error:", "", 1).split())

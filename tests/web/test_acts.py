@@ -31,9 +31,11 @@ def post(env: Env, path: str, csrf: str, **data: Any) -> Any:
 
 
 def banner(html: str) -> str:
-    match = re.search(r'<div class="flash banner ok" role="alert" id="notice" tabindex="-1" '
-                      r'autofocus[^>]*>(.*?)</div>', html, re.S)
-    return re.sub(r"<[^>]+>", " ", match.group(1)) if match else ""
+    """The success banner's text (GOV.UK's notification banner, focused on load)."""
+    match = re.search(r'<div class="govuk-notification-banner govuk-notification-banner--success"'
+                      r'[^>]*id="notice"[^>]*autofocus[^>]*>(.*?)</div>\s*</div>', html, re.S)
+    text = re.sub(r"<[^>]+>", " ", match.group(1)) if match else ""
+    return " ".join(text.split())
 
 
 def test_follow_up_from_the_missed_entry_and_the_due_item(env: Env) -> None:
@@ -141,7 +143,8 @@ def test_a_case_opened_on_the_web_is_allocated_to_its_opener_or_the_one_chosen(
     assert other.status_code == 303
     allocated = env.app.store.read_stream("CS-NEW2")[1].event
     assert allocated.practitioner_id == "P-TEST03"  # type: ignore[attr-defined]
-    assert "case manager Priya Shah" in env.client.get("/cases/CS-NEW2").text
+    header = env.client.get("/cases/CS-NEW2").text.split('id="case-header"')[1]
+    assert re.search(r"Case manager\s*</dt>\s*<dd[^>]*>\s*Priya Shah", header)
 
 
 def test_allocate_and_end_a_case_manager(env: Env) -> None:
@@ -206,7 +209,8 @@ def test_correct_an_entry_beside_the_original_and_retract_another(env: Env) -> N
     assert form.status_code == 200
     original = form.text.split('id="original"')[1].split("</section>")[0]
     assert "Home visit — participation 2/5" in original
-    assert 'name="participation" value="2" checked' in form.text  # its own form, pre-filled
+    # its own form, pre-filled
+    assert 'name="participation" type="radio" value="2" checked' in form.text
     values = {"occurred_at": "2026-10-05T11:00", "kind": "home_visit", "participation": "4"}
     no_reason = post(env, f"{CASE}/correct/{wrong_id}", csrf, **values)
     assert no_reason.status_code == 422

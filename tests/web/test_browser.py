@@ -19,7 +19,7 @@ import pytest
 
 from projections.queries import CaseloadRow
 from tests.conftest import make_settings, missing_server
-from tests.web.live import LiveServer
+from tests.web.live import LiveServer, error_text, fill_date
 from tracker.bootstrap import App, bootstrap
 from tracker.edges.cli.demo_cmds import DemoLogin, prepare
 from tracker.edges.http import create_app
@@ -135,13 +135,13 @@ def test_practitioner_missed_appointment_reaches_the_manager(
 
     page.click(f"a[href='/cases/{case_id}/log/missed']")
     page.click("main button[type=submit]")  # nothing filled in: errors beside the fields
-    assert page.locator("#field-reason .error").inner_text() == "is required"
-    assert page.locator("#field-acceptable .error").inner_text() == "is required"
+    assert error_text(page, "reason") == "is required"
+    assert error_text(page, "acceptable") == "is required"
     shot(page, "03-practitioner-missed-form-errors")
 
     when = (demo.app.clock.now().astimezone(LONDON) - timedelta(days=5)).strftime(
         "%Y-%m-%dT10:00")
-    page.fill("#occurred_at", when)
+    fill_date(page, "occurred_at", when)
     page.select_option("#kind", "office")
     page.check("input[name=acceptable][value=no]")
     page.select_option("#reason", "no_reason_given")
@@ -149,7 +149,7 @@ def test_practitioner_missed_appointment_reaches_the_manager(
     shot(page, "04-practitioner-missed-form-filled")
     page.click("main button[type=submit]")
     page.wait_for_url(re.compile(rf".*/cases/{case_id}\?recorded=missed.*"))
-    assert "Saved" in page.locator(".flash").inner_text()
+    assert "Saved" in page.locator("#notice").inner_text()
     newest = page.locator("#timeline li").first
     assert "Missed office appointment — unacceptable, no reason given" in newest.inner_text()
     assert "back-dated" in newest.inner_text()
@@ -167,7 +167,8 @@ def test_practitioner_missed_appointment_reaches_the_manager(
     assert "Missed appointment not followed up" in item.inner_text()
     assert case_id in item.inner_text()
     shot(page, "06-manager-dashboard")
-    item.locator("input[name=note]").fill("Asked the case manager to visit today.")
+    aid = anchor[len("alert-"):]
+    page.fill(f"#ack-{aid}-note", "Asked the case manager to visit today.")
     item.get_by_role("button", name="Acknowledge").click()
     page.wait_for_url(re.compile(r".*/manager\?acknowledged=1.*"))
     acknowledged = page.locator(f"#{anchor}")
@@ -177,11 +178,15 @@ def test_practitioner_missed_appointment_reaches_the_manager(
     assert page.locator("#compliance tbody tr").count() >= 1
     assert page.locator("figure.chart svg").count() >= 3
     shot(page, "07-manager-after-acknowledging")
-    # The case manager has visited: the manager resolves the alert by hand.
-    acknowledged.locator("input[name=note]").fill("Visited; child seen at home.")
+    # The case manager has visited: the manager resolves the alert by hand, with a date to
+    # look at it again should the condition still hold then.
+    acknowledged.locator("summary", has_text="Resolve while it still holds").click()
+    page.fill(f"#res-{aid}-note", "Visited; child seen at home.")
+    review = demo.app.clock.now().astimezone(LONDON).date() + timedelta(days=14)
+    fill_date(page, f"res-{aid}-review_on", review.isoformat())
     acknowledged.get_by_role("button", name="Resolve").click()
     page.wait_for_url(re.compile(r".*/manager\?resolved=1.*"))
-    assert "Alert resolved." in page.locator(".flash").inner_text()
+    assert "Alert resolved." in page.locator("#notice").inner_text()
     assert page.locator(f"#{anchor}").count() == 0  # no longer among the open alerts
 
     page.goto(f"{demo.url}/manager/ratings")
@@ -206,11 +211,11 @@ def test_auditor_replays_the_case_as_at_an_earlier_date(
     assert page.url.endswith("/audit")
     shot(page, "10-auditor-home")
     page.fill("#case_id", case_id)
-    page.fill("#as_of", earlier.isoformat())
+    fill_date(page, "as_of", earlier.isoformat())
     page.click("main form[action='/audit/replay'] button[type=submit]")
     page.wait_for_url(re.compile(rf".*/cases/{case_id}/replay\?as_of={earlier}.*"))
     summary = page.locator("#replay-summary").inner_text()
-    assert f"As at {earlier.day} {earlier.strftime('%b %Y')}" in summary
+    assert f"As at {earlier.day} {earlier.strftime('%B %Y')}" in summary
     in_view = page.locator("#timeline li").all_inner_texts()
     assert in_view and not any("Contact missed" in t and "Did not attend" in t
                                for t in in_view)

@@ -4,6 +4,7 @@ in-process through ``tracker.edges.cli.main`` on a fresh SQLite file."""
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,10 +59,28 @@ def test_demo_seeds_once_and_prints_a_working_login_per_role(cli: Run) -> None:
             user = accounts.authenticate(username, password)
             assert user is not None, username
             assert user.role == username.split(".")[1]
-            assert accounts.authenticate(username, first[username]) is None  # replaced
+        assert second == first  # a demo already running keeps working
         assert len(app.store.stream_ids()) == 6
+        # A password changed since (or a lost file) gives that login a new one.
+        accounts.update_user("A-DEMO", password="changed by someone else")
     finally:
         app.close()
+    code, out, _ = cli("demo", "--no-serve", "--cases", "6")
+    third = logins(out)
+    assert third["demo.auditor"] != first["demo.auditor"]
+    assert third["demo.practitioner"] == first["demo.practitioner"]
+
+
+def test_demo_refuses_a_busy_port_before_changing_anything(cli: Run, tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        code, _out, err = cli("demo", "--port", str(port), "--cases", "3")
+    assert code == 2
+    assert f"port {port} on 127.0.0.1 is in use: choose another with --port" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "demo.db").exists() or (tmp_path / "demo.db").stat().st_size == 0
 
 
 def test_users_add_list_token(cli: Run) -> None:

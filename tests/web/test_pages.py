@@ -277,17 +277,19 @@ def test_auditor_and_admin_pages(env: Env) -> None:
     assert env.client.get("/admin/users").status_code == 200
     assert env.client.get("/audit/access-log").status_code == 200
     added = env.client.post("/admin/users", data={
-        "csrf_token": csrf, "username": "new.manager", "password": "another-long-password",
-        "role": "manager", "teams": "TEAM-A, TEAM-C", "display_name": "New Manager",
+        "csrf_token": csrf, "username": "new.manager", "role": "manager",
+        "teams": ["TEAM-A"], "new_team": "TEAM-C", "display_name": "New Manager",
     })
     assert added.status_code == 200
+    assert 'id="invitation-link"' in added.text  # no password chosen by the admin
     user = env.accounts.by_username("new.manager")
     assert user is not None
     assert user.teams == frozenset({"TEAM-A", "TEAM-C"})
-    short = env.client.post("/admin/users", data={
-        "csrf_token": csrf, "username": "x.y", "password": "short", "role": "auditor"})
-    assert short.status_code == 422
-    assert errors_beside(short.text, "password") == "must be at least 12 characters"
+    typo = env.client.post("/admin/users", data={
+        "csrf_token": csrf, "username": "x.y", "role": "manager", "new_team": "TEAM-AA"})
+    assert typo.status_code == 422
+    assert errors_beside(typo.text, "new_team") == "looks like TEAM-A: tick it in the list instead"
+    assert env.accounts.by_username("x.y") is None
     deactivate = env.client.post(f"/admin/users/{user.user_id}", data={
         "csrf_token": csrf, "action": "deactivate"})
     assert deactivate.status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from projections.projector import Projector
 from tests.api.conftest import Env
@@ -112,12 +113,58 @@ def test_manager_resolves_an_alert_from_the_dashboard(env: Env) -> None:
     seeded(env)
     csrf = sign_in(env.client, "manager.a")
     page = env.client.get("/manager").text
-    resolvable = re.findall(r'formaction="/alerts/([^"]+)/resolve"', page)
-    assert resolvable, "expected a resolve button"
+    assert "Acknowledge or resolve: which to use" in page  # the difference is explained
+    resolvable = re.findall(r'action="/alerts/([^"]+)/resolve"', page)
+    assert resolvable, "expected a resolve form"
+    undated = env.client.post(f"/alerts/{resolvable[0]}/resolve",
+                              data={"csrf_token": csrf, "note": "Handled at team meeting"})
+    assert undated.status_code == 422
+    assert "Review date is required" in undated.text
+    review = env.app.clock.now().date() + timedelta(days=30)
     done = env.client.post(f"/alerts/{resolvable[0]}/resolve",
-                           data={"csrf_token": csrf, "note": "Handled at team meeting"},
+                           data={"csrf_token": csrf, "note": "Handled at team meeting",
+                                 "review_on-day": str(review.day),
+                                 "review_on-month": str(review.month),
+                                 "review_on-year": str(review.year)},
                            follow_redirects=False)
     assert done.status_code == 303
     after = env.client.get(done.headers["location"]).text
     assert "Alert resolved." in after
     assert f'/alerts/{resolvable[0]}/resolve"' not in after  # gone from the open list
+    closed = env.client.get("/alerts?state=closed").text
+    assert "Handled at team meeting" not in closed  # notes stay on the alert's own page
+    assert "resolved by" in closed and f"review {review.day}" in closed
+    history = env.client.get(f"/alerts/{resolvable[0]}")
+    assert history.status_code == 200
+    assert "Handled at team meeting" in history.text
+
+
+def test_compliance_cells_link_to_the_cases_behind_them(env: Env) -> None:
+    seeded(env)
+    sign_in(env.client, "manager.a")
+    page = env.client.get("/manager").text
+    links = re.findall(r'href="(/caseload\?team=TEAM-A&practitioner=P-TEST01&'
+                       r'stage=assessment&status=overdue)"', page)
+    assert links, "the overdue assessment count should link to its cases"
+    behind = env.client.get(links[0])
+    assert behind.status_code == 200
+    table = behind.text.split('id="caseload"')[1]
+    assert "CS-TEST1" in table and 'id="narrowed"' in behind.text
+    none = env.client.get("/caseload?team=TEAM-A&practitioner=P-TEST01&stage=assessment"
+                          "&status=done_on_time")
+    assert "CS-TEST1" not in none.text.split('id="caseload"')[1]
+
+
+def test_engagement_per_practitioner_over_a_date_range(env: Env) -> None:
+    seeded(env)  # one contact attended, 10 September 2026
+    sign_in(env.client, "manager.a")
+    page = env.client.get("/manager?team=TEAM-A")
+    table = page.text.split('id="engagement-per-practitioner"')[1].split("</table>")[0]
+    assert "P-TEST01" in table or "prac.a" in table
+    cells = re.findall(r'data-label="Attended" class="num">(\d+)<', table)
+    assert cells == ["1"]
+    before = env.client.get("/manager?team=TEAM-A&start=2026-01-01&end=2026-08-31")
+    table = before.text.split('id="engagement-per-practitioner"')[1].split("</table>")[0]
+    assert re.findall(r'data-label="Attended" class="num">(\d+)<', table) == ["0"]
+    backwards = env.client.get("/manager?team=TEAM-A&start=2026-09-01&end=2026-01-01")
+    assert "must not be after the end" in backwards.text

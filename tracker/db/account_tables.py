@@ -68,3 +68,17 @@ account_log = Table(
     Index("ix_account_log_user", "user_id", "at"),
     Index("ix_account_log_at", "at"),
 )
+
+
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.user_id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+    Index("ix_invitations_user", "user_id"),
+)
+"""One-time set-password links (revision 0011_lead_invitations): stored only as their
+SHA-256, used once, and void after their expiry or once a newer one is issued."""

@@ -161,6 +161,7 @@ alerts = Table(
     Column("closed_by", String(64), nullable=True),
     Column("close_note", Text, nullable=True),
     Column("condition_ended_at", UTCDateTime, nullable=True),
+    Column("review_on", Date, nullable=True),
     Index("ix_alerts_case", "case_id"),
     Index("ix_alerts_status_team", "status", "team"),
     # At most one open alert per (rule, case, subject): deduplication the database enforces.

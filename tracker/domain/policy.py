@@ -217,6 +217,13 @@ class ReplayPolicy(_Section):
     back_dated_after_hours: float = Field(ge=0, le=24 * 365)
 
 
+class AlertReviewPolicy(_Section):
+    """A manager who resolves an alert while its condition still holds sets a review date
+    no further off than this; the alert comes back on that date if the condition holds."""
+
+    max_days: int = Field(ge=1, le=366)
+
+
 class RatingsPolicy(_Section):
     outstanding: float = Field(ge=0, le=100)
     good: float = Field(ge=0, le=100)
@@ -315,6 +322,7 @@ class Policy(_Strict):
     ratings: RatingsPolicy
     disposals: dict[DisposalType, DisposalProfile]
     alerts: dict[str, AlertRule]
+    alert_review: AlertReviewPolicy
     retention: RetentionPolicy
     sweep: SweepPolicy | None = None
     _source: str = PrivateAttr(default="overrides")

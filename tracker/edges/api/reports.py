@@ -12,7 +12,13 @@ from projections import queries
 from projections.alerts import AlertView
 from projections.engagement import EngagementMonth
 from tracker.edges.api.deps import Action, CurrentUser, ReportsDep
-from tracker.edges.api.schemas import CASE_ID_PATTERN, AcknowledgeBody, BoundedDay, responses
+from tracker.edges.api.schemas import (
+    CASE_ID_PATTERN,
+    AcknowledgeBody,
+    BoundedDay,
+    ResolveBody,
+    responses,
+)
 from tracker.edges.api.strict import StrictJSONRoute
 from tracker.edges.api.team_reads import Reports
 from tracker.services.accounts import User
@@ -70,10 +76,12 @@ def acknowledge(alert_id: AlertId, body: AcknowledgeBody, who: AskingDep) -> Ale
 
 @router.post("/alerts/{alert_id}/resolve", response_model=dict[str, Any],
              responses=responses())
-def resolve(alert_id: AlertId, body: AcknowledgeBody, who: AskingDep) -> AlertView:
-    """Resolve an open alert of your team by hand, with a note (managers). It is not
-    raised again while its condition holds. Idempotent."""
-    return who.reports.close(who.user, alert_id, body.note, who.action)
+def resolve(alert_id: AlertId, body: ResolveBody, who: AskingDep) -> AlertView:
+    """Resolve an open alert of your team by hand, with a note and a review date
+    (managers). It comes back on the review date if its condition still holds then.
+    Idempotent."""
+    return who.reports.close(who.user, alert_id, body.note, who.action,
+                             review_on=body.review_on)
 
 
 @router.get("/compliance", response_model=list[dict[str, Any]], responses=responses())

@@ -130,6 +130,14 @@ class AcknowledgeBody(Body):
     note: PlainText = Field(min_length=1, max_length=2000)
 
 
+class ResolveBody(Body):
+    """A manager resolving an alert whose condition still holds: why, and when to look again
+    (the alert comes back on that date if the condition still holds)."""
+
+    note: PlainText = Field(min_length=1, max_length=2000)
+    review_on: BoundedDay
+
+
 class EraseBody(Body):
     """Why a child's personal data is erased: a reason code, and optionally a reference."""
 

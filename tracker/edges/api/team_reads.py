@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -61,6 +62,26 @@ class Reports:
         self.guard.log(user, [r["case_id"] for r in rows], action, "allowed")
         return rows
 
+    def index(
+        self, user: User, action: str, *, search: str = "", status: queries.index.Status = "all",
+        page: int = 1,
+    ) -> queries.IndexPage:
+        """Every case the user may read, open and closed, found by reference in any letter
+        case; one page of it, with each case shown logged."""
+        teams = None if user.role == "auditor" else {t for t in user.teams
+                                                      if can_see_team(user, t)}
+        if teams is not None and not teams:
+            raise AccessDenied()
+        found = queries.case_index(self.app, teams=teams, search=search, status=status,
+                                   page=page)
+        self.guard.log(user, [r["case_id"] for r in found["rows"]], action, "allowed")
+        return found
+
+    def find(self, user: User, typed: str) -> str | None:
+        """The case reference ``typed`` names in any letter case, among the readable ones."""
+        teams = None if user.role == "auditor" else set(user.teams)
+        return queries.exact_case_id(self.app, typed, teams)
+
     def alerts(
         self, user: User, action: str, *, team: str | None = None, open_only: bool = True
     ) -> list[AlertView]:
@@ -78,9 +99,42 @@ class Reports:
         """A manager acknowledges an alert on a case of their team, with a note."""
         return self._manage(user, alert_id, note, action, queries.acknowledge_alert)
 
-    def close(self, user: User, alert_id: str, note: str, action: str) -> AlertView:
-        """A manager resolves an alert on a case of their team by hand, with a note."""
-        return self._manage(user, alert_id, note, action, queries.close_alert)
+    def close(
+        self, user: User, alert_id: str, note: str, action: str, *, review_on: date | None
+    ) -> AlertView:
+        """A manager resolves an alert on a case of their team by hand, with a note and
+        the date to review it."""
+        return self._manage(user, alert_id, note, action,
+                            partial(queries.close_alert, review_on=review_on))
+
+    def find_alerts(
+        self, user: User, action: str, *, team: str | None = None, closed: bool = False,
+        severity: str = "", rule: str = "", practitioner: str = "",
+        sort: queries.AlertSort = "severity", page: int = 1,
+    ) -> queries.AlertPage:
+        """One page of the open (or closed) alerts the user may see, filtered and sorted;
+        each case shown logged."""
+        covered = teams_for(user, team, can_see_team)
+        teams = None if covered == [None] else {t for t in covered if t is not None}
+        found = queries.find_alerts(self.app, teams=teams, closed=closed, severity=severity,
+                                    rule=rule, practitioner=practitioner, sort=sort,
+                                    page=page)
+        self.guard.log(user, sorted({a["case_id"] for a in found["rows"]}), action, "allowed")
+        return found
+
+    def alert_history(self, user: User, alert_id: str, action: str) -> list[AlertView]:
+        """Every raising of an alert, if the user may see its case's team."""
+        with self.app.engine.connect() as conn:
+            row = conn.execute(
+                select(alerts_table.c.case_id).where(alerts_table.c.alert_id == alert_id)
+            ).first()
+        team = self.guard.team_of(row.case_id) if row is not None else None
+        if row is None or not can_see_team(user, team):
+            if row is not None:
+                self.guard.log(user, [row.case_id], action, "refused")
+            raise AccessDenied()
+        self.guard.log(user, [row.case_id], action, "allowed")
+        return queries.alert_history(self.app, alert_id)
 
     def _manage(
         self, user: User, alert_id: str, note: str, action: str,
@@ -111,13 +165,16 @@ class Reports:
         return rows
 
     def engagement(
-        self, user: User, *, team: str | None = None
+        self, user: User, *, team: str | None = None, practitioner: str | None = None,
+        start: date | None = None, end: date | None = None,
     ) -> list[EngagementMonth] | list[queries.CalendarMonth]:
-        """Monthly engagement of a team (or, for an auditor without a team, the service)."""
+        """Monthly engagement of a team (or, for an auditor without a team, the service),
+        or of one practitioner's cases in it, over the months asked for."""
         chosen = teams_for(user, team, can_see_management)
         if len(chosen) > 1:
             raise InvalidInput([FieldProblem("team", "choose one of your teams")])
-        return queries.engagement_series(self.app, team=chosen[0])
+        return queries.engagement_series(self.app, team=chosen[0], practitioner=practitioner,
+                                         start=start, end=end)
 
     def ratings(
         self, user: User, *, start: date | None, end: date | None, team: str | None = None

@@ -1,26 +1,32 @@
 """``tracker demo``: the README's main command on the embedded default.
 
 Migrates, seeds a synthetic caseload (once: a second run reuses the database), brings the
-read models up to date, makes one demo login per role (a fresh password each run, printed),
+read models up to date, makes one demo login per role (passwords kept between runs while
+they still work, so a second run does not sign out a demo already running; printed),
 prints a summary and serves the pages and the API with the in-process worker.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
+import socket
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 
 from events.schema import events as events_table
 from projections.projector import Projector
 from tracker.db.migrations import upgrade
 from tracker.edges.cli import context as ctx
 from tracker.edges.cli.serve_cmds import run_server
+from tracker.edges.web.common import STATIC_DIR
 from tracker.kernel.errors import ConfigurationError
 from tracker.services.accounts import Accounts
 from tracker.services.seed import TEAMS, seed_caseload
@@ -61,13 +67,50 @@ def demo_accounts() -> list[tuple[str, str, str, list[str], str]]:
     ]
 
 
+def logins_file(app: App) -> Path:
+    """Where the demo keeps its synthetic accounts' passwords between runs (owner-only):
+    beside an SQLite database, else in the working folder."""
+    url = make_url(app.settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        db = Path(url.database)
+        return db.with_name(db.name + ".demo-logins.json")
+    return Path(".tracker-demo-logins.json")
+
+
+def _kept_passwords(app: App, accounts: Accounts) -> dict[str, str]:
+    """The passwords of the last run, where they still sign in: a second ``demo`` against
+    the same database keeps them, so a demo already running stays usable."""
+    path = logins_file(app)
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(saved, dict):
+        return {}
+    return {u: p for u, p in saved.items() if isinstance(u, str) and isinstance(p, str)
+            and accounts.authenticate(u, p) is not None}
+
+
+def _keep_passwords(app: App, logins: list[DemoLogin]) -> None:
+    path = logins_file(app)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({login.username: login.password for login in logins}, handle)
+
+
 def ensure_logins(app: App) -> list[DemoLogin]:
-    """Create the demo accounts, or give the existing ones a new password (printed once)."""
+    """Create the demo accounts, or keep the passwords of the last run where they still
+    work (else give a new one); every password is printed."""
     accounts = Accounts(app)
+    kept = _kept_passwords(app, accounts)
     out: list[DemoLogin] = []
     for role, username, user_id, teams, name in demo_accounts():
-        password = secrets.token_urlsafe(12)
         found: User | None = accounts.by_username(username)
+        if found is not None and username in kept and found.role == role and found.active:
+            out.append(DemoLogin(role, username, kept[username], found.user_id,
+                                 tuple(sorted(found.teams)), found.display_name))
+            continue
+        password = secrets.token_urlsafe(12)
         if found is None:
             user = accounts.create_user(username, password, role, teams, user_id=user_id,
                                         display_name=name)
@@ -76,7 +119,19 @@ def ensure_logins(app: App) -> list[DemoLogin]:
                                         teams=teams, active=True, display_name=name)
         out.append(DemoLogin(role, username, password, user.user_id, tuple(sorted(user.teams)),
                              user.display_name))
+    _keep_passwords(app, out)
     return out
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse, in one line and before anything is changed, a port something else holds."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise ConfigurationError(
+                f"port {port} on {host} is in use: choose another with --port, for example "
+                f"--port {port + 1}") from None
 
 
 def prepare(app: App, *, cases: int, seed: int) -> tuple[dict[str, int], list[DemoLogin]]:
@@ -99,6 +154,8 @@ def demo(
     ] = True,
 ) -> None:
     """Seed a synthetic caseload (once), print one login per role, and serve the pages."""
+    if serve:
+        check_port(host, port)
     app = ctx.app()
     summary, logins = prepare(app, cases=cases, seed=seed_value)
     with app.engine.connect() as conn:
@@ -126,6 +183,9 @@ def demo(
         logins_table.add_row(login.role, login.username, login.password, login.user_id,
                              ", ".join(login.teams) or "-")
     console.print(logins_table)
+    if not (STATIC_DIR / "govuk" / "tracker.css").exists():
+        console.print("pages use the plain fallback styles: install Node.js with npm and run "
+                      "`python3 run.py demo` again for GOV.UK Frontend's styles")
     if not serve:
         return
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tracker.edges.api.deps import Action, AppDep, ReportsDep
@@ -27,16 +28,36 @@ PAGE = 50
 router = APIRouter(include_in_schema=False)
 
 
+Status = Literal["all", "open", "closed"]
+PageNo = Annotated[int, Query(ge=1, le=100_000)]
+SearchText = Annotated[str, Query(max_length=64)]
+
+
 @router.get("/audit")
 def audit_home(
-    request: Request, reports: ReportsDep, action: Action, principal: PageUser, case_id: str = ""
+    request: Request, reports: ReportsDep, action: Action, principal: PageUser,
+    case_id: str = "", q: SearchText = "", status: Status = "all", page: PageNo = 1,
 ) -> Response:
-    """The auditor's start page: every open case, and a case to replay."""
+    """The auditor's start page: a case to replay, and every case, open and closed."""
     if principal.user.role != "auditor":
         raise AccessDenied()
-    cases = reports.caseload(principal.user, action)
+    index = reports.index(principal.user, action, search=q, status=status, page=page)
     return render(request, "audit.html", {
-        "title": "Audit", "cases": cases, "case_id": case_id[:64], "errors": {},
+        "title": "Audit", "index": index, "q": q, "status": status, "action": "/audit",
+        "case_id": case_id[:64], "errors": {},
+    })
+
+
+@router.get("/search")
+def search_page(
+    request: Request, reports: ReportsDep, action: Action, principal: PageUser,
+    q: SearchText = "", status: Status = "all", page: PageNo = 1,
+) -> Response:
+    """Find a case by reference, in any letter case, among the cases the user may read."""
+    index = reports.index(principal.user, action, search=q, status=status, page=page)
+    return render(request, "search.html", {
+        "title": "Find a case", "index": index, "q": q, "status": status,
+        "action": "/search",
     })
 
 
@@ -44,6 +65,7 @@ def audit_home(
 def audit_replay(
     request: Request,
     principal: PageUser,
+    reports: ReportsDep,
     case_id: str = "",
     as_of: str = "",
     as_known_at: str = "",
@@ -54,9 +76,11 @@ def audit_replay(
     case_id = case_id.strip()
     if not CASE_ID_RE.match(case_id):
         return render(request, "audit.html", {
-            "title": "Audit", "cases": [], "case_id": case_id[:64],
+            "title": "Audit", "index": {"rows": [], "total": 0, "page": 1, "pages": 1},
+            "q": "", "status": "all", "action": "/audit", "case_id": case_id[:64],
             "errors": {"case_id": "enter a case reference, e.g. CS-2026-0001"},
         }, status=422)
+    case_id = reports.find(principal.user, case_id) or case_id  # any letter case
     query = urlencode({"as_of": as_of[:32], "as_known_at": as_known_at[:32]})
     return RedirectResponse(f"/cases/{case_id}/replay?{query}", status_code=303)
 

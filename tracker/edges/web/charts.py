@@ -16,8 +16,11 @@ from markupsafe import Markup
 
 PALETTE = ("#1d4f91", "#c0392b", "#1e8449", "#b9770e", "#6c3483", "#117a65", "#5d6d7e",
            "#a04000")
-WIDTH, HEIGHT = 520, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 40
+WIDTH, HEIGHT = 960, 360
+LEFT, RIGHT, TOP, BOTTOM = 72, 20, 16, 64
+FONT = 20
+"""Drawn full width on a desktop (so 20 units is about 20 px) and never narrower than
+640 px (the figure scrolls sideways on a phone), so axis labels stay at least 13 px."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ def line_chart(
 
     parts = [
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
-        f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="13">',
+        f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" '
+        f'font-size="{FONT}">',
         f"<title>{escape(title)}</title>",
         f"<desc>{escape(_describe(labels, series, unit))}</desc>",
     ]
@@ -72,15 +76,15 @@ def line_chart(
         yy = y(value)
         parts.append(f'<line x1="{LEFT}" y1="{yy:.1f}" x2="{WIDTH - RIGHT}" y2="{yy:.1f}" '
                      f'stroke="#d5dbe1" stroke-width="1"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{yy + 4:.1f}" text-anchor="end" fill="#5a6470">'
+        parts.append(f'<text x="{LEFT - 8}" y="{yy + 7:.1f}" text-anchor="end" fill="#505a5f">'
                      f"{escape(_fmt(value))}{escape(unit)}</text>")
     every = max(1, math.ceil(len(labels) / 6))
     for i, label in enumerate(labels):  # x labels, thinned so they do not collide
         if i % every == 0 or i == len(labels) - 1:
-            parts.append(f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-                         f'fill="#5a6470">{escape(label)}</text>')
+            parts.append(f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 26}" text-anchor="middle" '
+                         f'fill="#505a5f">{escape(label)}</text>')
     if y_label:
-        parts.append(f'<text x="{LEFT}" y="{HEIGHT - 6}" fill="#5a6470">{escape(y_label)}</text>')
+        parts.append(f'<text x="{LEFT}" y="{HEIGHT - 8}" fill="#505a5f">{escape(y_label)}</text>')
     for n, s in enumerate(series):
         colour = PALETTE[n % len(PALETTE)]
         dash = "" if n < len(PALETTE) else ' stroke-dasharray="5 3"'
@@ -94,7 +98,7 @@ def line_chart(
                 continue
             run.append(f"{x(i):.1f},{y(v):.1f}")
             parts.append(
-                f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
+                f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="5" fill="{colour}">'
                 f"<title>{escape(s.name)}, {escape(labels[i])}: {escape(_fmt(v))}{escape(unit)}"
                 f"</title></circle>"
             )
@@ -103,7 +107,7 @@ def line_chart(
         for points in runs:
             if len(points) > 1:
                 parts.append(f'<polyline points="{" ".join(points)}" fill="none" '
-                             f'stroke="{colour}" stroke-width="2"{dash}/>')
+                             f'stroke="{colour}" stroke-width="3"{dash}/>')
     parts.append("</svg>")
     legend = "".join(
         f'<span><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" '
@@ -112,7 +116,8 @@ def line_chart(
     )
     table = _table(labels, series, unit)
     return Markup(  # noqa: S704 - every piece of text in it went through escape()
-        f'<figure class="chart">{"".join(parts)}<div class="legend">{legend}</div>'
+        f'<figure class="chart"><div class="chart-scroll">{"".join(parts)}</div>'
+        f'<div class="legend">{legend}</div>'
         f"<figcaption>{escape(title)}</figcaption>"
         f"<details><summary class=\"small\">The numbers</summary>{table}</details></figure>"
     )
@@ -181,5 +186,5 @@ def engagement_chart(rows: Sequence[Mapping[str, object]], *, title: str) -> Mar
         title=f"{title}: contacts against the requirement",
     )
     return Markup(  # noqa: S704 - built from escaped parts
-        f'<div class="charts">{attendance}{participation}{contacts}</div>'
+        f'<div class="charts-stack">{attendance}{participation}{contacts}</div>'
     )

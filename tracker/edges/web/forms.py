@@ -21,6 +21,7 @@ from tracker.kernel.errors import FieldProblem
 
 Kind = Literal[
     "text", "textarea", "select", "radio", "checkbox", "checkboxes", "date", "datetime",
+    "password",
 ]
 
 FormValues = Mapping[str, str | list[str]]

@@ -3,11 +3,13 @@ compliance, engagement over time) and the ratings table."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from projections.alert_rules import TEXT
 from projections.aspire import STAGES
 from projections.queries import RatingsReport
 from tracker.edges.api.auth import SignedIn
@@ -17,6 +19,7 @@ from tracker.edges.web import charts
 from tracker.edges.web.common import anchor, render
 from tracker.edges.web.deps import PageUser, PostedForm
 from tracker.edges.web.forms import FormValues, day_field, friendly
+from tracker.edges.web.staff import staff_names
 from tracker.kernel.errors import AccessDenied, FieldProblem, InvalidInput
 from tracker.services.accounts import IDENTIFIER_RE, User, can_acknowledge
 
@@ -52,10 +55,26 @@ def caseload_page(
     principal: PageUser,
     team: str = "",
     scope: str = "",
+    practitioner: Annotated[str, Query(max_length=64)] = "",
+    stage: Annotated[str, Query(max_length=32)] = "",
+    status: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
-    """A practitioner's own cases (or their team's), a manager's or auditor's teams' cases."""
+    """A practitioner's own cases (or their team's), a manager's or auditor's teams' cases;
+    narrowed to one practitioner and one stage status when a compliance cell links here."""
     user = principal.user
     team_roles(user, "practitioner", "manager", "auditor")
+    if practitioner or stage:
+        rows = reports.caseload(user, action, team=_team(user, team),
+                                practitioner=practitioner.strip() or None)
+        if stage in STAGES and status in STATUS_ORDER:
+            rows = [r for r in rows
+                    if (r["stages"][stage]["status"] or "not_due") == status]
+        return render(request, "caseload.html", {
+            "title": "Caseload", "rows": rows, "mine": False, "team": team[:64],
+            "teams": sorted(user.teams), "overdue": sum(1 for r in rows if r["overdue"]),
+            "narrowed": {"practitioner": practitioner.strip(), "stage": stage,
+                         "status": status if stage in STAGES else ""},
+        })
     mine = user.role == "practitioner" and scope != "team"
     rows = reports.caseload(
         user, action, team=_team(user, team), practitioner=user.user_id if mine else None,
@@ -70,15 +89,42 @@ def caseload_page(
 def dashboard(
     request: Request, reports: Reports, action: str, user: User, team: str, *,
     errors: dict[str, str] | None = None, notes: FormValues | None = None, flash: str = "",
-    status: int = 200,
+    status: int = 200, practitioner: str = "", start: str = "", end: str = "",
 ) -> Response:
     """The dashboard: shown by its page, and again by an alert form with its errors."""
     chosen = _team(user, team)
     if chosen is None and user.role == "manager" and len(user.teams) == 1:
         chosen = next(iter(user.teams))
+    errors = dict(errors or {})
+    first, last = day_field(start, "start", errors), day_field(end, "end", errors)
+    if first and last and first > last:
+        errors["start"] = "must not be after the end"
+        first = last = None
     alerts = reports.alerts(user, action, team=chosen)
     compliance = reports.compliance(user, team=chosen)
-    series = reports.engagement(user, team=chosen) if chosen or user.role == "auditor" else []
+    who = practitioner.strip()[:64] or None
+    can_chart = bool(chosen) or user.role == "auditor"
+    series = reports.engagement(user, team=chosen, practitioner=who, start=first,
+                                end=last) if can_chart else []
+    per_practitioner = []
+    if can_chart:
+        for row in compliance:
+            if not row["practitioner"] or (chosen and row["team"] != chosen):
+                continue
+            months = reports.engagement(user, team=row["team"],
+                                        practitioner=row["practitioner"], start=first,
+                                        end=last)
+            attended = sum(int(m["attended"]) for m in months)
+            unacceptable = sum(int(m["missed_unacceptable"]) for m in months)
+            required = sum(int(m["required"]) for m in months)
+            contacts = sum(int(m["contacts"]) for m in months)
+            per_practitioner.append({
+                "practitioner": row["practitioner"], "team": row["team"],
+                "attended": attended, "missed_unacceptable": unacceptable,
+                "rate": attended / (attended + unacceptable) if attended + unacceptable
+                else None,
+                "of_required": min(contacts, required) / required if required else None,
+            })
     shown = []
     for alert in alerts:
         team_of_case = alert.get("team")
@@ -92,9 +138,12 @@ def dashboard(
         "stages": STAGES, "status_order": STATUS_ORDER, "team": chosen or "",
         "teams": sorted(user.teams),
         "chart": charts.engagement_chart(
-            series, title=f"Team {chosen}" if chosen else "The whole service"
+            series, title=(f"{staff_names(request)(who)}'s cases" if who
+                           else f"Team {chosen}" if chosen else "The whole service"),
         ) if series or chosen or user.role == "auditor" else "",
-        "errors": errors or {}, "notes": notes or {}, "flash": flash,
+        "per_practitioner": per_practitioner,
+        "span": {"practitioner": who or "", "start": start[:10], "end": end[:10]},
+        "errors": errors, "notes": notes or {}, "flash": flash,
     }, status=status)
 
 
@@ -107,11 +156,17 @@ def dashboard_page(
     team: str = "",
     acknowledged: str = "",
     resolved: str = "",
+    practitioner: Annotated[str, Query(max_length=64)] = "",
+    start: Annotated[str, Query(max_length=32)] = "",
+    end: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
-    """Alerts to acknowledge, ASPIRE compliance and engagement (managers, auditors)."""
+    """Alerts to acknowledge, ASPIRE compliance and engagement per team and per
+    practitioner over a date range (managers, auditors)."""
     team_roles(principal.user, "manager", "auditor")
     flash = "Alert acknowledged." if acknowledged else "Alert resolved." if resolved else ""
-    return dashboard(request, reports, action, principal.user, team, flash=flash)
+    return dashboard(request, reports, action, principal.user, team, flash=flash,
+                     practitioner=practitioner, start=start, end=end,
+                     status=200)
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
@@ -130,6 +185,18 @@ def resolve(
     return manage_alert(request, reports, action, alert_id, form, "resolved")
 
 
+def review_date(raw: str | list[str]) -> date | None:
+    """The review date a resolving manager typed (joined from the three date fields)."""
+    text = raw if isinstance(raw, str) else ""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput([FieldProblem("review_on", "must be a real date, for example "
+                                                      "27 3 2026")]) from None
+
+
 def manage_alert(
     request: Request, reports: Reports, action: str, alert_id: str,
     form: tuple[SignedIn, FormValues], done: str,
@@ -140,13 +207,18 @@ def manage_alert(
     note = (raw if isinstance(raw, str) else " ".join(raw)).strip()
     team = values.get("team", "")
     team_text = team if isinstance(team, str) else ""
-    do = reports.acknowledge if done == "acknowledged" else reports.close
     try:
-        do(principal.user, alert_id, note, action)
+        if done == "acknowledged":
+            reports.acknowledge(principal.user, alert_id, note, action)
+        else:
+            reports.close(principal.user, alert_id, note, action,
+                          review_on=review_date(values.get("review_on", "")))
     except InvalidInput as exc:
-        reason = "; ".join(friendly(p.reason) for p in exc.problems)
+        reason = "; ".join(
+            ("Review date " if p.field == "review_on" else "Note ") + friendly(p.reason)
+            for p in exc.problems)
         return dashboard(request, reports, action, principal.user, team_text,
-                         errors={alert_id: f"Note {reason}"}, notes={alert_id: note},
+                         errors={alert_id: reason}, notes={alert_id: note},
                          status=422)
     target = f"/manager?{done}=1&team={team_text}" if team_text else f"/manager?{done}=1"
     return RedirectResponse(target + f"#alert-{anchor(alert_id)}", status_code=303)
@@ -181,3 +253,47 @@ def ratings_page(
         "stages": ("assessment", "planning", "implementation", "review", "resettlement"),
         "lenses": ("desistance", "safety_wellbeing", "risk_of_harm"),
     }, status=422 if errors else 200)
+
+
+Sort = Literal["severity", "held", "overdue", "raised"]
+SORTS = {"severity": "Most severe first", "held": "Held longest first",
+         "overdue": "Most days overdue first", "raised": "Newest first"}
+
+
+@router.get("/alerts")
+def alerts_page(
+    request: Request, reports: ReportsDep, action: Action, principal: PageUser,
+    team: str = "", state: Literal["open", "closed"] = "open", severity: str = "",
+    rule: str = "", practitioner: str = "", sort: Sort = "severity",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """Alerts filtered by severity, rule and practitioner, sorted, open or closed, paged;
+    each with its practitioner and how long it has held (practitioners, managers,
+    auditors)."""
+    user = principal.user
+    team_roles(user, "practitioner", "manager", "auditor")
+    found = reports.find_alerts(
+        user, action, team=_team(user, team), closed=state == "closed",
+        severity=severity if severity in ("high", "medium", "low") else "",
+        rule=rule if rule in TEXT else "", practitioner=practitioner[:64].strip(),
+        sort=sort, page=page,
+    )
+    return render(request, "alerts.html", {
+        "title": "Closed alerts" if state == "closed" else "Alerts", "found": found,
+        "filters": {"team": team[:64], "state": state, "severity": severity[:16],
+                    "rule": rule[:64], "practitioner": practitioner[:64], "sort": sort},
+        "rules": sorted(TEXT.items(), key=lambda kv: kv[1]), "sorts": SORTS,
+        "teams": sorted(user.teams),
+    })
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(
+    request: Request, alert_id: AlertId, reports: ReportsDep, action: Action,
+    principal: PageUser,
+) -> Response:
+    """One alert's history: every time it was raised, acknowledged, resolved or ended."""
+    history = reports.alert_history(principal.user, alert_id, action)
+    return render(request, "alert.html", {
+        "title": history[-1]["title"], "history": history, "latest": history[-1],
+    })

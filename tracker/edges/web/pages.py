@@ -7,6 +7,7 @@ own CSRF token (``common.posted``).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
 
@@ -129,3 +130,20 @@ def logout(request: Request, accounts: AccountsDep, form: PostedForm) -> Respons
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+INFO_PAGES = {"help": "Help", "accessibility": "Accessibility statement",
+              "privacy": "Privacy notice"}
+"""The footer's pages: open to everyone, signed in or not (they hold no case data)."""
+
+
+@router.get("/help")
+@router.get("/accessibility")
+@router.get("/privacy")
+def info_page(request: Request) -> Response:
+    """Help, the accessibility statement or the privacy notice."""
+    name = request.url.path.strip("/")
+    # The footer's pages are public; with a session, the page shows the navigation too.
+    with contextlib.suppress(NotAuthenticated):
+        page_principal(request)
+    return render(request, f"info_{name}.html", {"title": INFO_PAGES[name]})

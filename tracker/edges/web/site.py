@@ -20,7 +20,12 @@ from tracker.edges.web import (
     route_acts,
     subject_access,
 )
-from tracker.edges.web.common import STATIC_DIR, error_page, make_templates
+from tracker.edges.web.common import (
+    STATIC_DIR,
+    DateQueryMiddleware,
+    error_page,
+    make_templates,
+)
 from tracker.services.accounts import LoginThrottle
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -37,3 +42,4 @@ def install(api: FastAPI) -> None:
     api.state.error_page = error_page
     api.state.login_throttle = LoginThrottle()
     api.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    api.add_middleware(DateQueryMiddleware)

@@ -20,6 +20,7 @@ from tracker.domain.access import (
     can_verify,
     can_write_case,
 )
+from tracker.services.accounts.invitations import INVITATION_VALID, Invitations
 from tracker.services.accounts.passwords import (
     MAX_PASSWORD,
     MIN_PASSWORD,
@@ -39,15 +40,42 @@ from tracker.services.accounts.tokens import TOKEN_PREFIX, TokenInfo, Tokens
 from tracker.services.accounts.users import IDENTIFIER_RE, USERNAME_RE, User, Users, plain
 
 
-class Accounts(Sessions, Tokens):
-    """Users, sessions and API tokens in the tracker's database."""
+class Accounts(Sessions, Tokens, Invitations):
+    """Users, sessions, API tokens and invitations in the tracker's database."""
 
 
 __all__ = [
-    "IDENTIFIER_RE", "MAX_PASSWORD", "MIN_PASSWORD", "ROLES", "SESSION_ABSOLUTE",
-    "SESSION_IDLE", "SESSION_TOUCH", "TOKEN_PREFIX", "USERNAME_RE", "Accounts",
-    "LoginThrottle", "Principal", "Role", "Session", "Sessions", "TokenInfo", "Tokens", "User",
-    "Users", "can_acknowledge", "can_manage_users", "can_read_access_log", "can_read_case",
-    "can_see_management", "can_see_team", "can_verify", "can_write_case", "check_password",
-    "plain", "same", "sha256",
+    "IDENTIFIER_RE",
+    "INVITATION_VALID",
+    "MAX_PASSWORD",
+    "MIN_PASSWORD",
+    "ROLES",
+    "SESSION_ABSOLUTE",
+    "SESSION_IDLE",
+    "SESSION_TOUCH",
+    "TOKEN_PREFIX",
+    "USERNAME_RE",
+    "Accounts",
+    "Invitations",
+    "LoginThrottle",
+    "Principal",
+    "Role",
+    "Session",
+    "Sessions",
+    "TokenInfo",
+    "Tokens",
+    "User",
+    "Users",
+    "can_acknowledge",
+    "can_manage_users",
+    "can_read_access_log",
+    "can_read_case",
+    "can_see_management",
+    "can_see_team",
+    "can_verify",
+    "can_write_case",
+    "check_password",
+    "plain",
+    "same",
+    "sha256",
 ]

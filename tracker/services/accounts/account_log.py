@@ -20,7 +20,7 @@ from tracker.kernel.logging import current_correlation_id
 
 Change = Literal[
     "created", "role", "teams", "display_name", "deactivated", "reactivated",
-    "password_reset", "tokens_revoked",
+    "password_reset", "tokens_revoked", "invited", "password_set_by_invitation",
 ]
 MAX_PAGE = 500
 
