@@ -116,7 +116,9 @@ def line_chart(
     )
     table = _table(labels, series, unit)
     return Markup(  # noqa: S704 - every piece of text in it went through escape()
-        f'<figure class="chart"><div class="chart-scroll">{"".join(parts)}</div>'
+        f'<figure class="chart"><div class="chart-scroll" tabindex="0" role="region" '
+        f'aria-label="{escape(title)} (scrolls sideways on a small screen)">'
+        f'{"".join(parts)}</div>'
         f'<div class="legend">{legend}</div>'
         f"<figcaption>{escape(title)}</figcaption>"
         f"<details><summary class=\"small\">The numbers</summary>{table}</details></figure>"
