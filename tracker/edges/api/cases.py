@@ -238,7 +238,12 @@ def case_engagement(
     summary="Export the case history (JSON or CSV)",
 )
 def export(
-    case_id: CaseId, access: Access, format: Annotated[Literal["json", "csv"], Query()] = "json"
+    case_id: CaseId, access: Access, format: Annotated[Literal["json", "csv"], Query()] = "json",
+    as_of: AsOf = None, as_known_at: AsKnownAt = None,
 ) -> Response:
-    """The full stored history of a case, for a file (logged as an export)."""
-    return export_response(access.read(case_id), case_id, format)
+    """The stored history of a case for a file (logged as an export): all of it, or exactly
+    the replayed view as at a day and as known at a moment. The CSV is flat (UK local dates
+    and times, one column per field); ``X-Contains-Personal-Data`` says whether the file
+    holds personal data in clear."""
+    return export_response(access.read(case_id), case_id, format, as_of=as_of,
+                           as_known_at=as_known_at)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -20,7 +21,7 @@ from tracker.domain.case import CaseState
 from tracker.domain.commands import as_plan, parse_command, plan_event_type
 from tracker.edges.api.auth import SignedIn
 from tracker.edges.api.deps import Action, AppDep, GuardDep, ReportsDep
-from tracker.edges.api.export import export_response
+from tracker.edges.api.export import export_response, export_rows
 from tracker.edges.api.guard import CaseGuard
 from tracker.edges.api.schemas import CASE_ID_PATTERN
 from tracker.edges.web import charts
@@ -452,10 +453,45 @@ def export(
     guard: GuardDep,
     action: Action,
     principal: PageUser,
+    as_of: str = "",
+    as_known_at: str = "",
 ) -> Response:
-    """The case's stored history as a file (logged as an export)."""
+    """The case's history as a file, all of it or exactly the replayed view (logged as an
+    export)."""
+    errors: dict[str, str] = {}
+    day, moment = replay_moments(as_of, as_known_at, errors)
+    if errors:
+        raise InvalidInput([FieldProblem(k, v) for k, v in errors.items()])
     guard.read(principal.user, case_id, action)
-    return export_response(app, case_id, fmt)
+    return export_response(app, case_id, fmt, as_of=day, as_known_at=moment)
+
+
+@router.get("/cases/{case_id}/export")
+def export_page(
+    request: Request,
+    case_id: CaseId,
+    app: AppDep,
+    guard: GuardDep,
+    action: Action,
+    principal: PageUser,
+    as_of: str = "",
+    as_known_at: str = "",
+) -> Response:
+    """What an export will hold, with a clear warning when it holds personal data in
+    clear, before the download (the read is logged)."""
+    errors: dict[str, str] = {}
+    day, moment = replay_moments(as_of, as_known_at, errors)
+    if errors:
+        raise InvalidInput([FieldProblem(k, v) for k, v in errors.items()])
+    guard.read(principal.user, case_id, action)
+    doc = export_rows(app, case_id, as_of=day, as_known_at=moment)
+    query = urlencode({k: v for k, v in (("as_of", as_of[:10]),
+                                         ("as_known_at", as_known_at[:32])) if v})
+    return render(request, "export.html", {
+        "title": f"Export case {case_id}", "case_id": case_id, "day": day, "moment": moment,
+        "count": len(doc["events"]), "personal": doc["contains_personal_data"],
+        "query": f"?{query}" if query else "",
+    })
 
 
 def record_form(
