@@ -111,8 +111,14 @@ class CaseState:
 
 def evolve(state: CaseState, rec: RecordedEvent) -> CaseState:
     """The state after one (effective) event. Pure: no IO, no clock."""
+    types = {**state.event_types, rec.event_id: rec.event.type}
+    return _handle(replace(state, event_types=types), rec)
+
+
+def _handle(s: CaseState, rec: RecordedEvent) -> CaseState:
+    """What one event changes, except ``event_types`` (kept by the callers: copying that
+    dict for every event made a fold quadratic in the case's length)."""
     ev = rec.event
-    s = replace(state, event_types={**state.event_types, rec.event_id: ev.type})
     if isinstance(ev, CaseOpened):
         return replace(s, opened=ev, setting=ev.setting, level=ev.intervention_level)
     if isinstance(ev, InterventionLevelChanged):
@@ -194,8 +200,30 @@ def fold(case_id: str, recorded: Iterable[RecordedEvent]) -> CaseState:
     recorded = list(recorded)
     state = CaseState(case_id=case_id)
     # Every raw event is addressable (a correction may target one later superseded).
-    raw_types = {rec.event_id: rec.event.type for rec in recorded}
+    types = {rec.event_id: rec.event.type for rec in recorded}
     for rec in apply_corrections(recorded):
-        state = evolve(state, rec)
+        types[rec.event_id] = rec.event.type  # a replacement's type, where superseded
+        state = _handle(state, rec)
     version = recorded[-1].stream_version if recorded else 0
-    return replace(state, version=version, event_types={**raw_types, **state.event_types})
+    return replace(state, version=version, event_types=types)
+
+
+def fold_on(state: CaseState, more: Iterable[RecordedEvent]) -> CaseState | None:
+    """``state`` carried on over the events that follow it: what ``fold`` of the whole
+    stream gives, at the cost of the tail only (a cached or snapshotted state).
+
+    None when the tail does not start right after ``state.version`` or holds a correction:
+    a correction may change an event before it, so only a full ``fold`` is right then.
+    """
+    more = list(more)
+    if not more:
+        return state
+    if more[0].stream_version != state.version + 1 or any(
+        isinstance(rec.event, EventSuperseded | EventRetracted) for rec in more
+    ):
+        return None
+    types = dict(state.event_types)
+    for rec in more:
+        types[rec.event_id] = rec.event.type
+        state = _handle(state, rec)
+    return replace(state, version=more[-1].stream_version, event_types=types)
