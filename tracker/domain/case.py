@@ -7,8 +7,10 @@ read model: the views people look at live in ``projections``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
@@ -198,14 +200,14 @@ def _since(held: Holding) -> tuple[datetime, int]:
 def fold(case_id: str, recorded: Iterable[RecordedEvent]) -> CaseState:
     """The state of a case from its stored events, corrections applied."""
     recorded = list(recorded)
-    state = CaseState(case_id=case_id)
+    state = _thawed(CaseState(case_id=case_id))
     # Every raw event is addressable (a correction may target one later superseded).
     types = {rec.event_id: rec.event.type for rec in recorded}
     for rec in apply_corrections(recorded):
         types[rec.event_id] = rec.event.type  # a replacement's type, where superseded
         state = _handle(state, rec)
     version = recorded[-1].stream_version if recorded else 0
-    return replace(state, version=version, event_types=types)
+    return _frozen(state, version=version, event_types=types)
 
 
 def fold_on(state: CaseState, more: Iterable[RecordedEvent]) -> CaseState | None:
@@ -227,3 +229,27 @@ def fold_on(state: CaseState, more: Iterable[RecordedEvent]) -> CaseState | None
         types[rec.event_id] = rec.event.type
         state = _handle(state, rec)
     return replace(state, version=more[-1].stream_version, event_types=types)
+
+
+class _Growing(set[Any]):
+    """A set field while one ``fold`` owns the state: ``s.field | {x}`` adds in place
+    instead of copying the whole set for every event (which made a fold quadratic in the
+    case's length). The handlers stay as they are; the intermediate states are never
+    seen, and ``fold`` returns frozensets again (``_frozen``)."""
+
+    def __or__(self, other: AbstractSet[Any]) -> _Growing:
+        self.update(other)
+        return self
+
+
+_SET_FIELDS = tuple(f.name for f in fields(CaseState) if isinstance(f.default, frozenset))
+
+
+def _thawed(state: CaseState) -> CaseState:
+    changes: dict[str, Any] = {name: _Growing(getattr(state, name)) for name in _SET_FIELDS}
+    return replace(state, **changes)
+
+
+def _frozen(state: CaseState, **more: Any) -> CaseState:
+    changes: dict[str, Any] = {name: frozenset(getattr(state, name)) for name in _SET_FIELDS}
+    return replace(state, **changes, **more)
