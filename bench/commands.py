@@ -127,7 +127,7 @@ def _es_classes() -> tuple[type[Any], type[Any], type[Any]]:
     from eventsourcing.application import Application
     from eventsourcing.domain import Aggregate, event
 
-    class EsCase(Aggregate):  # type: ignore[misc]
+    class EsCase(Aggregate):
         @event("Opened")
         def __init__(self, case_id: str, child_id: str, team: str) -> None:
             self.case_id = case_id
@@ -144,10 +144,10 @@ def _es_classes() -> tuple[type[Any], type[Any], type[Any]]:
             if contact_id is not None:
                 self.resolved.append(contact_id)
 
-    class EsCommands(Application):  # type: ignore[misc]
+    class EsCommands(Application[UUID]):
         name = "EsCommands"
 
-    class EsCommandsSnapshots(Application):  # type: ignore[misc]
+    class EsCommandsSnapshots(Application[UUID]):
         name = "EsCommandsSnapshots"
         snapshotting_intervals = {EsCase: SNAPSHOT_EVERY}
 
