@@ -52,6 +52,7 @@ from tracker.kernel.config import Settings
 from tracker.kernel.logging import configure as configure_logs
 from tracker.services.app import App
 from tracker.services.cases import CaseService, StateCache
+from tracker.services.verify import verify
 
 LENGTHS = (10, 100, 1000, 5000)
 SNAPSHOT_EVERY = 100
@@ -289,6 +290,7 @@ def measure(impls: Impls, backend: str, lengths: Sequence[int], rounds: int,
 
             ms.setdefault((name, length), []).append(1000 * timed(work) / per_sample)
     base = BASE if BASE in lengths else min(lengths)
+    verified = verify(impls.tracker.app.engine).ok  # what was written still chains
     records = []
     for length in lengths:
         ours = ms[("tracker", length)]
@@ -318,6 +320,7 @@ def measure(impls: Impls, backend: str, lengths: Sequence[int], rounds: int,
             "goals_met": bool(
                 statistics.median(flat) <= GOAL_FLAT and min(speedups) >= GOAL_VS_ES
             ),
+            "chain_verified": verified,
             "rounds": rounds,
             "per_sample": per_sample,
         })
