@@ -9,10 +9,13 @@ stream that is not the one it was folded from, nor keep personal data.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import replace
 from functools import reduce
 from uuid import uuid4
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -23,6 +26,7 @@ from tests.projections.test_properties import PROPERTY, histories, history
 from tests.support import at, open_case, record
 from tests.test_chain import _unprotect
 from tracker.bootstrap import App
+from tracker.domain import case
 from tracker.domain.case import CaseState, evolve, fold, fold_on
 from tracker.domain.corrections import apply_corrections
 from tracker.services.cases import CaseService
@@ -148,3 +152,13 @@ def test_a_retried_command_is_still_recognised_with_the_cached_state(app: App) -
     first = record(app, "CS-C5", "contact_attended", data, at("2026-01-06"), event_id=event_id)
     again = record(app, "CS-C5", "contact_attended", data, at("2026-01-06"), event_id=event_id)
     assert again == first and app.store.stream_version("CS-C5") == 2
+
+
+def test_the_folds_replace_is_dataclasses_replace() -> None:
+    state = fold("CS-P1", _contacts_history())
+    fast_replace: Callable[..., CaseState] = vars(case)["replace"]  # the runtime one
+    fast = fast_replace(state, closed=True, level="intensive")
+    assert fast == dataclasses.replace(state, closed=True, level="intensive")
+    assert fast is not state and not state.closed  # a new state; the old one unchanged
+    with pytest.raises(TypeError, match="no_such_field"):
+        fast_replace(state, no_such_field=1)
