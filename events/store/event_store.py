@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError
@@ -125,14 +126,18 @@ class EventStore:
         to_version: int | None = None,
         recorded_before: datetime | None = None,
         unseal: bool = True,
+        from_version: int | None = None,
     ) -> list[RecordedEvent]:
-        """One case's events in order: all, up to a version, or as recorded before a time.
+        """One case's events in order: all, up to a version, or as recorded before a time;
+        ``from_version`` starts at that version (a cached state's last event, then its tail).
 
         ``unseal=False`` leaves personal fields unopened (they read as erased): for deciding
         who may see a case, which needs no personal data, and must not open a child's key
         (nor cost more) for a case the reader may not see.
         """
         query = select(T).where(T.c.stream_id == stream_id).order_by(T.c.stream_version)
+        if from_version is not None:
+            query = query.where(T.c.stream_version >= from_version)
         if to_version is not None:
             query = query.where(T.c.stream_version <= to_version)
         if recorded_before is not None:
@@ -142,6 +147,12 @@ class EventStore:
         if events and to_version is None and recorded_before is None:
             self._heads.saw(stream_id, events[-1].stream_version, events[-1].hash)
         return events
+
+    def read_event(self, stream_id: str, event_id: UUID) -> RecordedEvent | None:
+        """One event of a stream by its id, unsealed (None if the stream has no such event)."""
+        query = select(T).where(T.c.stream_id == stream_id, T.c.event_id == event_id)
+        rows = self._rows(query)
+        return decode(rows[0]._mapping, self._keyring) if rows else None
 
     def read_all(self, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         """Up to ``limit`` events of all streams in global order, after a position."""

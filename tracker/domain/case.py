@@ -6,9 +6,12 @@ read model: the views people look at live in ``projections``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
@@ -109,10 +112,37 @@ class CaseState:
         return any(a.practitioner == practitioner and a.role == role for a in self.allocations)
 
 
+_FIELDS = frozenset(f.name for f in fields(CaseState))
+
+if TYPE_CHECKING:
+    from dataclasses import replace  # what the handlers' calls are checked against
+else:
+
+    def replace(obj: Any, /, **changes: Any) -> Any:
+        """``dataclasses.replace`` for a ``CaseState`` without its per-call work (it walks
+        every field and runs ``__init__``): the handlers call it for every event folded,
+        and it was most of a long case's fold. Same result: a new frozen state with
+        ``changes``; an unknown field is still an error."""
+        if type(obj) is not CaseState or not hasattr(obj, "__dict__"):
+            return dataclasses.replace(obj, **changes)
+        if not changes.keys() <= _FIELDS:
+            raise TypeError(f"CaseState has no field {sorted(changes.keys() - _FIELDS)}")
+        new = object.__new__(CaseState)
+        new.__dict__.update(obj.__dict__)
+        new.__dict__.update(changes)
+        return new
+
+
 def evolve(state: CaseState, rec: RecordedEvent) -> CaseState:
     """The state after one (effective) event. Pure: no IO, no clock."""
+    types = {**state.event_types, rec.event_id: rec.event.type}
+    return _handle(replace(state, event_types=types), rec)
+
+
+def _handle(s: CaseState, rec: RecordedEvent) -> CaseState:
+    """What one event changes, except ``event_types`` (kept by the callers: copying that
+    dict for every event made a fold quadratic in the case's length)."""
     ev = rec.event
-    s = replace(state, event_types={**state.event_types, rec.event_id: ev.type})
     if isinstance(ev, CaseOpened):
         return replace(s, opened=ev, setting=ev.setting, level=ev.intervention_level)
     if isinstance(ev, InterventionLevelChanged):
@@ -192,10 +222,56 @@ def _since(held: Holding) -> tuple[datetime, int]:
 def fold(case_id: str, recorded: Iterable[RecordedEvent]) -> CaseState:
     """The state of a case from its stored events, corrections applied."""
     recorded = list(recorded)
-    state = CaseState(case_id=case_id)
+    state = _thawed(CaseState(case_id=case_id))
     # Every raw event is addressable (a correction may target one later superseded).
-    raw_types = {rec.event_id: rec.event.type for rec in recorded}
+    types = {rec.event_id: rec.event.type for rec in recorded}
     for rec in apply_corrections(recorded):
-        state = evolve(state, rec)
+        types[rec.event_id] = rec.event.type  # a replacement's type, where superseded
+        state = _handle(state, rec)
     version = recorded[-1].stream_version if recorded else 0
-    return replace(state, version=version, event_types={**raw_types, **state.event_types})
+    return _frozen(state, version=version, event_types=types)
+
+
+def fold_on(state: CaseState, more: Iterable[RecordedEvent]) -> CaseState | None:
+    """``state`` carried on over the events that follow it: what ``fold`` of the whole
+    stream gives, at the cost of the tail only (a cached or snapshotted state).
+
+    None when the tail does not start right after ``state.version`` or holds a correction:
+    a correction may change an event before it, so only a full ``fold`` is right then.
+    """
+    more = list(more)
+    if not more:
+        return state
+    if more[0].stream_version != state.version + 1 or any(
+        isinstance(rec.event, EventSuperseded | EventRetracted) for rec in more
+    ):
+        return None
+    types = dict(state.event_types)
+    for rec in more:
+        types[rec.event_id] = rec.event.type
+        state = _handle(state, rec)
+    return replace(state, version=more[-1].stream_version, event_types=types)
+
+
+class _Growing(set[Any]):
+    """A set field while one ``fold`` owns the state: ``s.field | {x}`` adds in place
+    instead of copying the whole set for every event (which made a fold quadratic in the
+    case's length). The handlers stay as they are; the intermediate states are never
+    seen, and ``fold`` returns frozensets again (``_frozen``)."""
+
+    def __or__(self, other: AbstractSet[Any]) -> _Growing:
+        self.update(other)
+        return self
+
+
+_SET_FIELDS = tuple(f.name for f in fields(CaseState) if isinstance(f.default, frozenset))
+
+
+def _thawed(state: CaseState) -> CaseState:
+    changes: dict[str, Any] = {name: _Growing(getattr(state, name)) for name in _SET_FIELDS}
+    return replace(state, **changes)
+
+
+def _frozen(state: CaseState, **more: Any) -> CaseState:
+    changes: dict[str, Any] = {name: frozenset(getattr(state, name)) for name in _SET_FIELDS}
+    return replace(state, **changes, **more)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -23,7 +26,7 @@ from events.catalogue import parse_event
 from events.envelope import Actor, Draft, RecordedEvent, StreamWrite
 from events.store import EventStore
 from tracker.domain.access import Principal, authorise
-from tracker.domain.case import CaseState, evolve, fold
+from tracker.domain.case import CaseState, evolve, fold, fold_on
 from tracker.domain.commands import RecordEvent, parse_command
 from tracker.domain.decide import as_stored, decide
 from tracker.domain.policy import Policy
@@ -46,6 +49,60 @@ RETRIES_ON_CONFLICT = 10
 Adapt = Callable[[CaseState, RecordEvent], RecordEvent]
 """Completes a command from the loaded case (e.g. ``tracker.domain.commands.as_plan``)."""
 
+CACHED_CASES = 4096
+"""Decision states kept per store (least recently used dropped): a command on a case
+then reads and folds only the events after the cached one, not the whole stream."""
+
+
+class StateCache:
+    """Decision states of recently used cases, each with the hash of its last event.
+
+    A state is only ever used after reading the stream from its version on: the stored
+    event at that version must carry the remembered hash (which chains every event before
+    it), so a state is never served for a stream that changed under it (another database,
+    a restore, a tampered prefix) and the events after it are always read. States are
+    folded from sealed events, so no personal data is kept (nothing for erasure to find).
+    """
+
+    def __init__(self, size: int = CACHED_CASES) -> None:
+        self._size = size
+        self._states: OrderedDict[str, tuple[CaseState, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, case_id: str) -> tuple[CaseState, str] | None:
+        with self._lock:
+            found = self._states.get(case_id)
+            if found is not None:
+                self._states.move_to_end(case_id)
+            return found
+
+    def put(self, case_id: str, state: CaseState, head_hash: str) -> None:
+        with self._lock:
+            old = self._states.get(case_id)
+            if old is not None and old[0].version > state.version:
+                return  # a slower reader must not put an older state back
+            self._states[case_id] = (state, head_hash)
+            self._states.move_to_end(case_id)
+            while len(self._states) > self._size:
+                self._states.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+
+
+_CACHES: weakref.WeakKeyDictionary[EventStore, StateCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def state_cache(store: EventStore) -> StateCache:
+    """The cache of decision states for one store (one database), shared by its services."""
+    with _CACHES_LOCK:
+        cache = _CACHES.get(store)
+        if cache is None:
+            cache = _CACHES[store] = StateCache()
+        return cache
+
 
 class CaseService:
     """Records commands against cases, with the rules and optimistic concurrency."""
@@ -54,6 +111,7 @@ class CaseService:
         self.store = store
         self.clock = clock
         self.policy = policy
+        self.states = state_cache(store)
 
     @classmethod
     def of(cls, app: App) -> CaseService:
@@ -62,9 +120,28 @@ class CaseService:
 
     def state(self, case_id: str) -> CaseState:
         """The decision state of a case (raises ``CaseNotFound`` if it has no events)."""
-        state = fold(case_id, self.store.read_stream(case_id))
+        state = self.load(case_id)
         if not state.exists:
             raise CaseNotFound(f"case {case_id} not found")
+        return state
+
+    def load(self, case_id: str) -> CaseState:
+        """The decision state of a case (empty if it has no events), from the cached state
+        and the events after it when the stream still holds that state's last event,
+        else from the whole stream. Read sealed: deciding needs no personal data."""
+        cached = self.states.get(case_id)
+        if cached is not None:
+            known, head = cached
+            rows = self.store.read_stream(case_id, from_version=known.version, unseal=False)
+            if rows and rows[0].stream_version == known.version and rows[0].hash == head:
+                state = fold_on(known, rows[1:])
+                if state is not None:
+                    self.states.put(case_id, state, rows[-1].hash)
+                    return state
+        recorded = self.store.read_stream(case_id, unseal=False)
+        state = fold(case_id, recorded)
+        if recorded:
+            self.states.put(case_id, state, recorded[-1].hash)
         return state
 
     def record(
@@ -86,14 +163,14 @@ class CaseService:
         """
         by = actor.actor if isinstance(actor, Principal) else actor
         for attempt in range(RETRIES_ON_CONFLICT):
-            recorded = self.store.read_stream(command.case_id)
-            state = fold(command.case_id, recorded)
+            state = self.load(command.case_id)
             if isinstance(actor, Principal):
                 authorise(actor, state, command)
             wanted = adapt(state, command) if adapt is not None else command
-            for rec in recorded:
-                if rec.event_id == wanted.event_id:
-                    return [self._same_or_raise(rec, wanted)]
+            if wanted.event_id in state.event_types:  # a retry: compare with what is stored
+                stored = self.store.read_event(command.case_id, wanted.event_id)
+                if stored is not None:
+                    return [self._same_or_raise(stored, wanted)]
             drafts = decide(state, wanted, self.clock.now(), self.policy)
             expected = (
                 wanted.expected_version if wanted.expected_version is not None else state.version
@@ -157,7 +234,7 @@ class CaseService:
             label = labels[i] if labels else f"command {i + 1}"
             state = states.get(command.case_id)
             if state is None:
-                state = fold(command.case_id, self.store.read_stream(command.case_id))
+                state = self.load(command.case_id)
             try:
                 drafts = decide(state, command, self.clock.now(), self.policy)
             except TrackerError as exc:

@@ -35,7 +35,7 @@ class CaseGuard:
 
     def state(self, case_id: str) -> CaseState:
         """The case's decision state (not opened: ``state.team`` is None). Not logged."""
-        return fold(case_id, self.app.store.read_stream(case_id))
+        return self.service.load(case_id)
 
     def team_of(self, case_id: str) -> str | None:
         """The case's team (``tracker.domain.teams``), or None if there is no such case.
