@@ -3,6 +3,7 @@ on SQLite and PostgreSQL: who reads and writes before, during and after a transf
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -178,3 +179,32 @@ def test_keyworker_reads_only_their_allocated_case_and_records_custody_work(env:
                   "reason": "transition"})
     assert ended.status_code == 201, ended.text
     assert reads(env, "keyworker") == 403
+
+
+def test_the_cases_team_exports_its_transfer_bundle_others_get_403(env: Env) -> None:
+    assert open_case(env).status_code == 201
+    key = {"transfer_key": base64.b64encode(bytes(range(32))).decode()}
+    resp = env.client.post("/api/cases/CS-API1/bundle", json=key,
+                           headers=env["prac_a"].headers)
+    assert resp.status_code == 200, resp.text
+    bundle = resp.json()
+    assert bundle["manifest"]["case_id"] == "CS-API1"
+    assert bundle["manifest"]["exported_by"] == "P-TEST01"
+    assert bundle["manifest"]["count"] == len(bundle["events"]) == 1
+    assert bundle["digest"].startswith("hmac-sha256:")
+    refusals = set()
+    for who, case_id in (("prac_b", "CS-API1"), ("auditor", "CS-API1"), ("admin", "CS-API1"),
+                         ("prac_b", "CS-NONE")):
+        refused = env.client.post(f"/api/cases/{case_id}/bundle", json=key,
+                                  headers=env[who].headers)
+        assert refused.status_code == 403, who
+        refusals.add(refused.content)
+    assert len(refusals) == 1  # a missing case is refused the same way
+    bad = env.client.post("/api/cases/CS-API1/bundle", json={"transfer_key": "x" * 43},
+                          headers=env["prac_a"].headers)
+    assert bad.status_code == 422
+    assert bad.json()["fields"][0]["field"] == "transfer_key"
+    logged = {(e.user_id, e.outcome) for e in search(env.app, case_id="CS-API1").entries
+              if e.action == "POST /api/cases/{case_id}/bundle"}
+    assert logged == {("P-TEST01", "allowed"), ("P-TEST02", "refused"), ("A-TEST01", "refused"),
+                      ("AD-TEST01", "refused")}
