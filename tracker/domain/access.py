@@ -221,7 +221,9 @@ def may_record(who: Principal, teams: CaseTeams | None, kind: str | None = None)
     if kind is None:
         return False
     if kind in TRANSFER_ANSWERS:
-        return who.role == "manager" and bool(teams.pending & who.teams)
+        offered = bool(teams.pending & who.teams) or (teams.offered_out and bool(
+            who.teams - {teams.owner}))
+        return who.role == "manager" and offered
     if who.role == "practitioner" and teams.hosts & who.teams:
         return kind in HOST_ACTS
     if who.role == KEYWORKER and who.user_id in teams.keyworkers:

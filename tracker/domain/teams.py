@@ -94,6 +94,7 @@ class CaseTeams:
     former: tuple[tuple[str, datetime], ...] = ()
     pending: frozenset[str] = frozenset()
     keyworkers: frozenset[str] = frozenset()
+    offered_out: bool = False  # a transfer to another service awaits an answer
 
     def former_reading(self, now: datetime, read_access: timedelta) -> frozenset[str]:
         """The sending teams still inside their read-only period at ``now``."""
@@ -134,8 +135,10 @@ def case_teams(
     hosts = frozenset(m.to_team for i, m in enumerate(moves)
                       if m.kind == CARETAKING and not m.ended and i > last_full) - {owner}
     former = tuple((m.from_team, m.at) for m in moves if m.kind == FULL)
-    pending = frozenset(r.to_team for r in requests if r.status == "pending" and r.to_team)
-    return CaseTeams(owner, hosts, former, pending, frozenset(keyworkers))
+    waiting = [r for r in requests if r.status == "pending"]
+    pending = frozenset(r.to_team for r in waiting if r.to_team)
+    offered_out = any(r.to_team is None for r in waiting)
+    return CaseTeams(owner, hosts, former, pending, frozenset(keyworkers), offered_out)
 
 
 def transfer_step(

@@ -24,7 +24,12 @@ from tracker.edges.api.export import export_response
 from tracker.edges.api.guard import CaseGuard
 from tracker.edges.api.schemas import CASE_ID_PATTERN
 from tracker.edges.web import charts
-from tracker.edges.web.act_forms import act_links, case_manager_field, saved_notice
+from tracker.edges.web.act_forms import (
+    act_links,
+    answer_links,
+    case_manager_field,
+    saved_notice,
+)
 from tracker.edges.web.common import render
 from tracker.edges.web.deps import PageUser, PostedForm
 from tracker.edges.web.forms import (
@@ -317,6 +322,7 @@ def case_page(
         "timeline": shown,
         "families": FAMILIES,
         "acts": act_links(case_id, state, items) if writer and not state.closed else [],
+        "answers": answer_links(case_id, state, principal.user),
         "case_manager": names(state.case_manager.practitioner) if state.case_manager else "",
         "can_write": writer and not state.closed,
         "forms": FORMS,

@@ -18,6 +18,7 @@ from tracker.edges.web import (
     manager_pages,
     pages,
     subject_access,
+    transfer_pages,
 )
 from tracker.edges.web.common import STATIC_DIR, error_page, make_templates
 from tracker.services.accounts import LoginThrottle
@@ -25,6 +26,7 @@ from tracker.services.accounts import LoginThrottle
 ROUTERS: tuple[APIRouter, ...] = (
     pages.router, case_pages.router, manager_pages.router, audit_pages.router,
     admin_pages.router, subject_access.router, acts.router, diary_pages.router,
+    transfer_pages.router,
 )
 """Every page router, in the order their routes are matched."""
 
