@@ -231,6 +231,19 @@ class EventStore:
             if json.loads(payload).get("child_id") == child_id
         ]
 
+    def streams_allocated_to(self, practitioner_id: str) -> list[str]:
+        """The cases that ever allocated ``practitioner_id`` (ended or not), read as text like
+        ``streams_of_subject``: a keyworker's list starts here, then each case is judged."""
+        query = (
+            select(T.c.stream_id, T.c.payload)
+            .where(T.c.event_type == "case_manager_allocated",
+                   T.c.payload.contains(practitioner_id, autoescape=True))
+            .order_by(T.c.position)
+        )
+        found = [stream for stream, payload in self._rows(query)
+                 if json.loads(payload).get("practitioner_id") == practitioner_id]
+        return list(dict.fromkeys(found))
+
     def subject_of(self, stream_id: str) -> str | None:
         """The child a case was opened for (read from the payload text: no key opened)."""
         query = select(T.c.payload).where(

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.conftest import Env
-from tests.support import open_case
+from tests.api.conftest import PASSWORD, Env
+from tests.support import at, open_case, record
 from tests.web.conftest import errors_beside, sign_in
+from tracker.services.access_log import search
 
 CASE = "/cases/CS-TEST1"
 
@@ -82,3 +83,52 @@ def test_the_receiving_manager_rejects_with_a_reason(env: Env) -> None:
     assert env.client.get(CASE).status_code == 403  # no longer offered to TEAM-B
     sign_in(env.client, "prac.a")
     assert f'href="{CASE}/schedule"' in env.client.get(CASE).text
+
+
+CONTACT = {"occurred_at": "2026-10-30T10:00", "kind": "office", "participation": "4"}
+
+
+def test_a_host_practitioner_records_contacts_on_the_pages_and_nothing_else(env: Env) -> None:
+    open_case(env.app)
+    record(env.app, "CS-TEST1", "transfer_requested",
+           {"transfer_id": "T-1", "kind": "caretaking", "to_team": "TEAM-B",
+            "reason": "synthetic: staying with family"}, at("2026-10-01"))
+    record(env.app, "CS-TEST1", "transfer_accepted", {"transfer_id": "T-1", "team": "TEAM-B"},
+           at("2026-10-02"))
+    csrf = sign_in(env.client, "prac.b")
+    page = env.client.get(CASE)
+    assert page.status_code == 200
+    assert f'href="{CASE}/log/contact"' in page.text
+    assert f'href="{CASE}/log/review"' not in page.text
+    assert env.client.get(f"{CASE}/log/review").status_code == 403
+    ok = post(env, f"{CASE}/log/contact", csrf, **CONTACT)
+    assert ok.status_code == 303, ok.text
+    assert types(env)[-1] == "contact_attended"
+
+
+def test_a_keyworker_lands_on_their_cases_and_records_a_custody_contact(env: Env) -> None:
+    env.accounts.create_user("keyworker.k", PASSWORD, "secure_keyworker", [],
+                             user_id="K-TEST01")
+    open_case(env.app, setting="custody", disposal_type="dto")
+    open_case(env.app, "CS-TEST2", child_id="C-TEST0002")
+    record(env.app, "CS-TEST1", "case_manager_allocated",
+           {"practitioner_id": "K-TEST01", "agency": "secure_establishment",
+            "role": "secure_keyworker"}, at("2026-01-06"))
+    csrf = sign_in(env.client, "keyworker.k")
+    mine = env.client.get("/custody")
+    assert mine.status_code == 200
+    assert 'href="/cases/CS-TEST1"' in mine.text
+    assert "CS-TEST2" not in mine.text
+    assert env.client.get("/cases/CS-TEST2").status_code == 403
+    assert env.client.get("/caseload").status_code == 403
+    page = env.client.get(CASE)
+    assert page.status_code == 200
+    assert f'href="{CASE}/log/contact"' in page.text
+    assert f'href="{CASE}/log/plan"' not in page.text
+    ok = post(env, f"{CASE}/log/contact", csrf, **CONTACT)
+    assert ok.status_code == 303, ok.text
+    stored = env.app.store.read_stream("CS-TEST1")[-1]
+    assert (stored.type, stored.recorded_by, stored.recorded_role) == (
+        "contact_attended", "K-TEST01", "secure_keyworker")
+    logged = {(e.case_id, e.outcome) for e in search(env.app, user_id="K-TEST01").entries}
+    assert {("CS-TEST1", "allowed"), ("CS-TEST2", "refused")} <= logged

@@ -48,6 +48,11 @@ class CaseGuard:
         """
         return fold(case_id, self.app.store.read_stream(case_id, unseal=False)).team
 
+    def state_sealed(self, case_id: str) -> CaseState:
+        """The case's decision state read with personal fields left sealed (for listing
+        and judging access: no child's key opened)."""
+        return fold(case_id, self.app.store.read_stream(case_id, unseal=False))
+
     def teams_of(self, case_id: str) -> CaseTeams | None:
         """Who has a part in the case (owner, hosts, sending teams, keyworkers), read sealed
         as ``team_of``; None if there is no such case."""

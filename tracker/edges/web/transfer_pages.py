@@ -12,16 +12,18 @@ from fastapi.responses import Response
 
 from events.transfer import TransferKind
 from tracker.domain.case import CaseState
+from tracker.domain.teams import KEYWORKER
 from tracker.edges.api.auth import SignedIn
 from tracker.edges.api.deps import Action, AppDep, GuardDep
 from tracker.edges.api.guard import CaseGuard
 from tracker.edges.web.act_forms import TITLES, Options
 from tracker.edges.web.acts import Act, shown
 from tracker.edges.web.case_pages import CaseId
+from tracker.edges.web.common import render
 from tracker.edges.web.deps import PageUser, PostedForm
 from tracker.edges.web.forms import Field, FormSpec, choices, local_input
 from tracker.edges.web.staff import staff_names
-from tracker.kernel.errors import FieldProblem
+from tracker.kernel.errors import AccessDenied, FieldProblem
 
 router = APIRouter(include_in_schema=False)
 
@@ -157,3 +159,27 @@ def reject_submit(request: Request, case_id: CaseId, guard: GuardDep, action: Ac
     principal, values = form
     act, _state = answer_act(request, guard, principal, action, case_id, "transfer-reject")
     return act.save(values)
+
+
+# -- the secure-estate keyworker's cases -----------------------------------------------------
+
+
+@router.get("/custody")
+def custody_page(request: Request, app: AppDep, guard: GuardDep, action: Action,
+                 principal: PageUser) -> Response:
+    """A keyworker's cases: those allocated to them now (each listed case's read logged)."""
+    who = principal.user
+    if who.role != KEYWORKER:
+        raise AccessDenied()
+    names = staff_names(request)
+    rows = []
+    for case_id in app.store.streams_allocated_to(who.user_id):
+        state = guard.state_sealed(case_id)
+        if state.teams is None or who.user_id not in state.teams.keyworkers:
+            continue
+        manager = state.case_manager
+        rows.append({"case_id": case_id, "child_id": state.child_id, "setting": state.setting,
+                     "case_manager": names(manager.practitioner) if manager else ""})
+    if rows:
+        guard.log(who, [r["case_id"] for r in rows if r["case_id"]], action, "allowed")
+    return render(request, "custody.html", {"title": "My cases", "rows": rows})
