@@ -273,15 +273,20 @@ class Visible:
         opening's."""
         assert self.opened is not None
         moves = moves_of(self.transfers)
+        return case_team(home_team(self.opened.team, moves), self.owning_case_manager(moves))
+
+    def owning_case_manager(self, moves: tuple[Move, ...] | None = None) -> Allocation | None:
+        """The case manager who holds the case for its owning team: one allocated since the
+        last accepted full transfer (``tracker.domain.teams.since_last_move``)."""
+        moves = moves_of(self.transfers) if moves is None else moves
         current = (a for a in self.allocations() if a.end is None)
-        manager = current_case_manager(
+        return current_case_manager(
             since_last_move(current, moves, lambda a: (a.start_t, a.start_pos))
         )
-        return case_team(home_team(self.opened.team, moves), manager)
 
     def owner(self) -> str:
-        """Who an alert goes to: the case manager's manager, or else the team."""
-        cm = self.case_manager()
+        """Who an alert goes to: the owning case manager's manager, or else the team."""
+        cm = self.owning_case_manager()
         if cm is not None and cm.manager:
             return cm.manager
         return f"team:{self.team()}"

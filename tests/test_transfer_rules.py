@@ -36,16 +36,24 @@ def teams_now(history: History, team: str) -> None:
     assert record_row(record, NOW, NoDob())["team"] == team  # type: ignore[arg-type]
 
 
+def owner(history: History) -> str:
+    record = fold_record(history.case_id, history.events)
+    return Visible(record, AsAt.at(NOW), POLICY).owner()
+
+
 def test_the_owning_team_changes_through_transfers_and_later_allocations() -> None:
     h = History()
     h.add("case_manager_allocated", {"practitioner_id": "P-A1", "agency": "yot",
-                                     "role": "case_manager", "team": "TEAM-A"}, at("2026-01-06"))
+                                     "role": "case_manager", "team": "TEAM-A",
+                                     "manager_id": "M-A1"}, at("2026-01-06"))
     teams_now(h, "TEAM-A")
+    assert owner(h) == "M-A1"
     h.add("transfer_requested", {"transfer_id": "T-1", "kind": "full", "to_team": "TEAM-B",
                                  "reason": "moved"}, at("2026-02-01"))
     teams_now(h, "TEAM-A")  # requested is not moved
     h.add("transfer_accepted", {"transfer_id": "T-1", "team": "TEAM-B"}, at("2026-02-03"))
     teams_now(h, "TEAM-B")  # though TEAM-A's case manager has not been ended yet
+    assert owner(h) == "team:TEAM-B"  # alerts go to the new team, not TEAM-A's manager
     h.add("case_manager_allocated", {"practitioner_id": "P-C1", "agency": "yot",
                                      "role": "case_manager", "team": "TEAM-C"}, at("2026-02-10"))
     teams_now(h, "TEAM-C")  # a case manager allocated since moves it, as before transfers
