@@ -56,7 +56,7 @@ class CaseGuard:
     def teams_of(self, case_id: str) -> CaseTeams | None:
         """Who has a part in the case (owner, hosts, sending teams, keyworkers), read sealed
         as ``team_of``; None if there is no such case."""
-        return fold(case_id, self.app.store.read_stream(case_id, unseal=False)).teams
+        return self.state_sealed(case_id).teams
 
     def may_read(self, user: Principal, teams: CaseTeams | None) -> bool:
         """The role matrix at the app's now, with the policy's read-only period."""
