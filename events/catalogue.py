@@ -38,6 +38,12 @@ from events.erasure import PersonalDataErased
 from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
 from events.planning import PlanAgreed, PlanRevised
 from events.review import ReviewCompleted
+from events.transfer import (
+    CaretakingEnded,
+    TransferAccepted,
+    TransferRejected,
+    TransferRequested,
+)
 from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.kernel.errors import FieldProblem, InvalidInput, UnknownEventType
 
@@ -55,6 +61,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     EventSuperseded, EventRetracted,
     CaseAudited,
     PersonalDataErased,
+    TransferRequested, TransferAccepted, TransferRejected, CaretakingEnded,
 )
 
 EVENT_TYPES: Mapping[str, type[Event]] = {cls.type: cls for cls in EVENT_CLASSES}

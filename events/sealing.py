@@ -175,6 +175,34 @@ class SqlKeyring:
         if scope == "all":
             self._keep(child_id, None, destroyed=True)
 
+    def data_keys(self, child_id: str) -> tuple[bytes | None, bytes | None] | None:
+        """The child's data keys (basic, detail; None where destroyed or never made), or None
+        if the child has no key row: for a transfer bundle, which re-wraps them under the
+        transfer key. They never leave this process unwrapped."""
+        row = self._read(child_id)
+        if row is None:
+            return None
+        self._keep_row(row)
+        return self._cached(child_id, any_age=True)[1], self._cached(
+            key_slot(child_id, DETAIL), any_age=True)[1]
+
+    def key_row(
+        self, child_id: str, basic: bytes | None, detail: bytes | None, now: datetime
+    ) -> dict[str, Any]:
+        """A ``child_keys`` row holding these data keys wrapped by this database's master
+        key (a destroyed key stays destroyed): how an imported bundle's keys are stored."""
+        def wrap(slot: str, dek: bytes) -> bytes:
+            nonce = os.urandom(12)
+            return nonce + self._kek.encrypt(nonce, dek, slot.encode())
+
+        return {
+            "child_id": child_id, "created_at": now,
+            "wrapped_key": wrap(child_id, basic) if basic else None,
+            "destroyed_at": None if basic else now,
+            "detail_wrapped_key": wrap(key_slot(child_id, DETAIL), detail) if detail else None,
+            "detail_destroyed_at": None if detail or not basic else now,
+        }
+
     def _unwrap(self, slot: str, blob: bytes) -> bytes:
         try:
             return self._kek.decrypt(blob[:12], blob[12:], slot.encode())

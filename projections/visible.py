@@ -22,9 +22,20 @@ from projections.record import (
     Closed,
     Opened,
     TDone,
+    Xfer,
+    from_us,
 )
 from tracker.domain.policy import DisposalProfile, Policy
-from tracker.domain.teams import CASE_MANAGER, case_team, current_case_manager
+from tracker.domain.teams import (
+    CASE_MANAGER,
+    Move,
+    Request,
+    case_team,
+    current_case_manager,
+    home_team,
+    since_last_move,
+    transfer_step,
+)
 from tracker.domain.workdays import WorkingDays, calendar_for
 
 F = TypeVar("F", bound=tuple[Any, ...])
@@ -40,6 +51,21 @@ def add_months(day: date, months: int) -> date:
     year, month = day.year + index // 12, index % 12 + 1
     last = 31 if month == 12 else (date(year, month + 1, 1) - timedelta(days=1)).day
     return date(year, month, min(day.day, last))
+
+
+def moves_of(transfers: list[Xfer] | tuple[Xfer, ...]) -> tuple[Move, ...]:
+    """The accepted transfers, folded with the write side's ``transfer_step`` (in the order
+    they happened). The read side needs only who owns and hosts the case, so the sending
+    team (which the write side's access rules use) is not tracked here."""
+    requests: dict[str, Request] = {}
+    moves: tuple[Move, ...] = ()
+    for x in sorted(transfers, key=_BY_TIME):
+        requests, moves = transfer_step(
+            requests, moves, step=x.step, transfer_id=x.transfer_id, kind=x.kind,
+            team=x.team, to_service=x.to_service, current_team="", at=from_us(x.t),
+            order=(x.t, x.pos),
+        )
+    return moves
 
 
 class FailureFact(NamedTuple):
@@ -102,6 +128,7 @@ class Allocation:
     start_event: str
     end_event: str | None
     start_t: int
+    start_pos: int = 0
 
     def to_dict(self) -> AllocationView:
         return {
@@ -164,6 +191,7 @@ class Visible:
         self.contracts = _visible(r.contracts, us)
         self.referrals = _visible(r.referrals, us)
         self.decisions = _visible(r.decisions, us)
+        self.transfers = _visible(r.transfers, us)
         self._custody: list[Period] | None = None
         self._allocations: list[Allocation] | None = None
         self.cache: dict[str, Any] = {}
@@ -240,13 +268,25 @@ class Visible:
         return level
 
     def team(self) -> str:
-        """The case's team (``tracker.domain.teams``): the case manager's, else the opening's."""
+        """The case's team (``tracker.domain.teams``): the case manager's (allocated since
+        the last accepted full transfer), else the transfer's receiving team, else the
+        opening's."""
         assert self.opened is not None
-        return case_team(self.opened.team, self.case_manager())
+        moves = moves_of(self.transfers)
+        return case_team(home_team(self.opened.team, moves), self.owning_case_manager(moves))
+
+    def owning_case_manager(self, moves: tuple[Move, ...] | None = None) -> Allocation | None:
+        """The case manager who holds the case for its owning team: one allocated since the
+        last accepted full transfer (``tracker.domain.teams.since_last_move``)."""
+        moves = moves_of(self.transfers) if moves is None else moves
+        current = (a for a in self.allocations() if a.end is None)
+        return current_case_manager(
+            since_last_move(current, moves, lambda a: (a.start_t, a.start_pos))
+        )
 
     def owner(self) -> str:
-        """Who an alert goes to: the case manager's manager, or else the team."""
-        cm = self.case_manager()
+        """Who an alert goes to: the owning case manager's manager, or else the team."""
+        cm = self.owning_case_manager()
         if cm is not None and cm.manager:
             return cm.manager
         return f"team:{self.team()}"
@@ -307,6 +347,7 @@ class Visible:
                     active[key] = Allocation(
                         fact.practitioner, fact.agency, fact.role, fact.team, fact.manager,
                         date.fromordinal(fact.d), None, None, fact.id, None, fact.t,
+                        fact.pos,
                     )
                 else:
                     key = (fact.practitioner, fact.role)
@@ -316,7 +357,7 @@ class Visible:
                     done.append(Allocation(
                         started.practitioner, started.agency, started.role, started.team,
                         started.manager, started.start, date.fromordinal(fact.d), fact.reason,
-                        started.start_event, fact.id, started.start_t,
+                        started.start_event, fact.id, started.start_t, started.start_pos,
                     ))
             allocations = done + list(active.values())
             allocations.sort(key=lambda a: (a.start_t, a.start_event))

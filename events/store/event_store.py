@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from events.base import BASIC
 from events.envelope import Actor, Draft, RecordedEvent, StreamWrite
+from events.schema import child_keys
 from events.schema import events as T  # noqa: N812 - the table, read like SQL
 from events.sealing import Keyring, Scope, SqlKeyring
 from events.store.backends import backend_for
@@ -21,6 +22,7 @@ from events.store.base import StaleConnection
 from events.store.codec import decode
 from events.store.writer import Appender, KnownHeads
 from tracker.kernel.clock import Clock
+from tracker.kernel.errors import CaseAlreadyExists
 
 AppendListener = Callable[[Sequence[RecordedEvent]], None]
 
@@ -91,6 +93,44 @@ class EventStore:
             for listener in self._listeners:
                 listener(recorded)
         return recorded
+
+    def adopt_stream(
+        self, stream_id: str, rows: Sequence[Mapping[str, Any]],
+        key_row: Mapping[str, Any] | None = None,
+    ) -> list[RecordedEvent]:
+        """Store another database's verified events of one stream verbatim (same ids, times,
+        authors, sealed payloads and hashes: the chain goes on unbroken), with the child's
+        key row, in one transaction under the writer lock. Only into an empty stream.
+
+        For a transfer bundle (``tracker.services.bundle``), which verifies the chain first;
+        the events were decided where they were recorded, so they are copied, not decided."""
+        with self._translated(), backend_for(self.engine).writer(self.engine) as writer:
+            position, heads = writer.lock_and_read_heads([stream_id])
+            if heads[stream_id].version != 0:
+                raise CaseAlreadyExists(f"case {stream_id} already exists here")
+            if key_row is not None:
+                writer.conn.execute(insert(child_keys).values(**key_row))
+            out: list[tuple[Any, ...]] = []
+            for row in rows:
+                position += 1
+                out.append((
+                    position, UUID(str(row["event_id"])), stream_id, row["stream_version"],
+                    row["event_type"], row["schema_version"], row["occurred_at"],
+                    row["recorded_at"], row["recorded_by"], row["recorded_role"],
+                    row["correlation_id"], row["payload"], row["prev_hash"], row["hash"],
+                ))
+            writer.insert(out)
+        self._heads.forget(stream_id)
+        recorded = self.read_stream(stream_id)
+        for listener in self._listeners:
+            listener(recorded)
+        return recorded
+
+    def raw_stream(self, stream_id: str) -> list[dict[str, Any]]:
+        """One stream's rows exactly as stored (sealed payloads, hashes), in order: what a
+        transfer bundle carries."""
+        query = select(T).where(T.c.stream_id == stream_id).order_by(T.c.stream_version)
+        return [dict(r._mapping) for r in self._rows(query)]
 
     def destroy_key(self, child_id: str, now: datetime, scope: Scope = "all") -> bool:
         """Crypto-shred a child's keys (``scope``: the detail key only, or both) under the
@@ -200,6 +240,19 @@ class EventStore:
             stream for stream, payload in self._rows(query)
             if json.loads(payload).get("child_id") == child_id
         ]
+
+    def streams_allocated_to(self, practitioner_id: str) -> list[str]:
+        """The cases that ever allocated ``practitioner_id`` (ended or not), read as text like
+        ``streams_of_subject``: a keyworker's list starts here, then each case is judged."""
+        query = (
+            select(T.c.stream_id, T.c.payload)
+            .where(T.c.event_type == "case_manager_allocated",
+                   T.c.payload.contains(practitioner_id, autoescape=True))
+            .order_by(T.c.position)
+        )
+        found = [stream for stream, payload in self._rows(query)
+                 if json.loads(payload).get("practitioner_id") == practitioner_id]
+        return list(dict.fromkeys(found))
 
     def subject_of(self, stream_id: str) -> str | None:
         """The child a case was opened for (read from the payload text: no key opened)."""

@@ -27,8 +27,9 @@ from projections.record import (
 )
 from projections.sealer import KeyringDob
 from projections.views import CaseViews
+from projections.visible import moves_of
 from tracker.db.read_models import case_records
-from tracker.domain.teams import CASE_MANAGER, case_team
+from tracker.domain.teams import CASE_MANAGER, Move, case_team, home_team, since_last_move
 from tracker.domain.teams import current_case_manager as pick_case_manager
 
 log = structlog.get_logger("projections.projector")
@@ -126,13 +127,14 @@ def audit_rows(views: CaseViews, record: CaseRecord, judged_levels: Sequence[str
 def record_row(record: CaseRecord, now: datetime, sealer: KeyringDob) -> Row:
     """The ``rm_case_records`` row of a record."""
     o = record.opened
-    cm = current_case_manager(record)
+    moves = moves_of(record.transfers)
+    cm = current_case_manager(record, since=moves)
     closed = record.closed
     today = AsAt.at(now).day
     return {
         "case_id": record.case_id,
         "service": o.service if o else None,
-        "team": case_team(o.team, cm) if o else None,
+        "team": case_team(home_team(o.team, moves), cm) if o else None,
         "practitioner": cm.practitioner if cm is not None else None,
         "route": o.route if o else None,
         "start_date": date.fromordinal(o.start) if o else None,
@@ -173,8 +175,9 @@ def restore(
         return fold_raw(case_id, events, sealer.open)
 
 
-def current_case_manager(record: CaseRecord) -> Alloc | None:
-    """The latest case-manager allocation not yet ended (all facts, in time order)."""
+def current_case_manager(record: CaseRecord, since: Sequence[Move] = ()) -> Alloc | None:
+    """The latest case-manager allocation not yet ended (all facts, in time order); with
+    ``since``, only one allocated after the last accepted full transfer of those moves."""
     ends: dict[str, int] = {}
     for e in sorted(record.alloc_ends, key=lambda f: (f.t, f.pos)):
         if e.role == CASE_MANAGER:
@@ -183,4 +186,4 @@ def current_case_manager(record: CaseRecord) -> Alloc | None:
         (a for a in record.allocs if ends.get(a.practitioner, -1) < a.t or a.role != CASE_MANAGER),
         key=lambda a: (a.t, a.pos),
     )
-    return pick_case_manager(active)
+    return pick_case_manager(since_last_move(active, since, lambda a: (a.t, a.pos)))

@@ -314,6 +314,21 @@ class Corr(NamedTuple):
     kind: str  # "superseded" | "retracted"
 
 
+class Xfer(NamedTuple):
+    """One step of a transfer (``tracker.domain.teams.transfer_step``): requested (``team``
+    the team asked), accepted (``team`` the receiving one), rejected or (caretaking) ended."""
+
+    id: str
+    pos: int
+    t: int
+    d: int
+    transfer_id: str
+    step: str
+    kind: str | None
+    team: str | None
+    to_service: str | None
+
+
 LIST_KINDS: dict[str, type[NamedTuple]] = {
     "allocs": Alloc,
     "alloc_ends": AllocEnd,
@@ -341,6 +356,7 @@ LIST_KINDS: dict[str, type[NamedTuple]] = {
     "contracts": Contract,
     "referrals": Referral,
     "decisions": Decision,
+    "transfers": Xfer,
 }
 """The record's fact lists by name, and the fact type each holds."""
 
@@ -380,6 +396,7 @@ class CaseRecord:
     contracts: tuple[Contract, ...] = ()
     referrals: tuple[Referral, ...] = ()
     decisions: tuple[Decision, ...] = ()
+    transfers: tuple[Xfer, ...] = ()
 
     @property
     def exists(self) -> bool:

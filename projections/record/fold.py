@@ -42,6 +42,7 @@ from projections.record.facts import (
     TDone,
     TPlan,
     Warn,
+    Xfer,
 )
 from projections.record.moments import day_of_us, local_ordinal, to_us
 from tracker.kernel.errors import CaseQuarantined, TrackerError
@@ -326,6 +327,15 @@ _MAKERS: dict[str, Maker] = {
         i, pos, t, d, p["auditor_id"], p.get("question_set") or "hmip-youth-2021",
         tuple((a["standard"], a["lens"], bool(a["answer"])) for a in p["answers"]),
         p.get("safety_and_wellbeing"), p.get("risk_of_serious_harm"))),
+    "transfer_requested": lambda p, i, pos, t, d: ("transfers", Xfer(
+        i, pos, t, d, p["transfer_id"], "requested", p["kind"], p.get("to_team"),
+        p.get("to_service"))),
+    "transfer_accepted": lambda p, i, pos, t, d: ("transfers", Xfer(
+        i, pos, t, d, p["transfer_id"], "accepted", None, p["team"], None)),
+    "transfer_rejected": lambda p, i, pos, t, d: ("transfers", Xfer(
+        i, pos, t, d, p["transfer_id"], "rejected", None, None, None)),
+    "caretaking_ended": lambda p, i, pos, t, d: ("transfers", Xfer(
+        i, pos, t, d, p["transfer_id"], "ended", None, None, None)),
 }
 
 

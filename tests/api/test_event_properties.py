@@ -69,6 +69,9 @@ DISPOSAL_FOR = {
 }
 """The disposal whose profile has a place for a route-specific event (domain.md §11); the
 rest are recorded on a YRO."""
+AUTHORS = {"transfer_accepted": "manager_b", "transfer_rejected": "manager_b"}
+"""Who records a type, where not the case's practitioner: a transfer is answered by a
+manager of the receiving team (issue 11 §4)."""
 
 
 def _bounds() -> tuple[date, date]:
@@ -103,6 +106,7 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
     "t-condition": st.sampled_from([*CONDITIONS, "k-new"]),
     "t-contact": st.sampled_from([*CONTACTS, "c-new"]),
     "t-transition": st.sampled_from(["t1", "t-new"]),
+    "t-transfer": st.sampled_from(["x1", "x-new"]),
     "t-practitioner": st.sampled_from(["P-TEST01", "P-OTHER"]),
     "t-team": st.sampled_from(["TEAM-A"]),
     "t-failure": st.sampled_from(MISSED).map(str),
@@ -113,10 +117,11 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
 }
 BY_NAME = {"contact_id": "t-contact", "transition_id": "t-transition",
            "practitioner_id": "t-practitioner", "team": "t-team", "start_date": "t-start",
-           "failure_event_ids": "t-failure", "condition_id": "t-condition"}
+           "failure_event_ids": "t-failure", "condition_id": "t-condition",
+           "transfer_id": "t-transfer"}
 BY_FORMAT = {"date": "t-date", "date-time": "t-moment", "uuid": "t-uuid"}
 NEW_IDS = {"contact_scheduled": "contact_id", "transition_planned": "transition_id",
-           "condition_set": "condition_id"}
+           "condition_set": "condition_id", "transfer_requested": "transfer_id"}
 """Where an id names something new (left to the model's own pattern)."""
 
 
@@ -152,6 +157,8 @@ def data_of(cls: type[Event]) -> st.SearchStrategy[dict[str, Any]]:
             }, optional={"replacement_occurred_at": FORMATS["t-moment"]}))
     drawn = from_schema(_rewrite(cls.model_json_schema(), NEW_IDS.get(cls.type, "")),
                         custom_formats=FORMATS)
+    if cls.type == "transfer_accepted":  # into the team the case was offered to
+        return drawn.map(lambda d: {**_as_object(d), "team": "TEAM-B"})
     return drawn.map(_as_object)
 
 
@@ -166,7 +173,7 @@ def occurred() -> st.SearchStrategy[datetime]:
                         timezones=st.sampled_from(ZONES))
 
 
-def _history(env: Env, disposal: str) -> None:
+def _history(env: Env, disposal: str, kind: str = "") -> None:
     """The case every example is recorded on, holding what an event may refer to."""
     app = env.app
     route = "court" if disposal in COURT_DISPOSALS else "out_of_court"
@@ -207,6 +214,13 @@ def _history(env: Env, disposal: str) -> None:
     record(app, CASE, "transition_planned",
            {"transition_id": "t1", "kind": "between_services", "planned_date": "2026-12-01"},
            at("2026-03-01"))
+    if kind in ("transfer_accepted", "transfer_rejected", "caretaking_ended"):
+        record(app, CASE, "transfer_requested", {"transfer_id": "x1", "kind": "caretaking",
+                                                 "to_team": "TEAM-B", "reason": "r"},
+               at("2026-03-02"))
+    if kind == "caretaking_ended":
+        record(app, CASE, "transfer_accepted", {"transfer_id": "x1", "team": "TEAM-B"},
+               at("2026-03-03"))
 
 
 def _reads_succeed(env: Env, case_id: str) -> None:
@@ -223,9 +237,9 @@ def _reads_succeed(env: Env, case_id: str) -> None:
 @pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda c: c.type)
 def test_whatever_the_api_accepts_the_read_side_processes(env: Env, cls: type[Event]) -> None:
     if cls is not CaseOpened:
-        _history(env, DISPOSAL_FOR.get(cls.type, "yro"))
+        _history(env, DISPOSAL_FOR.get(cls.type, "yro"), cls.type)
     sign_in(env.client, "prac.a")
-    headers = env["prac_a"].headers
+    headers = env[AUTHORS.get(cls.type, "prac_a")].headers
     fresh: Iterator[int] = itertools.count(1)
     outcomes: dict[int, int] = {}
 

@@ -156,7 +156,7 @@ def test_unexpected_failure_is_a_500_with_a_reference_and_no_details(
     def broken(self: CaseGuard, case_id: str) -> str:
         raise RuntimeError("secret detail: child C-TEST0001 born 2010-05-17")
 
-    monkeypatch.setattr(CaseGuard, "team_of", broken)
+    monkeypatch.setattr(CaseGuard, "teams_of", broken)
     resp = env.client.get("/api/cases/CS-API1/history", headers=env["auditor"].headers)
     assert resp.status_code == 500
     body = resp.json()

@@ -14,6 +14,13 @@ offers what the service would refuse. A case's team is ``CaseState.team``
   access log         no             no             yes          yes
   manage users       no             no             no           yes
 
+Transfers (``tracker.domain.teams``; issue 11 §4): the owning team reads and writes; after
+a full transfer the sending team reads (only) for ``[transfers] read_access_days``; a
+caretaking host team reads and records contacts; the receiving team's manager reads a case
+offered to the team and records ``transfer_accepted`` / ``transfer_rejected``. A
+``secure_keyworker`` reads only the cases they are allocated to (allocation role
+``secure_keyworker``) and records custody contacts and the custody side of transitions.
+
 Admin is a technical role: it does not read case content. A person who needs both has
 two accounts, so every case read is attributable to the role it was made in.
 """
@@ -21,6 +28,7 @@ two accounts, so every case read is attributable to the role it was made in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal, get_args
 
 from events.case import CaseOpened
@@ -28,9 +36,10 @@ from events.catalogue import event_class, parse_event
 from events.envelope import Actor
 from tracker.domain.case import CaseState
 from tracker.domain.commands import RecordEvent
+from tracker.domain.teams import KEYWORKER, CaseTeams
 from tracker.kernel.errors import AccessDenied
 
-Role = Literal["practitioner", "manager", "auditor", "admin"]
+Role = Literal["practitioner", "manager", "auditor", "admin", "secure_keyworker"]
 ROLES: tuple[Role, ...] = get_args(Role)
 
 
@@ -63,8 +72,14 @@ def authorise(principal: Principal, state: CaseState, command: RecordEvent) -> N
     A case that does not exist is refused the same way (nothing is revealed), except an
     opening, which is judged by the team it names.
     """
+    kind = event_class(command.event_type).type
+    if kind in TRANSFER_ANSWERS or principal.role == KEYWORKER:
+        authorise_transfer_or_custody(principal, state, command)
+        return
     if principal.role != "practitioner":
         raise AccessDenied()
+    if kind in HOST_ACTS and state.teams is not None and state.teams.hosts & principal.teams:
+        return
     if event_class(command.event_type).type in OPERATOR_ONLY:
         raise AccessDenied()
     team = state.team
@@ -125,3 +140,92 @@ def can_read_access_log(who: Principal) -> bool:
 def can_manage_users(who: Principal) -> bool:
     """May ``who`` add, change and deactivate users and issue tokens for them?"""
     return who.role == "admin"
+
+
+# -- transfers and custody staff (issue 11 §4) ----------------------------------------------
+
+TRANSFER_ANSWERS = frozenset({"transfer_accepted", "transfer_rejected"})
+"""Recorded by a manager of the receiving team, never by the sending team."""
+
+HOST_ACTS = frozenset(
+    {"contact_scheduled", "contact_attended", "contact_missed", "missed_contact_followed_up"}
+)
+"""What a caretaking host team's practitioners record: the contacts they supervise."""
+
+KEYWORKER_ACTS = HOST_ACTS | {"transition_planned", "transition_completed"}
+"""What a secure-estate keyworker records: custody contacts and the custody side of
+transitions (into custody, release from it)."""
+
+CUSTODY_SIDE = frozenset({"community_to_custody", "custody_to_community"})
+
+
+def authorise_transfer_or_custody(
+    principal: Principal, state: CaseState, command: RecordEvent
+) -> None:
+    """``authorise`` for a transfer's answer and for a keyworker: ``AccessDenied`` unless a
+    manager of the receiving team answers a pending transfer, or the keyworker allocated to
+    the case records a custody contact or the custody side of a transition."""
+    kind = event_class(command.event_type).type
+    teams = state.teams
+    if teams is None:
+        raise AccessDenied()
+    if kind in TRANSFER_ANSWERS:
+        if principal.role != "manager":
+            raise AccessDenied()
+        request = state.requests.get(str(command.data.get("transfer_id", "")))
+        if request is None or request.status != "pending":
+            raise AccessDenied()
+        receiving = request.to_team or str(command.data.get("team", ""))
+        if receiving not in principal.teams or receiving == request.from_team:
+            raise AccessDenied()
+        return
+    if principal.role != KEYWORKER or principal.user_id not in teams.keyworkers:
+        raise AccessDenied()
+    if kind in HOST_ACTS and state.setting == "custody":
+        return
+    transition = kind in ("transition_planned", "transition_completed")
+    if transition and command.data.get("kind") in CUSTODY_SIDE:
+        return
+    raise AccessDenied()
+
+
+def readers(teams: CaseTeams, now: datetime, read_access: timedelta) -> frozenset[str]:
+    """The teams that may read the case at ``now``: owner, hosts, and sending teams inside
+    their read-only period (``[transfers] read_access_days``)."""
+    return frozenset({teams.owner}) | teams.hosts | teams.former_reading(now, read_access)
+
+
+def may_read(
+    who: Principal, teams: CaseTeams | None, now: datetime, read_access: timedelta
+) -> bool:
+    """``can_read_case`` with transfers and keyworkers: may ``who`` read this case at ``now``?"""
+    if teams is None or who.role in ("auditor", "admin"):
+        return can_read_case(who, teams.owner if teams else None)
+    if who.role == KEYWORKER:
+        return who.user_id in teams.keyworkers
+    if who.role == "manager" and teams.pending & who.teams:
+        return True
+    return who.role in ("practitioner", "manager") and bool(
+        readers(teams, now, read_access) & who.teams
+    )
+
+
+def may_record(who: Principal, teams: CaseTeams | None, kind: str | None = None) -> bool:
+    """May ``who`` record on this case (``kind`` None: anything; else that event type)?
+    A first check for the pages, which offer a form only where the service would accept
+    it; ``authorise`` decides each write."""
+    if teams is None:
+        return False
+    if can_write_case(who, teams.owner):
+        return kind is None or kind not in TRANSFER_ANSWERS
+    if kind is None:
+        return False
+    if kind in TRANSFER_ANSWERS:
+        offered = bool(teams.pending & who.teams) or (teams.offered_out and bool(
+            who.teams - {teams.owner}))
+        return who.role == "manager" and offered
+    if who.role == "practitioner" and teams.hosts & who.teams:
+        return kind in HOST_ACTS
+    if who.role == KEYWORKER and who.user_id in teams.keyworkers:
+        return kind in KEYWORKER_ACTS
+    return False

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -30,9 +30,22 @@ from events.enforcement import (
 from events.envelope import RecordedEvent
 from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
 from events.planning import PlanAgreed
+from events.transfer import CaretakingEnded, TransferAccepted, TransferRejected, TransferRequested
 from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.corrections import apply_corrections
-from tracker.domain.teams import case_team, current_case_manager
+from tracker.domain.teams import (
+    KEYWORKER,
+    CaseTeams,
+    Move,
+    Order,
+    Request,
+    case_team,
+    case_teams,
+    current_case_manager,
+    home_team,
+    since_last_move,
+    transfer_step,
+)
 from tracker.kernel.clock import local_date
 
 
@@ -84,6 +97,8 @@ class CaseState:
     contract: bool = False
     referred_back: bool = False
     decided_out_of_court: bool = False
+    requests: dict[str, Request] = field(default_factory=dict)  # transfers by id
+    moves: tuple[Move, ...] = ()  # accepted transfers, in order
 
     @property
     def exists(self) -> bool:
@@ -105,7 +120,22 @@ class CaseState:
     @property
     def team(self) -> str | None:
         """The case's team (``tracker.domain.teams``), or None if it was never opened."""
-        return case_team(self.opened.team, self.case_manager) if self.opened else None
+        if self.opened is None:
+            return None
+        return case_team(home_team(self.opened.team, self.moves), self._owning_manager())
+
+    @property
+    def teams(self) -> CaseTeams | None:
+        """Who has a part in the case (``tracker.domain.teams.CaseTeams``); None if never
+        opened."""
+        if self.opened is None:
+            return None
+        keyworkers = (a.practitioner for a in self.allocations if a.role == KEYWORKER)
+        return case_teams(self.opened.team, self._owning_manager(), self.moves,
+                          self.requests.values(), keyworkers)
+
+    def _owning_manager(self) -> Holding | None:
+        return current_case_manager(since_last_move(self.allocations, self.moves, _order))
 
     def holds(self, practitioner: str, role: str) -> bool:
         """Whether ``practitioner`` holds the case in ``role`` now."""
@@ -212,7 +242,41 @@ def _handle(s: CaseState, rec: RecordedEvent) -> CaseState:
         return s
     if isinstance(ev, EventSuperseded | EventRetracted):
         return replace(s, corrected=s.corrected | {ev.target_event_id})
+    if isinstance(ev, TransferRequested | TransferAccepted | TransferRejected | CaretakingEnded):
+        return _transfer(s, ev, rec)
     return s
+
+
+def _transfer(
+    s: CaseState,
+    ev: TransferRequested | TransferAccepted | TransferRejected | CaretakingEnded,
+    rec: RecordedEvent,
+) -> CaseState:
+    if isinstance(ev, TransferRequested):
+        step, kind, team, service = "requested", ev.kind, ev.to_team, ev.to_service
+    elif isinstance(ev, TransferAccepted):
+        step, kind, team, service = "accepted", None, ev.team, None
+    elif isinstance(ev, TransferRejected):
+        step, kind, team, service = "rejected", None, None, None
+    else:
+        step, kind, team, service = "ended", None, None, None
+    requests, moves = transfer_step(
+        s.requests, s.moves, step=step, transfer_id=ev.transfer_id, kind=kind, team=team,
+        to_service=service, current_team=s.team or "", at=rec.occurred_at,
+        order=(_us(rec.occurred_at), rec.stream_version),
+    )
+    return replace(s, requests=requests, moves=moves)
+
+
+def _us(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _order(held: Holding) -> Order:
+    return (_us(held.since[0]), held.since[1])
 
 
 def _since(held: Holding) -> tuple[datetime, int]:

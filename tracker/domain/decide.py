@@ -37,6 +37,7 @@ from events.enforcement import (
 from events.envelope import Draft
 from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
 from events.planning import PlanRevised
+from events.transfer import CaretakingEnded, TransferAccepted, TransferRejected, TransferRequested
 from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.case import CaseState, Failure
 from tracker.domain.commands import RecordEvent
@@ -229,6 +230,8 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Poli
         _check_correction(state, ev)
     elif isinstance(ev, CaseAudited):
         _check_audit(state, ev)
+    elif isinstance(ev, TransferRequested | TransferAccepted | TransferRejected | CaretakingEnded):
+        check_transfer(state, ev)
 
 
 def profile_of(state: CaseState, policy: Policy) -> DisposalProfile:
@@ -439,3 +442,38 @@ def _check_audit(state: CaseState, ev: CaseAudited) -> None:
                 f"{domain.replace('_', '-')} work in {ev.question_set} "
                 f"(standards: {', '.join(sorted(allowed))})")
         seen.add(key)
+
+
+def check_transfer(
+    state: CaseState,
+    ev: TransferRequested | TransferAccepted | TransferRejected | CaretakingEnded,
+) -> None:
+    """A transfer names one destination, one at a time; an answer answers a pending one."""
+    if isinstance(ev, TransferRequested):
+        if ev.transfer_id in state.requests:
+            raise RuleViolation("data.transfer_id", "is already used on this case")
+        if (ev.to_team is None) == (ev.to_service is None):
+            raise RuleViolation("data.to_team", "give either to_team or to_service, not both")
+        if ev.to_team is not None and ev.to_team == state.team:
+            raise RuleViolation("data.to_team", "is already the case's team")
+        if ev.kind == "caretaking" and ev.to_team is None:
+            raise RuleViolation("data.to_team", "a caretaking transfer needs the host team")
+        if any(r.status == "pending" for r in state.requests.values()):
+            raise RuleViolation("data.transfer_id", "another transfer is still awaiting an answer")
+        return
+    request = state.requests.get(ev.transfer_id)
+    if request is None:
+        raise RuleViolation("data.transfer_id", "is not a transfer requested on this case")
+    if isinstance(ev, CaretakingEnded):
+        if request.kind != "caretaking" or not any(
+            m.transfer_id == ev.transfer_id and not m.ended for m in state.moves
+        ):
+            raise RuleViolation("data.transfer_id", "is not a caretaking arrangement in force")
+        return
+    if request.status != "pending":
+        raise RuleViolation("data.transfer_id", f"was already {request.status}")
+    if isinstance(ev, TransferAccepted):
+        if request.to_team is not None and ev.team != request.to_team:
+            raise RuleViolation("data.team", f"must be the receiving team ({request.to_team})")
+        if request.to_team is None and ev.team == request.from_team:
+            raise RuleViolation("data.team", "is the sending team")

@@ -284,6 +284,13 @@ class RetentionPolicy(_Section):
         return None
 
 
+class TransfersPolicy(_Section):
+    """Transfers between teams (domain.md §7): how long the sending team keeps read-only
+    access after a full transfer is accepted (to finish handover notes, answer questions)."""
+
+    read_access_days: int = Field(ge=0, le=365)
+
+
 class AlertRule(_Section):
     """One rule's row of the ``[alerts]`` table. Which rules exist is the read side's
     registry (``projections.alert_rules``), which checks the table when it takes a policy."""
@@ -325,6 +332,7 @@ class Policy(_Strict):
     alert_review: AlertReviewPolicy
     retention: RetentionPolicy
     sweep: SweepPolicy | None = None
+    transfers: TransfersPolicy
     _source: str = PrivateAttr(default="overrides")
 
     @field_validator("disposals")

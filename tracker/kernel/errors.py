@@ -211,3 +211,12 @@ class PayloadTooLarge(TrackerError):
 
     http_status = 413
     code = "payload_too_large"
+
+
+class BundleRejected(TrackerError):
+    """Raised when a transfer bundle does not verify (digest, manifest or hash chain), was
+    sealed with another transfer key, or cannot be imported here (the case or the child's
+    keys already exist): nothing is written."""
+
+    http_status = 422
+    code = "bundle_rejected"

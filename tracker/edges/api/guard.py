@@ -9,14 +9,16 @@ refusal is a bare ``AccessDenied``, the same whether or not the case exists, log
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 import structlog
 
 from events.envelope import RecordedEvent
 from projections.projector import Projector
-from tracker.domain.access import Principal, can_read_case, can_write_case
+from tracker.domain.access import Principal, may_read, may_record
 from tracker.domain.case import CaseState, fold
 from tracker.domain.commands import RecordEvent
+from tracker.domain.teams import CaseTeams
 from tracker.kernel.errors import AccessDenied, CaseNotFound, TrackerError
 from tracker.kernel.logging import current_correlation_id
 from tracker.services.access_log import Outcome, record_access
@@ -46,6 +48,21 @@ class CaseGuard:
         """
         return fold(case_id, self.app.store.read_stream(case_id, unseal=False)).team
 
+    def state_sealed(self, case_id: str) -> CaseState:
+        """The case's decision state read with personal fields left sealed (for listing
+        and judging access: no child's key opened)."""
+        return fold(case_id, self.app.store.read_stream(case_id, unseal=False))
+
+    def teams_of(self, case_id: str) -> CaseTeams | None:
+        """Who has a part in the case (owner, hosts, sending teams, keyworkers), read sealed
+        as ``team_of``; None if there is no such case."""
+        return self.state_sealed(case_id).teams
+
+    def may_read(self, user: Principal, teams: CaseTeams | None) -> bool:
+        """The role matrix at the app's now, with the policy's read-only period."""
+        days = timedelta(days=self.service.policy.transfers.read_access_days)
+        return may_read(user, teams, self.app.clock.now(), days)
+
     def log(self, user: Principal, case_ids: Iterable[str], action: str, outcome: Outcome) -> None:
         """Append to the access log."""
         record_access(
@@ -55,26 +72,28 @@ class CaseGuard:
 
     def read(self, user: Principal, case_id: str, action: str) -> str:
         """Allow (and log) a read of one case, or refuse it; returns the case's team."""
-        team = self.team_of(case_id)
-        if not can_read_case(user, team):
+        teams = self.teams_of(case_id)
+        if not self.may_read(user, teams):
             self.log(user, [case_id], action, "refused")
             raise AccessDenied()
-        if team is None:
+        if teams is None:
             self.log(user, [case_id], action, "not_found")
             raise CaseNotFound(f"case {case_id} not found")
         self.log(user, [case_id], action, "allowed")
-        return team
+        return teams.owner
 
     def writable(
-        self, user: Principal, case_id: str, action: str, *, log_allowed: bool = True
+        self, user: Principal, case_id: str, action: str, *, log_allowed: bool = True,
+        kind: str | None = None,
     ) -> CaseState:
         """The case's state if ``user`` may write to it (to show a form), logged either way:
         a form shows the case, so it is a read (``log_allowed=False`` only where the same
         request's write has logged it already).
 
         Whether they may is decided first, on the sealed stream (as ``read``): the case is
-        unsealed only for someone who may write to it."""
-        if not can_write_case(user, self.team_of(case_id)):
+        unsealed only for someone who may write to it. ``kind`` names the one event type
+        the form records, for those who may record only some (``may_record``)."""
+        if not may_record(user, self.teams_of(case_id), kind):
             self.log(user, [case_id], action, "refused")
             raise AccessDenied()
         if log_allowed:

@@ -17,6 +17,7 @@ from events.allocation import CaseManagerAllocationEnded
 from events.base import Agency, AllocationRole, ContactKind
 from events.case import CaseClosed
 from events.delivery import MissedContactFollowedUp
+from tracker.domain.access import Principal, may_record
 from tracker.domain.case import CaseState
 from tracker.edges.web.forms import FORMS, NOTE, YES_NO, Field, FormSpec, choices, local_input
 
@@ -37,6 +38,9 @@ TITLES = {
     "warning": "Record a warning",
     "retract": "Retract an entry",
     "correct": "Correct an entry",
+    "transfer": "Request a transfer",
+    "transfer-accept": "Accept a transfer",
+    "transfer-reject": "Reject a transfer",
 }
 """Each act's title, also the success message's subject."""
 
@@ -196,8 +200,19 @@ def act_links(case_id: str, state: CaseState, items: list[dict[str, Any]]) -> li
                 bool(state.allocations)),
         ActLink(TITLES["warning"], f"{base}/warning", "secondary", bool(unwarned)),
         ActLink(TITLES["close"], f"{base}/close", "warning", True),
+        ActLink(TITLES["transfer"], f"{base}/transfer", "secondary",
+                not any(r.status == "pending" for r in state.requests.values())),
     ]
     return [link for link in links if link.shown]
+
+
+def answer_links(case_id: str, state: CaseState, who: Principal) -> list[ActLink]:
+    """Accept and reject, for a manager of the team a pending transfer asks to take the case."""
+    if state.closed or not may_record(who, state.teams, "transfer_accepted"):
+        return []
+    base = f"/cases/{case_id}/transfer"
+    return [ActLink(TITLES["transfer-accept"], f"{base}/accept", "", True),
+            ActLink(TITLES["transfer-reject"], f"{base}/reject", "warning", True)]
 
 
 def saved_notice(recorded: str) -> str:

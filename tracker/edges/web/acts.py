@@ -76,6 +76,9 @@ class Act:
     """The act happens as it is recorded (no "when" field)."""
     attempted: bool = False
     """A write was attempted (the guard logged this request's access then)."""
+    kind: str | None = None
+    """The one event type the form records, for those who may record only some
+    (``CaseGuard.writable``): a receiving manager's answer to a transfer."""
 
     def show(self, state: CaseState, values: FormValues, errors: dict[str, str],
              status: int = 200) -> Response:
@@ -86,7 +89,7 @@ class Act:
     def again(self, values: FormValues, errors: dict[str, str], status: int) -> Response:
         """The form once more, with the case as it is now (its version for the next try)."""
         state = self.guard.writable(self.principal.user, self.case_id, self.action,
-                                    log_allowed=not self.attempted)
+                                    log_allowed=not self.attempted, kind=self.kind)
         return self.show(state, values, errors, status)
 
     def save(

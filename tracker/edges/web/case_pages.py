@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from events.base import date_in_range, moment_in_range
 from projections.history import HistoryEvent, case_history
 from projections.replay import ReplayView, TimelineEntry
-from tracker.domain.access import can_write_case
+from tracker.domain.access import can_write_case, may_record
 from tracker.domain.case import CaseState
 from tracker.domain.commands import as_plan, parse_command, plan_event_type
 from tracker.edges.api.auth import SignedIn
@@ -25,7 +25,12 @@ from tracker.edges.api.export import export_response, export_rows
 from tracker.edges.api.guard import CaseGuard
 from tracker.edges.api.schemas import CASE_ID_PATTERN
 from tracker.edges.web import charts
-from tracker.edges.web.act_forms import act_links, case_manager_field, saved_notice
+from tracker.edges.web.act_forms import (
+    act_links,
+    answer_links,
+    case_manager_field,
+    saved_notice,
+)
 from tracker.edges.web.common import render
 from tracker.edges.web.deps import PageUser, PostedForm
 from tracker.edges.web.forms import (
@@ -323,9 +328,13 @@ def case_page(
         "acts": act_links(case_id, state, items) + route_links(
             case_id, state, policy_for(app).profile(state.opened.disposal_type))
         if writer and not state.closed and state.opened is not None else [],
+        "answers": answer_links(case_id, state, principal.user),
         "case_manager": names(state.case_manager.practitioner) if state.case_manager else "",
         "can_write": writer and not state.closed,
-        "forms": FORMS,
+        "forms": {} if state.closed else {
+            slug: spec for slug, spec in FORMS.items()
+            if may_record(principal.user, state.teams, spec.event_type)
+        },
         "chart": charts.engagement_chart(series, title=f"Case {case_id}"),
         "flash": flash,
     })
@@ -346,7 +355,7 @@ def form_page(
 ) -> Response:
     """One of the practitioner's forms, if they may write to the case (refusals logged)."""
     spec = form_spec(slug)
-    state = guard.writable(principal.user, case_id, action)
+    state = guard.writable(principal.user, case_id, action, kind=spec.event_type)
     values: dict[str, str | list[str]] = {"occurred_at": local_input(app.clock.now())}
     return render(request, "form.html", form_context(spec, case_id, state, values, {}))
 
@@ -374,14 +383,16 @@ def form_submit(
             found = record_form(guard, principal, action, case_id, spec.event_type, data,
                                 occurred, expected, adapt=as_plan if spec.slug == "plan" else None)
         except ConcurrencyConflict as exc:
-            state = guard.writable(principal.user, case_id, action, log_allowed=False)
+            state = guard.writable(principal.user, case_id, action, log_allowed=False,
+                                   kind=spec.event_type)
             return render(request, "form.html",
                           form_context(spec, case_id, state, values, clash(exc)), status=409)
         if found is None:
             return RedirectResponse(f"/cases/{case_id}?recorded={slug}", status_code=303)
         problems = found
     # shown again (errors, version); logged here unless the write attempt logged it
-    state = guard.writable(principal.user, case_id, action, log_allowed=not attempted)
+    state = guard.writable(principal.user, case_id, action, log_allowed=not attempted,
+                           kind=spec.event_type)
     errors = problems_to_errors(spec, problems, rows)
     return render(request, "form.html", form_context(spec, case_id, state, values, errors),
                   status=422)

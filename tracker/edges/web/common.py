@@ -37,9 +37,10 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "admin": [("/admin/users", "Users"), ("/admin/erase", "Erase a child"),
               ("/audit/verify", "Verify"),
               ("/audit/access-log", "Access log")],
+    "secure_keyworker": [("/custody", "My cases")],
 }
 HOME = {"practitioner": "/caseload", "manager": "/manager", "auditor": "/audit",
-        "admin": "/admin/users"}
+        "admin": "/admin/users", "secure_keyworker": "/custody"}
 
 
 def when(value: datetime | str | None) -> str:

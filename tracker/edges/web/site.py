@@ -19,6 +19,7 @@ from tracker.edges.web import (
     pages,
     route_acts,
     subject_access,
+    transfer_pages,
 )
 from tracker.edges.web.common import (
     STATIC_DIR,
@@ -31,7 +32,7 @@ from tracker.services.accounts import LoginThrottle
 ROUTERS: tuple[APIRouter, ...] = (
     pages.router, case_pages.router, manager_pages.router, audit_pages.router,
     admin_pages.router, subject_access.router, acts.router, diary_pages.router,
-    route_acts.router,
+    route_acts.router, transfer_pages.router,
 )
 """Every page router, in the order their routes are matched."""
 
