@@ -12,6 +12,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
+from events.audit import AuditActionCompleted, CaseAudited
 from events.case import CaseClosed, CaseOpened, InterventionLevelChanged
 from events.correction import EventRetracted, EventSuperseded
 from events.delivery import ContactAttended, ContactMissed, ContactScheduled
@@ -81,6 +82,7 @@ class CaseState:
     contract: bool = False
     referred_back: bool = False
     decided_out_of_court: bool = False
+    audit_actions: dict[str, bool] = field(default_factory=dict)  # action id -> completed
 
     @property
     def exists(self) -> bool:
@@ -140,6 +142,11 @@ def evolve(state: CaseState, rec: RecordedEvent) -> CaseState:
         return replace(s, decided_out_of_court=True)
     if isinstance(ev, CaseClosed):
         return replace(s, closed=True)
+    if isinstance(ev, CaseAudited):
+        found = {a.action_id: False for a in ev.actions}
+        return replace(s, audit_actions={**found, **s.audit_actions})
+    if isinstance(ev, AuditActionCompleted):
+        return replace(s, audit_actions={**s.audit_actions, ev.action_id: True})
     if isinstance(ev, CaseManagerAllocated):
         if s.holds(ev.practitioner_id, ev.role):
             return s

@@ -211,3 +211,10 @@ class PayloadTooLarge(TrackerError):
 
     http_status = 413
     code = "payload_too_large"
+
+
+class SampleNotFound(TrackerError):
+    """Raised when a dip sample id asked for (to show, or to rate over) was never drawn."""
+
+    http_status = 404
+    code = "sample_not_found"

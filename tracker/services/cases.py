@@ -89,7 +89,8 @@ class CaseService:
             recorded = self.store.read_stream(command.case_id)
             state = fold(command.case_id, recorded)
             if isinstance(actor, Principal):
-                authorise(actor, state, command)
+                authorise(actor, state, command,
+                          peer_audit=self.policy.qa.allow_peer_audit)
             wanted = adapt(state, command) if adapt is not None else command
             for rec in recorded:
                 if rec.event_id == wanted.event_id:
