@@ -19,6 +19,7 @@ from sqlalchemy import insert, select
 from projections import sampling
 from projections.asat import AsAt
 from projections.queries.reports import Period, _Scope
+from projections.ratings import Sample
 from projections.visible import Visible, add_months
 from tracker.db import tx
 from tracker.db.read_models import audits
@@ -29,6 +30,7 @@ from tracker.services.app import App
 
 class SampleCase(TypedDict):
     case_id: str
+    route: str
     stratum: str
     audited: bool
     audited_on: str | None
@@ -46,7 +48,9 @@ class DipSample(TypedDict):
     team: str | None
     parameters: dict[str, Any]
     policy_version: str
-    in_scope: int
+    in_scope: Sample
+    drawn: Sample
+    case_ids: list[str]
     cases: list[SampleCase]
 
 
@@ -87,9 +91,11 @@ def draw_dip_sample(
     now = app.clock.now()
     start, end = _window(preset, start, end, AsAt.at(now).day)
     scope = _Scope(app, start, end, team)
-    candidates = [_candidate(Visible(r, scope.at, scope.policy)) for r in scope.window]
+    candidates = [c for r in scope.window
+                  if (c := _candidate(Visible(r, scope.at, scope.policy))) is not None]
+    routes = {c.case_id: c.route for c in candidates}
     drawn = sampling.draw(
-        [c for c in candidates if c is not None], preset=preset,  # type: ignore[arg-type]
+        candidates, preset=preset,  # type: ignore[arg-type]
         seed=seed, policy=scope.policy, strata=chosen_strata,  # type: ignore[arg-type]
         size=size, per_practitioner=per_practitioner)
     parameters: dict[str, Any] = {"strata": chosen_strata, "size": size,
@@ -107,10 +113,13 @@ def draw_dip_sample(
             sample_id=sample_id, drawn_by=drawn_by, drawn_at=now, preset=preset, seed=seed,
             window_from=scope.first, window_to=scope.last, team=team,
             parameters=json.dumps(parameters, sort_keys=True),
-            policy_version=scope.policy.version, in_scope=len(candidates)))
+            policy_version=scope.policy.version,
+            in_scope_court=sum(1 for c in candidates if c.route == "court"),
+            in_scope_out_of_court=sum(1 for c in candidates if c.route != "court")))
         if drawn:
             conn.execute(insert(dip_sample_cases), [
-                {"sample_id": sample_id, "case_id": d.case_id, "stratum": d.stratum,
+                {"sample_id": sample_id, "case_id": d.case_id, "route": routes[d.case_id],
+                 "stratum": d.stratum,
                  "ordinal": i} for i, d in enumerate(drawn)])
     return dip_sample(app, sample_id)
 
@@ -156,13 +165,18 @@ def dip_sample(app: App, sample_id: str) -> DipSample:
             for a in conn.execute(select(audits.c.case_id, audits.c.audited_on).where(
                     audits.c.case_id.in_(ids), audits.c.audited_on >= drawn_on)):
                 audited[a.case_id] = max(a.audited_on, audited.get(a.case_id, a.audited_on))
+    court = sum(1 for c in cases if c.route == "court")
     return {
         "sample_id": row.sample_id, "drawn_by": row.drawn_by,
         "drawn_at": row.drawn_at.isoformat(), "preset": row.preset, "seed": int(row.seed),
         "period": {"from": row.window_from.isoformat(), "to": row.window_to.isoformat()},
         "team": row.team, "parameters": json.loads(row.parameters),
-        "policy_version": row.policy_version, "in_scope": row.in_scope,
-        "cases": [{"case_id": c.case_id, "stratum": c.stratum,
+        "policy_version": row.policy_version,
+        "in_scope": {"cases": row.in_scope_court + row.in_scope_out_of_court,
+                     "court": row.in_scope_court, "out_of_court": row.in_scope_out_of_court},
+        "drawn": {"cases": len(cases), "court": court, "out_of_court": len(cases) - court},
+        "case_ids": sorted(ids),
+        "cases": [{"case_id": c.case_id, "route": c.route, "stratum": c.stratum,
                    "audited": c.case_id in audited,
                    "audited_on": audited[c.case_id].isoformat()
                    if c.case_id in audited else None} for c in cases],

@@ -24,7 +24,8 @@ dip_samples = Table(
     Column("team", String(64), nullable=True),
     Column("parameters", Text, nullable=False),
     Column("policy_version", String(64), nullable=False),
-    Column("in_scope", Integer, nullable=False),
+    Column("in_scope_court", Integer, nullable=False),
+    Column("in_scope_out_of_court", Integer, nullable=False),
     Index("ix_dip_samples_drawn_at", "drawn_at"),
 )
 
@@ -33,6 +34,7 @@ dip_sample_cases = Table(
     metadata,
     Column("sample_id", String(36), ForeignKey("dip_samples.sample_id"), primary_key=True),
     Column("case_id", String(64), primary_key=True),
+    Column("route", String(16), nullable=False),
     Column("stratum", String(200), nullable=False),
     Column("ordinal", Integer, nullable=False),
 )

@@ -10,7 +10,7 @@ offers what the service would refuse. A case's team is ``CaseState.team``
   list alerts        own teams      own teams      every team   every team     no
   acknowledge alert  no             own teams      no           no             no
   ratings/compliance no             own teams      every team   every team     no
-  dip samples        no             no             no           draw, list     no
+  dip samples        no             no             list         draw, list     no
   verify the chain   no             no             yes          no             yes
   access log         no             no             yes          no             yes
   manage users       no             no             no           no             yes
@@ -111,8 +111,14 @@ def can_audit_case(who: Principal, case_team: str | None, peer_audit: bool) -> b
 
 
 def can_draw_samples(who: Principal) -> bool:
-    """May ``who`` draw and record a dip sample (and list those drawn)?"""
+    """May ``who`` draw and record a dip sample?"""
     return who.role == "qa"
+
+
+def can_list_samples(who: Principal) -> bool:
+    """May ``who`` list the dip samples drawn and see their cases (to show an inspector
+    which cases were chosen and why)?"""
+    return who.role in ("qa", "auditor")
 
 
 def can_write_case(who: Principal, case_team: str | None) -> bool:

@@ -28,7 +28,8 @@ def upgrade() -> None:
         sa.Column("team", sa.String(64), nullable=True),
         sa.Column("parameters", sa.Text(), nullable=False),
         sa.Column("policy_version", sa.String(64), nullable=False),
-        sa.Column("in_scope", sa.Integer(), nullable=False),
+        sa.Column("in_scope_court", sa.Integer(), nullable=False),
+        sa.Column("in_scope_out_of_court", sa.Integer(), nullable=False),
     )
     op.create_index("ix_dip_samples_drawn_at", "dip_samples", ["drawn_at"])
     op.create_table(
@@ -36,6 +37,7 @@ def upgrade() -> None:
         sa.Column("sample_id", sa.String(36), sa.ForeignKey("dip_samples.sample_id"),
                   primary_key=True),
         sa.Column("case_id", sa.String(64), primary_key=True),
+        sa.Column("route", sa.String(16), nullable=False),
         sa.Column("stratum", sa.String(200), nullable=False),
         sa.Column("ordinal", sa.Integer(), nullable=False),
     )
