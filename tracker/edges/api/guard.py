@@ -14,7 +14,7 @@ import structlog
 
 from events.envelope import RecordedEvent
 from projections.projector import Projector
-from tracker.domain.access import Principal, can_read_case, can_write_case
+from tracker.domain.access import Principal, can_audit_case, can_read_case, can_write_case
 from tracker.domain.case import CaseState, fold
 from tracker.domain.commands import RecordEvent
 from tracker.kernel.errors import AccessDenied, CaseNotFound, TrackerError
@@ -75,6 +75,19 @@ class CaseGuard:
         Whether they may is decided first, on the sealed stream (as ``read``): the case is
         unsealed only for someone who may write to it."""
         if not can_write_case(user, self.team_of(case_id)):
+            self.log(user, [case_id], action, "refused")
+            raise AccessDenied()
+        if log_allowed:
+            self.log(user, [case_id], action, "allowed")
+        return self.state(case_id)
+
+    def auditable(
+        self, user: Principal, case_id: str, action: str, *, log_allowed: bool = True
+    ) -> CaseState:
+        """The case's state if ``user`` may audit it (QA; its own team only where the
+        policy allows peer audit), to show the audit form; logged either way."""
+        peer = self.service.policy.qa.allow_peer_audit
+        if not can_audit_case(user, self.team_of(case_id), peer):
             self.log(user, [case_id], action, "refused")
             raise AccessDenied()
         if log_allowed:

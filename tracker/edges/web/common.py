@@ -31,9 +31,11 @@ NAV: dict[str, list[tuple[str, str]]] = {
                 ("/audit/verify", "Verify"), ("/audit/access-log", "Access log")],
     "admin": [("/admin/users", "Users"), ("/audit/verify", "Verify"),
               ("/audit/access-log", "Access log")],
+    "qa": [("/qa/samples", "Samples"), ("/caseload", "Caseload"),
+           ("/manager/ratings", "Ratings")],
 }
 HOME = {"practitioner": "/caseload", "manager": "/manager", "auditor": "/audit",
-        "admin": "/admin/users"}
+        "admin": "/admin/users", "qa": "/qa/samples"}
 
 
 def when(value: datetime | str | None) -> str:

@@ -17,6 +17,7 @@ from tracker.edges.web import (
     diary_pages,
     manager_pages,
     pages,
+    qa_pages,
     subject_access,
 )
 from tracker.edges.web.common import STATIC_DIR, error_page, make_templates
@@ -25,6 +26,7 @@ from tracker.services.accounts import LoginThrottle
 ROUTERS: tuple[APIRouter, ...] = (
     pages.router, case_pages.router, manager_pages.router, audit_pages.router,
     admin_pages.router, subject_access.router, acts.router, diary_pages.router,
+    qa_pages.router,
 )
 """Every page router, in the order their routes are matched."""
 
