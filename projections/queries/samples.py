@@ -91,8 +91,10 @@ def draw_dip_sample(
     now = app.clock.now()
     start, end = _window(preset, start, end, AsAt.at(now).day)
     scope = _Scope(app, start, end, team)
+    # Strata as the cases stand when the sample is drawn (team, case manager, latest risk)
+    drawn_at = AsAt.at(now)
     candidates = [c for r in scope.window
-                  if (c := _candidate(Visible(r, scope.at, scope.policy))) is not None]
+                  if (c := _candidate(Visible(r, drawn_at, scope.policy))) is not None]
     routes = {c.case_id: c.route for c in candidates}
     drawn = sampling.draw(
         candidates, preset=preset,  # type: ignore[arg-type]
