@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import Env, Person
+from tests.api.conftest import Env, add_qa
 from tests.support import opened
 from tracker.domain.audits import prompt_ids
 from tracker.domain.inspection import question_set
@@ -16,16 +16,6 @@ from tracker.domain.policy import build_policy
 from tracker.edges.http import create_app
 
 WHEN = "2026-10-20T10:00:00+00:00"
-
-
-def add_qa(env: Env, name: str, teams: list[str], uid: str) -> Person:
-    """A QA account (the env fixture's people predate the role)."""
-    user = env.accounts.create_user(name, "correct-horse-battery-staple", "qa", teams,
-                                    user_id=uid, display_name=f"QA {uid}")
-    secret, _ = env.accounts.create_token(user.user_id, "tests")
-    person = Person(user, secret)
-    env.people[name] = person
-    return person
 
 
 def open_case(env: Env, case_id: str, who: str = "prac_a", **overrides: Any) -> None:
@@ -258,7 +248,7 @@ def test_ratings_can_be_restricted_to_one_drawn_sample(env: Env) -> None:
     open_case(env, "CS-RA", start_date="2026-10-05", child_id="C-RA000001")
     open_case(env, "CS-RB", who="prac_b", team="TEAM-B", start_date="2026-10-06",
               child_id="C-RB000001")
-    no_everywhere = {k: "no" for k in all_yes()}
+    no_everywhere = dict.fromkeys(all_yes(), "no")
     assert audit(env, "qa.c", "CS-RA", all_yes()).status_code == 201
     assert audit(env, "qa.c", "CS-RB", no_everywhere).status_code == 201
     h = env["qa.c"].headers
