@@ -16,13 +16,13 @@ from uuid import uuid4
 
 from sqlalchemy import insert, select
 
+from events.schema import events as store_events
 from projections import sampling
 from projections.asat import AsAt
 from projections.queries.reports import Period, _Scope
 from projections.ratings import Sample
 from projections.visible import Visible, add_months
 from tracker.db import tx
-from tracker.db.read_models import audits
 from tracker.db.sample_tables import TABLES, dip_sample_cases, dip_samples
 from tracker.kernel.errors import FieldProblem, InvalidInput, SampleNotFound
 from tracker.services.app import App
@@ -34,6 +34,7 @@ class SampleCase(TypedDict):
     stratum: str
     audited: bool
     audited_on: str | None
+    audited_by: str | None
 
 
 class DipSample(TypedDict):
@@ -160,13 +161,19 @@ def dip_sample(app: App, sample_id: str) -> DipSample:
         cases = conn.execute(select(dip_sample_cases).where(
             dip_sample_cases.c.sample_id == sample_id).order_by(
             dip_sample_cases.c.ordinal)).all()
-        drawn_on = AsAt.at(row.drawn_at).day
         ids = [c.case_id for c in cases]
-        audited: dict[str, date] = {}
+        # Audited = an audit recorded on the case since the sample was drawn (read from the
+        # log itself, so it shows at once, whatever the projector's lag).
+        audited: dict[str, tuple[date, str]] = {}
         if ids:
-            for a in conn.execute(select(audits.c.case_id, audits.c.audited_on).where(
-                    audits.c.case_id.in_(ids), audits.c.audited_on >= drawn_on)):
-                audited[a.case_id] = max(a.audited_on, audited.get(a.case_id, a.audited_on))
+            for a in conn.execute(select(
+                    store_events.c.stream_id, store_events.c.recorded_at,
+                    store_events.c.recorded_by).where(
+                    store_events.c.event_type == "case_audited",
+                    store_events.c.stream_id.in_(ids),
+                    store_events.c.recorded_at >= row.drawn_at).order_by(
+                    store_events.c.position)):
+                audited[a.stream_id] = (AsAt.at(a.recorded_at).day, a.recorded_by)
     court = sum(1 for c in cases if c.route == "court")
     return {
         "sample_id": row.sample_id, "drawn_by": row.drawn_by,
@@ -180,6 +187,8 @@ def dip_sample(app: App, sample_id: str) -> DipSample:
         "case_ids": sorted(ids),
         "cases": [{"case_id": c.case_id, "route": c.route, "stratum": c.stratum,
                    "audited": c.case_id in audited,
-                   "audited_on": audited[c.case_id].isoformat()
-                   if c.case_id in audited else None} for c in cases],
+                   "audited_on": audited[c.case_id][0].isoformat()
+                   if c.case_id in audited else None,
+                   "audited_by": audited[c.case_id][1] if c.case_id in audited else None}
+                  for c in cases],
     }

@@ -4,6 +4,7 @@ overrides with reasons, peer audit by policy, samples drawn, recorded, listed an
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -225,7 +226,8 @@ def test_a_sample_drawn_twice_with_the_same_seed_gives_the_same_cases_recorded_a
     resp = audit(env, "qa.b", team_a["case_id"], all_yes(team_a["route"]), occurred_at=None)
     assert resp.status_code == 201, resp.text
     worked = env.client.get(f"/api/samples/{a['sample_id']}", headers=h).json()["cases"]
-    assert [c["case_id"] for c in worked if c["audited"]] == [team_a["case_id"]]
+    assert [(c["case_id"], c["audited_by"]) for c in worked if c["audited"]] == [
+        (team_a["case_id"], "Q-TEST02")]
 
     inspection = env.client.post("/api/samples", json={
         "preset": "inspection", "seed": 5, "start": "2026-10-01", "end": "2026-10-31"},
@@ -252,6 +254,7 @@ def test_ratings_can_be_restricted_to_one_drawn_sample(env: Env) -> None:
     assert audit(env, "qa.c", "CS-RA", all_yes()).status_code == 201
     assert audit(env, "qa.c", "CS-RB", no_everywhere).status_code == 201
     h = env["qa.c"].headers
+    env.app.clock.set(env.app.clock.now() + timedelta(hours=1))  # type: ignore[attr-defined]
     drawn = env.client.post("/api/samples", json={
         "preset": "custom", "seed": 1, "start": "2026-10-01", "end": "2026-10-31",
         "team": "TEAM-A"}, headers=h).json()

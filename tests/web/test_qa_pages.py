@@ -78,7 +78,7 @@ def test_qa_draws_a_sample_and_audits_a_case_from_it(env: Env) -> None:
     assert answers[("assessment", "desistance")] is True
     assert event.prompts[0].comment == "Thorough."
     assert event.actions[0].owner_id == "P-TEST01"
-    assert 'audited</span>' in env.client.get(sample_url).text
+    assert 'audited</span> 2 Nov 2026 by QA Q-TEST02' in env.client.get(sample_url).text
 
     assert search(env.app, user_id="Q-TEST02", outcome="refused").total == 0
     shown = search(env.app, user_id="Q-TEST02", case_id="CS-TEST1").entries

@@ -291,6 +291,9 @@ def _show_audit(request: Request, guard: CaseGuard, case_id: str, state: CaseSta
     names = staff_names(request)
     owners = (names.in_teams("practitioner", [state.team])
               + names.in_teams("manager", [state.team]))
+    if not owners:  # a team with no accounts here: anyone who can own casework
+        owners = [(u.user_id, u.display_name) for u in names.users
+                  if u.active and u.role in ("practitioner", "manager")]
     groups = _audit_fields(state, policy.qa.themes)
     rows = _action_fields(owners)
     labels = {f.name: f.label for f in groups["head"] + groups["tail"]}
