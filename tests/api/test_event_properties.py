@@ -238,7 +238,8 @@ def _history(env: Env, disposal: str) -> None:
            at("2026-02-20"), event_id=ATTENDED)
     record(app, CASE, "case_audited", {  # by the operator: audit actions to complete
         "audit_type": "thematic", "theme": "education",
-        "prompts": [{"key_question": "2.1.1", "prompt": "a", "answer": "yes"}],
+        "prompts": [{"key_question": "2.1.1" if route == "court" else "3.1.1", "prompt": "a",
+                     "answer": "yes"}],
         "actions": [{"action_id": f"AA-{i}", "description": "x", "owner_id": "P-TEST01",
                      "due_date": "2026-04-01"} for i in (1, 2)]}, at("2026-02-21"))
     record(app, CASE, "transition_planned",
