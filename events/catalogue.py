@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
 from events.assessment import AssessmentCompleted, SignificantChangeNoted
-from events.audit import CaseAudited
+from events.audit import AuditActionCompleted, CaseAudited
 from events.base import Event
 from events.case import CaseClosed, CaseOpened, InterventionLevelChanged
 from events.correction import EventRetracted, EventSuperseded
@@ -62,6 +62,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     CaseAudited,
     PersonalDataErased,
     TransferRequested, TransferAccepted, TransferRejected, CaretakingEnded,
+    AuditActionCompleted,
 )
 
 EVENT_TYPES: Mapping[str, type[Event]] = {cls.type: cls for cls in EVENT_CLASSES}
@@ -78,8 +79,20 @@ def _case_opened_v1_to_v2(payload: Payload) -> Payload:
     return out
 
 
+def _case_audited_v1_to_v2(payload: Payload) -> Payload:
+    """v1 answered the key questions only, under a typed ``auditor_id``: a full audit with
+    no prompts, its answers kept, the typed id kept as ``legacy_auditor_id``."""
+    out = dict(payload)
+    auditor = out.pop("auditor_id", None)
+    if auditor is not None:
+        out["legacy_auditor_id"] = auditor
+    out.setdefault("audit_type", "full")
+    return out
+
+
 UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
     ("case_opened", 1): _case_opened_v1_to_v2,
+    ("case_audited", 1): _case_audited_v1_to_v2,
 }
 """(type, from_version) -> function giving the payload at from_version + 1."""
 

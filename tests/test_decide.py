@@ -87,8 +87,8 @@ def test_closed_case_takes_only_corrections_and_audits() -> None:
     assert err.field == "event_type" and "closed" in err.reason
     h.add("event_retracted", {"target_event_id": str(contact), "reason": "wrong case"},
           at("2026-06-02"))
-    h.add("case_audited", {"auditor_id": "A-1", "answers": [
-        {"standard": "assessment", "lens": "desistance", "answer": True}]}, at("2026-06-03"))
+    h.add("case_audited", {"audit_type": "thematic", "theme": "education", "prompts": [
+        {"key_question": "2.1.1", "prompt": "a", "answer": "yes"}]}, at("2026-06-03"))
 
 
 def test_warning_needs_an_earlier_unacceptable_failure_and_only_one() -> None:

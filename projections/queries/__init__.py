@@ -65,6 +65,13 @@ from projections.queries.reports import (
     inspection_sample,
     ratings,
 )
+from projections.queries.samples import (
+    DipSample,
+    SampleCase,
+    dip_sample,
+    draw_dip_sample,
+    list_samples,
+)
 
 __all__ = [
     "AlertPage",
@@ -74,6 +81,7 @@ __all__ = [
     "CaseDetail",
     "CaseloadRow",
     "DiaryRow",
+    "DipSample",
     "DueItem",
     "IndexPage",
     "IndexRow",
@@ -82,6 +90,7 @@ __all__ = [
     "PractitionerCompliance",
     "Projection",
     "RatingsReport",
+    "SampleCase",
     "StageSummary",
     "acknowledge_alert",
     "alert_history",
@@ -91,11 +100,14 @@ __all__ = [
     "close_alert",
     "compliance_by_practitioner",
     "diary",
+    "dip_sample",
+    "draw_dip_sample",
     "engagement_series",
     "exact_case_id",
     "find_alerts",
     "inspection_sample",
     "list_alerts",
+    "list_samples",
     "notes_in_clear",
     "ratings",
     "replay",

@@ -18,8 +18,11 @@ from projections.ratings import Comparison, RatingsTable, Sample
 from projections.record import CaseRecord, folding
 from projections.views import evaluate_all
 from projections.visible import add_months
+from tracker.db import tx
 from tracker.db.read_models import audits
-from tracker.kernel.errors import FieldProblem, InvalidInput
+from tracker.db.sample_tables import TABLES as SAMPLE_TABLES
+from tracker.db.sample_tables import dip_sample_cases, dip_samples
+from tracker.kernel.errors import FieldProblem, InvalidInput, SampleNotFound
 from tracker.services.app import App
 
 
@@ -45,6 +48,7 @@ class RatingsReport(TypedDict):
     team: str | None
     policy_version: str
     sample_seed: int | None
+    sample_id: str | None
     audits: RatingsTable
     records: RatingsTable
     comparison: Comparison
@@ -199,13 +203,24 @@ def inspection_sample(
 
 def ratings(
     app: App, *, start: date | None, end: date | None, team: str | None = None,
-    sample_seed: int | None = None,
+    sample_seed: int | None = None, sample_id: str | None = None,
 ) -> RatingsReport:
     """Inspection-style ratings, from the audits and from the records, over the cases in
-    scope (or over the sample drawn with ``sample_seed``)."""
+    scope (or over the sample drawn with ``sample_seed``, or over a recorded dip sample,
+    ``sample_id``, by default in that sample's window)."""
+    chosen: set[str] | None = None
+    if sample_id is not None:
+        with tx.read(app.engine, tables=SAMPLE_TABLES) as conn:
+            window = conn.execute(select(dip_samples.c.window_from, dip_samples.c.window_to)
+                                  .where(dip_samples.c.sample_id == sample_id)).first()
+            if window is None:
+                raise SampleNotFound(f"no sample {sample_id}")
+            chosen = set(conn.execute(select(dip_sample_cases.c.case_id).where(
+                dip_sample_cases.c.sample_id == sample_id)).scalars())
+        if start is None and end is None:
+            start, end = window.window_from, window.window_to
     scope = _Scope(app, start, end, team)
     policy, first, last = scope.policy, scope.first, scope.last
-    chosen: set[str] | None = None
     if sample_seed is not None:
         court, out_of_court = scope.routes()
         chosen = set(rating_rules.draw_sample(court, out_of_court, sample_seed, policy))
@@ -255,7 +270,7 @@ def ratings(
         "period": {"from": first.isoformat(), "to": last.isoformat()},
         "team": team,
         "policy_version": policy.version,
-        "sample_seed": sample_seed,
+        "sample_seed": sample_seed, "sample_id": sample_id,
         "audits": audit_table,
         "records": record_table,
         "comparison": rating_rules.compare(audit_table, record_table),

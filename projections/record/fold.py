@@ -324,7 +324,7 @@ _MAKERS: dict[str, Maker] = {
         i, pos, t, d, p["outcome"], tuple(p["agencies_present"]),
         bool(p["proportionate_assessment"]))),
     "case_audited": lambda p, i, pos, t, d: ("audits", Audit(
-        i, pos, t, d, p["auditor_id"], p.get("question_set") or "hmip-youth-2021",
+        i, pos, t, d, p.get("legacy_auditor_id") or "", p.get("question_set") or "hmip-youth-2021",
         tuple((a["standard"], a["lens"], bool(a["answer"])) for a in p["answers"]),
         p.get("safety_and_wellbeing"), p.get("risk_of_serious_harm"))),
     "transfer_requested": lambda p, i, pos, t, d: ("transfers", Xfer(

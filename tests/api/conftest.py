@@ -68,3 +68,13 @@ def env(app: App) -> Iterator[Env]:
     people = make_people(accounts)
     with TestClient(fastapi_app, raise_server_exceptions=False) as client:
         yield Env(app, client, accounts, people)
+
+
+def add_qa(env: Env, name: str, teams: list[str], uid: str) -> Person:
+    """A QA account (the people above predate the role; most tests need none)."""
+    user = env.accounts.create_user(name, PASSWORD, "qa", teams, user_id=uid,
+                                    display_name=f"QA {uid}")
+    secret, _ = env.accounts.create_token(user.user_id, "tests")
+    person = Person(user, secret)
+    env.people[name] = person
+    return person

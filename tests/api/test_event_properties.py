@@ -27,11 +27,13 @@ from events.base import Event
 from events.case import COURT_DISPOSALS, CaseOpened
 from events.catalogue import EVENT_CLASSES, EVENT_TYPES
 from projections.projector import Projector
-from tests.api.conftest import Env
+from tests.api.conftest import Env, add_qa
 from tests.conftest import NOW
 from tests.support import at, open_case, record
 from tests.web.conftest import sign_in
-from tracker.domain.access import OPERATOR_ONLY
+from tracker.domain.access import OPERATOR_ONLY, QA_ONLY
+from tracker.domain.audits import prompt_ids
+from tracker.domain.inspection import question_set
 from tracker.domain.policy import default_policy
 
 EXAMPLES_PER_TYPE = 12
@@ -109,6 +111,7 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
     "t-transfer": st.sampled_from(["x1", "x-new"]),
     "t-practitioner": st.sampled_from(["P-TEST01", "P-OTHER"]),
     "t-team": st.sampled_from(["TEAM-A"]),
+    "t-action": st.sampled_from(["AA-1", "AA-2", "AA-NEW"]),
     "t-failure": st.sampled_from(MISSED).map(str),
     "t-start": st.one_of(
         st.sampled_from([NOW.date().replace(year=NOW.year - 10), NOW.date(), START]),
@@ -118,7 +121,7 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
 BY_NAME = {"contact_id": "t-contact", "transition_id": "t-transition",
            "practitioner_id": "t-practitioner", "team": "t-team", "start_date": "t-start",
            "failure_event_ids": "t-failure", "condition_id": "t-condition",
-           "transfer_id": "t-transfer"}
+           "transfer_id": "t-transfer", "action_id": "t-action"}
 BY_FORMAT = {"date": "t-date", "date-time": "t-moment", "uuid": "t-uuid"}
 NEW_IDS = {"contact_scheduled": "contact_id", "transition_planned": "transition_id",
            "condition_set": "condition_id", "transfer_requested": "transfer_id"}
@@ -155,11 +158,39 @@ def data_of(cls: type[Event]) -> st.SearchStrategy[dict[str, Any]]:
                 "replacement_type": st.just(target[1]),
                 "replacement": data_of(EVENT_TYPES[target[1]]),
             }, optional={"replacement_occurred_at": FORMATS["t-moment"]}))
+    if cls.type == "case_audited":
+        return _audits()
     drawn = from_schema(_rewrite(cls.model_json_schema(), NEW_IDS.get(cls.type, "")),
                         custom_formats=FORMATS)
     if cls.type == "transfer_accepted":  # into the team the case was offered to
         return drawn.map(lambda d: {**_as_object(d), "team": "TEAM-B"})
     return drawn.map(_as_object)
+
+
+def _audits() -> st.SearchStrategy[dict[str, Any]]:
+    """Thematic audits of the court case: a few real prompts (their ids are data, which a
+    schema cannot draw), actions with new or clashing ids and dates at the bounds."""
+    prompts = st.lists(st.sampled_from(prompt_ids(question_set(), "court")), min_size=1,
+                       max_size=6, unique=True).flatmap(lambda ids: st.tuples(*[
+                           st.fixed_dictionaries(
+                               {"key_question": st.just(k), "prompt": st.just(p),
+                                "answer": st.sampled_from(["yes", "no", "not_applicable"])},
+                               optional={"comment": st.text(max_size=30)})
+                           for k, p in ids]).map(list))
+    action = st.fixed_dictionaries({
+        "action_id": st.sampled_from(["AA-1", "AA-3", "AA-4"]),
+        "description": st.text(min_size=1, max_size=30), "owner_id": st.just("P-TEST01"),
+        "due_date": FORMATS["t-date"]})
+    override = st.fixed_dictionaries({
+        "key_question": st.sampled_from(["2.1.1", "2.4.3", "3.1.1"]),
+        "answer": st.booleans(), "reason": st.text(max_size=30)})
+    return st.fixed_dictionaries(
+        {"audit_type": st.just("thematic"),
+         "theme": st.sampled_from([*default_policy().qa.themes, "fishing"]),
+         "prompts": prompts},
+        optional={"actions": st.lists(action, max_size=2), "overrides": st.lists(
+            override, max_size=2), "safety_and_wellbeing": st.sampled_from(
+            ["low", "high"]), "note": st.text(max_size=30)})
 
 
 def _as_object(value: Any) -> dict[str, Any]:
@@ -211,6 +242,12 @@ def _history(env: Env, disposal: str, kind: str = "") -> None:
                                          "victim_views_presented": False}, at("2026-01-20"))
     record(app, CASE, "contact_attended", {"kind": "phone", "participation": 3},
            at("2026-02-20"), event_id=ATTENDED)
+    record(app, CASE, "case_audited", {  # by the operator: audit actions to complete
+        "audit_type": "thematic", "theme": "education",
+        "prompts": [{"key_question": "2.1.1" if route == "court" else "3.1.1", "prompt": "a",
+                     "answer": "yes"}],
+        "actions": [{"action_id": f"AA-{i}", "description": "x", "owner_id": "P-TEST01",
+                     "due_date": "2026-04-01"} for i in (1, 2)]}, at("2026-02-21"))
     record(app, CASE, "transition_planned",
            {"transition_id": "t1", "kind": "between_services", "planned_date": "2026-12-01"},
            at("2026-03-01"))
@@ -240,6 +277,8 @@ def test_whatever_the_api_accepts_the_read_side_processes(env: Env, cls: type[Ev
         _history(env, DISPOSAL_FOR.get(cls.type, "yro"), cls.type)
     sign_in(env.client, "prac.a")
     headers = env[AUTHORS.get(cls.type, "prac_a")].headers
+    if cls.type in QA_ONLY:  # audits are QA's, from outside the audited team
+        headers = add_qa(env, "qa.prop", ["TEAM-Q"], "Q-PROP01").headers
     fresh: Iterator[int] = itertools.count(1)
     outcomes: dict[int, int] = {}
 

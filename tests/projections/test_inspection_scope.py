@@ -69,3 +69,33 @@ def test_the_sample_command_draws_the_same_sample_for_the_same_seed(
     assert code == 0 and json.loads(out)["sample_seed"] == 11
     code, _out, err = cli("sample", "--seed", "-1")
     assert code == 2 and "Traceback" not in err
+
+
+def test_the_cli_records_each_sample_lists_them_and_rates_one(
+    app: App, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    _caseload(app, dtos=4)
+    code, out, _err = cli("sample", "--seed", "3", "--to", "2026-10-31", "--preset", "custom",
+                          "--strata", "route", "--size", "2", "--json")
+    assert code == 0, out
+    drawn = json.loads(out)
+    # 3 court : 1 out of court, 2 cases: exact shares 1.5 and 0.5, the tied remainder to
+    # the first stratum by name (projections.sampling)
+    assert drawn["drawn"] == {"cases": 2, "court": 2, "out_of_court": 0}
+    assert drawn["drawn_by"] == "M-CLI01" and drawn["parameters"]["strata"] == ["route"]
+    code, out, _err = cli("sample", "--seed", "3", "--to", "2026-10-31", "--preset", "custom",
+                          "--strata", "route", "--size", "2", "--json")
+    assert json.loads(out)["case_ids"] == drawn["case_ids"]
+    code, out, _err = cli("samples", "--json")
+    assert code == 0 and len(json.loads(out)) == 2
+    code, out, _err = cli("samples", "--id", drawn["sample_id"])
+    assert code == 0 and all(case_id in out for case_id in drawn["case_ids"])
+    assert "not yet audited" in out
+    code, out, _err = cli("ratings", "--sample", drawn["sample_id"], "--json")
+    assert code == 0, out
+    rated = json.loads(out)
+    assert rated["sample_id"] == drawn["sample_id"] and rated["records"]["sample"]["cases"] == 2
+    code, _out, err = cli("sample", "--seed", "3", "--preset", "weekly")
+    assert code == 2 and "--preset" in err and "Traceback" not in err
+    code, _out, err = cli("samples", "--id", "00000000-0000-0000-0000-000000000000")
+    assert code == 2 and "no sample" in err

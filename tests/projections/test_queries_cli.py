@@ -138,9 +138,10 @@ def test_ratings_from_audits_and_from_records(app: App) -> None:
         "risk_of_serious_harm": "high", "strengths_recorded": True, "child_involved": True,
         "parent_carer_involved": True, "victim_considered": True,
         "other_agencies_information_used": True}, at("2026-09-10"))
-    record(app, "CS-R1", "case_audited", {"auditor_id": "QA-1", "answers": [
-        {"standard": "assessment", "lens": lens, "answer": lens != "risk_of_harm"}
-        for lens in ("desistance", "safety_wellbeing", "risk_of_harm")]}, at("2026-10-20"))
+    record(app, "CS-R1", "case_audited", {"audit_type": "thematic", "theme": "high_risk",
+                                          "prompts": [
+        {"key_question": kq, "prompt": "a", "answer": "no" if kq == "2.1.3" else "yes"}
+        for kq in ("2.1.1", "2.1.2", "2.1.3")]}, at("2026-10-20"))
     Projector(app).catch_up()
     result = queries.ratings(app, start=date(2026, 9, 1), end=date(2026, 10, 31))
     audited = result["audits"]["domains"]["court"]["assessment"]

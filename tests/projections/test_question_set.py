@@ -42,11 +42,11 @@ def test_an_unknown_set_is_a_clear_error() -> None:
         question_set("hmip-2030")
 
 
-def _audit(h: History, **data: Any) -> None:
-    answers = [{"standard": s, "lens": lens, "answer": True}
-               for s in ("assessment", "review") for lens in LENSES]
+def _audit(h: History, kqs: tuple[str, ...] = ("2.1.1", "2.4.1"), **data: Any) -> None:
+    prompts = [{"key_question": kq, "prompt": "a", "answer": "yes"} for kq in kqs]
     command = RecordEvent(case_id=h.case_id, event_type="case_audited",
-                          data={"auditor_id": "QA-1", "answers": answers, **data},
+                          data={"audit_type": "thematic", "theme": "education",
+                                "prompts": prompts, **data},
                           occurred_at=moment("2026-03-02", 16))
     decide(fold(h.case_id, h.events), command, NOW, h.policy)
 
@@ -54,9 +54,10 @@ def _audit(h: History, **data: Any) -> None:
 def test_an_out_of_court_audit_has_no_review_standard() -> None:
     _audit(History())  # a court case: assessment and review are both standards
     with pytest.raises(RuleViolation) as err:
-        _audit(History(disposal_type="youth_caution", route="out_of_court"))
-    assert err.value.field == "data.answers"
-    assert "review is not a standard for out-of-court work" in err.value.reason
+        _audit(History(disposal_type="youth_caution", route="out_of_court"),
+               ("3.1.1", "3.4.1"))  # 3.4 is joint working, rated from the organisation
+    assert err.value.field == "data.prompts.1.key_question"
+    assert "3.4.1 is not a key question for out-of-court work" in err.value.reason
 
 
 def test_an_audit_names_a_known_set() -> None:

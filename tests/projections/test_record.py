@@ -80,8 +80,8 @@ def test_storage_round_trip_keeps_every_fact(history: History) -> None:
     history.attend("2026-01-21", barriers_noted=["travel"], barriers_addressed=["timing"])
     m = history.miss("2026-01-22")
     history.follow_up(m, "2026-01-23")
-    history.add("case_audited", {"auditor_id": "QA-1", "answers": [
-        {"standard": "assessment", "lens": "desistance", "answer": True}],
+    history.add("case_audited", {"audit_type": "thematic", "theme": "education", "prompts": [
+        {"key_question": "2.1.1", "prompt": "a", "answer": "yes"}],
         "safety_and_wellbeing": "medium"}, "2026-02-01")
     record = history.record()
     text = dumps(record, PlainDob())

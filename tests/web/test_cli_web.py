@@ -45,7 +45,8 @@ def test_demo_seeds_once_and_prints_a_working_login_per_role(cli: Run) -> None:
     assert "seeded now: 6 cases; already there: 0" in out
     assert "hash chain: intact" in out
     first = logins(out)
-    assert set(first) == {"demo.practitioner", "demo.manager", "demo.auditor", "demo.admin"}
+    assert set(first) == {"demo.practitioner", "demo.manager", "demo.auditor", "demo.admin",
+                          "demo.qa"}
 
     code, out, _ = cli("demo", "--no-serve", "--cases", "6")
     assert code == 0

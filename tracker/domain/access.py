@@ -4,15 +4,21 @@ The API, the web pages and ``CaseService`` ask these same questions, so a page n
 offers what the service would refuse. A case's team is ``CaseState.team``
 (``tracker.domain.teams``), the one the read models list the case under.
 
-                     practitioner   manager        auditor      admin
-  read a case        own teams      own teams      every case   no
-  write a case       own teams      no             no           no
-  list alerts        own teams      own teams      every team   no
-  acknowledge alert  no             own teams      no           no
-  ratings/compliance no             own teams      every team   no
-  verify the chain   no             no             yes          yes
-  access log         no             no             yes          yes
-  manage users       no             no             no           yes
+                     practitioner   manager        auditor      qa             admin
+  read a case        own teams      own teams      every case   every case     no
+  write a case       own teams (1)  no             no           audits (2)     no
+  list alerts        own teams      own teams      every team   every team     no
+  acknowledge alert  no             own teams      no           no             no
+  ratings/compliance no             own teams      every team   every team     no
+  dip samples        no             no             list         draw, list     no
+  verify the chain   no             no             yes          no             yes
+  access log         no             no             yes          no             yes
+  manage users       no             no             no           no             yes
+
+(1) every event but ``case_audited`` (an audit is QA's, not the audited team's).
+(2) ``case_audited`` only, on any case it can read, but not a case of its own team unless
+    the policy allows peer audit (``[qa] allow_peer_audit``; seed 004: dip sampling by
+    colleagues, peers, partners or independent auditors).
 
 Transfers (``tracker.domain.teams``; issue 11 §4): the owning team reads and writes; after
 a full transfer the sending team reads (only) for ``[transfers] read_access_days``; a
@@ -39,7 +45,7 @@ from tracker.domain.commands import RecordEvent
 from tracker.domain.teams import KEYWORKER, CaseTeams
 from tracker.kernel.errors import AccessDenied
 
-Role = Literal["practitioner", "manager", "auditor", "admin", "secure_keyworker"]
+Role = Literal["practitioner", "manager", "auditor", "admin", "secure_keyworker", "qa"]
 ROLES: tuple[Role, ...] = get_args(Role)
 
 
@@ -61,26 +67,36 @@ ADMINS = "role:admin"
 """The owner of the alerts an administrator acts on (a quarantined case, retention run out):
 one name, so a recipients file routes them all with one line."""
 
+QA_ONLY = frozenset({"case_audited"})
+"""Events only a QA auditor records: the audited team does not audit its own work."""
+
 OPERATOR_ONLY = frozenset({"personal_data_erased"})
 """Events no signed-in user records as a case entry: erasure is recorded by the erasure
 service (``tracker.services.erasure``), for an admin or the retention job."""
 
 
-def authorise(principal: Principal, state: CaseState, command: RecordEvent) -> None:
+def authorise(
+    principal: Principal, state: CaseState, command: RecordEvent, *, peer_audit: bool = False
+) -> None:
     """Raise ``AccessDenied`` unless ``principal`` may record ``command`` on the case.
 
     A case that does not exist is refused the same way (nothing is revealed), except an
-    opening, which is judged by the team it names.
+    opening, which is judged by the team it names. ``peer_audit`` is the policy's
+    ``[qa] allow_peer_audit``.
     """
     kind = event_class(command.event_type).type
     if kind in TRANSFER_ANSWERS or principal.role == KEYWORKER:
         authorise_transfer_or_custody(principal, state, command)
         return
+    if principal.role == "qa":
+        if kind not in QA_ONLY or not can_audit_case(principal, state.team, peer_audit):
+            raise AccessDenied()
+        return
     if principal.role != "practitioner":
         raise AccessDenied()
     if kind in HOST_ACTS and state.teams is not None and state.teams.hosts & principal.teams:
         return
-    if event_class(command.event_type).type in OPERATOR_ONLY:
+    if kind in OPERATOR_ONLY or kind in QA_ONLY:
         raise AccessDenied()
     team = state.team
     if team is None and event_class(command.event_type) is CaseOpened:
@@ -93,11 +109,30 @@ def authorise(principal: Principal, state: CaseState, command: RecordEvent) -> N
 
 def can_read_case(who: Principal, case_team: str | None) -> bool:
     """May ``who`` read a case of ``case_team`` (None: the case does not exist)?"""
-    if who.role == "auditor":
+    if who.role in ("auditor", "qa"):
         return True
     if who.role in ("practitioner", "manager"):
         return case_team is not None and case_team in who.teams
     return False
+
+
+def can_audit_case(who: Principal, case_team: str | None, peer_audit: bool) -> bool:
+    """May ``who`` record an audit on a case of ``case_team``? QA only, on an existing case,
+    and on their own team's only where the policy allows peer audit."""
+    if who.role != "qa" or case_team is None:
+        return False
+    return peer_audit or case_team not in who.teams
+
+
+def can_draw_samples(who: Principal) -> bool:
+    """May ``who`` draw and record a dip sample?"""
+    return who.role == "qa"
+
+
+def can_list_samples(who: Principal) -> bool:
+    """May ``who`` list the dip samples drawn and see their cases (to show an inspector
+    which cases were chosen and why)?"""
+    return who.role in ("qa", "auditor")
 
 
 def can_write_case(who: Principal, case_team: str | None) -> bool:
@@ -108,9 +143,9 @@ def can_write_case(who: Principal, case_team: str | None) -> bool:
 def can_see_team(who: Principal, team: str | None) -> bool:
     """May ``who`` see team-level figures (caseload, alerts, compliance) for ``team``?
 
-    ``team`` None means every team: only auditors see across teams.
+    ``team`` None means every team: only auditors and QA see across teams.
     """
-    if who.role == "auditor":
+    if who.role in ("auditor", "qa"):
         return True
     if who.role in ("practitioner", "manager"):
         return team is not None and team in who.teams

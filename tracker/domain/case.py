@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
+from events.audit import AuditActionCompleted, CaseAudited
 from events.case import CaseClosed, CaseOpened, InterventionLevelChanged
 from events.correction import EventRetracted, EventSuperseded
 from events.delivery import ContactAttended, ContactMissed, ContactScheduled
@@ -99,6 +100,7 @@ class CaseState:
     decided_out_of_court: bool = False
     requests: dict[str, Request] = field(default_factory=dict)  # transfers by id
     moves: tuple[Move, ...] = ()  # accepted transfers, in order
+    audit_actions: dict[str, bool] = field(default_factory=dict)  # action id -> completed
 
     @property
     def exists(self) -> bool:
@@ -200,6 +202,11 @@ def _handle(s: CaseState, rec: RecordedEvent) -> CaseState:
         return replace(s, decided_out_of_court=True)
     if isinstance(ev, CaseClosed):
         return replace(s, closed=True)
+    if isinstance(ev, CaseAudited):
+        found = {a.action_id: False for a in ev.actions}
+        return replace(s, audit_actions={**found, **s.audit_actions})
+    if isinstance(ev, AuditActionCompleted):
+        return replace(s, audit_actions={**s.audit_actions, ev.action_id: True})
     if isinstance(ev, CaseManagerAllocated):
         if s.holds(ev.practitioner_id, ev.role):
             return s

@@ -13,7 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
-from events.audit import CaseAudited
+from events.audit import AuditActionCompleted, CaseAudited
 from events.base import Event
 from events.case import CaseOpened, InterventionLevelChanged
 from events.catalogue import event_class, parse_event
@@ -39,6 +39,7 @@ from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, Referred
 from events.planning import PlanRevised
 from events.transfer import CaretakingEnded, TransferAccepted, TransferRejected, TransferRequested
 from events.transition import TransitionCompleted, TransitionPlanned
+from tracker.domain.audits import answers_for, key_questions
 from tracker.domain.case import CaseState, Failure
 from tracker.domain.commands import RecordEvent
 from tracker.domain.enforcement import warnings_allow_breach, warnings_in_period
@@ -51,7 +52,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 """How far ahead of the server clock an occurred-at may be (devices drift)."""
 
 ALLOWED_ON_CLOSED = frozenset(
-    {"event_superseded", "event_retracted", "case_audited", "personal_data_erased"}
+    {"event_superseded", "event_retracted", "case_audited", "personal_data_erased",
+     "audit_action_completed"}
 )
 
 
@@ -66,6 +68,8 @@ def decide(state: CaseState, command: RecordEvent, now: datetime, policy: Policy
     _check_time(state, event, command, now)
     _check_dates(state, event, now, policy.dates)
     _check_rules(state, event, command, policy)
+    if isinstance(event, CaseAudited):
+        event = _with_answers(state, event, policy)
     return [Draft(event=as_stored(event), occurred_at=command.occurred_at,
                   event_id=command.event_id)]
 
@@ -229,7 +233,12 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Poli
     elif isinstance(ev, EventSuperseded | EventRetracted):
         _check_correction(state, ev)
     elif isinstance(ev, CaseAudited):
-        _check_audit(state, ev)
+        _check_audit(state, ev, policy)
+    elif isinstance(ev, AuditActionCompleted):
+        if ev.action_id not in state.audit_actions:
+            raise RuleViolation("data.action_id", "is not an action of an audit of this case")
+        if state.audit_actions[ev.action_id]:
+            raise RuleViolation("data.action_id", "is already completed")
     elif isinstance(ev, TransferRequested | TransferAccepted | TransferRejected | CaretakingEnded):
         check_transfer(state, ev)
 
@@ -420,28 +429,71 @@ def _check_correction(state: CaseState, ev: EventSuperseded | EventRetracted) ->
                   "data.replacement")
 
 
-def _check_audit(state: CaseState, ev: CaseAudited) -> None:
-    """An audit answers its question set's casework standards for the case's domain (an
-    out-of-court case has no review or resettlement standard), each key question once."""
+def _check_audit(state: CaseState, ev: CaseAudited, policy: Policy) -> None:
+    """An audit answers prompts of its question set's casework key questions for the case's
+    domain (an out-of-court case has no review standard), each prompt once; a full audit
+    answers every prompt, a thematic one names a theme from the policy; overrides name a key
+    question of the domain, once, with a reason; the key-question answers are worked out
+    here, never sent; each action found has a new id."""
     if ev.question_set not in known_sets():
         raise RuleViolation("data.question_set",
                             f"is not a known question set; known: {', '.join(known_sets())}")
     assert state.opened is not None
     domain = state.opened.route
-    allowed = set(question_set(ev.question_set).casework(domain))
-    if domain == "court":
-        allowed.add("resettlement")
+    qs = question_set(ev.question_set)
+    questions = key_questions(qs, domain)
+    themes = policy.qa.themes
+    if ev.audit_type == "thematic" and ev.theme not in themes:
+        raise RuleViolation("data.theme", f"a thematic audit needs a theme from the policy: "
+                            f"{', '.join(themes)}")
+    if ev.audit_type == "full" and ev.theme is not None:
+        raise RuleViolation("data.theme", "is only for a thematic audit")
+    if not ev.prompts:
+        raise RuleViolation("data.prompts", "answer at least one prompt")
+    if ev.answers:
+        raise RuleViolation("data.answers", "are worked out from the prompts; to change a "
+                            "key question's answer give an override with a reason")
     seen: set[tuple[str, str]] = set()
-    for answer in ev.answers:
-        key = (answer.standard, answer.lens)
-        if key in seen:
-            raise RuleViolation("data.answers", f"{answer.standard}/{answer.lens} answered twice")
-        if answer.standard not in allowed:
-            raise RuleViolation(
-                "data.answers", f"{answer.standard} is not a standard for "
-                f"{domain.replace('_', '-')} work in {ev.question_set} "
-                f"(standards: {', '.join(sorted(allowed))})")
-        seen.add(key)
+    for i, p in enumerate(ev.prompts):
+        where = f"data.prompts.{i}"
+        if p.key_question not in questions:
+            raise RuleViolation(f"{where}.key_question", f"{p.key_question} is not a key "
+                                f"question for {domain.replace('_', '-')} work in "
+                                f"{ev.question_set}")
+        if p.prompt not in {q.id for q in questions[p.key_question][1].prompts}:
+            raise RuleViolation(f"{where}.prompt",
+                                f"{p.key_question} has no prompt '{p.prompt}'")
+        if (p.key_question, p.prompt) in seen:
+            raise RuleViolation(where, f"{p.key_question} {p.prompt} answered twice")
+        seen.add((p.key_question, p.prompt))
+    if ev.audit_type == "full":
+        missing = [f"{kq} {q.id}" for kq, (_, k) in questions.items() for q in k.prompts
+                   if (kq, q.id) not in seen]
+        if missing:
+            raise RuleViolation("data.prompts", "a full audit answers every prompt; "
+                                f"missing: {', '.join(missing[:10])}"
+                                + (" …" if len(missing) > 10 else ""))
+    overridden: set[str] = set()
+    for i, o in enumerate(ev.overrides):
+        if o.key_question not in questions:
+            raise RuleViolation(f"data.overrides.{i}.key_question",
+                                f"{o.key_question} is not a key question of this audit")
+        if o.key_question in overridden:
+            raise RuleViolation(f"data.overrides.{i}.key_question", "overridden twice")
+        overridden.add(o.key_question)
+    ids = set(state.audit_actions)
+    for i, a in enumerate(ev.actions):
+        if a.action_id in ids:
+            raise RuleViolation(f"data.actions.{i}.action_id", "is already used on this case")
+        ids.add(a.action_id)
+
+
+def _with_answers(state: CaseState, ev: CaseAudited, policy: Policy) -> CaseAudited:
+    """The audit with its key-question answers rolled up from its prompts (policy rule)."""
+    assert state.opened is not None
+    answers = answers_for(question_set(ev.question_set), state.opened.route, ev.prompts,
+                          ev.overrides, policy.qa.key_question_yes_pct)
+    return ev.model_copy(update={"answers": answers})
 
 
 def check_transfer(

@@ -238,6 +238,15 @@ class RatingsPolicy(_Section):
     sample_court_share: float = Field(ge=0, le=1)
 
 
+class QaPolicy(_Section):
+    """Quality assurance (domain.md §12): who may audit, how prompts roll up, the themes."""
+
+    allow_peer_audit: bool
+    key_question_yes_pct: float = Field(gt=0, le=100)
+    themes: tuple[str, ...] = Field(min_length=1)
+    monthly_dip_per_practitioner: int = Field(ge=1, le=100)
+
+
 class SweepPolicy(_Section):
     """When the workers re-evaluate the time-based rules (optional; settings otherwise)."""
 
@@ -327,6 +336,7 @@ class Policy(_Strict):
     dates: DatesPolicy
     replay: ReplayPolicy
     ratings: RatingsPolicy
+    qa: QaPolicy
     disposals: dict[DisposalType, DisposalProfile]
     alerts: dict[str, AlertRule]
     alert_review: AlertReviewPolicy

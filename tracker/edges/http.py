@@ -14,7 +14,16 @@ from functools import cache
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
-from tracker.edges.api import accounts, audit, cases, children, errors, reports, transfers
+from tracker.edges.api import (
+    accounts,
+    audit,
+    cases,
+    children,
+    errors,
+    reports,
+    samples,
+    transfers,
+)
 from tracker.edges.api.guard import CaseGuard
 from tracker.edges.api.middleware import InputGuard, RequestContext
 from tracker.edges.api.team_reads import Reports
@@ -35,6 +44,7 @@ Every read of a case is written to the access log.
 API_ROUTERS = (
     cases.router, reports.router, accounts.router, audit.router, children.router,
     transfers.router,
+    samples.router,
 )
 """The JSON API's routers, in the order their routes are matched and documented."""
 

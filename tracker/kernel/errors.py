@@ -220,3 +220,10 @@ class BundleRejected(TrackerError):
 
     http_status = 422
     code = "bundle_rejected"
+
+
+class SampleNotFound(TrackerError):
+    """Raised when a dip sample id asked for (to show, or to rate over) was never drawn."""
+
+    http_status = 404
+    code = "sample_not_found"

@@ -165,7 +165,8 @@ class CaseService:
         for attempt in range(RETRIES_ON_CONFLICT):
             state = self.load(command.case_id)
             if isinstance(actor, Principal):
-                authorise(actor, state, command)
+                authorise(actor, state, command,
+                          peer_audit=self.policy.qa.allow_peer_audit)
             wanted = adapt(state, command) if adapt is not None else command
             if wanted.event_id in state.event_types:  # a retry: compare with what is stored
                 stored = self.store.read_event(command.case_id, wanted.event_id)

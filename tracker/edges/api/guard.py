@@ -15,7 +15,12 @@ import structlog
 
 from events.envelope import RecordedEvent
 from projections.projector import Projector
-from tracker.domain.access import Principal, may_read, may_record
+from tracker.domain.access import (
+    Principal,
+    can_audit_case,
+    may_read,
+    may_record,
+)
 from tracker.domain.case import CaseState, fold
 from tracker.domain.commands import RecordEvent
 from tracker.domain.teams import CaseTeams
@@ -94,6 +99,19 @@ class CaseGuard:
         unsealed only for someone who may write to it. ``kind`` names the one event type
         the form records, for those who may record only some (``may_record``)."""
         if not may_record(user, self.teams_of(case_id), kind):
+            self.log(user, [case_id], action, "refused")
+            raise AccessDenied()
+        if log_allowed:
+            self.log(user, [case_id], action, "allowed")
+        return self.state(case_id)
+
+    def auditable(
+        self, user: Principal, case_id: str, action: str, *, log_allowed: bool = True
+    ) -> CaseState:
+        """The case's state if ``user`` may audit it (QA; its own team only where the
+        policy allows peer audit), to show the audit form; logged either way."""
+        peer = self.service.policy.qa.allow_peer_audit
+        if not can_audit_case(user, self.team_of(case_id), peer):
             self.log(user, [case_id], action, "refused")
             raise AccessDenied()
         if log_allowed:

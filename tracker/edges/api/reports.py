@@ -23,6 +23,7 @@ from tracker.edges.api.strict import StrictJSONRoute
 from tracker.edges.api.team_reads import Reports
 from tracker.services.accounts import User
 
+SAMPLE_ID_PATTERN = r"^[0-9a-f-]{36}$"
 TeamQuery = Annotated[str | None, Query(pattern=CASE_ID_PATTERN, description="a team id")]
 AlertId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,255}$", description="the alert's id")]
 AsAt = Annotated[BoundedDay | None, Query(description="as at the end of this day")]
@@ -104,6 +105,10 @@ def engagement(
 def ratings(
     who: AskingDep, start: BoundedDay | None = None, end: BoundedDay | None = None,
     team: TeamQuery = None,
+    sample_id: Annotated[str | None, Query(pattern=SAMPLE_ID_PATTERN,
+                                           description="only the cases of this drawn sample")
+                         ] = None,
 ) -> queries.RatingsReport:
-    """Inspection-style ratings over a period (managers, auditors)."""
-    return who.reports.ratings(who.user, start=start, end=end, team=team)
+    """Inspection-style ratings over a period (managers, auditors, QA), optionally over the
+    cases of one drawn dip sample (by default in that sample's window)."""
+    return who.reports.ratings(who.user, start=start, end=end, team=team, sample_id=sample_id)

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from events.base import date_in_range, moment_in_range
 from events.envelope import RecordedEvent
 from events.erasure import ErasureReason
+from tracker.domain.access import Role
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$"
 
@@ -170,7 +171,7 @@ class NewUserBody(Body):
 
     username: str = Field(min_length=3, max_length=64)
     password: str = Field(min_length=12, max_length=256)
-    role: Literal["practitioner", "manager", "auditor", "admin"]
+    role: Role
     teams: list[str] = Field(default_factory=list, max_length=50)
     user_id: str | None = Field(default=None, pattern=CASE_ID_PATTERN)
     display_name: PlainText | None = Field(default=None, min_length=1, max_length=128)
@@ -179,7 +180,7 @@ class NewUserBody(Body):
 class UpdateUserBody(Body):
     """Change a user; fields left out stay as they are."""
 
-    role: Literal["practitioner", "manager", "auditor", "admin"] | None = None
+    role: Role | None = None
     teams: list[str] | None = Field(default=None, max_length=50)
     active: bool | None = None
     password: str | None = Field(default=None, min_length=12, max_length=256)

@@ -19,6 +19,7 @@ from projections.alerts import AlertView
 from projections.engagement import EngagementMonth
 from projections.replay import ReplayView
 from tracker.db.read_models import alerts as alerts_table
+from tracker.domain.access import can_draw_samples, can_list_samples
 from tracker.edges.api.guard import CaseGuard
 from tracker.kernel.errors import AccessDenied, FieldProblem, InvalidInput
 from tracker.services.accounts import User, can_acknowledge, can_see_management, can_see_team, plain
@@ -34,7 +35,7 @@ def teams_for(
         if not allowed(user, team):
             raise AccessDenied()
         return [team]
-    if user.role == "auditor":
+    if user.role in ("auditor", "qa"):
         return [None]
     mine: list[str | None] = [t for t in sorted(user.teams) if allowed(user, t)]
     if not mine:
@@ -177,13 +178,38 @@ class Reports:
                                          start=start, end=end)
 
     def ratings(
-        self, user: User, *, start: date | None, end: date | None, team: str | None = None
+        self, user: User, *, start: date | None, end: date | None, team: str | None = None,
+        sample_id: str | None = None,
     ) -> queries.RatingsReport:
-        """Inspection-style ratings over a period for a team (or the service, auditors)."""
+        """Inspection-style ratings over a period for a team (or the service, auditors and
+        QA), optionally over one drawn dip sample's cases."""
         chosen = teams_for(user, team, can_see_management)
         if len(chosen) > 1:
             raise InvalidInput([FieldProblem("team", "choose one of your teams")])
-        return queries.ratings(self.app, start=start, end=end, team=chosen[0])
+        return queries.ratings(self.app, start=start, end=end, team=chosen[0],
+                               sample_id=sample_id)
+
+    def draw_sample(self, user: User, action: str, **parameters: Any) -> queries.DipSample:
+        """QA draws a dip sample and records it; its cases are logged as shown."""
+        if not can_draw_samples(user):
+            raise AccessDenied()
+        drawn = queries.draw_dip_sample(self.app, drawn_by=user.user_id, **parameters)
+        self.guard.log(user, [c["case_id"] for c in drawn["cases"]], action, "allowed")
+        return drawn
+
+    def samples(self, user: User) -> list[queries.DipSample]:
+        """The dip samples drawn, newest first (QA and auditors)."""
+        if not can_list_samples(user):
+            raise AccessDenied()
+        return queries.list_samples(self.app)
+
+    def sample(self, user: User, sample_id: str, action: str) -> queries.DipSample:
+        """One dip sample with its cases (each logged as shown)."""
+        if not can_list_samples(user):
+            raise AccessDenied()
+        found = queries.dip_sample(self.app, sample_id)
+        self.guard.log(user, [c["case_id"] for c in found["cases"]], action, "allowed")
+        return found
 
     def case_engagement(self, case_id: str) -> list[EngagementMonth] | list[queries.CalendarMonth]:
         """A case's supervision months (the caller has checked and logged the read)."""

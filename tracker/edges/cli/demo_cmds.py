@@ -64,6 +64,7 @@ def demo_accounts() -> list[tuple[str, str, str, list[str], str]]:
         ("manager", "demo.manager", manager, [team], "Jo Example"),
         ("auditor", "demo.auditor", "A-DEMO", [], "Kit Example"),
         ("admin", "demo.admin", "AD-DEMO", [], "Lee Example"),
+        ("qa", "demo.qa", "Q-DEMO", [], "Ari Example"),
     ]
 
 

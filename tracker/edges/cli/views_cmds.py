@@ -238,13 +238,16 @@ def ratings(
         "--sample-seed", min=0, max=2**63 - 1,
         help="Rate the sample `tracker sample --seed` draws, not every case in scope.")
     ] = None,
+    sample_id: Annotated[str | None, typer.Option(
+        "--sample", help="Rate only the cases of this recorded sample (`tracker samples`).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Inspection-style ratings from the audits, beside what the records show, over the
     cases that commenced supervision in the window (or a drawn sample of them)."""
     result = queries.ratings(ctx.app(), start=ctx.parse_date(start, "--from"),
                              end=ctx.parse_date(end, "--to"), team=team,
-                             sample_seed=sample_seed)
+                             sample_seed=sample_seed, sample_id=sample_id)
     if as_json:
         ctx.emit_json(result)
         return

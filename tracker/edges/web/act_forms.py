@@ -41,6 +41,8 @@ TITLES = {
     "transfer": "Request a transfer",
     "transfer-accept": "Accept a transfer",
     "transfer-reject": "Reject a transfer",
+    "audit": "Audit the case",
+    "audit-action": "Complete an audit action",
 }
 """Each act's title, also the success message's subject."""
 
@@ -231,3 +233,11 @@ class ActLink:
     href: str
     style: str
     shown: bool
+
+
+def audit_action(open_actions: Options) -> FormSpec:
+    """Mark one of the actions an audit found on this case as completed."""
+    return FormSpec("audit-action", TITLES["audit-action"], "audit_action_completed", [
+        Field("action_id", "Which action?", "select", list(open_actions), required=True),
+        NOTE,
+    ], intro="An audit of this case found these actions; record each one when it is done.")

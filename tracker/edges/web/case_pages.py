@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from events.base import date_in_range, moment_in_range
 from projections.history import HistoryEvent, case_history
 from projections.replay import ReplayView, TimelineEntry
-from tracker.domain.access import can_write_case, may_record
+from tracker.domain.access import can_audit_case, can_write_case, may_record
 from tracker.domain.case import CaseState
 from tracker.domain.commands import as_plan, parse_command, plan_event_type
 from tracker.edges.api.auth import SignedIn
@@ -49,10 +49,12 @@ from tracker.edges.web.forms import (
     to_event,
     today_input,
 )
+from tracker.edges.web.qa_view import audit_actions
 from tracker.edges.web.route_forms import route_links
 from tracker.edges.web.route_forms import saved_notice as route_saved_notice
 from tracker.edges.web.staff import StaffNames, staff_names
 from tracker.edges.web.timeline import FAMILIES, page_of
+from tracker.kernel.clock import local_date
 from tracker.kernel.errors import (
     AccessDenied,
     CaseAlreadyExists,
@@ -311,6 +313,7 @@ def case_page(
     names = staff_names(request)
     writer = can_write_case(principal.user, team)
     items = timeline_items(history["events"], newest_first=True)
+    found_actions = audit_actions(list(history["events"]), local_date(app.clock.now()))
     shown = page_of(items, case_id, names, family=family[:32], page=page,
                     can_write=writer and not state.closed, can_correct=writer)
     return render(request, "case.html", {
@@ -337,6 +340,10 @@ def case_page(
         },
         "chart": charts.engagement_chart(series, title=f"Case {case_id}"),
         "flash": flash,
+        "audit_actions": found_actions,
+        "can_complete_actions": writer and any(a["status"] != "done" for a in found_actions),
+        "can_audit": can_audit_case(principal.user, team,
+                                    guard.service.policy.qa.allow_peer_audit),
     })
 
 

@@ -38,9 +38,11 @@ NAV: dict[str, list[tuple[str, str]]] = {
               ("/audit/verify", "Verify"),
               ("/audit/access-log", "Access log")],
     "secure_keyworker": [("/custody", "My cases")],
+    "qa": [("/qa/samples", "Samples"), ("/caseload", "Caseload"),
+           ("/manager/ratings", "Ratings")],
 }
 HOME = {"practitioner": "/caseload", "manager": "/manager", "auditor": "/audit",
-        "admin": "/admin/users", "secure_keyworker": "/custody"}
+        "admin": "/admin/users", "secure_keyworker": "/custody", "qa": "/qa/samples"}
 
 
 def when(value: datetime | str | None) -> str:

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from projections.alert_rules import TEXT
 from projections.aspire import STAGES
 from projections.queries import RatingsReport
+from tracker.domain.access import can_list_samples
 from tracker.edges.api.auth import SignedIn
 from tracker.edges.api.deps import Action, AppDep, ReportsDep
 from tracker.edges.api.team_reads import Reports
@@ -232,10 +233,14 @@ def ratings_page(
     start: str = "",
     end: str = "",
     team: str = "",
+    sample: str = "",
 ) -> Response:
-    """Inspection-style ratings over a period for a team (managers, auditors)."""
+    """Inspection-style ratings over a period for a team (managers, auditors, QA), over
+    every case in scope or one drawn dip sample's cases."""
     user = principal.user
-    team_roles(user, "manager", "auditor")
+    team_roles(user, "manager", "auditor", "qa")
+    samples = reports.samples(user) if can_list_samples(user) else []
+    chosen_sample = sample if sample in {s["sample_id"] for s in samples} else None
     errors: dict[str, str] = {}
     first, last = day_field(start, "start", errors), day_field(end, "end", errors)
     chosen = _team(user, team)
@@ -244,7 +249,8 @@ def ratings_page(
     result: RatingsReport | None = None
     if not errors:
         try:
-            result = reports.ratings(user, start=first, end=last, team=chosen)
+            result = reports.ratings(user, start=first, end=last, team=chosen,
+                                     sample_id=chosen_sample)
         except InvalidInput as exc:
             errors = {p.field: friendly(p.reason) for p in exc.problems}
     return render(request, "ratings.html", {
@@ -252,6 +258,7 @@ def ratings_page(
         "teams": sorted(user.teams), "start": start[:10], "end": end[:10],
         "stages": ("assessment", "planning", "implementation", "review", "resettlement"),
         "lenses": ("desistance", "safety_wellbeing", "risk_of_harm"),
+        "samples": samples, "sample": chosen_sample or "",
     }, status=422 if errors else 200)
 
 

@@ -17,6 +17,7 @@ from tracker.edges.web import (
     diary_pages,
     manager_pages,
     pages,
+    qa_pages,
     route_acts,
     subject_access,
     transfer_pages,
@@ -33,6 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     pages.router, case_pages.router, manager_pages.router, audit_pages.router,
     admin_pages.router, subject_access.router, acts.router, diary_pages.router,
     route_acts.router, transfer_pages.router,
+    qa_pages.router,
 )
 """Every page router, in the order their routes are matched."""
 

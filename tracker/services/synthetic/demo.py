@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from events.envelope import Actor
+from tracker.domain.audits import prompt_ids
 from tracker.domain.enforcement import in_warned_period
 from tracker.domain.inspection import question_set
 from tracker.domain.policy import Policy, default_policy
@@ -387,13 +388,13 @@ def _plan_case(
                 "reason": "case_closed"})
             item(close_day, 17, "case_closed", {"reason": "order_completed"})
             if rng.chance(0.4):
-                answers = [
-                    {"standard": s, "lens": lens, "answer": rng.chance(0.75)}
-                    for s in question_set().casework(route)
-                    for lens in ("desistance", "safety_wellbeing", "risk_of_harm")
+                prompts = [
+                    {"key_question": kq, "prompt": p,
+                     "answer": "yes" if rng.chance(0.85) else "no"}
+                    for kq, p in prompt_ids(question_set(), route)
                 ]
                 item(wd.add(close_day, 5), 11, "case_audited", {
-                    "auditor_id": "A-QA01", "answers": answers})
+                    "audit_type": "full", "prompts": prompts})
     _finish(case, rng, until)
     return case
 

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+from tracker.domain.audits import prompt_ids
 from tracker.domain.enforcement import in_warned_period
 from tracker.domain.inspection import question_set
 from tracker.domain.policy import Policy, default_policy
@@ -272,11 +273,11 @@ def plan_case(
                 in_custody = False
         if s.chance(0.004):
             s.add(day, "case_audited", {
-                "auditor_id": "QA-SYN01",
-                "answers": [
-                    {"standard": std, "lens": lens, "answer": s.chance(0.7)}
-                    for std in question_set().casework(route)
-                    for lens in ("desistance", "safety_wellbeing", "risk_of_harm")
+                "audit_type": "full",
+                "prompts": [
+                    {"key_question": kq, "prompt": p,
+                     "answer": "yes" if s.chance(0.8) else "no"}
+                    for kq, p in prompt_ids(question_set(), route)
                 ],
             }, hour=16)
         if s.chance(0.01):
