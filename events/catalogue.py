@@ -18,6 +18,7 @@ from events.audit import CaseAudited
 from events.base import Event
 from events.case import CaseClosed, CaseOpened, InterventionLevelChanged
 from events.correction import EventRetracted, EventSuperseded
+from events.countersignature import DocumentCountersigned, DocumentReturned
 from events.delivery import (
     ContactAttended,
     ContactMissed,
@@ -55,6 +56,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     EventSuperseded, EventRetracted,
     CaseAudited,
     PersonalDataErased,
+    DocumentCountersigned, DocumentReturned,
 )
 
 EVENT_TYPES: Mapping[str, type[Event]] = {cls.type: cls for cls in EVENT_CLASSES}

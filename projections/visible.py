@@ -164,6 +164,7 @@ class Visible:
         self.contracts = _visible(r.contracts, us)
         self.referrals = _visible(r.referrals, us)
         self.decisions = _visible(r.decisions, us)
+        self.signoffs = _visible(r.signoffs, us)
         self._custody: list[Period] | None = None
         self._allocations: list[Allocation] | None = None
         self.cache: dict[str, Any] = {}

@@ -39,6 +39,7 @@ from projections.record.facts import (
     ReqFail,
     Review,
     Sched,
+    SignOff,
     TDone,
     TPlan,
     Warn,
@@ -252,7 +253,7 @@ _MAKERS: dict[str, Maker] = {
         i, pos, t, d, p["child_id"], p["disposal_type"], p["route"],
         date.fromisoformat(p["start_date"]).toordinal(), _ord(p.get("expected_end_date")),
         p.get("setting") or "community", p["intervention_level"], p["service"], p["team"],
-        None)),
+        None, None, p.get("offence_category"))),
     "case_closed": lambda p, i, pos, t, d: ("closed", Closed(i, pos, t, d, p["reason"])),
     "case_manager_allocated": lambda p, i, pos, t, d: ("allocs", Alloc(
         i, pos, t, d, p["practitioner_id"], p["agency"], p["role"], p.get("team"),
@@ -326,6 +327,10 @@ _MAKERS: dict[str, Maker] = {
         i, pos, t, d, p["auditor_id"], p.get("question_set") or "hmip-youth-2021",
         tuple((a["standard"], a["lens"], bool(a["answer"])) for a in p["answers"]),
         p.get("safety_and_wellbeing"), p.get("risk_of_serious_harm"))),
+    "document_countersigned": lambda p, i, pos, t, d: ("signoffs", SignOff(
+        i, pos, t, d, str(p["document_event_id"]), "countersigned", None)),
+    "document_returned": lambda p, i, pos, t, d: ("signoffs", SignOff(
+        i, pos, t, d, str(p["document_event_id"]), "returned", p["reason"])),
 }
 
 

@@ -7,6 +7,7 @@ offers what the service would refuse. A case's team is ``CaseState.team``
                      practitioner   manager        auditor      admin
   read a case        own teams      own teams      every case   no
   write a case       own teams      no             no           no
+  manager's acts     no             own teams      no           no
   list alerts        own teams      own teams      every team   no
   acknowledge alert  no             own teams      no           no
   ratings/compliance no             own teams      every team   no
@@ -57,15 +58,24 @@ OPERATOR_ONLY = frozenset({"personal_data_erased"})
 service (``tracker.services.erasure``), for an admin or the retention job."""
 
 
+MANAGER_ACTS = frozenset({"document_countersigned", "document_returned"})
+"""Events only a manager records, on their own teams' cases (issue 11 §1-§2): the decisions
+the guidance gives to a manager. A practitioner cannot record them."""
+
+
 def authorise(principal: Principal, state: CaseState, command: RecordEvent) -> None:
     """Raise ``AccessDenied`` unless ``principal`` may record ``command`` on the case.
 
     A case that does not exist is refused the same way (nothing is revealed), except an
     opening, which is judged by the team it names.
     """
+    if principal.role == "manager" and event_class(command.event_type).type in MANAGER_ACTS:
+        if not can_record_manager_act(principal, state.team):
+            raise AccessDenied()
+        return
     if principal.role != "practitioner":
         raise AccessDenied()
-    if event_class(command.event_type).type in OPERATOR_ONLY:
+    if event_class(command.event_type).type in OPERATOR_ONLY | MANAGER_ACTS:
         raise AccessDenied()
     team = state.team
     if team is None and event_class(command.event_type) is CaseOpened:
@@ -88,6 +98,11 @@ def can_read_case(who: Principal, case_team: str | None) -> bool:
 def can_write_case(who: Principal, case_team: str | None) -> bool:
     """May ``who`` record events on a case of ``case_team``?"""
     return who.role == "practitioner" and case_team is not None and case_team in who.teams
+
+
+def can_record_manager_act(who: Principal, case_team: str | None) -> bool:
+    """May ``who`` record a manager's act (``MANAGER_ACTS``) on a case of ``case_team``?"""
+    return who.role == "manager" and case_team is not None and case_team in who.teams
 
 
 def can_see_team(who: Principal, team: str | None) -> bool:

@@ -18,6 +18,7 @@ from events.base import Event
 from events.case import CaseOpened, InterventionLevelChanged
 from events.catalogue import event_class, parse_event
 from events.correction import EventRetracted, EventSuperseded
+from events.countersignature import DocumentCountersigned, DocumentReturned
 from events.delivery import (
     ContactAttended,
     ContactMissed,
@@ -229,6 +230,8 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Poli
         _check_correction(state, ev)
     elif isinstance(ev, CaseAudited):
         _check_audit(state, ev)
+    elif isinstance(ev, DocumentCountersigned | DocumentReturned):
+        _check_sign_off(state, ev, day)
 
 
 def profile_of(state: CaseState, policy: Policy) -> DisposalProfile:
@@ -439,3 +442,19 @@ def _check_audit(state: CaseState, ev: CaseAudited) -> None:
                 f"{domain.replace('_', '-')} work in {ev.question_set} "
                 f"(standards: {', '.join(sorted(allowed))})")
         seen.add(key)
+
+
+def _check_sign_off(
+    state: CaseState, ev: DocumentCountersigned | DocumentReturned, day: date
+) -> None:
+    """A manager acts once on an assessment or plan standing on the case, after it."""
+    found = state.documents.get(ev.document_event_id)
+    if found is None:
+        raise RuleViolation("data.document_event_id",
+                            "is not an assessment or plan standing on this case")
+    kind, recorded_on = found
+    if recorded_on > day:
+        raise RuleViolation("data.document_event_id", f"the {kind} happened after this")
+    done = state.signed_off.get(ev.document_event_id)
+    if done is not None:
+        raise RuleViolation("data.document_event_id", f"this {kind} was already {done}")
