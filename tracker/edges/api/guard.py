@@ -14,7 +14,12 @@ import structlog
 
 from events.envelope import RecordedEvent
 from projections.projector import Projector
-from tracker.domain.access import Principal, can_read_case, can_write_case
+from tracker.domain.access import (
+    Principal,
+    can_read_case,
+    can_record_manager_act,
+    can_write_case,
+)
 from tracker.domain.case import CaseState, fold
 from tracker.domain.commands import RecordEvent
 from tracker.kernel.errors import AccessDenied, CaseNotFound, TrackerError
@@ -75,6 +80,18 @@ class CaseGuard:
         Whether they may is decided first, on the sealed stream (as ``read``): the case is
         unsealed only for someone who may write to it."""
         if not can_write_case(user, self.team_of(case_id)):
+            self.log(user, [case_id], action, "refused")
+            raise AccessDenied()
+        if log_allowed:
+            self.log(user, [case_id], action, "allowed")
+        return self.state(case_id)
+
+    def manageable(
+        self, user: Principal, case_id: str, action: str, *, log_allowed: bool = True
+    ) -> CaseState:
+        """As ``writable``, for a manager's act on the case (``MANAGER_ACTS``): the case's
+        state if ``user`` manages its team, logged either way."""
+        if not can_record_manager_act(user, self.team_of(case_id)):
             self.log(user, [case_id], action, "refused")
             raise AccessDenied()
         if log_allowed:
