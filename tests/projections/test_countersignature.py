@@ -4,6 +4,7 @@ alert after the policy's working days, returned documents due again, and who may
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -198,3 +199,25 @@ def test_the_rules_of_signing_off(app: App) -> None:
     act(app, MANAGER, "CS-CS1", "document_countersigned", doc, "2026-10-06")
     with pytest.raises(RuleViolation, match="already countersigned"):
         act(app, MANAGER, "CS-CS1", "document_returned", doc, "2026-10-07", reason="other")
+
+
+def test_the_cli_countersigns_and_returns_as_a_manager_only(
+        app: App, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = case_with_assessment(app, harm="high")
+    second = assess(app, "CS-CS1", harm="high", day="2026-10-06")
+    code, out, _err = cli("countersign", "CS-CS1", first, "--occurred-at",
+                          "2026-10-07T10:00:00+00:00", "--json")
+    assert code == 0, out
+    assert json.loads(out)["type"] == "document_countersigned"
+    code, out, err = cli("return-document", "CS-CS1", second, "--reason", "no_such_reason")
+    assert code == 2 and "data.reason" in err
+    code, out, _err = cli("return-document", "CS-CS1", second, "--reason",
+                          "analysis_insufficient", "--note", "More on the family.")
+    assert code == 0, out
+    stream = app.store.read_stream("CS-CS1")
+    assert [(r.type, r.recorded_by) for r in stream[-2:]] == [
+        ("document_countersigned", "M-CLI01"), ("document_returned", "M-CLI01")]
+    monkeypatch.setenv("TRACKER_ROLE", "practitioner")
+    code, _out, err = cli("countersign", "CS-CS1", second)
+    assert code == 2 and "do not have access" in err
+    assert len(app.store.read_stream("CS-CS1")) == len(stream)
