@@ -188,6 +188,12 @@ def test_only_a_manager_of_the_case_team_signs_off(app: App) -> None:
     act(app, MANAGER, "CS-CS1", "document_countersigned", doc, "2026-10-06")
     last = app.store.read_stream("CS-CS1")[-1]
     assert (last.recorded_by, last.recorded_role) == ("M-TEST01", "manager")
+    with pytest.raises(AccessDenied):  # nor may a practitioner undo the manager's act
+        CaseService.of(app).record(RecordEvent(
+            case_id="CS-CS1", event_type="event_retracted",
+            data={"target_event_id": str(last.event_id), "reason": "Not agreed."},
+            occurred_at=at("2026-10-07")), actor=PRACTITIONER, correlation_id="test")
+    assert app.store.read_stream("CS-CS1")[-1].event_id == last.event_id
 
 
 def test_the_rules_of_signing_off(app: App) -> None:

@@ -110,3 +110,14 @@ def test_the_api_takes_a_managers_countersignature_only(env: Env) -> None:
     view = env.client.get("/api/cases/CS-TEST1", headers=env["manager_a"].headers).json()
     assert view["aspire"]["stages"]["assessment"]["status"] == "done_on_time"
     assert [d["status"] for d in view["aspire"]["countersignature"]] == ["countersigned"]
+
+
+def test_odd_input_never_breaks_the_forms(env: Env) -> None:
+    doc = high_risk_assessment(env)
+    csrf = sign_in(env.client, "manager.a")
+    for bad in ("a\x00b", "\ud7ff\U0010ffff", "x" * 5000, ""):
+        for slug in ("return", "countersign"):
+            resp = post(env, f"{CASE}/{slug}/{doc}", csrf, reason=bad, note=bad)
+            assert resp.status_code in (303, 422), (slug, repr(bad[:10]), resp.status_code)
+            assert "Traceback" not in resp.text
+    assert env.client.get(f"{CASE}/countersign/{'0' * 36}").status_code == 404

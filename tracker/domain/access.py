@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal, get_args
+from uuid import UUID
 
 from events.case import CaseOpened
 from events.catalogue import event_class, parse_event
@@ -77,6 +78,8 @@ def authorise(principal: Principal, state: CaseState, command: RecordEvent) -> N
         raise AccessDenied()
     if event_class(command.event_type).type in OPERATOR_ONLY | MANAGER_ACTS:
         raise AccessDenied()
+    if _corrects_manager_act(state, command):
+        raise AccessDenied()
     team = state.team
     if team is None and event_class(command.event_type) is CaseOpened:
         opening = parse_event(command.event_type, command.data, context="data")
@@ -84,6 +87,18 @@ def authorise(principal: Principal, state: CaseState, command: RecordEvent) -> N
         team = opening.team
     if not can_write_case(principal, team):
         raise AccessDenied()
+
+
+def _corrects_manager_act(state: CaseState, command: RecordEvent) -> bool:
+    """Whether the command retracts or supersedes a manager's act (not a practitioner's to
+    undo)."""
+    if event_class(command.event_type).type not in ("event_retracted", "event_superseded"):
+        return False
+    try:
+        target = UUID(str(command.data.get("target_event_id")))
+    except ValueError:
+        return False  # not an id: decide names the field
+    return state.event_types.get(target) in MANAGER_ACTS
 
 
 def can_read_case(who: Principal, case_team: str | None) -> bool:
