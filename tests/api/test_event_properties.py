@@ -106,6 +106,7 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
     "t-practitioner": st.sampled_from(["P-TEST01", "P-OTHER"]),
     "t-team": st.sampled_from(["TEAM-A"]),
     "t-failure": st.sampled_from(MISSED).map(str),
+    "t-document": st.sampled_from([_uuid(300), _uuid(999)]).map(str),
     "t-start": st.one_of(
         st.sampled_from([NOW.date().replace(year=NOW.year - 10), NOW.date(), START]),
         st.dates(min_value=NOW.date().replace(year=NOW.year - 10), max_value=NOW.date()),
@@ -113,7 +114,8 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
 }
 BY_NAME = {"contact_id": "t-contact", "transition_id": "t-transition",
            "practitioner_id": "t-practitioner", "team": "t-team", "start_date": "t-start",
-           "failure_event_ids": "t-failure", "condition_id": "t-condition"}
+           "failure_event_ids": "t-failure", "condition_id": "t-condition",
+           "document_event_id": "t-document"}
 BY_FORMAT = {"date": "t-date", "date-time": "t-moment", "uuid": "t-uuid"}
 NEW_IDS = {"contact_scheduled": "contact_id", "transition_planned": "transition_id",
            "condition_set": "condition_id"}
