@@ -22,6 +22,15 @@ DisposalType = Literal[
     "referral_order", "yro", "yro_iss", "dto", "remand",
     "community_resolution", "youth_caution", "youth_conditional_caution",
 ]
+OffenceCategory = Literal[
+    "violence_against_the_person", "sexual_offences", "robbery", "burglary",
+    "theft_and_handling", "vehicle_theft", "criminal_damage", "arson", "drugs",
+    "public_order", "racially_or_religiously_aggravated", "domestic_abuse",
+    "motoring", "fraud_and_forgery", "breach_of_statutory_order", "other",
+]
+"""The main offence's category, where a service records it (the offence groups of the YJB's
+Youth Justice Statistics, with arson and domestic abuse that services single out for
+countersignature: seed 004 "all cases where there is a specific offence category")."""
 COURT_DISPOSALS = frozenset({"referral_order", "yro", "yro_iss", "dto", "remand"})
 CUSTODIAL_DISPOSALS = frozenset({"dto", "remand"})
 
@@ -44,6 +53,7 @@ class CaseOpened(Event):
     intervention_level: InterventionLevel
     service: Identifier
     team: Identifier
+    offence_category: OffenceCategory | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> CaseOpened:

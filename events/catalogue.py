@@ -18,6 +18,7 @@ from events.audit import AuditActionCompleted, CaseAudited
 from events.base import Event
 from events.case import CaseClosed, CaseOpened, InterventionLevelChanged
 from events.correction import EventRetracted, EventSuperseded
+from events.countersignature import DocumentCountersigned, DocumentReturned
 from events.delivery import (
     ContactAttended,
     ContactMissed,
@@ -63,6 +64,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     PersonalDataErased,
     TransferRequested, TransferAccepted, TransferRejected, CaretakingEnded,
     AuditActionCompleted,
+    DocumentCountersigned, DocumentReturned,
 )
 
 EVENT_TYPES: Mapping[str, type[Event]] = {cls.type: cls for cls in EVENT_CLASSES}

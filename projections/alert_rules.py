@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from projections import countersignature
 from projections.aspire import stage_of
 from projections.views import CaseViews
 from tracker.domain.policy import Policy
@@ -118,6 +119,17 @@ def _probation_plan_missing(views: CaseViews, policy: Policy) -> Iterator[Hit]:
         yield Hit("probation", [prob["event_id"]], {"status": prob["status"]})
 
 
+def _countersignature_overdue(views: CaseViews, policy: Policy) -> Iterator[Hit]:
+    """An assessment or plan awaiting countersignature past the policy's working days: the
+    alert goes to the manager (the case's alert owner) and clears when they act on it."""
+    v = views.visible
+    for doc in countersignature.awaiting(v):
+        if doc.alert_after is not None and doc.alert_after < v.last_day:
+            yield Hit(f"countersign:{doc.fact.id}", [doc.fact.id],
+                      {"document": doc.kind, "recorded_on": date.fromordinal(doc.fact.d)
+                       .isoformat(), "alert_after": doc.alert_after.isoformat()})
+
+
 RULES: tuple[AlertRule, ...] = (
     AlertRule("assessment_overdue", "Initial assessment overdue", True,
               _overdue("assessment", frozenset({"assessment"}))),
@@ -154,6 +166,8 @@ RULES: tuple[AlertRule, ...] = (
               True, _probation_plan_missing),
     AlertRule("home_visit_overdue", "No home visit in the period the disposal expects one",
               True, _overdue("delivery", frozenset({"home_visit"}))),
+    AlertRule("countersignature_overdue", "Assessment or plan awaiting countersignature", True,
+              _countersignature_overdue),
 )
 """Every alert rule, in the order alerts are listed."""
 

@@ -7,7 +7,10 @@ a stage status:
   than ``review.due_soon_working_days``);
 * ``due`` — owed, with the date (the earliest open due date is given);
 * ``overdue`` — an obligation is past its date and not done;
-* ``done_on_time`` / ``done_late`` — nothing open; how the latest one done went.
+* ``done_on_time`` / ``done_late`` — nothing open; how the latest one done went;
+* ``done_not_countersigned`` — done, but an assessment (or plan) of the stage needs a
+  manager's countersignature under the policy and has none yet (``projections.
+  countersignature``): distinct from done, since the work is not yet signed off.
 
 Obligations:
 
@@ -24,6 +27,9 @@ Obligations:
   ``contacts.exempt_in_custody``.
 * review — every ``review.interval_months`` from the start and from each review, and
   within ``review.after_significant_change_working_days`` of a significant change.
+* resubmission — an assessment or plan a manager returned for revision is due again from
+  the practitioner within ``countersignature.resubmit_working_days`` of the return (in
+  its own stage); any later assessment (plan) settles it.
 
 Which of these obligations a case has is its disposal's profile (``policy.disposals``,
 domain.md §11): an out-of-court case has no contact levels and no three-monthly reviews, a
@@ -40,7 +46,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NotRequired, TypedDict
 
-from projections import enforcement
+from projections import countersignature, enforcement
 from projections.asat import AsAt
 from projections.record import CaseRecord, Contract, Panel
 from projections.visible import Visible, add_months
@@ -48,7 +54,11 @@ from tracker.domain.policy import Policy
 
 STAGES = ("assessment", "planning", "delivery", "review")
 LENSES = ("desistance", "safety_wellbeing", "risk_of_harm")
-STATUS_ORDER = ("overdue", "due", "done_late", "done_on_time", "not_due")
+STATUS_ORDER = ("overdue", "due", "done_not_countersigned", "done_late", "done_on_time",
+                "not_due")
+NOT_COUNTERSIGNED = "done_not_countersigned"
+STAGE_DOCUMENTS = {"assessment": "assessment", "planning": "plan"}
+"""The document whose countersignature a stage's "done" waits for."""
 
 
 class ObligationView(TypedDict):
@@ -109,6 +119,7 @@ class AspireView(TypedDict):
     overdue: NotRequired[int]
     next_due: NotRequired[str | None]
     months: NotRequired[list[MonthView]]
+    countersignature: NotRequired[list[countersignature.CountersignView]]
 
 
 @dataclass(frozen=True)
@@ -203,6 +214,27 @@ def _planning(v: Visible) -> list[Obligation]:
     done = date.fromordinal(first_plan.d) if first_plan else None
     caused = tuple(x.id for x in (first_assessment, first_plan) if x is not None)
     return [Obligation("plan", due, done, one_off(due, done, v.last_day), caused)]
+
+
+def _resubmissions(v: Visible, kind: str) -> list[Obligation]:
+    """Each returned assessment (plan) is due again within the policy's working days of its
+    return; the first one recorded after the return settles it."""
+    days = v.policy.countersignature.resubmit_working_days
+    facts = v.assessments if kind == "assessment" else v.plans
+    out: list[Obligation] = []
+    for doc in countersignature.documents(v):
+        act = doc.act
+        if doc.kind != kind or act is None or act.outcome != "returned":
+            continue
+        due = v.wd.add(date.fromordinal(act.d), days)
+        again = next((f for f in facts if (f.t, f.pos) > (act.t, act.pos)), None)
+        done = date.fromordinal(again.d) if again else None
+        if v.closed is not None and done is None and due > v.last_day:
+            continue
+        caused = (doc.fact.id, act.id, *((again.id,) if again else ()))
+        out.append(Obligation(f"{kind}_resubmission", due, done, one_off(due, done, v.last_day),
+                              caused, f"returned:{doc.fact.id}"))
+    return out
 
 
 def _follow_up_obligations(v: Visible) -> list[Obligation]:
@@ -684,8 +716,8 @@ def from_visible(v: Visible) -> AspireView:
         }
     month_list = months(v)
     stages = {
-        "assessment": _assessment(v),
-        "planning": _planning(v) + _contract(v),
+        "assessment": _assessment(v) + _resubmissions(v, "assessment"),
+        "planning": _planning(v) + _contract(v) + _resubmissions(v, "plan"),
         "delivery": _delivery(v, month_list),
         "review": _review(v) + _panels(v),
     }
@@ -694,6 +726,9 @@ def from_visible(v: Visible) -> AspireView:
     next_due: date | None = None
     for name, obligations in stages.items():
         status, due = stage_status(obligations)
+        if status in ("done_on_time", "done_late") and name in STAGE_DOCUMENTS and \
+                countersignature.awaiting(v, STAGE_DOCUMENTS[name]):
+            status = NOT_COUNTERSIGNED
         overdue += sum(1 for o in obligations if o.status == "overdue")
         open_due = [o.due for o in obligations if o.status in ("due", "overdue", "not_due")]
         if open_due:
@@ -714,6 +749,7 @@ def from_visible(v: Visible) -> AspireView:
         "months": [m.to_dict() for m in month_list],
         "quality": quality(v, stages, month_list),
         "timeliness": timeliness(v, stages),
+        "countersignature": [d.to_dict() for d in countersignature.documents(v)],
     }
 
 

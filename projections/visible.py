@@ -192,6 +192,7 @@ class Visible:
         self.referrals = _visible(r.referrals, us)
         self.decisions = _visible(r.decisions, us)
         self.transfers = _visible(r.transfers, us)
+        self.signoffs = _visible(r.signoffs, us)
         self._custody: list[Period] | None = None
         self._allocations: list[Allocation] | None = None
         self.cache: dict[str, Any] = {}

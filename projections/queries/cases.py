@@ -67,6 +67,7 @@ class CaseloadRow(TypedDict):
     next_due: str | None
     due: list[DueItem]
     open_alerts: int
+    awaiting_countersignature: list[str]
 
 
 class PractitionerCompliance(TypedDict):
@@ -170,6 +171,9 @@ def caseload(
             "next_due": views.aspire.get("next_due"),
             "due": due,
             "open_alerts": counts.get(views.case_id, 0),
+            "awaiting_countersignature": [
+                d["document"] for d in views.aspire.get("countersignature", [])
+                if d["status"] == "awaiting"],
         })
     rows.sort(key=lambda r: (-r["overdue"], r["next_due"] or "9999", r["case_id"]))
     return rows

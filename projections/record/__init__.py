@@ -49,6 +49,7 @@ from projections.record.facts import (
     ReqFail,
     Review,
     Sched,
+    SignOff,
     TDone,
     TPlan,
     Warn,
@@ -76,7 +77,7 @@ __all__ = [
     "Corr", "Decision", "DobOpener", "DobSealer", "Excuse", "FollowUp", "Level", "Miss",
     "Opened", "Panel",
     "Plan", "Prosecution", "RawEvent", "Referral", "ReqFail", "Review", "Sched",
-    "StaleRecord", "TDone", "TPlan", "Warn", "Xfer", "day_of_us", "dumps", "evolve", "evolve_many",
-    "evolve_raw", "fold", "fold_raw", "folding", "from_us", "gc_paused", "loads",
+    "SignOff", "StaleRecord", "TDone", "TPlan", "Warn", "Xfer", "day_of_us", "dumps", "evolve",
+    "evolve_many", "evolve_raw", "fold", "fold_raw", "folding", "from_us", "gc_paused", "loads",
     "local_ordinal", "raw", "refold", "sealed_child", "to_us",
 ]

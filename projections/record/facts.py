@@ -28,6 +28,7 @@ class Opened(NamedTuple):
     team: str
     dob: int | None
     dob_token: str | None = None  # the date of birth as the event stored it (sealed)
+    offence: str | None = None  # the main offence's category, where recorded
 
 
 class Closed(NamedTuple):
@@ -305,6 +306,16 @@ class Audit(NamedTuple):
     harm: str | None
 
 
+class SignOff(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    document_id: str
+    outcome: str  # "countersigned" | "returned"
+    reason: str | None
+
+
 class Corr(NamedTuple):
     id: str
     pos: int
@@ -357,6 +368,7 @@ LIST_KINDS: dict[str, type[NamedTuple]] = {
     "referrals": Referral,
     "decisions": Decision,
     "transfers": Xfer,
+    "signoffs": SignOff,
 }
 """The record's fact lists by name, and the fact type each holds."""
 
@@ -397,6 +409,7 @@ class CaseRecord:
     referrals: tuple[Referral, ...] = ()
     decisions: tuple[Decision, ...] = ()
     transfers: tuple[Xfer, ...] = ()
+    signoffs: tuple[SignOff, ...] = ()
 
     @property
     def exists(self) -> bool:

@@ -39,6 +39,7 @@ from projections.record.facts import (
     ReqFail,
     Review,
     Sched,
+    SignOff,
     TDone,
     TPlan,
     Warn,
@@ -253,7 +254,7 @@ _MAKERS: dict[str, Maker] = {
         i, pos, t, d, p["child_id"], p["disposal_type"], p["route"],
         date.fromisoformat(p["start_date"]).toordinal(), _ord(p.get("expected_end_date")),
         p.get("setting") or "community", p["intervention_level"], p["service"], p["team"],
-        None)),
+        None, None, p.get("offence_category"))),
     "case_closed": lambda p, i, pos, t, d: ("closed", Closed(i, pos, t, d, p["reason"])),
     "case_manager_allocated": lambda p, i, pos, t, d: ("allocs", Alloc(
         i, pos, t, d, p["practitioner_id"], p["agency"], p["role"], p.get("team"),
@@ -336,6 +337,10 @@ _MAKERS: dict[str, Maker] = {
         i, pos, t, d, p["transfer_id"], "rejected", None, None, None)),
     "caretaking_ended": lambda p, i, pos, t, d: ("transfers", Xfer(
         i, pos, t, d, p["transfer_id"], "ended", None, None, None)),
+    "document_countersigned": lambda p, i, pos, t, d: ("signoffs", SignOff(
+        i, pos, t, d, str(p["document_event_id"]), "countersigned", None)),
+    "document_returned": lambda p, i, pos, t, d: ("signoffs", SignOff(
+        i, pos, t, d, str(p["document_event_id"]), "returned", p["reason"])),
 }
 
 

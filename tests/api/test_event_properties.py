@@ -31,7 +31,7 @@ from tests.api.conftest import Env, add_qa
 from tests.conftest import NOW
 from tests.support import at, open_case, record
 from tests.web.conftest import sign_in
-from tracker.domain.access import OPERATOR_ONLY, QA_ONLY
+from tracker.domain.access import MANAGER_ACTS, OPERATOR_ONLY, QA_ONLY
 from tracker.domain.audits import prompt_ids
 from tracker.domain.inspection import question_set
 from tracker.domain.policy import default_policy
@@ -113,6 +113,7 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
     "t-team": st.sampled_from(["TEAM-A"]),
     "t-action": st.sampled_from(["AA-1", "AA-2", "AA-NEW"]),
     "t-failure": st.sampled_from(MISSED).map(str),
+    "t-document": st.sampled_from([_uuid(300), _uuid(999)]).map(str),
     "t-start": st.one_of(
         st.sampled_from([NOW.date().replace(year=NOW.year - 10), NOW.date(), START]),
         st.dates(min_value=NOW.date().replace(year=NOW.year - 10), max_value=NOW.date()),
@@ -121,7 +122,8 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
 BY_NAME = {"contact_id": "t-contact", "transition_id": "t-transition",
            "practitioner_id": "t-practitioner", "team": "t-team", "start_date": "t-start",
            "failure_event_ids": "t-failure", "condition_id": "t-condition",
-           "transfer_id": "t-transfer", "action_id": "t-action"}
+           "transfer_id": "t-transfer", "action_id": "t-action",
+           "document_event_id": "t-document"}
 BY_FORMAT = {"date": "t-date", "date-time": "t-moment", "uuid": "t-uuid"}
 NEW_IDS = {"contact_scheduled": "contact_id", "transition_planned": "transition_id",
            "condition_set": "condition_id", "transfer_requested": "transfer_id"}
@@ -276,7 +278,8 @@ def test_whatever_the_api_accepts_the_read_side_processes(env: Env, cls: type[Ev
     if cls is not CaseOpened:
         _history(env, DISPOSAL_FOR.get(cls.type, "yro"), cls.type)
     sign_in(env.client, "prac.a")
-    headers = env[AUTHORS.get(cls.type, "prac_a")].headers
+    headers = env[AUTHORS.get(cls.type, "manager_a" if cls.type in MANAGER_ACTS
+                              else "prac_a")].headers
     if cls.type in QA_ONLY:  # audits are QA's, from outside the audited team
         headers = add_qa(env, "qa.prop", ["TEAM-Q"], "Q-PROP01").headers
     fresh: Iterator[int] = itertools.count(1)

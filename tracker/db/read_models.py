@@ -83,10 +83,10 @@ case_records = Table(
 
 aspire = _common(
     "rm_aspire",
-    Column("assessment", String(16), nullable=True),
-    Column("planning", String(16), nullable=True),
-    Column("delivery", String(16), nullable=True),
-    Column("review", String(16), nullable=True),
+    Column("assessment", String(32), nullable=True),  # "done_not_countersigned" fits
+    Column("planning", String(32), nullable=True),
+    Column("delivery", String(32), nullable=True),
+    Column("review", String(32), nullable=True),
     Column("overdue", Integer, nullable=False),
     Column("next_due", Date, nullable=True),
 )

@@ -7,6 +7,7 @@ offers what the service would refuse. A case's team is ``CaseState.team``
                      practitioner   manager        auditor      qa             admin
   read a case        own teams      own teams      every case   every case     no
   write a case       own teams (1)  no             no           audits (2)     no
+  manager's acts     no             own teams      no           no             no
   list alerts        own teams      own teams      every team   every team     no
   acknowledge alert  no             own teams      no           no             no
   ratings/compliance no             own teams      every team   every team     no
@@ -36,6 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, get_args
+from uuid import UUID
 
 from events.case import CaseOpened
 from events.catalogue import event_class, parse_event
@@ -75,6 +77,11 @@ OPERATOR_ONLY = frozenset({"personal_data_erased"})
 service (``tracker.services.erasure``), for an admin or the retention job."""
 
 
+MANAGER_ACTS = frozenset({"document_countersigned", "document_returned"})
+"""Events only a manager records, on their own teams' cases (issue 11 §1-§2): the decisions
+the guidance gives to a manager. A practitioner cannot record them."""
+
+
 def authorise(
     principal: Principal, state: CaseState, command: RecordEvent, *, peer_audit: bool = False
 ) -> None:
@@ -88,6 +95,10 @@ def authorise(
     if kind in TRANSFER_ANSWERS or principal.role == KEYWORKER:
         authorise_transfer_or_custody(principal, state, command)
         return
+    if principal.role == "manager" and kind in MANAGER_ACTS:
+        if not can_record_manager_act(principal, state.team):
+            raise AccessDenied()
+        return
     if principal.role == "qa":
         if kind not in QA_ONLY or not can_audit_case(principal, state.team, peer_audit):
             raise AccessDenied()
@@ -96,7 +107,9 @@ def authorise(
         raise AccessDenied()
     if kind in HOST_ACTS and state.teams is not None and state.teams.hosts & principal.teams:
         return
-    if kind in OPERATOR_ONLY or kind in QA_ONLY:
+    if kind in OPERATOR_ONLY or kind in QA_ONLY or kind in MANAGER_ACTS:
+        raise AccessDenied()
+    if _corrects_manager_act(state, command):
         raise AccessDenied()
     team = state.team
     if team is None and event_class(command.event_type) is CaseOpened:
@@ -105,6 +118,18 @@ def authorise(
         team = opening.team
     if not can_write_case(principal, team):
         raise AccessDenied()
+
+
+def _corrects_manager_act(state: CaseState, command: RecordEvent) -> bool:
+    """Whether the command retracts or supersedes a manager's act (not a practitioner's to
+    undo)."""
+    if event_class(command.event_type).type not in ("event_retracted", "event_superseded"):
+        return False
+    try:
+        target = UUID(str(command.data.get("target_event_id")))
+    except ValueError:
+        return False  # not an id: decide names the field
+    return state.event_types.get(target) in MANAGER_ACTS
 
 
 def can_read_case(who: Principal, case_team: str | None) -> bool:
@@ -138,6 +163,11 @@ def can_list_samples(who: Principal) -> bool:
 def can_write_case(who: Principal, case_team: str | None) -> bool:
     """May ``who`` record events on a case of ``case_team``?"""
     return who.role == "practitioner" and case_team is not None and case_team in who.teams
+
+
+def can_record_manager_act(who: Principal, case_team: str | None) -> bool:
+    """May ``who`` record a manager's act (``MANAGER_ACTS``) on a case of ``case_team``?"""
+    return who.role == "manager" and case_team is not None and case_team in who.teams
 
 
 def can_see_team(who: Principal, team: str | None) -> bool:

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
+from events.assessment import AssessmentCompleted
 from events.audit import AuditActionCompleted, CaseAudited
 from events.case import CaseClosed, CaseOpened, InterventionLevelChanged
 from events.correction import EventRetracted, EventSuperseded
+from events.countersignature import DocumentCountersigned, DocumentReturned
 from events.delivery import ContactAttended, ContactMissed, ContactScheduled
 from events.enforcement import (
     ConditionCompleted,
@@ -30,7 +32,7 @@ from events.enforcement import (
 )
 from events.envelope import RecordedEvent
 from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
-from events.planning import PlanAgreed
+from events.planning import PlanAgreed, PlanRevised
 from events.transfer import CaretakingEnded, TransferAccepted, TransferRejected, TransferRequested
 from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.corrections import apply_corrections
@@ -101,6 +103,10 @@ class CaseState:
     requests: dict[str, Request] = field(default_factory=dict)  # transfers by id
     moves: tuple[Move, ...] = ()  # accepted transfers, in order
     audit_actions: dict[str, bool] = field(default_factory=dict)  # action id -> completed
+    documents: dict[UUID, tuple[str, date]] = field(default_factory=dict)
+    """Assessments and plans standing on the case: id -> ("assessment" | "plan", day)."""
+    signed_off: dict[UUID, str] = field(default_factory=dict)
+    """Documents a manager acted on: id -> "countersigned" | "returned"."""
 
     @property
     def exists(self) -> bool:
@@ -237,8 +243,14 @@ def _handle(s: CaseState, rec: RecordedEvent) -> CaseState:
         )
     if isinstance(ev, ExceptionalCircumstancesRecorded):
         return replace(s, excused=s.excused | {ev.failure_event_id})
-    if isinstance(ev, PlanAgreed):
-        return replace(s, has_plan=True)
+    if isinstance(ev, AssessmentCompleted | PlanAgreed | PlanRevised):
+        kind = "assessment" if isinstance(ev, AssessmentCompleted) else "plan"
+        s = replace(s, documents={**s.documents,
+                                  rec.event_id: (kind, local_date(rec.occurred_at))})
+        return replace(s, has_plan=True) if isinstance(ev, PlanAgreed) else s
+    if isinstance(ev, DocumentCountersigned | DocumentReturned):
+        done = "countersigned" if isinstance(ev, DocumentCountersigned) else "returned"
+        return replace(s, signed_off={**s.signed_off, ev.document_event_id: done})
     if isinstance(ev, TransitionPlanned):
         return replace(s, transitions=s.transitions | {ev.transition_id})
     if isinstance(ev, TransitionCompleted):

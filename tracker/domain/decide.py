@@ -18,6 +18,7 @@ from events.base import Event
 from events.case import CaseOpened, InterventionLevelChanged
 from events.catalogue import event_class, parse_event
 from events.correction import EventRetracted, EventSuperseded
+from events.countersignature import DocumentCountersigned, DocumentReturned
 from events.delivery import (
     ContactAttended,
     ContactMissed,
@@ -241,6 +242,8 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Poli
             raise RuleViolation("data.action_id", "is already completed")
     elif isinstance(ev, TransferRequested | TransferAccepted | TransferRejected | CaretakingEnded):
         check_transfer(state, ev)
+    elif isinstance(ev, DocumentCountersigned | DocumentReturned):
+        _check_sign_off(state, ev, day)
 
 
 def profile_of(state: CaseState, policy: Policy) -> DisposalProfile:
@@ -529,3 +532,19 @@ def check_transfer(
             raise RuleViolation("data.team", f"must be the receiving team ({request.to_team})")
         if request.to_team is None and ev.team == request.from_team:
             raise RuleViolation("data.team", "is the sending team")
+
+
+def _check_sign_off(
+    state: CaseState, ev: DocumentCountersigned | DocumentReturned, day: date
+) -> None:
+    """A manager acts once on an assessment or plan standing on the case, after it."""
+    found = state.documents.get(ev.document_event_id)
+    if found is None:
+        raise RuleViolation("data.document_event_id",
+                            "is not an assessment or plan standing on this case")
+    kind, recorded_on = found
+    if recorded_on > day:
+        raise RuleViolation("data.document_event_id", f"the {kind} happened after this")
+    done = state.signed_off.get(ev.document_event_id)
+    if done is not None:
+        raise RuleViolation("data.document_event_id", f"this {kind} was already {done}")

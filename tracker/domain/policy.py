@@ -35,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from events.case import COURT_DISPOSALS, DisposalType
+from events.case import COURT_DISPOSALS, DisposalType, OffenceCategory
 from tracker.kernel.errors import ConfigurationError
 
 DEFAULT_FILE = Path(__file__).with_name("policy.toml")
@@ -300,6 +300,24 @@ class TransfersPolicy(_Section):
     read_access_days: int = Field(ge=0, le=365)
 
 
+Document = Literal["assessment", "plan"]
+
+
+class CountersignaturePolicy(_Section):
+    """Which assessments and plans a manager countersigns (seed 004: "levels of
+    countersignature"), any one criterion sufficing, and how long before it is chased."""
+
+    documents: tuple[Document, ...]
+    all_documents: bool
+    case_managers: tuple[str, ...] = ()
+    risk_of_serious_harm: tuple[Literal["low", "medium", "high", "very_high"], ...] = ()
+    safety_and_wellbeing: tuple[Literal["low", "medium", "high", "very_high"], ...] = ()
+    disposals: tuple[DisposalType, ...] = ()
+    offence_categories: tuple[OffenceCategory, ...] = ()
+    alert_after_working_days: int = Field(ge=0, le=60)
+    resubmit_working_days: int = Field(ge=0, le=60)
+
+
 class AlertRule(_Section):
     """One rule's row of the ``[alerts]`` table. Which rules exist is the read side's
     registry (``projections.alert_rules``), which checks the table when it takes a policy."""
@@ -343,6 +361,7 @@ class Policy(_Strict):
     retention: RetentionPolicy
     sweep: SweepPolicy | None = None
     transfers: TransfersPolicy
+    countersignature: CountersignaturePolicy
     _source: str = PrivateAttr(default="overrides")
 
     @field_validator("disposals")

@@ -18,6 +18,7 @@ from projections.projector import Projector
 from tracker.domain.access import (
     Principal,
     can_audit_case,
+    can_record_manager_act,
     may_read,
     may_record,
 )
@@ -112,6 +113,18 @@ class CaseGuard:
         policy allows peer audit), to show the audit form; logged either way."""
         peer = self.service.policy.qa.allow_peer_audit
         if not can_audit_case(user, self.team_of(case_id), peer):
+            self.log(user, [case_id], action, "refused")
+            raise AccessDenied()
+        if log_allowed:
+            self.log(user, [case_id], action, "allowed")
+        return self.state(case_id)
+
+    def manageable(
+        self, user: Principal, case_id: str, action: str, *, log_allowed: bool = True
+    ) -> CaseState:
+        """As ``writable``, for a manager's act on the case (``MANAGER_ACTS``): the case's
+        state if ``user`` manages its team, logged either way."""
+        if not can_record_manager_act(user, self.team_of(case_id)):
             self.log(user, [case_id], action, "refused")
             raise AccessDenied()
         if log_allowed:

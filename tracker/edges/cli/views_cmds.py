@@ -22,6 +22,7 @@ AsAtOption = Annotated[str | None, typer.Option(
 
 STATUS_STYLE = {
     "overdue": "bold red", "due": "yellow", "done_late": "magenta", "done_on_time": "green",
+    "done_not_countersigned": "yellow",
     "not_due": "dim",
 }
 

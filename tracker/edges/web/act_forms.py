@@ -16,6 +16,7 @@ from typing import Any, get_args
 from events.allocation import CaseManagerAllocationEnded
 from events.base import Agency, AllocationRole, ContactKind
 from events.case import CaseClosed
+from events.countersignature import DocumentReturned
 from events.delivery import MissedContactFollowedUp
 from tracker.domain.access import Principal, may_record
 from tracker.domain.case import CaseState
@@ -43,6 +44,8 @@ TITLES = {
     "transfer-reject": "Reject a transfer",
     "audit": "Audit the case",
     "audit-action": "Complete an audit action",
+    "countersign": "Countersign",
+    "return": "Return for revision",
 }
 """Each act's title, also the success message's subject."""
 
@@ -102,6 +105,21 @@ def warning(failures: Options) -> FormSpec:
         NOTE,
     ], intro="A warning opens the warned period set by the policy.")
 
+
+RETURN_REASONS = choices(get_args(DocumentReturned.model_fields["reason"].annotation))
+
+COUNTERSIGN = FormSpec("countersign", TITLES["countersign"], "document_countersigned", [
+    Field("note", "Note (optional)", "textarea",
+          hint="Kept sealed with the child's own key. Your name is recorded as the signatory."),
+], intro="Countersigning records that you, as the case's manager, have checked and agreed "
+         "this document. It clears the document's wait for countersignature.")
+
+RETURN = FormSpec("return", TITLES["return"], "document_returned", [
+    Field("reason", "Why does it need revising?", "select", RETURN_REASONS, required=True),
+    Field("note", "What needs to change", "textarea",
+          hint="Kept sealed with the child's own key. The practitioner sees it on the case."),
+], intro="The document goes back to the practitioner: a new one is due from them within "
+         "the days the policy sets, and shows in what is due on their caseload.")
 
 RETRACT = FormSpec("retract", TITLES["retract"], "event_retracted", [
     Field("reason", "Why should this entry not have been recorded?", "textarea",

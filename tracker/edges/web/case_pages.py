@@ -14,9 +14,15 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from events.base import date_in_range, moment_in_range
+from projections.countersignature import CountersignView
 from projections.history import HistoryEvent, case_history
 from projections.replay import ReplayView, TimelineEntry
-from tracker.domain.access import can_audit_case, can_write_case, may_record
+from tracker.domain.access import (
+    can_audit_case,
+    can_record_manager_act,
+    can_write_case,
+    may_record,
+)
 from tracker.domain.case import CaseState
 from tracker.domain.commands import as_plan, parse_command, plan_event_type
 from tracker.edges.api.auth import SignedIn
@@ -91,6 +97,32 @@ def timeline_items(events: list[HistoryEvent], *, newest_first: bool) -> list[di
             css.append("correction")
         items.append({**ev, "tags": tags, "css": " ".join(css)})
     return items[::-1] if newest_first else items
+
+
+SIGN_OFF_TAGS = {
+    "awaiting": ("awaiting countersignature", "warn"),
+    "countersigned": ("countersigned", "ok"),
+    "returned": ("returned for revision", "bad"),
+}
+
+
+def sign_off_marks(items: list[dict[str, Any]], documents: list[CountersignView],
+                   case_id: str, *, manager: bool) -> None:
+    """Mark each assessment and plan with its countersignature; a manager of the case's team
+    gets "Countersign" and "Return for revision" beside each one not yet acted on."""
+    by_id = {d["document_event_id"]: d for d in documents}
+    for item in items:
+        doc = by_id.get(str(item.get("event_id")))
+        if doc is None:
+            continue
+        tag = SIGN_OFF_TAGS.get(doc["status"])
+        if tag is not None:
+            item["tags"] = [*item["tags"], tag]
+        if manager and doc["status"] in ("awaiting", "not_required"):
+            eid = doc["document_event_id"]
+            item["actions"] = [*item["actions"],
+                               ("Countersign", f"/cases/{case_id}/countersign/{eid}"),
+                               ("Return for revision", f"/cases/{case_id}/return/{eid}")]
 
 
 def replay_items(timeline: list[TimelineEntry]) -> list[dict[str, Any]]:
@@ -316,6 +348,8 @@ def case_page(
     found_actions = audit_actions(list(history["events"]), local_date(app.clock.now()))
     shown = page_of(items, case_id, names, family=family[:32], page=page,
                     can_write=writer and not state.closed, can_correct=writer)
+    sign_off_marks(shown.items, view["aspire"].get("countersignature", []), case_id,
+                   manager=can_record_manager_act(principal.user, team) and not state.closed)
     return render(request, "case.html", {
         "title": f"Case {case_id}",
         "case_id": case_id,

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any, Literal, get_args
 
 from events.base import Barrier, ContactKind, Domain, RiskLevel, TransitionKind
-from events.case import COURT_DISPOSALS, DisposalType
+from events.case import COURT_DISPOSALS, DisposalType, OffenceCategory
 from tracker.kernel.clock import LONDON
 from tracker.kernel.errors import FieldProblem
 
@@ -220,6 +220,9 @@ OPEN_CASE = FormSpec(
               choices(["standard", "enhanced", "intensive"]), required=True),
         Field("service", "Service (id)", required=True),
         Field("team", "Team", "select", required=True),
+        Field("offence_category", "Main offence category", "select",
+              choices(get_args(OffenceCategory)),
+              hint="Where your service records it (some countersign by offence category)."),
     ],
 )
 

@@ -25,7 +25,8 @@ from tracker.kernel.errors import AccessDenied, FieldProblem, InvalidInput
 from tracker.services.accounts import IDENTIFIER_RE, User, can_acknowledge
 
 AlertId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,255}$")]
-STATUS_ORDER = ("overdue", "due", "done_late", "done_on_time", "not_due")
+STATUS_ORDER = ("overdue", "due", "done_not_countersigned", "done_late", "done_on_time",
+                "not_due")
 
 
 def _team(user: User, team: str) -> str | None:

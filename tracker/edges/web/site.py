@@ -14,6 +14,7 @@ from tracker.edges.web import (
     admin_pages,
     audit_pages,
     case_pages,
+    countersign_pages,
     diary_pages,
     manager_pages,
     pages,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_pages.router, subject_access.router, acts.router, diary_pages.router,
     route_acts.router, transfer_pages.router,
     qa_pages.router,
+    countersign_pages.router,
 )
 """Every page router, in the order their routes are matched."""
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from events.catalogue import EVENT_TYPES
+from tracker.domain.access import MANAGER_ACTS
 from tracker.edges.web.act_forms import correction_spec, followed_up
 from tracker.edges.web.common import day, when
 from tracker.edges.web.forms import words
@@ -26,6 +27,7 @@ FAMILIES: dict[str, tuple[str, frozenset[str]]] = {
     "case": ("Opening and closing", frozenset({"case"})),
     "corrections": ("Corrections", frozenset({"correction"})),
     "audits": ("Audits", frozenset({"audit"})),
+    "countersignature": ("Countersignature", frozenset({"countersignature"})),
 }
 """Filter name -> (label, the event families it shows)."""
 
@@ -100,6 +102,8 @@ HEADINGS: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
     "exceptional_circumstances_recorded": lambda d, n: (
         f"Exceptional circumstances recorded by {n(d.get('manager_id'))}"),
     "case_audited": lambda d, n: "Case audited",
+    "document_countersigned": lambda d, n: "Countersigned by the manager",
+    "document_returned": lambda d, n: f"Returned for revision — {_lower(d.get('reason'))}",
 }
 
 
@@ -130,6 +134,8 @@ def actions(item: Item, case_id: str, done: set[str], *, open_case: bool) -> lis
     """What can be done with an entry: (label, link); a closed case takes corrections only."""
     kind = str(item.get("type", ""))
     if kind in ("event_superseded", "event_retracted") or "corrected" in item["css"]:
+        return []
+    if kind in MANAGER_ACTS:  # the manager's act, not the practitioner's to correct
         return []
     eid = item["event_id"]
     out: list[tuple[str, str]] = []

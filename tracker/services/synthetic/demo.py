@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from uuid import UUID
 
 from events.envelope import Actor
 from tracker.domain.audits import prompt_ids
+from tracker.domain.countersignature import DocumentFacts, needs_countersignature
 from tracker.domain.enforcement import in_warned_period
 from tracker.domain.inspection import question_set
 from tracker.domain.policy import Policy, default_policy
@@ -395,11 +397,52 @@ def _plan_case(
                 ]
                 item(wd.add(close_day, 5), 11, "case_audited", {
                     "audit_type": "full", "prompts": prompts})
-    _finish(case, rng, until)
+    _finish(case, rng, until, lambda c: _countersign(c, policy, wd, practitioner))
     return case
 
 
-def _finish(case: _Case, rng: _Rng, until: date) -> None:
+def _countersign(case: _Case, policy: Policy, wd: WorkingDays, practitioner: str) -> None:
+    """The manager's countersignature of the documents the policy wants countersigned: most
+    are countersigned a few working days later, some still await it (the manager's alert
+    after the policy's days), a few are returned for revision. Drawn from the case's own
+    generator, so the rest of the caseload is the same with or without it."""
+    cs = random.Random(f"countersign:{case.case_id}")
+    opened = case.items[0].data
+    closing = [it.occurred for it in case.items if it.event_type == "case_closed"]
+    latest: dict[str, Any] = {}
+    for it in list(case.items):
+        if it.event_type == "assessment_completed":
+            latest = it.data
+        if it.event_type not in ("assessment_completed", "plan_agreed", "plan_revised"):
+            continue
+        facts = DocumentFacts(
+            document="assessment" if it.event_type == "assessment_completed" else "plan",
+            disposal=opened["disposal_type"], case_manager=practitioner,
+            risk_of_serious_harm=latest.get("risk_of_serious_harm"),
+            safety_and_wellbeing=latest.get("safety_and_wellbeing"),
+            offence_category=opened.get("offence_category"))
+        if not needs_countersignature(policy.countersignature, facts):
+            continue
+        roll = cs.random()
+        if roll < 0.3:
+            continue  # still awaiting
+        day = wd.add(it.occurred.date(), cs.randint(1, 4))
+        when = at(day, 16, cs.choice([0, 15, 30, 45]))
+        if closing and when >= closing[0] - timedelta(hours=1):
+            continue
+        data: dict[str, Any] = {"document_event_id": str(it.event_id)}
+        kind = "document_countersigned"
+        if roll > 0.92:
+            kind = "document_returned"
+            data["reason"] = cs.choice(["analysis_insufficient", "risk_not_addressed",
+                                        "plan_not_congruent_with_assessment"])
+            data["note"] = "Please strengthen the analysis before it is shared."
+        case.items.append(_Item(when, kind, data, recorded=when + timedelta(minutes=1),
+                                event_id=new_uuid(cs)))
+
+
+def _finish(case: _Case, rng: _Rng, until: date,
+            extra: Callable[[_Case], None] | None = None) -> None:
     """Order by when things happened, then say when each was recorded."""
     r = rng.r
     now_limit = at(until, 8)
@@ -408,6 +451,10 @@ def _finish(case: _Case, rng: _Rng, until: date) -> None:
     for it in case.items:
         if it.event_id is None:
             it.event_id = rng.uuid()
+    if extra is not None:  # acts on the documents, now that they have their ids
+        extra(case)
+        case.items = [it for it in case.items if it.occurred < now_limit]
+        case.items.sort(key=lambda it: it.occurred)
     # A correction: a contact logged with the wrong kind is superseded a few days later.
     attended = [it for it in case.items if it.event_type == "contact_attended"]
     if attended and rng.chance(0.1):
@@ -424,8 +471,12 @@ def _finish(case: _Case, rng: _Rng, until: date) -> None:
                  if it.event_type == "event_superseded"}
     normal: list[_Item] = []
     late: list[_Item] = []
-    cutoff = case.items[-1].occurred - timedelta(days=15) if case.items else now_limit
+    preset = [it for it in case.items if it.recorded is not None]  # timed by their planner
+    timed = [it for it in case.items if it.recorded is None]
+    cutoff = timed[-1].occurred - timedelta(days=15) if timed else now_limit
     for it in case.items:
+        if it.recorded is not None:
+            continue
         if (it.event_type == "contact_attended" and str(it.event_id) not in corrected
                 and it.occurred < cutoff and rng.chance(0.05)):
             it.recorded = it.occurred + timedelta(days=r.randint(3, 10))
@@ -443,7 +494,7 @@ def _finish(case: _Case, rng: _Rng, until: date) -> None:
     for it in late:
         if closed and it.recorded and it.recorded >= closed[0]:
             it.recorded = closed[0] - timedelta(seconds=1)
-    merged = sorted(normal + late, key=lambda it: it.recorded or it.occurred)
+    merged = sorted(normal + late + preset, key=lambda it: it.recorded or it.occurred)
     case.items = [it for it in merged if it.recorded is not None and it.recorded < now_limit]
 
 
