@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from projections.aspire import stage_of
+from projections.oversight import oversight_actions
 from projections.views import CaseViews
 from tracker.domain.policy import Policy
 from tracker.kernel.errors import ConfigurationError
@@ -118,6 +119,23 @@ def _probation_plan_missing(views: CaseViews, policy: Policy) -> Iterator[Hit]:
         yield Hit("probation", [prob["event_id"]], {"status": prob["status"]})
 
 
+def _breach_awaiting_authorisation(views: CaseViews, policy: Policy) -> Iterator[Hit]:
+    """Breach proceedings a manager has still to authorise or decline (the alert goes to
+    the case's manager, the owner of every alert on the case)."""
+    for breach in views.enforcement.get("breaches", []):
+        if breach["authorisation"] == "awaiting":
+            yield Hit(f"breach:{breach['event_id']}", [breach["event_id"]],
+                      {"breach_date": breach["date"]})
+
+
+def _oversight_action_overdue(views: CaseViews, policy: Policy) -> Iterator[Hit]:
+    """An action a manager set in an oversight entry, not done by its due date."""
+    for item in oversight_actions(views.visible):
+        if item["status"] == "overdue":
+            yield Hit(f"oversight:{item['oversight_id']}", [item["event_id"]],
+                      {"due": item["due"]})
+
+
 RULES: tuple[AlertRule, ...] = (
     AlertRule("assessment_overdue", "Initial assessment overdue", True,
               _overdue("assessment", frozenset({"assessment"}))),
@@ -147,6 +165,10 @@ RULES: tuple[AlertRule, ...] = (
     AlertRule("falling_engagement", "Engagement falling", True, _falling_engagement),
     AlertRule("probation_transition_plan_missing", "17½ with no transition plan to probation",
               True, _probation_plan_missing),
+    AlertRule("breach_awaiting_authorisation", "Breach awaiting a manager's authorisation",
+              False, _breach_awaiting_authorisation),
+    AlertRule("oversight_action_overdue", "Management oversight action overdue", True,
+              _oversight_action_overdue),
 )
 """Every alert rule, in the order alerts are listed."""
 

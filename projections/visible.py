@@ -164,6 +164,10 @@ class Visible:
         self.contracts = _visible(r.contracts, us)
         self.referrals = _visible(r.referrals, us)
         self.decisions = _visible(r.decisions, us)
+        self.level_agreements = _visible(r.level_agreements, us)
+        self.breach_decisions = _visible(r.breach_decisions, us)
+        self.oversights = _visible(r.oversights, us)
+        self.oversight_done = _visible(r.oversight_done, us)
         self._custody: list[Period] | None = None
         self._allocations: list[Allocation] | None = None
         self.cache: dict[str, Any] = {}

@@ -217,7 +217,53 @@ class Level(NamedTuple):
     d: int
     level: str
     reason: str
+    manager: str | None  # who agreed it when recorded (v1's field, or a manager recording it)
+
+
+class LevelAgreed(NamedTuple):
+    """A manager agreed a practitioner's change of intervention level."""
+
+    id: str
+    pos: int
+    t: int
+    d: int
+    change_id: str
     manager: str
+
+
+class BreachDecision(NamedTuple):
+    """A manager authorised or declined breach proceedings."""
+
+    id: str
+    pos: int
+    t: int
+    d: int
+    breach_id: str
+    authorised: bool
+    manager: str
+
+
+class Oversight(NamedTuple):
+    """A management oversight entry (its note stays in the log, sealed)."""
+
+    id: str
+    pos: int
+    t: int
+    d: int
+    oversight_id: str
+    category: str
+    has_action: bool
+    due: int | None
+    manager: str
+    from_alert: str | None
+
+
+class OversightDone(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    oversight_id: str
 
 
 class ReqFail(NamedTuple):
@@ -341,6 +387,10 @@ LIST_KINDS: dict[str, type[NamedTuple]] = {
     "contracts": Contract,
     "referrals": Referral,
     "decisions": Decision,
+    "level_agreements": LevelAgreed,
+    "breach_decisions": BreachDecision,
+    "oversights": Oversight,
+    "oversight_done": OversightDone,
 }
 """The record's fact lists by name, and the fact type each holds."""
 
@@ -380,6 +430,10 @@ class CaseRecord:
     contracts: tuple[Contract, ...] = ()
     referrals: tuple[Referral, ...] = ()
     decisions: tuple[Decision, ...] = ()
+    level_agreements: tuple[LevelAgreed, ...] = ()
+    breach_decisions: tuple[BreachDecision, ...] = ()
+    oversights: tuple[Oversight, ...] = ()
+    oversight_done: tuple[OversightDone, ...] = ()
 
     @property
     def exists(self) -> bool:

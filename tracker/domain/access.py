@@ -6,13 +6,21 @@ offers what the service would refuse. A case's team is ``CaseState.team``
 
                      practitioner   manager        auditor      admin
   read a case        own teams      own teams      every case   no
-  write a case       own teams      no             no           no
+  write a case       own teams      MANAGER_ACTS   no           no
+                     (not MANAGER_  (own teams)
+                     ACTS)
   list alerts        own teams      own teams      every team   no
   acknowledge alert  no             own teams      no           no
   ratings/compliance no             own teams      every team   no
   verify the chain   no             no             yes          yes
   access log         no             no             yes          yes
   manage users       no             no             no           yes
+
+A manager's decisions (``MANAGER_ACTS``: exceptional circumstances, breach authorised or
+declined, agreeing a change of intervention level, management oversight entries) are
+recorded by a manager of the case's team and by no one else: the decider is the signed-in
+principal the envelope names, never a typed field. A correction (supersession or
+retraction) of a manager's act is a manager's act too.
 
 Admin is a technical role: it does not read case content. A person who needs both has
 two accounts, so every case read is attributable to the role it was made in.
@@ -22,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal, get_args
+from uuid import UUID
 
 from events.case import CaseOpened
 from events.catalogue import event_class, parse_event
@@ -57,15 +66,45 @@ OPERATOR_ONLY = frozenset({"personal_data_erased"})
 service (``tracker.services.erasure``), for an admin or the retention job."""
 
 
+MANAGER_ACTS = frozenset({
+    "exceptional_circumstances_recorded",
+    "breach_authorised",
+    "breach_declined",
+    "intervention_level_change_agreed",
+    "management_oversight_recorded",
+})
+"""Case events only a manager of the case's team records (domain.md §12: decisions the law
+or guidance gives to a manager). Practitioners record every other case event."""
+
+CORRECTIONS = frozenset({"event_superseded", "event_retracted"})
+
+
+def act_of(state: CaseState, command: RecordEvent) -> str:
+    """The event type whose author the matrix judges: a correction is judged as the event
+    it corrects (a practitioner cannot retract a manager's decision)."""
+    event_type = event_class(command.event_type).type
+    if event_type in CORRECTIONS:
+        target = command.data.get("target_event_id")
+        try:
+            found = state.event_types.get(UUID(str(target)))
+        except ValueError:
+            found = None
+        if found is not None:
+            return found
+    return event_type
+
+
 def authorise(principal: Principal, state: CaseState, command: RecordEvent) -> None:
     """Raise ``AccessDenied`` unless ``principal`` may record ``command`` on the case.
 
     A case that does not exist is refused the same way (nothing is revealed), except an
     opening, which is judged by the team it names.
     """
-    if principal.role != "practitioner":
+    if principal.role not in ("practitioner", "manager"):
         raise AccessDenied()
     if event_class(command.event_type).type in OPERATOR_ONLY:
+        raise AccessDenied()
+    if (act_of(state, command) in MANAGER_ACTS) != (principal.role == "manager"):
         raise AccessDenied()
     team = state.team
     if team is None and event_class(command.event_type) is CaseOpened:
@@ -73,6 +112,15 @@ def authorise(principal: Principal, state: CaseState, command: RecordEvent) -> N
         assert isinstance(opening, CaseOpened)
         team = opening.team
     if not can_write_case(principal, team):
+        raise AccessDenied()
+
+
+def authorise_operator(actor: Actor, state: CaseState, command: RecordEvent) -> None:
+    """Refuse a command-line operator recording a manager's act in another role (or a
+    practitioner's in the manager role): the role the operator names is the one recorded."""
+    if actor.role == "system":
+        return
+    if (act_of(state, command) in MANAGER_ACTS) != (actor.role == "manager"):
         raise AccessDenied()
 
 
@@ -86,8 +134,19 @@ def can_read_case(who: Principal, case_team: str | None) -> bool:
 
 
 def can_write_case(who: Principal, case_team: str | None) -> bool:
-    """May ``who`` record events on a case of ``case_team``?"""
-    return who.role == "practitioner" and case_team is not None and case_team in who.teams
+    """May ``who`` record any events on a case of ``case_team`` (which ones: ``can_record``)?"""
+    return (who.role in ("practitioner", "manager") and case_team is not None
+            and case_team in who.teams)
+
+
+def can_record(who: Principal, case_team: str | None, event_type: str) -> bool:
+    """May ``who`` record events of ``event_type`` on a case of ``case_team`` (a page
+    offers only these acts)?"""
+    if case_team is None or case_team not in who.teams:
+        return False
+    if event_type in MANAGER_ACTS:
+        return who.role == "manager"
+    return who.role == "practitioner"
 
 
 def can_see_team(who: Principal, team: str | None) -> bool:

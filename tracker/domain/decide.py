@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
 from events.audit import CaseAudited
 from events.base import Event
-from events.case import CaseOpened, InterventionLevelChanged
+from events.case import CaseOpened, InterventionLevelChangeAgreed, InterventionLevelChanged
 from events.catalogue import event_class, parse_event
 from events.correction import EventRetracted, EventSuperseded
 from events.delivery import (
@@ -25,6 +25,8 @@ from events.delivery import (
     MissedContactFollowedUp,
 )
 from events.enforcement import (
+    BreachAuthorised,
+    BreachDeclined,
     BreachInitiated,
     ConditionCompleted,
     ConditionFailed,
@@ -35,6 +37,7 @@ from events.enforcement import (
     WarningIssued,
 )
 from events.envelope import Draft
+from events.oversight import ManagementOversightRecorded, OversightActionCompleted
 from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
 from events.planning import PlanRevised
 from events.transition import TransitionCompleted, TransitionPlanned
@@ -50,7 +53,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 """How far ahead of the server clock an occurred-at may be (devices drift)."""
 
 ALLOWED_ON_CLOSED = frozenset(
-    {"event_superseded", "event_retracted", "case_audited", "personal_data_erased"}
+    {"event_superseded", "event_retracted", "case_audited", "personal_data_erased",
+     "management_oversight_recorded"}
 )
 
 
@@ -229,6 +233,46 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Poli
         _check_correction(state, ev)
     elif isinstance(ev, CaseAudited):
         _check_audit(state, ev)
+    elif isinstance(ev, ManagerDecision):
+        _check_manager_decision(state, ev, policy)
+
+
+ManagerDecision = (BreachAuthorised | BreachDeclined | InterventionLevelChangeAgreed
+                   | ManagementOversightRecorded | OversightActionCompleted)
+
+
+def _check_manager_decision(state: CaseState, ev: Event, policy: Policy) -> None:
+    """A manager's decision names something on this case still awaiting it; an oversight
+    entry's category is one of the policy's."""
+    if isinstance(ev, BreachAuthorised | BreachDeclined):
+        status = state.breaches.get(ev.breach_event_id)
+        if status is None:
+            raise RuleViolation("data.breach_event_id",
+                                "is not breach proceedings recorded on this case")
+        if status != "open":
+            raise RuleViolation("data.breach_event_id", f"was already {status}")
+    elif isinstance(ev, InterventionLevelChangeAgreed):
+        agreed = state.level_changes.get(ev.change_event_id)
+        if agreed is None:
+            raise RuleViolation("data.change_event_id",
+                                "is not a change of intervention level on this case")
+        if agreed:
+            raise RuleViolation("data.change_event_id", "was already agreed by a manager")
+    elif isinstance(ev, ManagementOversightRecorded):
+        categories = policy.manager_decisions.oversight_categories
+        if ev.category not in categories:
+            raise RuleViolation("data.category", "is not an oversight category of the policy; "
+                                f"known: {', '.join(categories)}")
+        if ev.oversight_id in state.oversight:
+            raise RuleViolation("data.oversight_id", "is already used on this case")
+    elif isinstance(ev, OversightActionCompleted):
+        status = state.oversight.get(ev.oversight_id)
+        if status is None:
+            raise RuleViolation("data.oversight_id", "is not an oversight entry on this case")
+        if status == "no_action":
+            raise RuleViolation("data.oversight_id", "set no action to complete")
+        if status == "done":
+            raise RuleViolation("data.oversight_id", "its action is already done")
 
 
 def profile_of(state: CaseState, policy: Policy) -> DisposalProfile:
