@@ -63,3 +63,23 @@ def oversight_actions(v: Visible) -> list[OversightView]:
     if not v.exists:
         return []
     return [o for o in oversight_view(v) if o["action"]]
+
+
+class LevelChangeView(TypedDict):
+    """A practitioner's change of intervention level still awaiting a manager's agreement."""
+
+    event_id: str
+    date: str
+    level: str
+    reason: str
+
+
+def levels_awaiting(v: Visible) -> list[LevelChangeView]:
+    """Changes of level awaiting agreement, when the policy asks for it
+    ([manager_decisions] intervention_level_change_needs_agreement)."""
+    if not v.exists or not v.policy.manager_decisions.intervention_level_change_needs_agreement:
+        return []
+    agreed = {a.change_id for a in v.level_agreements}
+    return [{"event_id": c.id, "date": date.fromordinal(c.d).isoformat(), "level": c.level,
+             "reason": c.reason}
+            for c in v.levels if c.manager is None and c.id not in agreed]

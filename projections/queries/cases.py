@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 from projections.alert_rules import read_policy
 from projections.alerts import AlertView, row_to_dict
 from projections.aspire import STAGES, stage_of
+from projections.oversight import LevelChangeView, OversightView, levels_awaiting, oversight_view
 from projections.queries.reading import (
     SEVERITY_ORDER,
     as_at_of,
@@ -37,6 +38,8 @@ class CaseDetail(CaseView):
 
     alerts: list[AlertView]
     projection: Projection
+    oversight: list[OversightView]
+    levels_awaiting_agreement: list[LevelChangeView]
 
 
 class StageSummary(TypedDict):
@@ -104,6 +107,8 @@ def case_view(
         **views.to_dict(),
         "alerts": open_alerts,
         "projection": {"position": record.position, "caught_up": caught_up},
+        "oversight": oversight_view(views.visible) if views.exists else [],
+        "levels_awaiting_agreement": levels_awaiting(views.visible),
     }
     return detail
 
