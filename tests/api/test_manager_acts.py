@@ -198,6 +198,13 @@ def test_oversight_entry_with_an_action_due_then_overdue_then_done(env: Env) -> 
         "risk_review", "M-TEST01", "overdue", "2026-10-20")
     overdue = alerts(env, "oversight_action_overdue")
     assert len(overdue) == 1 and overdue[0]["details"]["due"] == "2026-10-20"
+    # It is due on the practitioner's caseload (what is due) too.
+    rows = env.client.get("/api/caseload", params={"team": "TEAM-A"},
+                          headers=env["prac_a"].headers).json()
+    due = [d for r in rows if r["case_id"] == CASE for d in r["due"]
+           if d["stage"] == "oversight"]
+    assert [(d["subject"], d["status"], d["due"]) for d in due] == [
+        ("oversight:OV-1", "overdue", "2026-10-20")]
     # The practitioner marks it done (a manager's entry, the practitioner's act).
     assert post(env, "manager_a", "oversight_action_completed", {"oversight_id": "OV-1"},
                 "2026-10-25").status_code == 403

@@ -6,9 +6,9 @@ offers what the service would refuse. A case's team is ``CaseState.team``
 
                      practitioner   manager        auditor      admin
   read a case        own teams      own teams      every case   no
-  write a case       own teams      MANAGER_ACTS   no           no
-                     (not MANAGER_  (own teams)
-                     ACTS)
+  record case events own teams,    own teams,     no           no
+                     all but        MANAGER_ACTS
+                     MANAGER_ACTS   only
   list alerts        own teams      own teams      every team   no
   acknowledge alert  no             own teams      no           no
   ratings/compliance no             own teams      every team   no
