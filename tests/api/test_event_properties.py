@@ -26,13 +26,16 @@ from hypothesis_jsonschema import from_schema
 from events.base import Event
 from events.case import COURT_DISPOSALS, CaseOpened
 from events.catalogue import EVENT_CLASSES, EVENT_TYPES
+from events.envelope import Actor
 from projections.projector import Projector
 from tests.api.conftest import Env
 from tests.conftest import NOW
 from tests.support import at, open_case, record
 from tests.web.conftest import sign_in
-from tracker.domain.access import OPERATOR_ONLY
+from tracker.domain.access import MANAGER_ACTS, OPERATOR_ONLY
+from tracker.domain.commands import RecordEvent
 from tracker.domain.policy import default_policy
+from tracker.services.cases import CaseService
 
 EXAMPLES_PER_TYPE = 12
 """Per event type and back end (every catalogued type, both back ends), derandomized."""
@@ -60,6 +63,11 @@ CONDITIONS = [f"k{i}" for i in range(1, 5)]
 """Conditions set on a conditional-caution case (the first two failed without excuse)."""
 CONDITION_FAILURES = [_uuid(500 + i) for i in range(2)]
 """Failed conditions a prosecution decision can name."""
+BREACH = _uuid(600)
+"""Breach proceedings awaiting a manager's authorisation (on the YRO case)."""
+LEVEL_CHANGE = _uuid(700)
+"""A practitioner's change of level awaiting a manager's agreement."""
+MANAGER = Actor("M-TEST01", "manager")
 DISPOSAL_FOR = {
     **dict.fromkeys(("condition_set", "condition_completed", "condition_failed",
                      "prosecution_decided"), "youth_conditional_caution"),
@@ -99,7 +107,11 @@ def _moments() -> st.SearchStrategy[datetime]:
 FORMATS: dict[str, st.SearchStrategy[str]] = {
     "t-date": _dates().map(date.isoformat),
     "t-moment": _moments().map(datetime.isoformat),
-    "t-uuid": st.sampled_from([*MISSED, *TARGETS, *CONDITION_FAILURES, _uuid(999)]).map(str),
+    "t-uuid": st.sampled_from([*MISSED, *TARGETS, *CONDITION_FAILURES, BREACH, LEVEL_CHANGE,
+                               _uuid(999)]).map(str),
+    "t-oversight": st.sampled_from(["ov1", "ov-new"]),
+    "t-category": st.sampled_from([*default_policy().manager_decisions.oversight_categories,
+                                   "not_a_category"]),
     "t-condition": st.sampled_from([*CONDITIONS, "k-new"]),
     "t-contact": st.sampled_from([*CONTACTS, "c-new"]),
     "t-transition": st.sampled_from(["t1", "t-new"]),
@@ -113,10 +125,11 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
 }
 BY_NAME = {"contact_id": "t-contact", "transition_id": "t-transition",
            "practitioner_id": "t-practitioner", "team": "t-team", "start_date": "t-start",
-           "failure_event_ids": "t-failure", "condition_id": "t-condition"}
+           "failure_event_ids": "t-failure", "condition_id": "t-condition",
+           "oversight_id": "t-oversight", "category": "t-category"}
 BY_FORMAT = {"date": "t-date", "date-time": "t-moment", "uuid": "t-uuid"}
 NEW_IDS = {"contact_scheduled": "contact_id", "transition_planned": "transition_id",
-           "condition_set": "condition_id"}
+           "condition_set": "condition_id", "management_oversight_recorded": "oversight_id"}
 """Where an id names something new (left to the model's own pattern)."""
 
 
@@ -204,6 +217,16 @@ def _history(env: Env, disposal: str) -> None:
                                          "victim_views_presented": False}, at("2026-01-20"))
     record(app, CASE, "contact_attended", {"kind": "phone", "participation": 3},
            at("2026-02-20"), event_id=ATTENDED)
+    if disposal == "yro":
+        record(app, CASE, "breach_initiated", {"failure_event_ids": [str(MISSED[2])]},
+               at("2026-02-21"), event_id=BREACH)
+    record(app, CASE, "intervention_level_changed",
+           {"intervention_level": "intensive", "reason": "other"}, at("2026-02-22"),
+           event_id=LEVEL_CHANGE)
+    CaseService.of(app).record(RecordEvent(
+        case_id=CASE, event_type="management_oversight_recorded", occurred_at=at("2026-02-23"),
+        data={"oversight_id": "ov1", "category": "allocation", "note": "n", "action": "a",
+              "action_due": "2026-03-01"}), actor=MANAGER, correlation_id="test")
     record(app, CASE, "transition_planned",
            {"transition_id": "t1", "kind": "between_services", "planned_date": "2026-12-01"},
            at("2026-03-01"))
@@ -225,7 +248,7 @@ def test_whatever_the_api_accepts_the_read_side_processes(env: Env, cls: type[Ev
     if cls is not CaseOpened:
         _history(env, DISPOSAL_FOR.get(cls.type, "yro"))
     sign_in(env.client, "prac.a")
-    headers = env["prac_a"].headers
+    headers = env["manager_a" if cls.type in MANAGER_ACTS else "prac_a"].headers
     fresh: Iterator[int] = itertools.count(1)
     outcomes: dict[int, int] = {}
 
