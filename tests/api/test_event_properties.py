@@ -218,7 +218,8 @@ def _history(env: Env, disposal: str) -> None:
     record(app, CASE, "contact_attended", {"kind": "phone", "participation": 3},
            at("2026-02-20"), event_id=ATTENDED)
     if disposal == "yro":
-        record(app, CASE, "breach_initiated", {"failure_event_ids": [str(MISSED[2])]},
+        record(app, CASE, "breach_initiated", {"failure_event_ids": [str(MISSED[2])],
+                                               "serious_failure": True},
                at("2026-02-21"), event_id=BREACH)
     record(app, CASE, "intervention_level_changed",
            {"intervention_level": "intensive", "reason": "other"}, at("2026-02-22"),
