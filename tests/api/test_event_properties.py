@@ -110,6 +110,8 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
     "t-uuid": st.sampled_from([*MISSED, *TARGETS, *CONDITION_FAILURES, BREACH, LEVEL_CHANGE,
                                _uuid(999)]).map(str),
     "t-oversight": st.sampled_from(["ov1", "ov-new"]),
+    "t-breach": st.sampled_from([BREACH, _uuid(999)]).map(str),
+    "t-change": st.sampled_from([LEVEL_CHANGE, _uuid(999)]).map(str),
     "t-category": st.sampled_from([*default_policy().manager_decisions.oversight_categories,
                                    "not_a_category"]),
     "t-condition": st.sampled_from([*CONDITIONS, "k-new"]),
@@ -126,7 +128,8 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
 BY_NAME = {"contact_id": "t-contact", "transition_id": "t-transition",
            "practitioner_id": "t-practitioner", "team": "t-team", "start_date": "t-start",
            "failure_event_ids": "t-failure", "condition_id": "t-condition",
-           "oversight_id": "t-oversight", "category": "t-category"}
+           "oversight_id": "t-oversight", "category": "t-category",
+           "breach_event_id": "t-breach", "change_event_id": "t-change"}
 BY_FORMAT = {"date": "t-date", "date-time": "t-moment", "uuid": "t-uuid"}
 NEW_IDS = {"contact_scheduled": "contact_id", "transition_planned": "transition_id",
            "condition_set": "condition_id", "management_oversight_recorded": "oversight_id"}

@@ -66,15 +66,18 @@ class CaseGuard:
         return team
 
     def writable(
-        self, user: Principal, case_id: str, action: str, *, log_allowed: bool = True
+        self, user: Principal, case_id: str, action: str, *, log_allowed: bool = True,
+        manager_act: bool = False,
     ) -> CaseState:
         """The case's state if ``user`` may write to it (to show a form), logged either way:
         a form shows the case, so it is a read (``log_allowed=False`` only where the same
         request's write has logged it already).
 
         Whether they may is decided first, on the sealed stream (as ``read``): the case is
-        unsealed only for someone who may write to it."""
-        if not can_write_case(user, self.team_of(case_id)):
+        unsealed only for someone who may write to it. A practitioner's form is shown to
+        practitioners, a manager's act (``manager_act``) to managers (``MANAGER_ACTS``)."""
+        if (not can_write_case(user, self.team_of(case_id))
+                or (user.role == "manager") != manager_act):
             self.log(user, [case_id], action, "refused")
             raise AccessDenied()
         if log_allowed:

@@ -16,7 +16,6 @@ from fastapi.responses import Response
 
 from projections.alert_rules import TEXT
 from projections.queries import alerts as alert_queries
-from tracker.domain.access import can_record
 from tracker.domain.case import CaseState
 from tracker.edges.api.auth import SignedIn
 from tracker.edges.api.deps import Action, AppDep, GuardDep
@@ -28,7 +27,7 @@ from tracker.edges.web.common import when
 from tracker.edges.web.deps import PageUser, PostedForm
 from tracker.edges.web.forms import FormSpec, local_input
 from tracker.edges.web.forms import words as say
-from tracker.kernel.errors import AccessDenied, FieldProblem
+from tracker.kernel.errors import FieldProblem
 from tracker.services.app import App, policy_for
 
 router = APIRouter(include_in_schema=False)
@@ -90,13 +89,9 @@ def _done(app: App, state: CaseState, items: list[dict[str, Any]]) -> FormSpec:
 
 def _act(request: Request, app: App, guard: CaseGuard, principal: SignedIn, action: str,
          case_id: str, make: Choices) -> tuple[Act, CaseState]:
-    state = guard.writable(principal.user, case_id, action, log_allowed=False)
+    state = guard.writable(principal.user, case_id, action, log_allowed=shown(request),
+                           manager_act=make is not _done)
     spec = make(app, state, entries(app, case_id))
-    if not can_record(principal.user, state.team, spec.event_type):
-        guard.log(principal.user, [case_id], action, "refused")
-        raise AccessDenied()
-    if shown(request):
-        guard.log(principal.user, [case_id], action, "allowed")
     return Act(request, case_id, guard, principal, action, spec), state
 
 
