@@ -76,6 +76,8 @@ class Act:
     """The act happens as it is recorded (no "when" field)."""
     attempted: bool = False
     """A write was attempted (the guard logged this request's access then)."""
+    manager_act: bool = False
+    """A manager's act (``tracker.edges.web.manager_acts``): shown to managers only."""
 
     def show(self, state: CaseState, values: FormValues, errors: dict[str, str],
              status: int = 200) -> Response:
@@ -86,7 +88,8 @@ class Act:
     def again(self, values: FormValues, errors: dict[str, str], status: int) -> Response:
         """The form once more, with the case as it is now (its version for the next try)."""
         state = self.guard.writable(self.principal.user, self.case_id, self.action,
-                                    log_allowed=not self.attempted)
+                                    log_allowed=not self.attempted,
+                                    manager_act=self.manager_act)
         return self.show(state, values, errors, status)
 
     def save(

@@ -89,10 +89,12 @@ def _done(app: App, state: CaseState, items: list[dict[str, Any]]) -> FormSpec:
 
 def _act(request: Request, app: App, guard: CaseGuard, principal: SignedIn, action: str,
          case_id: str, make: Choices) -> tuple[Act, CaseState]:
+    manager_act = make is not _done
     state = guard.writable(principal.user, case_id, action, log_allowed=shown(request),
-                           manager_act=make is not _done)
+                           manager_act=manager_act)
     spec = make(app, state, entries(app, case_id))
-    return Act(request, case_id, guard, principal, action, spec), state
+    return Act(request, case_id, guard, principal, action, spec,
+               manager_act=manager_act), state
 
 
 def _new_oversight_id(data: dict[str, Any]) -> list[FieldProblem]:
