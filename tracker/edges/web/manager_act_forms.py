@@ -94,7 +94,8 @@ def manager_act_links(case_id: str, state: CaseState) -> list[ActLink]:
     """The acts a manager of the case's team is offered on the case page."""
     base = f"/cases/{case_id}"
     open_breaches = any(s == "open" for s in state.breaches.values())
-    unexcused = any(f.event_id not in state.excused for f in state.failures)
+    unexcused = any(f.event_id not in state.excused and f.event_id not in state.warned
+                    for f in state.failures)
     links = [
         ActLink(TITLES["authorise-breach"], f"{base}/breach/authorise", "", open_breaches),
         ActLink(TITLES["decline-breach"], f"{base}/breach/decline", "secondary", open_breaches),
