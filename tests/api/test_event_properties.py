@@ -107,8 +107,7 @@ def _moments() -> st.SearchStrategy[datetime]:
 FORMATS: dict[str, st.SearchStrategy[str]] = {
     "t-date": _dates().map(date.isoformat),
     "t-moment": _moments().map(datetime.isoformat),
-    "t-uuid": st.sampled_from([*MISSED, *TARGETS, *CONDITION_FAILURES, BREACH, LEVEL_CHANGE,
-                               _uuid(999)]).map(str),
+    "t-uuid": st.sampled_from([*MISSED, *TARGETS, *CONDITION_FAILURES, _uuid(999)]).map(str),
     "t-oversight": st.sampled_from(["ov1", "ov-new"]),
     "t-breach": st.sampled_from([BREACH, _uuid(999)]).map(str),
     "t-change": st.sampled_from([LEVEL_CHANGE, _uuid(999)]).map(str),
