@@ -126,3 +126,15 @@ class Fact(BaseModel):
 
 PersonalReason = Annotated[str, StringConstraints(min_length=1, max_length=4000), PERSONAL]
 """A required free-text reason (for a correction): personal, so sealed like any note."""
+
+
+def _stored_only(value: str | None, info: ValidationInfo) -> str | None:
+    if value is not None and not _stored(info):
+        raise ValueError("is taken from the signed-in manager who records it; it cannot be typed")
+    return value
+
+
+StoredOnlyIdentifier = Annotated[Identifier | None, AfterValidator(_stored_only)]
+"""An id that only a stored event of an older version carries (e.g. the manager a v1
+exceptional-circumstances entry named in a field): new input may not set it, because who
+decided now comes from the envelope's actor, the signed-in principal."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from uuid import UUID
 
 from pydantic import model_validator
 
@@ -14,6 +15,7 @@ from events.base import (
     PersonalDate,
     PersonalText,
     Setting,
+    StoredOnlyIdentifier,
 )
 
 CourtDisposal = Literal["referral_order", "yro", "yro_iss", "dto", "remand"]
@@ -85,14 +87,31 @@ class CaseClosed(Event):
 
 
 class InterventionLevelChanged(Event):
-    """The intervention level changed, agreed by a manager (domain.md §12); contact
-    requirements follow the level in force in each month from the day it changed."""
+    """The intervention level changed; contact requirements follow the level in force in
+    each month from the day it changed.
+
+    Version 2: the agreeing manager is no longer a typed field. A manager who records the
+    change agrees it by recording it; a practitioner's change awaits a manager's
+    ``intervention_level_change_agreed`` when the policy says so ([manager_decisions]).
+    A version-1 payload's ``manager_id`` is upcast to ``v1_manager_id`` (stored only)."""
 
     type = "intervention_level_changed"
+    version = 2
     family = "case"
 
     intervention_level: InterventionLevel
     reason: Literal["risk_increased", "risk_decreased", "engagement", "review_outcome",
                     "transition", "other"]
-    manager_id: Identifier
+    note: PersonalText | None = None
+    v1_manager_id: StoredOnlyIdentifier = None
+
+
+class InterventionLevelChangeAgreed(Event):
+    """A manager agreed a change of intervention level a practitioner recorded (domain.md
+    §12: agreeing a change of contact level is the manager's act)."""
+
+    type = "intervention_level_change_agreed"
+    family = "case"
+
+    change_event_id: UUID
     note: PersonalText | None = None

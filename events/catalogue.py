@@ -16,7 +16,12 @@ from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
 from events.assessment import AssessmentCompleted, SignificantChangeNoted
 from events.audit import AuditActionCompleted, CaseAudited
 from events.base import Event
-from events.case import CaseClosed, CaseOpened, InterventionLevelChanged
+from events.case import (
+    CaseClosed,
+    CaseOpened,
+    InterventionLevelChangeAgreed,
+    InterventionLevelChanged,
+)
 from events.correction import EventRetracted, EventSuperseded
 from events.countersignature import DocumentCountersigned, DocumentReturned
 from events.delivery import (
@@ -26,6 +31,8 @@ from events.delivery import (
     MissedContactFollowedUp,
 )
 from events.enforcement import (
+    BreachAuthorised,
+    BreachDeclined,
     BreachInitiated,
     ConditionCompleted,
     ConditionFailed,
@@ -36,6 +43,7 @@ from events.enforcement import (
     WarningIssued,
 )
 from events.erasure import PersonalDataErased
+from events.oversight import ManagementOversightRecorded, OversightActionCompleted
 from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
 from events.planning import PlanAgreed, PlanRevised
 from events.review import ReviewCompleted
@@ -65,6 +73,8 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     TransferRequested, TransferAccepted, TransferRejected, CaretakingEnded,
     AuditActionCompleted,
     DocumentCountersigned, DocumentReturned,
+    BreachAuthorised, BreachDeclined, InterventionLevelChangeAgreed,
+    ManagementOversightRecorded, OversightActionCompleted,
 )
 
 EVENT_TYPES: Mapping[str, type[Event]] = {cls.type: cls for cls in EVENT_CLASSES}
@@ -92,9 +102,20 @@ def _case_audited_v1_to_v2(payload: Payload) -> Payload:
     return out
 
 
+def _manager_field_v1_to_v2(payload: Payload) -> Payload:
+    """v1 took the deciding manager from a typed ``manager_id``; v2 takes it from the
+    envelope's actor. The v1 value is kept, as ``v1_manager_id``, so old entries still
+    name the manager they named."""
+    out = dict(payload)
+    out["v1_manager_id"] = out.pop("manager_id", None)
+    return out
+
+
 UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
     ("case_opened", 1): _case_opened_v1_to_v2,
     ("case_audited", 1): _case_audited_v1_to_v2,
+    ("exceptional_circumstances_recorded", 1): _manager_field_v1_to_v2,
+    ("intervention_level_changed", 1): _manager_field_v1_to_v2,
 }
 """(type, from_version) -> function giving the payload at from_version + 1."""
 

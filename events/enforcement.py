@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from events.base import Event, Identifier, PersonalText
+from events.base import Event, Identifier, PersonalReason, PersonalText, StoredOnlyIdentifier
 
 
 class WarningIssued(Event):
@@ -36,14 +36,41 @@ class BreachInitiated(Event):
 
 
 class ExceptionalCircumstancesRecorded(Event):
-    """A manager recorded exceptional circumstances, so a failure does not lead to breach."""
+    """A manager recorded exceptional circumstances, so a failure does not lead to breach.
+
+    Version 2: the manager is whoever recorded it (the envelope's actor, a signed-in
+    manager), not a typed field. A version-1 payload's ``manager_id`` is upcast to
+    ``v1_manager_id``, which only stored events may carry."""
 
     type = "exceptional_circumstances_recorded"
+    version = 2
     family = "enforcement"
 
     failure_event_id: UUID
-    manager_id: Identifier
     note: PersonalText
+    v1_manager_id: StoredOnlyIdentifier = None
+
+
+class BreachAuthorised(Event):
+    """A manager authorised breach proceedings a practitioner started (domain.md §12), where
+    the service's policy requires it ([manager_decisions] breach_needs_authorisation)."""
+
+    type = "breach_authorised"
+    family = "enforcement"
+
+    breach_event_id: UUID
+    note: PersonalText | None = None
+
+
+class BreachDeclined(Event):
+    """A manager declined breach proceedings a practitioner started, with the reason: the
+    failures are not taken to court."""
+
+    type = "breach_declined"
+    family = "enforcement"
+
+    breach_event_id: UUID
+    reason: PersonalReason
 
 
 Requirement = Literal[

@@ -66,6 +66,9 @@ class StreamWrite:
     expected_version: int | None
     subject_id: str | None = None
     recorded_at: datetime | None = None
+    actor: Actor | None = None
+    """Who recorded these drafts, when not the append's actor (a seeder writing managers'
+    decisions beside practitioners' work in one transaction)."""
 
 
 @dataclass(frozen=True)

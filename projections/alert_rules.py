@@ -16,6 +16,7 @@ from datetime import date
 
 from projections import countersignature
 from projections.aspire import stage_of
+from projections.oversight import oversight_actions
 from projections.views import CaseViews
 from tracker.domain.policy import Policy
 from tracker.kernel.errors import ConfigurationError
@@ -128,6 +129,21 @@ def _countersignature_overdue(views: CaseViews, policy: Policy) -> Iterator[Hit]
             yield Hit(f"countersign:{doc.fact.id}", [doc.fact.id],
                       {"document": doc.kind, "recorded_on": date.fromordinal(doc.fact.d)
                        .isoformat(), "alert_after": doc.alert_after.isoformat()})
+def _breach_awaiting_authorisation(views: CaseViews, policy: Policy) -> Iterator[Hit]:
+    """Breach proceedings a manager has still to authorise or decline (the alert goes to
+    the case's manager, the owner of every alert on the case)."""
+    for breach in views.enforcement.get("breaches", []):
+        if breach["authorisation"] == "awaiting":
+            yield Hit(f"breach:{breach['event_id']}", [breach["event_id"]],
+                      {"breach_date": breach["date"]})
+
+
+def _oversight_action_overdue(views: CaseViews, policy: Policy) -> Iterator[Hit]:
+    """An action a manager set in an oversight entry, not done by its due date."""
+    for item in oversight_actions(views.visible):
+        if item["status"] == "overdue":
+            yield Hit(f"oversight:{item['oversight_id']}", [item["event_id"]],
+                      {"due": item["due"]})
 
 
 RULES: tuple[AlertRule, ...] = (
@@ -168,6 +184,10 @@ RULES: tuple[AlertRule, ...] = (
               True, _overdue("delivery", frozenset({"home_visit"}))),
     AlertRule("countersignature_overdue", "Assessment or plan awaiting countersignature", True,
               _countersignature_overdue),
+    AlertRule("breach_awaiting_authorisation", "Breach awaiting a manager's authorisation",
+              False, _breach_awaiting_authorisation),
+    AlertRule("oversight_action_overdue", "Management oversight action overdue", True,
+              _oversight_action_overdue),
 )
 """Every alert rule, in the order alerts are listed."""
 

@@ -54,6 +54,9 @@ class BreachView(TypedDict):
     date: str
     serious: bool
     failure_event_ids: list[str]
+    authorisation: str  # not_required | awaiting | authorised | declined
+    decided_by: str | None
+    decided_on: str | None
 
 
 class ExcuseView(TypedDict):
@@ -76,6 +79,7 @@ class EnforcementView(TypedDict):
     warned_until: NotRequired[str | None]
     breach_due: NotRequired[list[BreachDue]]
     breaches: NotRequired[list[BreachView]]
+    awaiting_authorisation: NotRequired[list[str]]
     exceptional_circumstances: NotRequired[list[ExcuseView]]
     panel_due: NotRequired[list[str]]
     panels_after_failure: NotRequired[list[PanelAfterFailure]]
@@ -122,6 +126,8 @@ def _view(v: Visible) -> EnforcementView:
     warned = {w.failure_id for w in v.warnings}
     excused = {e.failure_id for e in v.excuses}
     breached = {f for b in v.breaches for f in b.failure_ids}
+    breach_views = _breaches(v)
+    awaiting = [b["event_id"] for b in breach_views if b["authorisation"] == "awaiting"]
     warning_days = [w.d for w in v.warnings]
     panel_days = [p.d for p in v.panels if p.kind != "initial"]
     failures: list[FailureView] = []
@@ -172,6 +178,8 @@ def _view(v: Visible) -> EnforcementView:
         status = "prosecution_due"  # the status column holds 20 characters
     elif panel_due:
         status = "panel_due"
+    elif awaiting:
+        status = "breach_awaiting"  # breach proceedings awaiting a manager's authorisation
     elif v.breaches:
         status = "breach_initiated"
     elif due:
@@ -197,11 +205,8 @@ def _view(v: Visible) -> EnforcementView:
         "warnings_in_period": len(in_period),
         "warned_until": warned_until,
         "breach_due": due,
-        "breaches": [
-            {"event_id": b.id, "date": date.fromordinal(b.d).isoformat(),
-             "serious": b.serious, "failure_event_ids": list(b.failure_ids)}
-            for b in v.breaches
-        ],
+        "breaches": breach_views,
+        "awaiting_authorisation": awaiting,
         "exceptional_circumstances": [
             {"event_id": e.id, "date": date.fromordinal(e.d).isoformat(),
              "failure_event_id": e.failure_id, "manager": e.manager}
@@ -239,6 +244,27 @@ def panels_after_failure(v: Visible) -> list[PanelAfterFailure]:
             "failure_event_id": m.id, "date": date.fromordinal(m.d).isoformat(),
             "due": due.isoformat(), "panel_event_id": done_id,
             "panel_date": done.isoformat() if done else None, "status": status,
+        })
+    return out
+
+
+def _breaches(v: Visible) -> list[BreachView]:
+    """Each breach with its authorisation: awaiting a manager's decision when the policy
+    requires one ([manager_decisions] breach_needs_authorisation), until it is made."""
+    needed = v.policy.manager_decisions.breach_needs_authorisation
+    decisions = {d.breach_id: d for d in v.breach_decisions}
+    out: list[BreachView] = []
+    for b in v.breaches:
+        decision = decisions.get(b.id)
+        if decision is not None:
+            state = "authorised" if decision.authorised else "declined"
+        else:
+            state = "awaiting" if needed else "not_required"
+        out.append({
+            "event_id": b.id, "date": date.fromordinal(b.d).isoformat(), "serious": b.serious,
+            "failure_event_ids": list(b.failure_ids), "authorisation": state,
+            "decided_by": decision.manager if decision else None,
+            "decided_on": date.fromordinal(decision.d).isoformat() if decision else None,
         })
     return out
 

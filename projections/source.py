@@ -86,7 +86,7 @@ class Envelope:
 def _raw(row: Any, masked: bool = False) -> RawEvent:
     t = us(row[6])
     return RawEvent(row[0], _event_id(row[1]), row[2], row[3], row[4], t, day_of_us(t),
-                    _payload(row[4], row[5], row[10], masked))
+                    _payload(row[4], row[5], row[10], masked), row[8])
 
 
 def read_after(

@@ -193,6 +193,10 @@ class Visible:
         self.decisions = _visible(r.decisions, us)
         self.transfers = _visible(r.transfers, us)
         self.signoffs = _visible(r.signoffs, us)
+        self.level_agreements = _visible(r.level_agreements, us)
+        self.breach_decisions = _visible(r.breach_decisions, us)
+        self.oversights = _visible(r.oversights, us)
+        self.oversight_done = _visible(r.oversight_done, us)
         self._custody: list[Period] | None = None
         self._allocations: list[Allocation] | None = None
         self.cache: dict[str, Any] = {}

@@ -220,3 +220,30 @@ def test_child_erase_is_for_admins_and_takes_a_reason_code(  # type: ignore[no-u
     code, out, _err = cli("child", "erase", "C-CLI00001", "--reason", "erasure_request")
     assert code == 0 and "key destroyed" in out and "1 of 1 case" in out
     assert app.store.read_stream("CS-CLI1")[0].event.date_of_birth is None  # type: ignore[attr-defined]
+
+
+def test_manager_decisions_on_the_command_line_need_the_manager_role(  # type: ignore[no-untyped-def]
+        cli, app: App, monkeypatch) -> None:
+    """``tracker case oversight`` as a practitioner is refused; as a manager it records the
+    operator as the manager (no typed id); the practitioner marks the action done."""
+    assert cli(*OPEN)[0] == 0
+    args = ["case", "oversight", "CS-CLI1", "--category", "risk_review", "--note", "Discussed.",
+            "--action", "Review the plan.", "--due", "2026-12-01", "--oversight-id", "OV-C1",
+            "--occurred-at", "2026-10-01", "--json"]
+    code, _, err = cli(*args)
+    assert code == 2 and "you do not have access to this" in err, err
+    assert app.store.stream_version("CS-CLI1") == 1
+    monkeypatch.setenv("TRACKER_USER", "M-CLI01")
+    monkeypatch.setenv("TRACKER_ROLE", "manager")
+    code, out, err = cli(*args)
+    assert code == 0, err
+    assert json.loads(out)["type"] == "management_oversight_recorded"
+    stored = app.store.read_stream("CS-CLI1")[-1]
+    assert (stored.recorded_by, stored.recorded_role) == ("M-CLI01", "manager")
+    code, _, err = cli("case", "oversight-done", "CS-CLI1", "--oversight", "OV-C1")
+    assert code == 2 and "you do not have access" in err  # the practitioner's act
+    monkeypatch.setenv("TRACKER_USER", "P-CLI01")
+    monkeypatch.setenv("TRACKER_ROLE", "practitioner")
+    code, _, err = cli("case", "oversight-done", "CS-CLI1", "--oversight", "OV-C1",
+                       "--occurred-at", "2026-10-05")
+    assert code == 0, err

@@ -135,7 +135,7 @@ def test_exceptional_circumstances_stop_a_breach() -> None:
     _two_warnings(h, "2026-02-02", "2026-03-02")
     third = h.miss("2026-04-01")
     h.add("exceptional_circumstances_recorded", {"failure_event_id": str(third),
-          "manager_id": "M-1", "note": "synthetic"}, at("2026-04-02"))
+          "note": "synthetic"}, at("2026-04-02"))
     err = h.refuse("breach_initiated", {"failure_event_ids": [str(third)]}, at("2026-04-03"))
     assert "exceptional circumstances" in err.reason
 

@@ -133,7 +133,8 @@ class Appender:
                         raise ConcurrencyConflict(
                             write.stream_id, write.expected_version, head.version
                         )
-                stamp = Stamp(write.stream_id, self._recorded_at(write), actor, correlation_id)
+                stamp = Stamp(write.stream_id, self._recorded_at(write),
+                              write.actor or actor, correlation_id)
                 version, prev = head.version, head.hash
                 for draft, payload in zip(write.drafts, write_payloads, strict=True):
                     position += 1
@@ -187,7 +188,8 @@ class Appender:
         prev = self._heads.hash_at(write.stream_id, expected)
         if prev is None:
             return None
-        stamp = Stamp(write.stream_id, self._recorded_at(write), actor, correlation_id)
+        stamp = Stamp(write.stream_id, self._recorded_at(write), write.actor or actor,
+                      correlation_id)
         links: list[Link] = []
         version, link_prev = expected, prev
         for draft, payload in zip(write.drafts, write_payloads, strict=True):

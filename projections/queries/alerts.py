@@ -38,6 +38,13 @@ def list_alerts(
     return rows
 
 
+def alerts_of_case(app: App, case_id: str) -> list[AlertView]:
+    """Every alert of one case, open or not (the caller has checked and logged the read)."""
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(A).where(A.c.case_id == case_id)).all()
+    return open_alert_notes(app.keyring, [row_to_dict(r) for r in rows])
+
+
 def _neg(moment: str | None) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in (moment or ""))
 

@@ -11,6 +11,13 @@ from sqlalchemy import Connection, select
 from projections.alert_rules import read_policy
 from projections.alerts import AlertView, row_to_dict
 from projections.aspire import STAGES, stage_of
+from projections.oversight import (
+    LevelChangeView,
+    OversightView,
+    levels_awaiting,
+    oversight_actions,
+    oversight_view,
+)
 from projections.queries.reading import (
     SEVERITY_ORDER,
     as_at_of,
@@ -37,6 +44,8 @@ class CaseDetail(CaseView):
 
     alerts: list[AlertView]
     projection: Projection
+    oversight: list[OversightView]
+    levels_awaiting_agreement: list[LevelChangeView]
 
 
 class StageSummary(TypedDict):
@@ -105,6 +114,8 @@ def case_view(
         **views.to_dict(),
         "alerts": open_alerts,
         "projection": {"position": record.position, "caught_up": caught_up},
+        "oversight": oversight_view(views.visible) if views.exists else [],
+        "levels_awaiting_agreement": levels_awaiting(views.visible),
     }
     return detail
 
@@ -150,6 +161,12 @@ def caseload(
             for stage, found in stages.items()
             for o in (found["obligations"] if found else [])
             if o["status"] in ("due", "overdue")
+        ]
+        due += [  # a manager's oversight action is the practitioner's to do
+            {"stage": "oversight", "kind": "oversight_action",
+             "subject": f"oversight:{o['oversight_id']}", "due": o["due"] or "",
+             "status": "overdue" if o["status"] == "overdue" else "due"}
+            for o in oversight_actions(views.visible) if o["status"] in ("open", "overdue")
         ]
         due.sort(key=lambda d: (d["status"] != "overdue", d["due"]))
         rows.append({

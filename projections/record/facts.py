@@ -218,7 +218,53 @@ class Level(NamedTuple):
     d: int
     level: str
     reason: str
+    manager: str | None  # who agreed it when recorded (v1's field, or a manager recording it)
+
+
+class LevelAgreed(NamedTuple):
+    """A manager agreed a practitioner's change of intervention level."""
+
+    id: str
+    pos: int
+    t: int
+    d: int
+    change_id: str
     manager: str
+
+
+class BreachDecision(NamedTuple):
+    """A manager authorised or declined breach proceedings."""
+
+    id: str
+    pos: int
+    t: int
+    d: int
+    breach_id: str
+    authorised: bool
+    manager: str
+
+
+class Oversight(NamedTuple):
+    """A management oversight entry (its note stays in the log, sealed)."""
+
+    id: str
+    pos: int
+    t: int
+    d: int
+    oversight_id: str
+    category: str
+    has_action: bool
+    due: int | None
+    manager: str
+    from_alert: str | None
+
+
+class OversightDone(NamedTuple):
+    id: str
+    pos: int
+    t: int
+    d: int
+    oversight_id: str
 
 
 class ReqFail(NamedTuple):
@@ -369,6 +415,10 @@ LIST_KINDS: dict[str, type[NamedTuple]] = {
     "decisions": Decision,
     "transfers": Xfer,
     "signoffs": SignOff,
+    "level_agreements": LevelAgreed,
+    "breach_decisions": BreachDecision,
+    "oversights": Oversight,
+    "oversight_done": OversightDone,
 }
 """The record's fact lists by name, and the fact type each holds."""
 
@@ -410,6 +460,10 @@ class CaseRecord:
     decisions: tuple[Decision, ...] = ()
     transfers: tuple[Xfer, ...] = ()
     signoffs: tuple[SignOff, ...] = ()
+    level_agreements: tuple[LevelAgreed, ...] = ()
+    breach_decisions: tuple[BreachDecision, ...] = ()
+    oversights: tuple[Oversight, ...] = ()
+    oversight_done: tuple[OversightDone, ...] = ()
 
     @property
     def exists(self) -> bool:

@@ -19,6 +19,7 @@ from projections.record.facts import (
     Attend,
     Audit,
     Breach,
+    BreachDecision,
     CaseRecord,
     Change,
     Closed,
@@ -30,8 +31,11 @@ from projections.record.facts import (
     Excuse,
     FollowUp,
     Level,
+    LevelAgreed,
     Miss,
     Opened,
+    Oversight,
+    OversightDone,
     Panel,
     Plan,
     Prosecution,
@@ -67,6 +71,8 @@ class RawEvent:
     t: int
     d: int
     data: dict[str, Any]
+    recorded_by: str = ""
+    """Who recorded it (the envelope's actor): the manager of a manager's decision."""
 
 
 def raw(rec: RecordedEvent) -> RawEvent:
@@ -74,7 +80,7 @@ def raw(rec: RecordedEvent) -> RawEvent:
     return RawEvent(
         rec.position, str(rec.event_id), rec.stream_id, rec.stream_version, rec.event.type,
         to_us(rec.occurred_at), local_ordinal(rec.occurred_at),
-        rec.event.model_dump(mode="json"),
+        rec.event.model_dump(mode="json"), rec.recorded_by,
     )
 
 
@@ -124,11 +130,11 @@ class Builder:
             return
         if ev.type == "event_superseded":
             target = str(ev.data["target_event_id"])
-            self._supersede(ev.data, target)
+            self._supersede(ev.data, target, ev.recorded_by)
             self.lists["corrections"].append(
                 Corr(ev.event_id, ev.position, ev.t, ev.d, target, "superseded"))
             return
-        self._put(ev.type, ev.data, ev.event_id, ev.position, ev.t, ev.d)
+        self._put(ev.type, ev.data, ev.event_id, ev.position, ev.t, ev.d, by=ev.recorded_by)
 
     def _find(self, target: str) -> tuple[str, int, Any] | None:
         if self.opened is not None and self.opened.id == target:
@@ -153,12 +159,13 @@ class Builder:
         else:
             del self.lists[name][index]
 
-    def _supersede(self, data: dict[str, Any], target: str) -> None:
+    def _supersede(self, data: dict[str, Any], target: str, by: str = "") -> None:
         found = self._find(target)
         if found is None:
             skipped = self.skipped.get(target)
             if skipped is not None:
-                self._put_replacement(data, target, skipped.position, skipped.t, skipped.d)
+                self._put_replacement(data, target, skipped.position, skipped.t, skipped.d,
+                                      by=by)
             return
         name, index, fact = found
         when = data.get("replacement_occurred_at")
@@ -173,24 +180,29 @@ class Builder:
             self.closed = None
         else:
             del self.lists[name][index]
-        self._put_replacement(data, target, fact.pos, t, d, index)
+        self._put_replacement(data, target, fact.pos, t, d, index, by=by)
 
     def _put_replacement(self, data: dict[str, Any], target: str, pos: int, t: int, d: int,
-                         index: int = -1) -> None:
+                         index: int = -1, by: str = "") -> None:
         when = data.get("replacement_occurred_at")
         if when is not None and index < 0:
             t = _moment_us(when)
             d = day_of_us(t)
         type_name = str(data["replacement_type"]).strip().replace("-", "_")
-        self._put(type_name, data["replacement"], target, pos, t, d, index=index)
+        self._put(type_name, data["replacement"], target, pos, t, d, index=index, by=by)
 
     def _put(self, type_name: str, data: dict[str, Any], eid: str, pos: int, t: int, d: int,
-             index: int = -1) -> None:
+             index: int = -1, by: str = "") -> None:
+        by_maker = _BY_MAKERS.get(type_name)
         maker = _MAKERS.get(type_name)
-        if maker is None:
+        if maker is None and by_maker is None:
             return
         data = _with_defaults(type_name, data)
-        name, fact = maker(data, eid, pos, t, d)
+        if by_maker is not None:
+            name, fact = by_maker(data, eid, pos, t, d, by)
+        else:
+            assert maker is not None
+            name, fact = maker(data, eid, pos, t, d)
         if name == "opened":
             value = data.get("date_of_birth")
             token = value if isinstance(value, str) and value.startswith("sealed:") else None
@@ -213,6 +225,41 @@ class Builder:
             return date.fromisoformat(value).toordinal()
         except ValueError:
             return None
+
+
+ByMaker = Callable[[dict[str, Any], str, int, int, int, str], tuple[str, Any]]
+"""A maker that also takes who recorded the event: a manager's decision names its manager
+from the envelope's actor (a version-1 entry from the field it carried)."""
+
+
+def _level(p: dict[str, Any], i: str, pos: int, t: int, d: int, by: str) -> tuple[str, Any]:
+    # A v2 change agreed on recording is one a manager recorded; practitioners' changes
+    # await an ``intervention_level_change_agreed`` (its own fact).
+    return "levels", Level(i, pos, t, d, p["intervention_level"], p["reason"],
+                           p.get("v1_manager_id"))
+
+
+def _oversight(p: dict[str, Any], i: str, pos: int, t: int, d: int, by: str
+               ) -> tuple[str, Any]:
+    return "oversights", Oversight(i, pos, t, d, p["oversight_id"], p["category"],
+                                   p.get("action") is not None, _ord(p.get("action_due")), by,
+                                   p.get("from_alert"))
+
+
+_BY_MAKERS: dict[str, ByMaker] = {
+    "exceptional_circumstances_recorded": lambda p, i, pos, t, d, by: ("excuses", Excuse(
+        i, pos, t, d, str(p["failure_event_id"]), p.get("v1_manager_id") or by)),
+    "intervention_level_changed": _level,
+    "intervention_level_change_agreed": lambda p, i, pos, t, d, by: (
+        "level_agreements", LevelAgreed(i, pos, t, d, str(p["change_event_id"]), by)),
+    "breach_authorised": lambda p, i, pos, t, d, by: ("breach_decisions", BreachDecision(
+        i, pos, t, d, str(p["breach_event_id"]), True, by)),
+    "breach_declined": lambda p, i, pos, t, d, by: ("breach_decisions", BreachDecision(
+        i, pos, t, d, str(p["breach_event_id"]), False, by)),
+    "management_oversight_recorded": _oversight,
+    "oversight_action_completed": lambda p, i, pos, t, d, by: ("oversight_done", OversightDone(
+        i, pos, t, d, p["oversight_id"])),
+}
 
 
 _DEFAULTS: dict[str, tuple[int, dict[str, Any]]] = {}
@@ -299,10 +346,6 @@ _MAKERS: dict[str, Maker] = {
     "breach_initiated": lambda p, i, pos, t, d: ("breaches", Breach(
         i, pos, t, d, tuple(str(f) for f in p["failure_event_ids"]),
         bool(p.get("serious_failure")))),
-    "exceptional_circumstances_recorded": lambda p, i, pos, t, d: ("excuses", Excuse(
-        i, pos, t, d, str(p["failure_event_id"]), p["manager_id"])),
-    "intervention_level_changed": lambda p, i, pos, t, d: ("levels", Level(
-        i, pos, t, d, p["intervention_level"], p["reason"], p["manager_id"])),
     "requirement_failed": lambda p, i, pos, t, d: ("req_failures", ReqFail(
         i, pos, t, d, p["requirement"])),
     "condition_set": lambda p, i, pos, t, d: ("conditions", Cond(

@@ -26,6 +26,7 @@ from hypothesis_jsonschema import from_schema
 from events.base import Event
 from events.case import COURT_DISPOSALS, CaseOpened
 from events.catalogue import EVENT_CLASSES, EVENT_TYPES
+from events.envelope import Actor
 from projections.projector import Projector
 from tests.api.conftest import Env, add_qa
 from tests.conftest import NOW
@@ -33,8 +34,10 @@ from tests.support import at, open_case, record
 from tests.web.conftest import sign_in
 from tracker.domain.access import MANAGER_ACTS, OPERATOR_ONLY, QA_ONLY
 from tracker.domain.audits import prompt_ids
+from tracker.domain.commands import RecordEvent
 from tracker.domain.inspection import question_set
 from tracker.domain.policy import default_policy
+from tracker.services.cases import CaseService
 
 EXAMPLES_PER_TYPE = 12
 """Per event type and back end (every catalogued type, both back ends), derandomized."""
@@ -62,6 +65,11 @@ CONDITIONS = [f"k{i}" for i in range(1, 5)]
 """Conditions set on a conditional-caution case (the first two failed without excuse)."""
 CONDITION_FAILURES = [_uuid(500 + i) for i in range(2)]
 """Failed conditions a prosecution decision can name."""
+BREACH = _uuid(600)
+"""Breach proceedings awaiting a manager's authorisation (on the YRO case)."""
+LEVEL_CHANGE = _uuid(700)
+"""A practitioner's change of level awaiting a manager's agreement."""
+MANAGER = Actor("M-TEST01", "manager")
 DISPOSAL_FOR = {
     **dict.fromkeys(("condition_set", "condition_completed", "condition_failed",
                      "prosecution_decided"), "youth_conditional_caution"),
@@ -105,6 +113,11 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
     "t-date": _dates().map(date.isoformat),
     "t-moment": _moments().map(datetime.isoformat),
     "t-uuid": st.sampled_from([*MISSED, *TARGETS, *CONDITION_FAILURES, _uuid(999)]).map(str),
+    "t-oversight": st.sampled_from(["ov1", "ov-new"]),
+    "t-breach": st.sampled_from([BREACH, _uuid(999)]).map(str),
+    "t-change": st.sampled_from([LEVEL_CHANGE, _uuid(999)]).map(str),
+    "t-category": st.sampled_from([*default_policy().manager_decisions.oversight_categories,
+                                   "not_a_category"]),
     "t-condition": st.sampled_from([*CONDITIONS, "k-new"]),
     "t-contact": st.sampled_from([*CONTACTS, "c-new"]),
     "t-transition": st.sampled_from(["t1", "t-new"]),
@@ -123,10 +136,13 @@ BY_NAME = {"contact_id": "t-contact", "transition_id": "t-transition",
            "practitioner_id": "t-practitioner", "team": "t-team", "start_date": "t-start",
            "failure_event_ids": "t-failure", "condition_id": "t-condition",
            "transfer_id": "t-transfer", "action_id": "t-action",
-           "document_event_id": "t-document"}
+           "document_event_id": "t-document",
+           "oversight_id": "t-oversight", "category": "t-category",
+           "breach_event_id": "t-breach", "change_event_id": "t-change"}
 BY_FORMAT = {"date": "t-date", "date-time": "t-moment", "uuid": "t-uuid"}
 NEW_IDS = {"contact_scheduled": "contact_id", "transition_planned": "transition_id",
-           "condition_set": "condition_id", "transfer_requested": "transfer_id"}
+           "condition_set": "condition_id", "transfer_requested": "transfer_id",
+           "management_oversight_recorded": "oversight_id"}
 """Where an id names something new (left to the model's own pattern)."""
 
 
@@ -250,6 +266,17 @@ def _history(env: Env, disposal: str, kind: str = "") -> None:
                      "answer": "yes"}],
         "actions": [{"action_id": f"AA-{i}", "description": "x", "owner_id": "P-TEST01",
                      "due_date": "2026-04-01"} for i in (1, 2)]}, at("2026-02-21"))
+    if disposal == "yro":
+        record(app, CASE, "breach_initiated", {"failure_event_ids": [str(MISSED[2])],
+                                               "serious_failure": True},
+               at("2026-02-21"), event_id=BREACH)
+    record(app, CASE, "intervention_level_changed",
+           {"intervention_level": "intensive", "reason": "other"}, at("2026-02-22"),
+           event_id=LEVEL_CHANGE)
+    CaseService.of(app).record(RecordEvent(
+        case_id=CASE, event_type="management_oversight_recorded", occurred_at=at("2026-02-23"),
+        data={"oversight_id": "ov1", "category": "allocation", "note": "n", "action": "a",
+              "action_due": "2026-03-01"}), actor=MANAGER, correlation_id="test")
     record(app, CASE, "transition_planned",
            {"transition_id": "t1", "kind": "between_services", "planned_date": "2026-12-01"},
            at("2026-03-01"))

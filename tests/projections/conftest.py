@@ -58,15 +58,17 @@ class History:
         self.opened = self.add("case_opened", data, start, hour=9)
 
     def add(self, event_type: str, data: dict[str, Any], day: Day, *, hour: int = 10,
-            recorded: datetime | None = None, event_id: UUID | None = None) -> RecordedEvent:
+            recorded: datetime | None = None, event_id: UUID | None = None,
+            by: tuple[str, str] = ("P-TEST01", "practitioner")) -> RecordedEvent:
+        """Record one event; ``by`` is the (user, role) the envelope names."""
         event = parse_event(event_type, data)
         occurred = moment(day, hour)
         position = len(self.events) + 1
         rec = RecordedEvent(
             position=position, event_id=event_id or uuid4(), stream_id=self.case_id,
             stream_version=position, type=event.type, schema_version=type(event).version,
-            occurred_at=occurred, recorded_at=recorded or occurred, recorded_by="P-TEST01",
-            recorded_role="practitioner", correlation_id="test", event=event, prev_hash="",
+            occurred_at=occurred, recorded_at=recorded or occurred, recorded_by=by[0],
+            recorded_role=by[1], correlation_id="test", event=event, prev_hash="",
             hash="",
         )
         self.events.append(rec)

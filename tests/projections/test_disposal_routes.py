@@ -206,8 +206,7 @@ class TestInterventionLevel:
 
     def test_contacts_follow_the_level_in_force_each_month(self) -> None:
         h = History(start="2026-01-05")
-        change = {"intervention_level": "intensive", "reason": "risk_increased",
-                  "manager_id": "M-1"}
+        change = {"intervention_level": "intensive", "reason": "risk_increased"}
         h.accepted("intervention_level_changed", change, "2026-02-05")
         months = h.views("2026-03-20").aspire["months"]
         assert [(m["level"], m["required"]) for m in months] == [
@@ -222,8 +221,7 @@ class TestInterventionLevel:
         for day in ("2026-01-06", "2026-01-20"):            # month 1: 2 of 2 (standard)
             h.attend(day)
         h.accepted("intervention_level_changed", {
-            "intervention_level": "intensive", "reason": "risk_increased",
-            "manager_id": "M-1"}, "2026-02-05")
+            "intervention_level": "intensive", "reason": "risk_increased"}, "2026-02-05")
         for day in ("2026-02-09", "2026-02-16", "2026-02-23"):  # month 2: 3 of 8
             h.attend(day)
         h.miss("2026-02-26")

@@ -41,21 +41,33 @@ class TestEnforcement:
         _warned_twice(h)
         third = h.miss("2025-07-01")
         h.add("exceptional_circumstances_recorded", {
-            "failure_event_id": str(third.event_id), "manager_id": "M-1",
-            "note": "A family emergency."}, "2025-07-02")
+            "failure_event_id": str(third.event_id),
+            "note": "A family emergency."}, "2025-07-02", by=("M-1", "manager"))
         enf = h.views("2025-07-03").enforcement
         assert enf["breach_due"] == []
         assert enf["failures"][-1]["excused"] is True
+        # The manager is whoever recorded it (the envelope's actor), not a typed field.
+        assert enf["exceptional_circumstances"][-1]["manager"] == "M-1"
 
     def test_initiating_breach_for_the_failure_ends_breach_due(self) -> None:
         h = History(start="2025-02-03")
         _warned_twice(h)
         third = h.miss("2025-07-01")
         assert h.views("2025-07-01").enforcement["status"] == "breach_due"
-        h.add("breach_initiated", {"failure_event_ids": [str(third.event_id)]}, "2025-07-03")
+        breach = h.add("breach_initiated", {"failure_event_ids": [str(third.event_id)]},
+                       "2025-07-03")
         enf = h.views("2025-07-04").enforcement
-        assert enf["status"] == "breach_initiated"
+        # The policy requires a manager's authorisation: the breach awaits it.
+        assert enf["status"] == "breach_awaiting"
+        assert enf["awaiting_authorisation"] == [str(breach.event_id)]
         assert enf["breach_due"] == []
+        h.add("breach_authorised", {"breach_event_id": str(breach.event_id)}, "2025-07-04",
+              hour=12, by=("M-1", "manager"))
+        enf = h.views("2025-07-05").enforcement
+        assert enf["status"] == "breach_initiated"
+        assert enf["awaiting_authorisation"] == []
+        assert (enf["breaches"][0]["authorisation"], enf["breaches"][0]["decided_by"]) == (
+            "authorised", "M-1")
 
     def test_warned_period_and_count(self) -> None:
         h = History(start="2025-02-03")

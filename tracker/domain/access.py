@@ -6,8 +6,9 @@ offers what the service would refuse. A case's team is ``CaseState.team``
 
                      practitioner   manager        auditor      qa             admin
   read a case        own teams      own teams      every case   every case     no
-  write a case       own teams (1)  no             no           audits (2)     no
-  manager's acts     no             own teams      no           no             no
+  record case events own teams,     own teams,     no           audits (2)     no
+                     all but (1)    MANAGER_ACTS
+                                    only
   list alerts        own teams      own teams      every team   every team     no
   acknowledge alert  no             own teams      no           no             no
   ratings/compliance no             own teams      every team   every team     no
@@ -16,7 +17,8 @@ offers what the service would refuse. A case's team is ``CaseState.team``
   access log         no             no             yes          no             yes
   manage users       no             no             no           no             yes
 
-(1) every event but ``case_audited`` (an audit is QA's, not the audited team's).
+(1) every event but the manager's acts (``MANAGER_ACTS``) and ``case_audited`` (an audit
+    is QA's, not the audited team's).
 (2) ``case_audited`` only, on any case it can read, but not a case of its own team unless
     the policy allows peer audit (``[qa] allow_peer_audit``; seed 004: dip sampling by
     colleagues, peers, partners or independent auditors).
@@ -27,6 +29,12 @@ caretaking host team reads and records contacts; the receiving team's manager re
 offered to the team and records ``transfer_accepted`` / ``transfer_rejected``. A
 ``secure_keyworker`` reads only the cases they are allocated to (allocation role
 ``secure_keyworker``) and records custody contacts and the custody side of transitions.
+
+A manager's decisions (``MANAGER_ACTS``: exceptional circumstances, breach authorised or
+declined, agreeing a change of intervention level, management oversight entries) are
+recorded by a manager of the case's team and by no one else: the decider is the signed-in
+principal the envelope names, never a typed field. A correction (supersession or
+retraction) of a manager's act is a manager's act too.
 
 Admin is a technical role: it does not read case content. A person who needs both has
 two accounts, so every case read is attributable to the role it was made in.
@@ -77,9 +85,34 @@ OPERATOR_ONLY = frozenset({"personal_data_erased"})
 service (``tracker.services.erasure``), for an admin or the retention job."""
 
 
-MANAGER_ACTS = frozenset({"document_countersigned", "document_returned"})
-"""Events only a manager records, on their own teams' cases (issue 11 §1-§2): the decisions
-the guidance gives to a manager. A practitioner cannot record them."""
+MANAGER_ACTS = frozenset({
+    "exceptional_circumstances_recorded",
+    "breach_authorised",
+    "breach_declined",
+    "intervention_level_change_agreed",
+    "management_oversight_recorded",
+    "document_countersigned",
+    "document_returned",
+})
+"""Case events only a manager of the case's team records (domain.md §12: decisions the law
+or guidance gives to a manager). Practitioners record every other case event."""
+
+CORRECTIONS = frozenset({"event_superseded", "event_retracted"})
+
+
+def act_of(state: CaseState, command: RecordEvent) -> str:
+    """The event type whose author the matrix judges: a correction is judged as the event
+    it corrects (a practitioner cannot retract a manager's decision)."""
+    event_type = event_class(command.event_type).type
+    if event_type in CORRECTIONS:
+        target = command.data.get("target_event_id")
+        try:
+            found = state.event_types.get(UUID(str(target)))
+        except ValueError:
+            found = None
+        if found is not None:
+            return found
+    return event_type
 
 
 def authorise(
@@ -95,21 +128,18 @@ def authorise(
     if kind in TRANSFER_ANSWERS or principal.role == KEYWORKER:
         authorise_transfer_or_custody(principal, state, command)
         return
-    if principal.role == "manager" and kind in MANAGER_ACTS:
-        if not can_record_manager_act(principal, state.team):
-            raise AccessDenied()
-        return
     if principal.role == "qa":
         if kind not in QA_ONLY or not can_audit_case(principal, state.team, peer_audit):
             raise AccessDenied()
         return
-    if principal.role != "practitioner":
+    if principal.role not in ("practitioner", "manager"):
         raise AccessDenied()
-    if kind in HOST_ACTS and state.teams is not None and state.teams.hosts & principal.teams:
+    if (kind in HOST_ACTS and principal.role == "practitioner" and state.teams is not None
+            and state.teams.hosts & principal.teams):
         return
-    if kind in OPERATOR_ONLY or kind in QA_ONLY or kind in MANAGER_ACTS:
+    if kind in OPERATOR_ONLY or kind in QA_ONLY:
         raise AccessDenied()
-    if _corrects_manager_act(state, command):
+    if (act_of(state, command) in MANAGER_ACTS) != (principal.role == "manager"):
         raise AccessDenied()
     team = state.team
     if team is None and event_class(command.event_type) is CaseOpened:
@@ -120,16 +150,13 @@ def authorise(
         raise AccessDenied()
 
 
-def _corrects_manager_act(state: CaseState, command: RecordEvent) -> bool:
-    """Whether the command retracts or supersedes a manager's act (not a practitioner's to
-    undo)."""
-    if event_class(command.event_type).type not in ("event_retracted", "event_superseded"):
-        return False
-    try:
-        target = UUID(str(command.data.get("target_event_id")))
-    except ValueError:
-        return False  # not an id: decide names the field
-    return state.event_types.get(target) in MANAGER_ACTS
+def authorise_operator(actor: Actor, state: CaseState, command: RecordEvent) -> None:
+    """Refuse a command-line operator recording a manager's act in another role (or a
+    practitioner's in the manager role): the role the operator names is the one recorded."""
+    if actor.role == "system":
+        return
+    if (act_of(state, command) in MANAGER_ACTS) != (actor.role == "manager"):
+        raise AccessDenied()
 
 
 def can_read_case(who: Principal, case_team: str | None) -> bool:
@@ -161,8 +188,19 @@ def can_list_samples(who: Principal) -> bool:
 
 
 def can_write_case(who: Principal, case_team: str | None) -> bool:
-    """May ``who`` record events on a case of ``case_team``?"""
-    return who.role == "practitioner" and case_team is not None and case_team in who.teams
+    """May ``who`` record any events on a case of ``case_team`` (which ones: ``can_record``)?"""
+    return (who.role in ("practitioner", "manager") and case_team is not None
+            and case_team in who.teams)
+
+
+def can_record(who: Principal, case_team: str | None, event_type: str) -> bool:
+    """May ``who`` record events of ``event_type`` on a case of ``case_team`` (a page
+    offers only these acts)?"""
+    if case_team is None or case_team not in who.teams:
+        return False
+    if event_type in MANAGER_ACTS:
+        return who.role == "manager"
+    return who.role == "practitioner"
 
 
 def can_record_manager_act(who: Principal, case_team: str | None) -> bool:
@@ -282,7 +320,9 @@ def may_record(who: Principal, teams: CaseTeams | None, kind: str | None = None)
     if teams is None:
         return False
     if can_write_case(who, teams.owner):
-        return kind is None or kind not in TRANSFER_ANSWERS
+        if kind is None:
+            return True
+        return kind not in TRANSFER_ANSWERS and (kind in MANAGER_ACTS) == (who.role == "manager")
     if kind is None:
         return False
     if kind in TRANSFER_ANSWERS:

@@ -17,11 +17,19 @@ from uuid import UUID
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
 from events.assessment import AssessmentCompleted
 from events.audit import AuditActionCompleted, CaseAudited
-from events.case import CaseClosed, CaseOpened, InterventionLevelChanged
+from events.case import (
+    CaseClosed,
+    CaseOpened,
+    InterventionLevelChangeAgreed,
+    InterventionLevelChanged,
+)
 from events.correction import EventRetracted, EventSuperseded
 from events.countersignature import DocumentCountersigned, DocumentReturned
 from events.delivery import ContactAttended, ContactMissed, ContactScheduled
 from events.enforcement import (
+    BreachAuthorised,
+    BreachDeclined,
+    BreachInitiated,
     ConditionCompleted,
     ConditionFailed,
     ConditionSet,
@@ -31,6 +39,7 @@ from events.enforcement import (
     WarningIssued,
 )
 from events.envelope import RecordedEvent
+from events.oversight import ManagementOversightRecorded, OversightActionCompleted
 from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
 from events.planning import PlanAgreed, PlanRevised
 from events.transfer import CaretakingEnded, TransferAccepted, TransferRejected, TransferRequested
@@ -107,6 +116,9 @@ class CaseState:
     """Assessments and plans standing on the case: id -> ("assessment" | "plan", day)."""
     signed_off: dict[UUID, str] = field(default_factory=dict)
     """Documents a manager acted on: id -> "countersigned" | "returned"."""
+    breaches: dict[UUID, str] = field(default_factory=dict)  # id -> open|authorised|declined
+    level_changes: dict[UUID, bool] = field(default_factory=dict)  # id -> agreed
+    oversight: dict[str, str] = field(default_factory=dict)  # id -> no_action|open|done
 
     @property
     def exists(self) -> bool:
@@ -184,7 +196,21 @@ def _handle(s: CaseState, rec: RecordedEvent) -> CaseState:
     if isinstance(ev, CaseOpened):
         return replace(s, opened=ev, setting=ev.setting, level=ev.intervention_level)
     if isinstance(ev, InterventionLevelChanged):
-        return replace(s, level=ev.intervention_level)
+        agreed = ev.v1_manager_id is not None or rec.recorded_role == "manager"
+        return replace(s, level=ev.intervention_level,
+                       level_changes={**s.level_changes, rec.event_id: agreed})
+    if isinstance(ev, InterventionLevelChangeAgreed):
+        return replace(s, level_changes={**s.level_changes, ev.change_event_id: True})
+    if isinstance(ev, BreachInitiated):
+        return replace(s, breaches={**s.breaches, rec.event_id: "open"})
+    if isinstance(ev, BreachAuthorised | BreachDeclined):
+        done = "authorised" if isinstance(ev, BreachAuthorised) else "declined"
+        return replace(s, breaches={**s.breaches, ev.breach_event_id: done})
+    if isinstance(ev, ManagementOversightRecorded):
+        status = "open" if ev.action is not None else "no_action"
+        return replace(s, oversight={**s.oversight, ev.oversight_id: status})
+    if isinstance(ev, OversightActionCompleted):
+        return replace(s, oversight={**s.oversight, ev.oversight_id: "done"})
     if isinstance(ev, RequirementFailed):
         failure = Failure(rec.event_id, local_date(rec.occurred_at))
         return replace(s, failures=(*s.failures, failure))

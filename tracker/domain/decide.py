@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
 from events.audit import AuditActionCompleted, CaseAudited
 from events.base import Event
-from events.case import CaseOpened, InterventionLevelChanged
+from events.case import CaseOpened, InterventionLevelChangeAgreed, InterventionLevelChanged
 from events.catalogue import event_class, parse_event
 from events.correction import EventRetracted, EventSuperseded
 from events.countersignature import DocumentCountersigned, DocumentReturned
@@ -26,6 +26,8 @@ from events.delivery import (
     MissedContactFollowedUp,
 )
 from events.enforcement import (
+    BreachAuthorised,
+    BreachDeclined,
     BreachInitiated,
     ConditionCompleted,
     ConditionFailed,
@@ -36,6 +38,7 @@ from events.enforcement import (
     WarningIssued,
 )
 from events.envelope import Draft
+from events.oversight import ManagementOversightRecorded, OversightActionCompleted
 from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
 from events.planning import PlanRevised
 from events.transfer import CaretakingEnded, TransferAccepted, TransferRejected, TransferRequested
@@ -54,7 +57,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 ALLOWED_ON_CLOSED = frozenset(
     {"event_superseded", "event_retracted", "case_audited", "personal_data_erased",
-     "audit_action_completed"}
+     "audit_action_completed", "management_oversight_recorded"}
 )
 
 
@@ -244,6 +247,46 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Poli
         check_transfer(state, ev)
     elif isinstance(ev, DocumentCountersigned | DocumentReturned):
         _check_sign_off(state, ev, day)
+    elif isinstance(ev, ManagerDecision):
+        _check_manager_decision(state, ev, policy)
+
+
+ManagerDecision = (BreachAuthorised | BreachDeclined | InterventionLevelChangeAgreed
+                   | ManagementOversightRecorded | OversightActionCompleted)
+
+
+def _check_manager_decision(state: CaseState, ev: Event, policy: Policy) -> None:
+    """A manager's decision names something on this case still awaiting it; an oversight
+    entry's category is one of the policy's."""
+    if isinstance(ev, BreachAuthorised | BreachDeclined):
+        status = state.breaches.get(ev.breach_event_id)
+        if status is None:
+            raise RuleViolation("data.breach_event_id",
+                                "is not breach proceedings recorded on this case")
+        if status != "open":
+            raise RuleViolation("data.breach_event_id", f"was already {status}")
+    elif isinstance(ev, InterventionLevelChangeAgreed):
+        agreed = state.level_changes.get(ev.change_event_id)
+        if agreed is None:
+            raise RuleViolation("data.change_event_id",
+                                "is not a change of intervention level on this case")
+        if agreed:
+            raise RuleViolation("data.change_event_id", "was already agreed by a manager")
+    elif isinstance(ev, ManagementOversightRecorded):
+        categories = policy.manager_decisions.oversight_categories
+        if ev.category not in categories:
+            raise RuleViolation("data.category", "is not an oversight category of the policy; "
+                                f"known: {', '.join(categories)}")
+        if ev.oversight_id in state.oversight:
+            raise RuleViolation("data.oversight_id", "is already used on this case")
+    elif isinstance(ev, OversightActionCompleted):
+        status = state.oversight.get(ev.oversight_id)
+        if status is None:
+            raise RuleViolation("data.oversight_id", "is not an oversight entry on this case")
+        if status == "no_action":
+            raise RuleViolation("data.oversight_id", "set no action to complete")
+        if status == "done":
+            raise RuleViolation("data.oversight_id", "its action is already done")
 
 
 def profile_of(state: CaseState, policy: Policy) -> DisposalProfile:

@@ -123,6 +123,16 @@ class EnforcementPolicy(_Section):
     warnings_before_breach: int = Field(ge=1, le=10)
 
 
+class ManagerDecisionsPolicy(_Section):
+    """Which decisions need a manager (domain.md §12), and the management oversight
+    categories a manager records entries in (seed 004)."""
+
+    breach_needs_authorisation: bool
+    intervention_level_change_needs_agreement: bool
+    oversight_categories: dict[str, str] = Field(min_length=1)
+    """Category id -> the label people read."""
+
+
 class PanelPolicy(_Section):
     """Referral-order panels: the initial panel after sentence, progress panels after it."""
 
@@ -362,6 +372,7 @@ class Policy(_Strict):
     sweep: SweepPolicy | None = None
     transfers: TransfersPolicy
     countersignature: CountersignaturePolicy
+    manager_decisions: ManagerDecisionsPolicy
     _source: str = PrivateAttr(default="overrides")
 
     @field_validator("disposals")

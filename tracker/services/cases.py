@@ -25,7 +25,7 @@ from events.case import CaseOpened
 from events.catalogue import parse_event
 from events.envelope import Actor, Draft, RecordedEvent, StreamWrite
 from events.store import EventStore
-from tracker.domain.access import Principal, authorise
+from tracker.domain.access import Principal, authorise, authorise_operator
 from tracker.domain.case import CaseState, evolve, fold, fold_on
 from tracker.domain.commands import RecordEvent, parse_command
 from tracker.domain.decide import as_stored, decide
@@ -167,6 +167,8 @@ class CaseService:
             if isinstance(actor, Principal):
                 authorise(actor, state, command,
                           peer_audit=self.policy.qa.allow_peer_audit)
+            else:
+                authorise_operator(actor, state, command)
             wanted = adapt(state, command) if adapt is not None else command
             if wanted.event_id in state.event_types:  # a retry: compare with what is stored
                 stored = self.store.read_event(command.case_id, wanted.event_id)
@@ -220,13 +222,16 @@ class CaseService:
         correlation_id: str,
         recorded_at: Sequence[datetime | None] | None = None,
         labels: Sequence[str] | None = None,
+        actors: Sequence[Actor | None] | None = None,
         states: dict[str, CaseState] | None = None,
     ) -> list[RecordedEvent]:
         """Decide every command in order and append them all in one transaction.
 
         A bad command is reported with its label (e.g. "line 12") and nothing is written.
         ``states`` lets a caller that writes in chunks carry case states between calls;
-        it is updated only once the chunk has been committed.
+        it is updated only once the chunk has been committed. ``actors`` names, per
+        command, who recorded it when not ``actor`` (the seeder's managers record their
+        decisions as managers).
         """
         known = states if states is not None else {}
         states = dict(known)
@@ -246,9 +251,13 @@ class CaseService:
                     ConcurrencyConflict(command.case_id, expected, state.version), label
                 )
             when = recorded_at[i] if recorded_at else None
-            writes.append(
-                StreamWrite(command.case_id, drafts, state.version, _subject(state, drafts), when)
-            )
+            by = actors[i] if actors else None
+            try:
+                authorise_operator(by or actor, state, command)
+            except TrackerError as exc:
+                raise _labelled(exc, label) from None
+            writes.append(StreamWrite(command.case_id, drafts, state.version,
+                                      _subject(state, drafts), when, by))
             for draft in drafts:
                 state = evolve(state, _provisional(command.case_id, state.version + 1, draft))
                 state = replace(state, version=state.version + 1)

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
+from events.base import STORED
 from events.catalogue import event_class, upcast
 from events.chain import GENESIS, ChainFields, link_hash
 from events.schema import events as events_table
@@ -118,7 +119,8 @@ def _what_differs(row: Mapping[str, Any]) -> str:
     if not _has_sealed(data):  # sealed fields cannot be checked without the child's key
         try:
             cls = event_class(row["event_type"])
-            cls.model_validate(upcast(row["event_type"], row["schema_version"], data))
+            cls.model_validate(upcast(row["event_type"], row["schema_version"], data),
+                               context=STORED)
         except (ValidationError, TrackerError):
             return "the payload no longer fits its event type"
     return "the payload or an envelope field (time, author, type) was changed"

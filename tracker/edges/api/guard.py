@@ -91,6 +91,7 @@ class CaseGuard:
     def writable(
         self, user: Principal, case_id: str, action: str, *, log_allowed: bool = True,
         kind: str | None = None,
+        manager_act: bool = False,
     ) -> CaseState:
         """The case's state if ``user`` may write to it (to show a form), logged either way:
         a form shows the case, so it is a read (``log_allowed=False`` only where the same
@@ -98,8 +99,11 @@ class CaseGuard:
 
         Whether they may is decided first, on the sealed stream (as ``read``): the case is
         unsealed only for someone who may write to it. ``kind`` names the one event type
-        the form records, for those who may record only some (``may_record``)."""
-        if not may_record(user, self.teams_of(case_id), kind):
+        the form records, for those who may record only some (``may_record``). A
+        practitioner's form is shown to practitioners, a manager's act (``manager_act``)
+        to managers (``MANAGER_ACTS``)."""
+        if (not may_record(user, self.teams_of(case_id), kind)
+                or (kind is None and (user.role == "manager") != manager_act)):
             self.log(user, [case_id], action, "refused")
             raise AccessDenied()
         if log_allowed:

@@ -79,6 +79,8 @@ class Act:
     kind: str | None = None
     """The one event type the form records, for those who may record only some
     (``CaseGuard.writable``): a receiving manager's answer to a transfer."""
+    manager_act: bool = False
+    """A manager's act (``tracker.edges.web.manager_acts``): shown to managers only."""
 
     def show(self, state: CaseState, values: FormValues, errors: dict[str, str],
              status: int = 200) -> Response:
@@ -89,7 +91,8 @@ class Act:
     def again(self, values: FormValues, errors: dict[str, str], status: int) -> Response:
         """The form once more, with the case as it is now (its version for the next try)."""
         state = self.guard.writable(self.principal.user, self.case_id, self.action,
-                                    log_allowed=not self.attempted, kind=self.kind)
+                                    log_allowed=not self.attempted, kind=self.kind,
+                                    manager_act=self.manager_act)
         return self.show(state, values, errors, status)
 
     def save(

@@ -55,6 +55,8 @@ from tracker.edges.web.forms import (
     to_event,
     today_input,
 )
+from tracker.edges.web.manager_act_forms import manager_act_links, oversight_done_link
+from tracker.edges.web.manager_act_forms import saved_notice as manager_saved_notice
 from tracker.edges.web.qa_view import audit_actions
 from tracker.edges.web.route_forms import route_links
 from tracker.edges.web.route_forms import saved_notice as route_saved_notice
@@ -341,9 +343,12 @@ def case_page(
     state = guard.service.state(case_id)
     view = reports.case_view(case_id)
     series = reports.case_engagement(case_id)
-    flash = saved_notice(recorded) or route_saved_notice(recorded)
+    flash = (saved_notice(recorded) or route_saved_notice(recorded)
+             or manager_saved_notice(recorded))
     names = staff_names(request)
-    writer = can_write_case(principal.user, team)
+    may_write = can_write_case(principal.user, team)
+    writer = may_write and principal.user.role == "practitioner"
+    manager = may_write and principal.user.role == "manager"
     items = timeline_items(history["events"], newest_first=True)
     found_actions = audit_actions(list(history["events"]), local_date(app.clock.now()))
     shown = page_of(items, case_id, names, family=family[:32], page=page,
@@ -362,10 +367,14 @@ def case_page(
         "items": shown.items,
         "timeline": shown,
         "families": FAMILIES,
-        "acts": act_links(case_id, state, items) + route_links(
-            case_id, state, policy_for(app).profile(state.opened.disposal_type))
+        "acts": [*act_links(case_id, state, items), *route_links(
+            case_id, state, policy_for(app).profile(state.opened.disposal_type)),
+            *oversight_done_link(case_id, state)]
         if writer and not state.closed and state.opened is not None else [],
         "answers": answer_links(case_id, state, principal.user),
+        "manager_acts": manager_act_links(case_id, state) if manager and not state.closed else [],
+        "oversight": view.get("oversight", []) if view else [],
+        "levels_awaiting": view.get("levels_awaiting_agreement", []) if view else [],
         "case_manager": names(state.case_manager.practitioner) if state.case_manager else "",
         "can_write": writer and not state.closed,
         "forms": {} if state.closed else {

@@ -16,6 +16,7 @@ from tracker.edges.web import (
     case_pages,
     countersign_pages,
     diary_pages,
+    manager_acts,
     manager_pages,
     pages,
     qa_pages,
@@ -37,6 +38,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     route_acts.router, transfer_pages.router,
     qa_pages.router,
     countersign_pages.router,
+    manager_acts.router,
 )
 """Every page router, in the order their routes are matched."""
 

@@ -28,6 +28,7 @@ FAMILIES: dict[str, tuple[str, frozenset[str]]] = {
     "corrections": ("Corrections", frozenset({"correction"})),
     "audits": ("Audits", frozenset({"audit"})),
     "countersignature": ("Countersignature", frozenset({"countersignature"})),
+    "oversight": ("Management oversight", frozenset({"oversight"})),
 }
 """Filter name -> (label, the event families it shows)."""
 
@@ -99,11 +100,18 @@ HEADINGS: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
     "warning_issued": lambda d, n: "Warning issued",
     "breach_initiated": lambda d, n: "Breach proceedings started" + (
         " — serious failure" if d.get("serious_failure") else ""),
-    "exceptional_circumstances_recorded": lambda d, n: (
-        f"Exceptional circumstances recorded by {n(d.get('manager_id'))}"),
+    "exceptional_circumstances_recorded": lambda d, n: "Exceptional circumstances recorded" + (
+        f" (named {n(d.get('v1_manager_id'))})" if d.get("v1_manager_id") else ""),
     "case_audited": lambda d, n: "Case audited",
     "document_countersigned": lambda d, n: "Countersigned by the manager",
     "document_returned": lambda d, n: f"Returned for revision — {_lower(d.get('reason'))}",
+    "breach_authorised": lambda d, n: "Breach authorised by a manager",
+    "breach_declined": lambda d, n: "Breach declined by a manager",
+    "intervention_level_change_agreed": lambda d, n: "Change of intervention level agreed",
+    "management_oversight_recorded": lambda d, n: (
+        f"Management oversight — {_lower(d.get('category'))}"
+        + (f"; action due {day(d.get('action_due'))}" if d.get("action_due") else "")),
+    "oversight_action_completed": lambda d, n: "Oversight action done",
 }
 
 

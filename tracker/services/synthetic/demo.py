@@ -60,6 +60,7 @@ class _Item:
     recorded: datetime | None = None
     event_id: UUID | None = None
     actor: str = ""
+    """The manager who records it, for a manager's decision (else the seeder)."""
 
 
 @dataclass
@@ -100,7 +101,8 @@ def plan_caseload(
     for index in range(cases):
         case = _plan_case(index, rng, until, wd, policy, cases)
         out.extend(
-            Proposal(case.case_id, it.event_type, it.data, it.occurred, it.recorded, it.event_id)
+            Proposal(case.case_id, it.event_type, it.data, it.occurred, it.recorded, it.event_id,
+                     Actor(it.actor, "manager") if it.actor else None)
             for it in case.items if it.recorded is not None and it.event_id is not None
         )
     return recorded_order(out)
@@ -326,8 +328,9 @@ def _plan_case(
                         breach_story = False
                     elif profile.breach:
                         item(w_day, 11, "exceptional_circumstances_recorded", {
-                            "failure_event_id": str(missed.event_id), "manager_id": manager,
-                            "note": "Family circumstances considered exceptional."})
+                            "failure_event_id": str(missed.event_id),
+                            "note": "Family circumstances considered exceptional."},
+                            actor=manager)
                 elif w_day <= horizon:
                     if profile.warnings:
                         item(w_day, 11, "warning_issued",

@@ -42,6 +42,9 @@ class Proposal:
     occurred_at: datetime
     recorded_at: datetime
     event_id: UUID
+    actor: Actor | None = None
+    """Who records it when not the seeder itself: a manager records a manager's decision
+    (``tracker.domain.access.MANAGER_ACTS``) in their own name."""
 
     def command(self) -> RecordEvent:
         return RecordEvent(
@@ -125,8 +128,8 @@ def _provisional(p: Proposal, event: Event, version: int, position: int) -> Reco
     return RecordedEvent(
         position=position, event_id=p.event_id, stream_id=p.case_id, stream_version=version,
         type=event.type, schema_version=type(event).version, occurred_at=p.occurred_at,
-        recorded_at=p.recorded_at, recorded_by=SYNTH_ACTOR.user_id,
-        recorded_role=SYNTH_ACTOR.role, correlation_id="synthetic", event=event,
+        recorded_at=p.recorded_at, recorded_by=(p.actor or SYNTH_ACTOR).user_id,
+        recorded_role=(p.actor or SYNTH_ACTOR).role, correlation_id="synthetic", event=event,
         prev_hash="", hash="",
     )
 
@@ -148,6 +151,7 @@ def write(
     recorded = service.record_many(
         [p.command() for p in accepted], actor=actor, correlation_id=correlation_id,
         recorded_at=[p.recorded_at for p in accepted], labels=[p.label for p in accepted],
+        actors=[p.actor for p in accepted],
     )
     return len(recorded)
 

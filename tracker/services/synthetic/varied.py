@@ -14,8 +14,9 @@ import random
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
+from events.envelope import Actor
 from tracker.domain.audits import prompt_ids
 from tracker.domain.enforcement import in_warned_period
 from tracker.domain.inspection import question_set
@@ -51,13 +52,24 @@ class _Story:
         return new_uuid(self.rng)
 
     def add(self, day: date, event_type: str, data: dict[str, Any], *, hour: int | None = None,
-            late_days: int = 0, event_id: UUID | None = None) -> UUID:
+            late_days: int = 0, event_id: UUID | None = None,
+            actor: Actor | None = None) -> UUID:
         occurred = at(day, hour if hour is not None else self.rng.randint(9, 17),
                        self.rng.randint(0, 59))
         recorded = occurred + timedelta(minutes=self.rng.randint(1, 240), days=late_days)
         eid = event_id or self.uuid()
-        self.items.append(Proposal(self.case_id, event_type, data, occurred, recorded, eid))
+        self.items.append(Proposal(self.case_id, event_type, data, occurred, recorded, eid,
+                                   actor))
         return eid
+
+    def agree(self, change: UUID, manager: str) -> None:
+        """The manager agrees the change just proposed, an hour later (no random draw, so
+        the rest of the story is the same whether or not the policy asks for agreement)."""
+        last = self.items[-1]
+        self.items.append(Proposal(
+            self.case_id, "intervention_level_change_agreed", {"change_event_id": str(change)},
+            last.occurred_at + timedelta(hours=1), last.recorded_at + timedelta(hours=1),
+            uuid5(change, "agreed"), Actor(manager, "manager")))
 
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
@@ -196,8 +208,9 @@ def plan_case(
                 if len(recent) >= 2 and s.chance(0.8):
                     if s.chance(0.25):
                         s.add(day + timedelta(days=2), "exceptional_circumstances_recorded", {
-                            "failure_event_id": str(missed), "manager_id": manager,
-                            "note": "Family emergency confirmed."})
+                            "failure_event_id": str(missed),
+                            "note": "Family emergency confirmed."},
+                            actor=Actor(manager, "manager"))
                     else:
                         s.add(day + timedelta(days=rng.randint(1, 6)), "breach_initiated", {
                             "failure_event_ids": [str(missed)], "serious_failure": False})
@@ -206,9 +219,9 @@ def plan_case(
                     s.add(wday, "warning_issued", {"failure_event_id": str(missed)})
                     warnings.append(wday)
         if profile.contact_levels and s.chance(0.01):
-            s.add(day, "intervention_level_changed", {
-                "intervention_level": rng.choice(LEVELS), "reason": "review_outcome",
-                "manager_id": manager})
+            change = s.add(day, "intervention_level_changed", {
+                "intervention_level": rng.choice(LEVELS), "reason": "review_outcome"})
+            s.agree(change, manager)
         if s.chance(0.01):
             s.add(day, "requirement_failed", {"requirement": rng.choice(["curfew", "activity"])})
         if s.chance(0.03):
