@@ -273,6 +273,12 @@ class RetentionPolicy(_Section):
         return None
 
 
+class KpiDataPolicy(_Section):
+    """How the KPI data is read (issue 13): the serious-violence threshold of KPI 9."""
+
+    serious_violence_min_gravity: int = Field(ge=1, le=8)
+
+
 class AlertRule(_Section):
     """One rule's row of the ``[alerts]`` table. Which rules exist is the read side's
     registry (``projections.alert_rules``), which checks the table when it takes a policy."""
@@ -313,6 +319,7 @@ class Policy(_Strict):
     alerts: dict[str, AlertRule]
     retention: RetentionPolicy
     sweep: SweepPolicy | None = None
+    kpi_data: KpiDataPolicy
     _source: str = PrivateAttr(default="overrides")
 
     @field_validator("disposals")
