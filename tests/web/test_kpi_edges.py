@@ -46,7 +46,9 @@ def test_practitioner_records_kpi_data_through_the_forms(env: Env) -> None:
     assert accommodation.suitable is True  # type: ignore[attr-defined]
     assert [(a.question, a.score) for a in feedback.answers] == [  # type: ignore[attr-defined]
         ("i_was_listened_to", 5), ("my_worker_helped_me", 3)]
-    assert env.client.get("/cases/CS-TEST1").status_code == 200  # the timeline shows them
+    shown = env.client.get("/cases/CS-TEST1?family=outcomes")  # the timeline's filter
+    assert "Diversity recorded" in shown.text and "Feedback given" in shown.text
+    assert "Case opened —" not in shown.text and "4 entries" in shown.text
 
 
 def test_kpi_form_mistakes_are_shown_beside_their_fields(env: Env) -> None:
