@@ -43,6 +43,26 @@ from events.enforcement import (
     WarningIssued,
 )
 from events.erasure import PersonalDataErased
+from events.outcomes import (
+    AccommodationRecorded,
+    DiversityRecorded,
+    EteRecorded,
+    FeedbackGiven,
+    HealthNeedRecorded,
+    OffenceRecorded,
+    OutOfCourtInterventionCompleted,
+    RestorativeJusticeCompleted,
+    RestorativeJusticeOffered,
+    RestorativeJusticeTakenUp,
+    SenRecorded,
+    VictimConsentRecorded,
+    VictimContacted,
+    VictimIdentified,
+    VictimSatisfactionRecorded,
+    VictimViewsTaken,
+    WiderServiceLinkEnded,
+    WiderServiceLinkStarted,
+)
 from events.oversight import ManagementOversightRecorded, OversightActionCompleted
 from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
 from events.planning import PlanAgreed, PlanRevised
@@ -75,6 +95,13 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     DocumentCountersigned, DocumentReturned,
     BreachAuthorised, BreachDeclined, InterventionLevelChangeAgreed,
     ManagementOversightRecorded, OversightActionCompleted,
+    # issue 13: the data the YJB KPIs need (events/outcomes.py)
+    AccommodationRecorded, EteRecorded, SenRecorded, HealthNeedRecorded,
+    WiderServiceLinkStarted, WiderServiceLinkEnded, OffenceRecorded,
+    VictimIdentified, VictimContacted, VictimConsentRecorded, VictimViewsTaken,
+    RestorativeJusticeOffered, RestorativeJusticeTakenUp, RestorativeJusticeCompleted,
+    VictimSatisfactionRecorded, OutOfCourtInterventionCompleted, DiversityRecorded,
+    FeedbackGiven,
 )
 
 EVENT_TYPES: Mapping[str, type[Event]] = {cls.type: cls for cls in EVENT_CLASSES}

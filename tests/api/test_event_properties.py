@@ -70,12 +70,19 @@ BREACH = _uuid(600)
 LEVEL_CHANGE = _uuid(700)
 """A practitioner's change of level awaiting a manager's agreement."""
 MANAGER = Actor("M-TEST01", "manager")
+VICTIMS = ["V-0001", "V-0002", "V-0003", "V-0004"]
+"""Victims on the case, each one step further on (identified; contacted; offered
+restorative justice; taken it up), so that every victim step has one it may follow."""
+OPEN_LINKS = ["looked_after", "child_protection_plan", "child_in_need"]
+"""Links to wider services open on the case since the earliest date the policy allows (so
+an end date drawn between the bounds is mostly after it); ``early_help`` is left to start."""
 DISPOSAL_FOR = {
     **dict.fromkeys(("condition_set", "condition_completed", "condition_failed",
                      "prosecution_decided"), "youth_conditional_caution"),
     **dict.fromkeys(("panel_held", "contract_agreed", "referred_back_to_court"),
                     "referral_order"),
     "joint_decision_made": "youth_caution",
+    "out_of_court_intervention_completed": "youth_caution",
 }
 """The disposal whose profile has a place for a route-specific event (domain.md §11); the
 rest are recorded on a YRO."""
@@ -127,6 +134,7 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
     "t-action": st.sampled_from(["AA-1", "AA-2", "AA-NEW"]),
     "t-failure": st.sampled_from(MISSED).map(str),
     "t-document": st.sampled_from([_uuid(300), _uuid(999)]).map(str),
+    "t-victim": st.sampled_from(VICTIMS),
     "t-start": st.one_of(
         st.sampled_from([NOW.date().replace(year=NOW.year - 10), NOW.date(), START]),
         st.dates(min_value=NOW.date().replace(year=NOW.year - 10), max_value=NOW.date()),
@@ -138,11 +146,12 @@ BY_NAME = {"contact_id": "t-contact", "transition_id": "t-transition",
            "transfer_id": "t-transfer", "action_id": "t-action",
            "document_event_id": "t-document",
            "oversight_id": "t-oversight", "category": "t-category",
-           "breach_event_id": "t-breach", "change_event_id": "t-change"}
+           "breach_event_id": "t-breach", "change_event_id": "t-change",
+           "victim_id": "t-victim"}
 BY_FORMAT = {"date": "t-date", "date-time": "t-moment", "uuid": "t-uuid"}
 NEW_IDS = {"contact_scheduled": "contact_id", "transition_planned": "transition_id",
            "condition_set": "condition_id", "transfer_requested": "transfer_id",
-           "management_oversight_recorded": "oversight_id"}
+           "management_oversight_recorded": "oversight_id", "victim_identified": "victim_id"}
 """Where an id names something new (left to the model's own pattern)."""
 
 
@@ -277,6 +286,19 @@ def _history(env: Env, disposal: str, kind: str = "") -> None:
         case_id=CASE, event_type="management_oversight_recorded", occurred_at=at("2026-02-23"),
         data={"oversight_id": "ov1", "category": "allocation", "note": "n", "action": "a",
               "action_due": "2026-03-01"}), actor=MANAGER, correlation_id="test")
+    steps = [("victim_contacted", {"method": "phone"}),
+             ("restorative_justice_offered", {}),
+             ("restorative_justice_taken_up", {"kind": "direct_meeting"})]
+    for n, victim in enumerate(VICTIMS):
+        record(app, CASE, "victim_identified", {"victim_id": victim,
+                                                "victim_kind": "individual"}, at("2026-01-08"))
+        for event_type, extra in steps[:n]:
+            record(app, CASE, event_type, {"victim_id": victim, **extra}, at("2026-01-09"))
+    low, _high = _bounds()
+    for service in OPEN_LINKS:
+        record(app, CASE, "wider_service_link_started",
+               {"service": service, "start_date": (low + timedelta(days=1)).isoformat()},
+               at("2026-01-08"))
     record(app, CASE, "transition_planned",
            {"transition_id": "t1", "kind": "between_services", "planned_date": "2026-12-01"},
            at("2026-03-01"))

@@ -10,10 +10,11 @@ from events.schema import metadata
 from tracker.db import (
     access_log_table,
     account_tables,
+    board_tables,
     read_models,
     sample_tables,
     worker_tables,
 )
 
-__all__ = ["access_log_table", "account_tables", "metadata", "read_models", "sample_tables",
-           "worker_tables"]
+__all__ = ["access_log_table", "account_tables", "board_tables", "metadata", "read_models",
+           "sample_tables", "worker_tables"]

@@ -334,3 +334,13 @@ def may_record(who: Principal, teams: CaseTeams | None, kind: str | None = None)
     if who.role == KEYWORKER and who.user_id in teams.keyworkers:
         return kind in KEYWORKER_ACTS
     return False
+
+
+def can_record_board(who: Principal) -> bool:
+    """May ``who`` record a management board meeting (service level, no child: KPI 7)?"""
+    return who.role in ("manager", "admin")
+
+
+def can_see_board(who: Principal) -> bool:
+    """May ``who`` list the management board's meetings (no personal data in them)?"""
+    return who.role in ("manager", "auditor", "admin")

@@ -17,6 +17,7 @@ from uuid import UUID
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
 from events.assessment import AssessmentCompleted
 from events.audit import AuditActionCompleted, CaseAudited
+from events.base import Event
 from events.case import (
     CaseClosed,
     CaseOpened,
@@ -45,6 +46,7 @@ from events.planning import PlanAgreed, PlanRevised
 from events.transfer import CaretakingEnded, TransferAccepted, TransferRejected, TransferRequested
 from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.corrections import apply_corrections
+from tracker.domain.outcomes import OutcomeState, evolve_outcomes
 from tracker.domain.teams import (
     KEYWORKER,
     CaseTeams,
@@ -119,6 +121,8 @@ class CaseState:
     breaches: dict[UUID, str] = field(default_factory=dict)  # id -> open|authorised|declined
     level_changes: dict[UUID, bool] = field(default_factory=dict)  # id -> agreed
     oversight: dict[str, str] = field(default_factory=dict)  # id -> no_action|open|done
+    outcomes: OutcomeState = field(default_factory=OutcomeState)  # the KPI data (issue 13)
+    was_in_custody: bool = False  # at any time on this case: "on release" needs it
 
     @property
     def exists(self) -> bool:
@@ -193,6 +197,7 @@ def _handle(s: CaseState, rec: RecordedEvent) -> CaseState:
     """What one event changes, except ``event_types`` (kept by the callers: copying that
     dict for every event made a fold quadratic in the case's length)."""
     ev = rec.event
+    s = _kpi_data(s, ev)
     if isinstance(ev, CaseOpened):
         return replace(s, opened=ev, setting=ev.setting, level=ev.intervention_level)
     if isinstance(ev, InterventionLevelChanged):
@@ -322,6 +327,17 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _order(held: Holding) -> Order:
     return (_us(held.since[0]), held.since[1])
+
+
+def _kpi_data(s: CaseState, ev: Event) -> CaseState:
+    """The KPI data's part of the state (``tracker.domain.outcomes``), and whether the
+    child was ever in custody on the case."""
+    custody = (isinstance(ev, CaseOpened) and ev.setting == "custody") or (
+        isinstance(ev, TransitionCompleted) and ev.kind == "community_to_custody")
+    outcomes = evolve_outcomes(s.outcomes, ev)
+    if custody or outcomes is not s.outcomes:
+        return replace(s, outcomes=outcomes, was_in_custody=s.was_in_custody or custody)
+    return s
 
 
 def _since(held: Holding) -> tuple[datetime, int]:

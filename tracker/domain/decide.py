@@ -48,6 +48,7 @@ from tracker.domain.case import CaseState, Failure
 from tracker.domain.commands import RecordEvent
 from tracker.domain.enforcement import warnings_allow_breach, warnings_in_period
 from tracker.domain.inspection import known_sets, question_set
+from tracker.domain.outcome_rules import check_outcome
 from tracker.domain.policy import DatesPolicy, DisposalProfile, EnforcementPolicy, Policy
 from tracker.kernel.clock import local_date
 from tracker.kernel.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
@@ -57,7 +58,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 ALLOWED_ON_CLOSED = frozenset(
     {"event_superseded", "event_retracted", "case_audited", "personal_data_erased",
-     "audit_action_completed", "management_oversight_recorded"}
+     "audit_action_completed", "management_oversight_recorded",
+     "feedback_given", "victim_satisfaction_recorded"}  # surveys often come after the end
 )
 
 
@@ -249,6 +251,8 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Poli
         _check_sign_off(state, ev, day)
     elif isinstance(ev, ManagerDecision):
         _check_manager_decision(state, ev, policy)
+    elif ev.family == "outcomes":
+        check_outcome(state, ev, day)
 
 
 ManagerDecision = (BreachAuthorised | BreachDeclined | InterventionLevelChangeAgreed

@@ -328,6 +328,12 @@ class CountersignaturePolicy(_Section):
     resubmit_working_days: int = Field(ge=0, le=60)
 
 
+class KpiDataPolicy(_Section):
+    """How the KPI data is read (issue 13): the serious-violence threshold of KPI 9."""
+
+    serious_violence_min_gravity: int = Field(ge=1, le=8)
+
+
 class AlertRule(_Section):
     """One rule's row of the ``[alerts]`` table. Which rules exist is the read side's
     registry (``projections.alert_rules``), which checks the table when it takes a policy."""
@@ -373,6 +379,7 @@ class Policy(_Strict):
     transfers: TransfersPolicy
     countersignature: CountersignaturePolicy
     manager_decisions: ManagerDecisionsPolicy
+    kpi_data: KpiDataPolicy
     _source: str = PrivateAttr(default="overrides")
 
     @field_validator("disposals")

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 from tracker.edges.api import (
     accounts,
     audit,
+    board,
     cases,
     children,
     errors,
@@ -45,6 +46,7 @@ API_ROUTERS = (
     cases.router, reports.router, accounts.router, audit.router, children.router,
     transfers.router,
     samples.router,
+    board.router,
 )
 """The JSON API's routers, in the order their routes are matched and documented."""
 

@@ -13,6 +13,7 @@ from tracker.edges.web import (
     acts,
     admin_pages,
     audit_pages,
+    board_pages,
     case_pages,
     countersign_pages,
     diary_pages,
@@ -39,6 +40,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     qa_pages.router,
     countersign_pages.router,
     manager_acts.router,
+    board_pages.router,
 )
 """Every page router, in the order their routes are matched."""
 

@@ -29,6 +29,7 @@ FAMILIES: dict[str, tuple[str, frozenset[str]]] = {
     "audits": ("Audits", frozenset({"audit"})),
     "countersignature": ("Countersignature", frozenset({"countersignature"})),
     "oversight": ("Management oversight", frozenset({"oversight"})),
+    "outcomes": ("Outcomes and KPI data", frozenset({"outcomes"})),
 }
 """Filter name -> (label, the event families it shows)."""
 
