@@ -273,6 +273,17 @@ class RetentionPolicy(_Section):
         return None
 
 
+class ReportsPolicy(_Section):
+    """Management information (issue 13): the KPIs' counting rules that are choices, and
+    the disproportionality report's comparison group and small-number suppression."""
+
+    suppress_below: int = Field(ge=1, le=100)
+    comparison_group: str = Field(min_length=1, max_length=40)
+    serious_violence_categories: tuple[str, ...] = Field(min_length=1)
+    serious_violence_min_gravity: int = Field(ge=1, le=8)
+    trend_quarters: int = Field(ge=1, le=12)
+
+
 class AlertRule(_Section):
     """One rule's row of the ``[alerts]`` table. Which rules exist is the read side's
     registry (``projections.alert_rules``), which checks the table when it takes a policy."""
@@ -313,6 +324,7 @@ class Policy(_Strict):
     alerts: dict[str, AlertRule]
     retention: RetentionPolicy
     sweep: SweepPolicy | None = None
+    reports: ReportsPolicy
     _source: str = PrivateAttr(default="overrides")
 
     @field_validator("disposals")
