@@ -148,6 +148,15 @@ class Victim:
 
 
 @dataclass(frozen=True)
+class FeedbackGiven:
+    """A child's or parent's structured feedback: each question's score (1-5)."""
+
+    day: date
+    respondent: str
+    scores: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
 class KpiCase:
     """What one case's events say that the KPIs, the return and disproportionality count.
 
@@ -175,6 +184,7 @@ class KpiCase:
     victims: tuple[Victim, ...] = ()
     ooc_completed: bool | None = None
     breaches: tuple[date, ...] = ()
+    feedback: tuple[FeedbackGiven, ...] = ()
     ethnic_group: str | None = None
 
 
@@ -262,7 +272,7 @@ def _step(label: str, n: int, d: int) -> Step:
     return {"label": label, "numerator": n, "denominator": d, "percent": _pct(n, d)}
 
 
-def _latest(items: Sequence[_T], day: date) -> _T | None:
+def latest(items: Sequence[_T], day: date) -> _T | None:
     found: _T | None = None
     for item in sorted(items, key=lambda i: i.day):
         if item.day <= day:
@@ -270,7 +280,7 @@ def _latest(items: Sequence[_T], day: date) -> _T | None:
     return found
 
 
-def _moments(c: KpiCase, quarter: Quarter, releases: bool) -> list[date]:
+def moments(c: KpiCase, quarter: Quarter, releases: bool) -> list[date]:
     """The days a case is judged on in the quarter: its end, and its releases."""
     days = [c.closed] if quarter.holds(c.closed) and c.closed is not None else []
     if releases:
@@ -278,7 +288,7 @@ def _moments(c: KpiCase, quarter: Quarter, releases: bool) -> list[date]:
     return days
 
 
-def _stage_by(steps: Sequence[FunnelStep], day: date) -> int:
+def stage_by(steps: Sequence[FunnelStep], day: date) -> int:
     """How far along the funnel the case was by ``day`` (0 = no need identified)."""
     reached = 0
     for s in steps:
@@ -291,10 +301,10 @@ def accommodation(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
     n = d = 0
     ids: list[str] = []
     for c in cases:
-        for day in _moments(c, quarter, releases=True):
+        for day in moments(c, quarter, releases=True):
             d += 1
             ids.append(c.case_id)
-            status = _latest(c.accommodation, day)
+            status = latest(c.accommodation, day)
             n += status is not None and status.suitable
     return _result("accommodation", n, d, ids)
 
@@ -304,10 +314,10 @@ def ete(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
     offered = attended = 0.0
     ids: list[str] = []
     for c in cases:
-        for day in _moments(c, quarter, releases=True):
+        for day in moments(c, quarter, releases=True):
             d += 1
             ids.append(c.case_id)
-            status = _latest(c.ete, day)
+            status = latest(c.ete, day)
             if status is not None:
                 offered += status.hours_offered
                 attended += status.hours_attended
@@ -322,13 +332,13 @@ def send(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
     n = d = 0
     ids: list[str] = []
     for c in cases:
-        for day in _moments(c, quarter, releases=False):
-            need = _latest(c.send, day)
+        for day in moments(c, quarter, releases=False):
+            need = latest(c.send, day)
             if need is None or not need.identified:
                 continue
             d += 1
             ids.append(c.case_id)
-            in_ete = _latest(c.ete, day)
+            in_ete = latest(c.ete, day)
             n += need.formal_plan and in_ete is not None and in_ete.suitable
     return _result("send", n, d, ids)
 
@@ -340,9 +350,9 @@ def _funnel(key: str, cases: Sequence[KpiCase], quarter: Quarter, releases: bool
     ids: list[str] = []
     for c in cases:
         steps: tuple[FunnelStep, ...] = getattr(c, pick)
-        for day in _moments(c, quarter, releases=releases):
+        for day in moments(c, quarter, releases=releases):
             judged += 1
-            stage = _stage_by(steps, day)
+            stage = stage_by(steps, day)
             for i in range(stage):
                 reached[i] += 1
             if stage:
@@ -384,7 +394,7 @@ def wider_services(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
     per_kind = dict.fromkeys(WIDER_SERVICES, 0)
     ids: list[str] = []
     for c in cases:
-        for day in _moments(c, quarter, releases=False):
+        for day in moments(c, quarter, releases=False):
             d += 1
             kinds = {w.kind for w in c.wider_services
                      if w.start <= day and (w.end is None or w.end >= c.start)}

@@ -1,0 +1,121 @@
+"""Management information over every case: the ten KPIs for a quarter, disproportionality
+for a year (docs/kpis.md, docs/disproportionality.md).
+
+The facts come straight from the event log (``projections.kpi_source``), so a report never
+waits for the projector, and one case that cannot be read is left out and counted
+(``skipped``) rather than stopping the report. Who may see which teams is the edges' to
+decide: these functions take the teams (None: every team).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+from typing import Any, TypedDict
+
+import structlog
+from sqlalchemy import Connection, select
+
+from events.catalogue import event_class
+from events.schema import events as T  # noqa: N812 - the table, read like SQL
+from events.sealing import unseal
+from projections import source
+from projections.alert_rules import read_policy
+from projections.disproportionality import (
+    DisproportionalityReport,
+    entries,
+    read_population,
+    report,
+)
+from projections.kpi_source import kpi_case
+from projections.kpis import BoardMeeting, KpiCase, KpiResult, KpiRules, Quarter, all_kpis
+from projections.record import RawEvent
+from tracker.kernel.errors import TrackerError
+from tracker.services.app import App
+
+log = structlog.get_logger("projections.kpi_reports")
+
+
+class Cohort(TypedDict):
+    cases: list[KpiCase]
+    meetings: list[BoardMeeting]
+    skipped: int
+
+
+def _case_ids(conn: Connection) -> list[str]:
+    query = select(T.c.stream_id).where(T.c.event_type == "case_opened").distinct()
+    return sorted(str(r[0]) for r in conn.execute(query))
+
+
+def read_cohort(app: App, teams: Collection[str] | None = None) -> Cohort:
+    """Every case's KPI facts (of ``teams``; None: all) and the board meetings."""
+    policy = read_policy(app)
+
+    def opener(e: RawEvent) -> dict[str, Any]:
+        return unseal(event_class(e.type), dict(e.data), app.keyring, event_class)
+
+    def custodial(disposal: str) -> bool:
+        return disposal in policy.disposals and policy.profile(disposal).custodial_sentence
+
+    cases: list[KpiCase] = []
+    skipped = 0
+    with app.engine.connect() as conn:
+        for case_id in _case_ids(conn):
+            try:
+                found = kpi_case([env.event for env in source.read_case(conn, case_id)],
+                                 opener, custodial)
+            except (TrackerError, KeyError, ValueError, TypeError) as exc:
+                skipped += 1
+                log.warning("kpi_case_skipped", case_id=case_id, error=type(exc).__name__)
+                continue
+            if found is not None and (teams is None or found.team in teams):
+                cases.append(found)
+        meetings = read_meetings(conn)
+    return {"cases": cases, "meetings": meetings, "skipped": skipped}
+
+
+def read_meetings(conn: Connection) -> list[BoardMeeting]:
+    """The management board meetings (service level; none until they are recorded)."""
+    return []
+
+
+class KpiReport(TypedDict):
+    quarter: str
+    yjb_quarter: str
+    period: dict[str, str]
+    policy_version: str
+    teams: list[str] | None
+    kpis: list[KpiResult]
+    skipped: int
+
+
+def kpi_report(app: App, quarter: Quarter, teams: Collection[str] | None = None,
+               cohort: Cohort | None = None) -> KpiReport:
+    """The ten KPIs for ``quarter`` over the cases of ``teams`` (None: every team)."""
+    policy = read_policy(app)
+    found = cohort if cohort is not None else read_cohort(app, teams)
+    rules = KpiRules(tuple(policy.reports.serious_violence_categories),
+                     policy.reports.serious_violence_min_gravity)
+    return {
+        "quarter": str(quarter), "yjb_quarter": quarter.yjb,
+        "period": {"from": quarter.first.isoformat(), "to": quarter.last.isoformat()},
+        "policy_version": policy.version,
+        "teams": sorted(teams) if teams is not None else None,
+        "kpis": all_kpis(found["cases"], found["meetings"], quarter, rules),
+        "skipped": found["skipped"],
+    }
+
+
+def disproportionality(app: App, year: int, population_csv: str, *,
+                       comparison: str | None = None, teams: Collection[str] | None = None,
+                       cohort: Cohort | None = None, upto: date | None = None,
+                       ) -> DisproportionalityReport:
+    """Counts and RRIs by ethnic group at each stage in calendar ``year`` (up to ``upto``:
+    the year so far)."""
+    policy = read_policy(app)
+    population = read_population(population_csv)
+    found = cohort if cohort is not None else read_cohort(app, teams)
+    first, last = date(year, 1, 1), min(date(year, 12, 31), upto or date(year, 12, 31))
+    return report(entries(found["cases"], first, last), population, first=first, last=last,
+                  comparison=comparison or policy.reports.comparison_group,
+                  threshold=policy.reports.suppress_below)
