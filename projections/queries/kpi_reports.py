@@ -86,6 +86,7 @@ class KpiReport(TypedDict):
     policy_version: str
     teams: list[str] | None
     kpis: list[KpiResult]
+    case_teams: dict[str, str]
     skipped: int
 
 
@@ -96,12 +97,15 @@ def kpi_report(app: App, quarter: Quarter, teams: Collection[str] | None = None,
     found = cohort if cohort is not None else read_cohort(app, teams)
     rules = KpiRules(tuple(policy.reports.serious_violence_categories),
                      policy.reports.serious_violence_min_gravity)
+    results = all_kpis(found["cases"], found["meetings"], quarter, rules)
+    counted = {i for k in results for i in k["case_ids"]}
     return {
         "quarter": str(quarter), "yjb_quarter": quarter.yjb,
         "period": {"from": quarter.first.isoformat(), "to": quarter.last.isoformat()},
         "policy_version": policy.version,
         "teams": sorted(teams) if teams is not None else None,
-        "kpis": all_kpis(found["cases"], found["meetings"], quarter, rules),
+        "kpis": results,
+        "case_teams": {c.case_id: c.team for c in found["cases"] if c.case_id in counted},
         "skipped": found["skipped"],
     }
 

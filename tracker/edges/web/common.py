@@ -26,9 +26,11 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "practitioner": [("/caseload", "Caseload"), ("/diary", "My diary"),
                      ("/cases/new", "Open a case")],
     "manager": [("/manager", "Dashboard"), ("/caseload", "Caseload"),
-                ("/manager/ratings", "Ratings")],
+                ("/manager/ratings", "Ratings"), ("/reports/kpis", "KPIs"),
+                ("/reports/board-pack", "Board pack")],
     "auditor": [("/audit", "Audit"), ("/caseload", "Caseload"), ("/manager/ratings", "Ratings"),
-                ("/audit/verify", "Verify"), ("/audit/access-log", "Access log")],
+                ("/audit/verify", "Verify"), ("/audit/access-log", "Access log"),
+                ("/reports/kpis", "KPIs"), ("/reports/board-pack", "Board pack")],
     "admin": [("/admin/users", "Users"), ("/audit/verify", "Verify"),
               ("/audit/access-log", "Access log")],
 }

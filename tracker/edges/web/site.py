@@ -16,6 +16,7 @@ from tracker.edges.web import (
     case_pages,
     diary_pages,
     manager_pages,
+    mi_pages,
     pages,
     subject_access,
 )
@@ -25,6 +26,7 @@ from tracker.services.accounts import LoginThrottle
 ROUTERS: tuple[APIRouter, ...] = (
     pages.router, case_pages.router, manager_pages.router, audit_pages.router,
     admin_pages.router, subject_access.router, acts.router, diary_pages.router,
+    mi_pages.router,
 )
 """Every page router, in the order their routes are matched."""
 
