@@ -35,6 +35,26 @@ from events.enforcement import (
     WarningIssued,
 )
 from events.erasure import PersonalDataErased
+from events.outcomes import (
+    AccommodationRecorded,
+    DiversityRecorded,
+    EteRecorded,
+    FeedbackGiven,
+    HealthNeedRecorded,
+    OffenceRecorded,
+    OutOfCourtInterventionCompleted,
+    RestorativeJusticeCompleted,
+    RestorativeJusticeOffered,
+    RestorativeJusticeTakenUp,
+    SenRecorded,
+    VictimConsentRecorded,
+    VictimContacted,
+    VictimIdentified,
+    VictimSatisfactionRecorded,
+    VictimViewsTaken,
+    WiderServiceLinkEnded,
+    WiderServiceLinkStarted,
+)
 from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, ReferredBackToCourt
 from events.planning import PlanAgreed, PlanRevised
 from events.review import ReviewCompleted
@@ -55,6 +75,13 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     EventSuperseded, EventRetracted,
     CaseAudited,
     PersonalDataErased,
+    # issue 13: the data the YJB KPIs need (events/outcomes.py)
+    AccommodationRecorded, EteRecorded, SenRecorded, HealthNeedRecorded,
+    WiderServiceLinkStarted, WiderServiceLinkEnded, OffenceRecorded,
+    VictimIdentified, VictimContacted, VictimConsentRecorded, VictimViewsTaken,
+    RestorativeJusticeOffered, RestorativeJusticeTakenUp, RestorativeJusticeCompleted,
+    VictimSatisfactionRecorded, OutOfCourtInterventionCompleted, DiversityRecorded,
+    FeedbackGiven,
 )
 
 EVENT_TYPES: Mapping[str, type[Event]] = {cls.type: cls for cls in EVENT_CLASSES}
