@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypedDict
 
-from projections.kpis import KpiCase
+from events.outcomes import ETHNIC_GROUP
+from projections.kpis import KpiCase, first_offence
 from tracker.kernel.errors import FieldProblem, InvalidInput
 
 GROUPS: dict[str, str] = {
@@ -32,16 +33,7 @@ GROUPS: dict[str, str] = {
 }
 """The ONS 2021 census high-level ethnic groups (England and Wales), by code."""
 
-DETAILED: dict[str, str] = {
-    "asian_bangladeshi": "asian", "asian_chinese": "asian", "asian_indian": "asian",
-    "asian_pakistani": "asian", "asian_other": "asian",
-    "black_african": "black", "black_caribbean": "black", "black_other": "black",
-    "mixed_white_asian": "mixed", "mixed_white_black_african": "mixed",
-    "mixed_white_black_caribbean": "mixed", "mixed_other": "mixed",
-    "white_british": "white", "white_irish": "white", "white_gypsy_irish_traveller": "white",
-    "white_roma": "white", "white_other": "white",
-    "other_arab": "other", "other_any": "other",
-}
+DETAILED: dict[str, str] = {k: v for k, v in ETHNIC_GROUP.items() if v in GROUPS}
 """The 19 ONS 2021 detailed categories and the high-level group each belongs to."""
 
 NOT_STATED = "not_stated"
@@ -137,8 +129,7 @@ def entries(cases: Iterable[KpiCase], first: date, last: date) -> list[StageEntr
     for c in cases:
         add = []
         if within(c.start):
-            if c.offence is not None and c.offence.first_offence and (
-                    c.disposal != "community_resolution"):
+            if first_offence(c) and c.disposal != "community_resolution":
                 add.append("first_time_entrants")
             if c.route == "out_of_court":
                 add.append("out_of_court")

@@ -11,11 +11,23 @@ report snapshots). Corrections (retractions, supersessions) are applied first.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from projections.disproportionality import high_level
-from projections.kpis import KpiCase
+from projections.kpis import (
+    Accommodation,
+    Ete,
+    FeedbackGiven,
+    Funnel,
+    FunnelStep,
+    KpiCase,
+    Offence,
+    Send,
+    Victim,
+    WiderService,
+)
 from projections.record import RawEvent
 
 Opener = Callable[[RawEvent], dict[str, Any]]
@@ -89,6 +101,115 @@ def _breach(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
     _append(facts, "breaches", date.fromordinal(e.d))
 
 
+@handles("accommodation_recorded")
+def _accommodation(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
+    p = e.data
+    _append(facts, "accommodation", Accommodation(
+        date.fromordinal(e.d), bool(p["suitable"]), str(p["accommodation_type"])))
+
+
+@handles("ete_recorded")
+def _ete(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
+    p = e.data
+    _append(facts, "ete", Ete(date.fromordinal(e.d), str(p["status"]), bool(p["suitable"]),
+                              float(p.get("hours_offered") or 0),
+                              float(p.get("hours_attended") or 0)))
+
+
+@handles("sen_recorded")
+def _sen(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
+    p = e.data
+    _append(facts, "send", Send(date.fromordinal(e.d), bool(p["identified"]),
+                                p.get("formal_plan") not in (None, "none")))
+
+
+_STAGES: dict[str, Funnel] = {"need_identified": "identified",
+                              "intervention_planned": "planned",
+                              "intervention_offered": "planned", "attending": "attending"}
+_DOMAINS = {"mental_health": "mental_health", "substance_misuse": "substance_misuse"}
+
+
+@handles("health_need_recorded")
+def _health(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
+    p = e.data
+    stage = _STAGES.get(str(p["stage"]))
+    domain = _DOMAINS.get(str(p["domain"]))
+    if stage is not None and domain is not None:
+        _append(facts, domain, FunnelStep(_day(p.get("stage_date"), e.d), stage))
+
+
+@handles("wider_service_link_started")
+def _wider_start(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
+    p = e.data
+    _append(facts, "wider_services",
+            WiderService(str(p["service"]), _day(p.get("start_date"), e.d), None))
+
+
+@handles("wider_service_link_ended")
+def _wider_end(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
+    p = e.data
+    links: list[WiderService] = list(facts.get("wider_services", ()))
+    for i in range(len(links) - 1, -1, -1):
+        if links[i].kind == p["service"] and links[i].end is None:
+            links[i] = WiderService(links[i].kind, links[i].start, _day(p.get("end_date"), e.d))
+            break
+    facts["wider_services"] = tuple(links)
+
+
+@handles("offence_recorded")
+def _offence(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
+    p = e.data
+    _append(facts, "offences", Offence(str(p["category"]), int(p["gravity_score"]),
+                                       bool(p["first_offence"])))
+
+
+_VICTIM_STEPS = {
+    "victim_contacted": "contacted", "victim_views_taken": "views_taken",
+    "restorative_justice_offered": "rj_offered", "restorative_justice_taken_up": "rj_taken_up",
+    "restorative_justice_completed": "rj_completed",
+}
+_SATISFIED = {"very_satisfied": True, "satisfied": True, "neither": False,
+              "dissatisfied": False, "very_dissatisfied": False}
+
+
+@handles("victim_identified", "victim_consent_recorded", "victim_satisfaction_recorded",
+         *_VICTIM_STEPS)
+def _victim(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
+    p = e.data
+    victims: dict[str, Victim] = facts.setdefault("_victims", {})
+    vid = str(p["victim_id"])
+    v = victims.get(vid, Victim(vid))
+    day = date.fromordinal(e.d)
+    if e.type in _VICTIM_STEPS:
+        step: dict[str, Any] = {_VICTIM_STEPS[e.type]: day}
+        v = replace(v, **step)
+    elif e.type == "victim_consent_recorded":
+        v = replace(v, consented=day if p.get("consented") else None)
+    elif e.type == "victim_satisfaction_recorded":
+        v = replace(v, satisfied=_SATISFIED.get(str(p.get("satisfaction"))))
+    victims[vid] = v
+
+
+@handles("out_of_court_intervention_completed")
+def _ooc(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
+    facts["ooc_completed"] = True
+
+
+@handles("diversity_recorded")
+def _diversity(facts: dict[str, Any], e: RawEvent, opener: Opener) -> None:
+    if e.data.get("ethnicity") is not None:
+        opened = opener(e).get("ethnicity")
+        facts["_ethnicity"] = opened if isinstance(opened, str) else None
+
+
+@handles("feedback_given")
+def _feedback(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
+    p = e.data
+    scores = tuple((str(a["question"]), int(a["score"])) for a in p.get("answers", []))
+    _append(facts, "feedback", FeedbackGiven(date.fromordinal(e.d), str(p["respondent"]),
+                                             scores))
+
+
 def kpi_case(events: Sequence[RawEvent], opener: Opener, custodial: Callable[[str], bool]
              ) -> KpiCase | None:
     """The case's KPI facts; None for a case never opened or whose child was erased."""
@@ -106,6 +227,9 @@ def kpi_case(events: Sequence[RawEvent], opener: Opener, custodial: Callable[[st
     if opened is None:
         return None
     p = opened.data
+    facts["victims"] = tuple(facts.pop("_victims", {}).values())
+    if p["route"] == "out_of_court" and "closed" in facts:
+        facts.setdefault("ooc_completed", False)
     recorded = facts.pop("_ethnicity", None)
     group = high_level(recorded) if isinstance(recorded, str) else None
     return KpiCase(

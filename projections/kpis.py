@@ -31,7 +31,7 @@ from tracker.kernel.errors import FieldProblem, InvalidInput
 
 Funnel = Literal["identified", "planned", "attending"]
 FUNNEL_ORDER: tuple[Funnel, ...] = ("identified", "planned", "attending")
-WIDER_SERVICES = ("looked_after", "child_protection", "child_in_need", "early_help")
+WIDER_SERVICES = ("looked_after", "child_protection_plan", "child_in_need", "early_help")
 
 
 # -- the quarter ---------------------------------------------------------------------------
@@ -180,12 +180,26 @@ class KpiCase:
     mental_health: tuple[FunnelStep, ...] = ()
     substance_misuse: tuple[FunnelStep, ...] = ()
     wider_services: tuple[WiderService, ...] = ()
-    offence: Offence | None = None
+    offences: tuple[Offence, ...] = ()
     victims: tuple[Victim, ...] = ()
     ooc_completed: bool | None = None
     breaches: tuple[date, ...] = ()
     feedback: tuple[FeedbackGiven, ...] = ()
     ethnic_group: str | None = None
+
+
+def principal_offence(c: KpiCase) -> Offence | None:
+    """The case's most serious offence (highest gravity score; the first of equals)."""
+    best: Offence | None = None
+    for o in c.offences:
+        if best is None or o.gravity > best.gravity:
+            best = o
+    return best
+
+
+def first_offence(c: KpiCase) -> bool:
+    """Whether any offence of the case is recorded as the child's first."""
+    return any(o.first_offence for o in c.offences)
 
 
 @dataclass(frozen=True)
@@ -406,16 +420,16 @@ def wider_services(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
     return _result("wider_services", len(ids), d, ids, steps)
 
 
-def is_serious_violence(offence: Offence | None, categories: Sequence[str],
+def is_serious_violence(offences: Sequence[Offence], categories: Sequence[str],
                         min_gravity: int) -> bool:
-    return offence is not None and offence.category in categories and (
-        offence.gravity >= min_gravity)
+    """Any offence in the policy's categories with at least its gravity score."""
+    return any(o.category in categories and o.gravity >= min_gravity for o in offences)
 
 
 def serious_violence(cases: Sequence[KpiCase], quarter: Quarter, categories: Sequence[str],
                      min_gravity: int) -> KpiResult:
     opened = [c for c in cases if quarter.holds(c.start)]
-    sv = [c.case_id for c in opened if is_serious_violence(c.offence, categories, min_gravity)]
+    sv = [c.case_id for c in opened if is_serious_violence(c.offences, categories, min_gravity)]
     return _result("serious_violence", len(sv), len(opened), sv)
 
 

@@ -21,6 +21,7 @@ from projections.kpis import (
     is_serious_violence,
     latest,
     moments,
+    principal_offence,
     stage_by,
 )
 from tracker.kernel.errors import FieldProblem
@@ -70,7 +71,7 @@ def validate(cases: Sequence[KpiCase], quarter: Quarter) -> list[FieldProblem]:
             continue
         if c.closed is not None and c.closed < c.start:
             bad(c, "end_date", "is before the start date")
-        if quarter.holds(c.start) and c.offence is None and c.route == "court":
+        if quarter.holds(c.start) and not c.offences and c.route == "court":
             bad(c, "offence", "not recorded for a court case opened in the quarter")
         for day in moments(c, quarter, releases=True):
             if latest(c.accommodation, day) is None:
@@ -80,8 +81,6 @@ def validate(cases: Sequence[KpiCase], quarter: Quarter) -> list[FieldProblem]:
         for e in c.ete:
             if e.hours_attended > e.hours_offered:
                 bad(c, "hours_attended", f"more than the hours offered ({e.day.isoformat()})")
-        if c.route == "out_of_court" and quarter.holds(c.closed) and c.ooc_completed is None:
-            bad(c, "completed", "out-of-court completion not recorded at the end")
         for v in c.victims:
             if v.consented is not None and v.contacted is None:
                 bad(c, f"victim {v.victim_id} consented", "recorded without a contact")
@@ -97,12 +96,12 @@ def tables(cases: Sequence[KpiCase], meetings: Sequence[BoardMeeting], quarter: 
     for c in sorted(cases, key=lambda c: c.case_id):
         if not in_scope(c, quarter):
             continue
-        o = c.offence
+        o = principal_offence(c)
         out["cases.csv"].append((
             c.case_id, c.child_id, c.team, c.disposal, c.route, _d(c.start), _d(c.closed),
             _b(c.custodial_sentence), o.category if o else "", str(o.gravity) if o else "",
             _b(o.first_offence) if o else "",
-            _b(is_serious_violence(o, rules.serious_violence_categories,
+            _b(is_serious_violence(c.offences, rules.serious_violence_categories,
                                    rules.serious_violence_min_gravity)) if o else ""))
         judged = [("end" if day == c.closed else "release", day)
                   for day in moments(c, quarter, releases=True)]

@@ -62,11 +62,11 @@ def test_report_counts_children_once_per_stage() -> None:
         return KpiCase(case_id=cid, **base)  # type: ignore[arg-type]
 
     cases = [
-        c("1", "A", offence=Offence("theft", 3, True), disposal="referral_order"),
+        c("1", "A", offences=(Offence("theft", 3, True),), disposal="referral_order"),
         c("2", "A", start=date(2026, 6, 1)),  # same child, second court order
         c("3", "B", disposal="dto", custodial_sentence=True, breaches=(date(2026, 5, 1),)),
         c("4", "C", route="out_of_court", disposal="community_resolution",
-          offence=Offence("theft", 1, True), ethnic_group=None),  # not an FTE
+          offences=(Offence("theft", 1, True),), ethnic_group=None),  # not an FTE
         c("5", "D", disposal="remand", start=date(2025, 3, 1)),
     ]
     found = D.entries(cases, *y)
@@ -97,6 +97,6 @@ def test_population_file() -> None:
 
 
 def test_high_level_mapping() -> None:
-    assert D.high_level("mixed_white_black_caribbean") == "mixed"
+    assert D.high_level("mixed_white_and_black_caribbean") == "mixed"
     assert D.high_level("White") == "white"
     assert D.high_level(None) is None and D.high_level("[erased]") is None

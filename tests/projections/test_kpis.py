@@ -154,11 +154,11 @@ def test_kpi8_wider_services() -> None:
 
 def test_kpi9_serious_violence() -> None:
     cases = [
-        case("A", start=IN_Q, offence=Offence("robbery", 5, True)),
-        case("B", start=IN_Q, offence=Offence("violence_against_the_person", 4, False)),
-        case("C", start=IN_Q, offence=Offence("theft", 6, False)),
+        case("A", start=IN_Q, offences=(Offence("robbery", 5, True),)),
+        case("B", start=IN_Q, offences=(Offence("violence_against_the_person", 4, False),)),
+        case("C", start=IN_Q, offences=(Offence("theft", 6, False),)),
         case("D", start=IN_Q),
-        case("E", start=BEFORE, offence=Offence("drugs", 6, False)),
+        case("E", start=BEFORE, offences=(Offence("drugs", 6, False),)),
     ]
     r = K.serious_violence(cases, Q3, ("violence_against_the_person", "robbery", "drugs"), 5)
     assert (r["numerator"], r["denominator"], r["case_ids"]) == (1, 4, ["A"])
