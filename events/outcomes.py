@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import Field, StringConstraints, ValidationInfo, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from events.base import BASIC, PERSONAL, BoundedDate, Event, Fact, Identifier, PersonalText
 
@@ -344,13 +344,8 @@ class DiversityRecorded(Event):
 
     ethnicity: SealedEthnicity | None = None
     sex: SealedSex | None = None
-
-    @model_validator(mode="after")
-    def _something(self, info: ValidationInfo) -> DiversityRecorded:
-        stored = isinstance(info.context, dict) and info.context.get("stored")
-        if not stored and self.ethnicity is None and self.sex is None:
-            raise ValueError("give ethnicity or sex (or 'not_stated')")
-        return self
+    # Both may be absent when read: an erased child's values read as None. ``decide``
+    # refuses a new record that gives neither.
 
 
 # --- the child's and parents' voice --------------------------------------------------

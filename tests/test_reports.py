@@ -20,8 +20,10 @@ from projections.queries.kpi_reports import kpi_report, read_cohort
 from tests.conftest import TEST_KEY
 from tests.support import at, open_case, record, run_cli
 from tracker.bootstrap import App
+from tracker.domain.access import Principal
 from tracker.edges.cli import context as ctx
 from tracker.edges.web.mi_pages import board_pack_document
+from tracker.services.board import record_meeting
 from tracker.services.erasure import erase_child
 
 Q3 = Quarter(2026, 3)
@@ -56,6 +58,8 @@ def scenario(app: App) -> None:
       up RJ, satisfied; the child's feedback at the end.
     CS-B (YRO, child C-B, White British): unsuitable accommodation at the end (closed
       2026-09-10), not in ETE, SEN identified with an EHCP, mental health need only.
+    Board: 14 July (police, health, education invited; health absent) and 8 September
+    (police, health, both there): 4 of 5 partner places (the YJS itself is no partner).
     CS-C (youth caution, child C-C, no diversity recorded): out-of-court, suitable
       accommodation and college 12/16 hours, closed 2026-07-30 without completion.
     """
@@ -116,6 +120,14 @@ def scenario(app: App) -> None:
        suitable=True, hours_offered=16, hours_attended=12)
     ev(app, "CS-C", "case_closed", "2026-07-30", reason="order_completed")
 
+    manager = Principal("M-0001", "manager", frozenset({"TEAM-A"}))
+    record_meeting(app, manager, {"service": "YJS-TEST", "held_on": "2026-07-14",
+                                  "agencies_invited": ["yjs", "police", "health", "education"],
+                                  "agencies_attending": ["yjs", "police", "education"]})
+    record_meeting(app, manager, {"service": "YJS-TEST", "held_on": "2026-09-08",
+                                  "agencies_invited": ["police", "health"],
+                                  "agencies_attending": ["police", "health"]})
+
 
 def by_key(report: Any) -> dict[str, Any]:
     return {k["key"]: k for k in report["kpis"]}
@@ -127,7 +139,7 @@ def test_kpis_from_recorded_events(app: App) -> None:
     nd = {key: (v["numerator"], v["denominator"]) for key, v in k.items()}
     assert nd == {
         "accommodation": (2, 3), "ete": (2, 3), "send": (0, 1), "mental_health": (1, 2),
-        "substance_misuse": (0, 0), "out_of_court": (0, 1), "board_attendance": (0, 0),
+        "substance_misuse": (0, 0), "out_of_court": (0, 1), "board_attendance": (4, 5),
         "wider_services": (1, 3), "serious_violence": (0, 0), "victims": (1, 1),
     }
     assert k["accommodation"]["case_ids"] == ["CS-A", "CS-B", "CS-C"]

@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import Connection, select
 
 from events.catalogue import event_class
+from events.outcomes import SERIOUS_VIOLENCE_CATEGORIES
 from events.schema import events as T  # noqa: N812 - the table, read like SQL
 from events.sealing import unseal
 from projections import source
@@ -30,8 +31,10 @@ from projections.disproportionality import (
 from projections.kpi_source import kpi_case
 from projections.kpis import BoardMeeting, KpiCase, KpiResult, KpiRules, Quarter, all_kpis
 from projections.record import RawEvent
+from tracker.domain.policy import Policy
 from tracker.kernel.errors import TrackerError
 from tracker.services.app import App
+from tracker.services.board import list_meetings
 
 log = structlog.get_logger("projections.kpi_reports")
 
@@ -70,13 +73,26 @@ def read_cohort(app: App, teams: Collection[str] | None = None) -> Cohort:
                 continue
             if found is not None and (teams is None or found.team in teams):
                 cases.append(found)
-        meetings = read_meetings(conn)
-    return {"cases": cases, "meetings": meetings, "skipped": skipped}
+    return {"cases": cases, "meetings": read_meetings(app), "skipped": skipped}
 
 
-def read_meetings(conn: Connection) -> list[BoardMeeting]:
-    """The management board meetings (service level; none until they are recorded)."""
-    return []
+NOT_A_PARTNER = frozenset({"yjs"})
+"""The service itself sits on its board; KPI 7 counts its partners' attendance."""
+
+
+def read_meetings(app: App) -> list[BoardMeeting]:
+    """The management board meetings (service level, ``tracker.services.board``)."""
+    return [BoardMeeting(
+        date.fromisoformat(m["held_on"]),
+        tuple(a for a in m["agencies_invited"] if a not in NOT_A_PARTNER),
+        tuple(a for a in m["agencies_attending"] if a not in NOT_A_PARTNER),
+    ) for m in list_meetings(app)]
+
+
+def kpi_rules(policy: Policy) -> KpiRules:
+    """KPI 9's definition: the YJB's categories, the policy's minimum gravity score."""
+    return KpiRules(tuple(sorted(SERIOUS_VIOLENCE_CATEGORIES)),
+                    policy.kpi_data.serious_violence_min_gravity)
 
 
 class KpiReport(TypedDict):
@@ -95,8 +111,7 @@ def kpi_report(app: App, quarter: Quarter, teams: Collection[str] | None = None,
     """The ten KPIs for ``quarter`` over the cases of ``teams`` (None: every team)."""
     policy = read_policy(app)
     found = cohort if cohort is not None else read_cohort(app, teams)
-    rules = KpiRules(tuple(policy.reports.serious_violence_categories),
-                     policy.reports.serious_violence_min_gravity)
+    rules = kpi_rules(policy)
     results = all_kpis(found["cases"], found["meetings"], quarter, rules)
     counted = {i for k in results for i in k["case_ids"]}
     return {

@@ -125,3 +125,13 @@ def can_read_access_log(who: Principal) -> bool:
 def can_manage_users(who: Principal) -> bool:
     """May ``who`` add, change and deactivate users and issue tokens for them?"""
     return who.role == "admin"
+
+
+def can_record_board(who: Principal) -> bool:
+    """May ``who`` record a management board meeting (service level, no child: KPI 7)?"""
+    return who.role in ("manager", "admin")
+
+
+def can_see_board(who: Principal) -> bool:
+    """May ``who`` list the management board's meetings (no personal data in them)?"""
+    return who.role in ("manager", "auditor", "admin")

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from events.allocation import CaseManagerAllocated, CaseManagerAllocationEnded
+from events.base import Event
 from events.case import CaseClosed, CaseOpened, InterventionLevelChanged
 from events.correction import EventRetracted, EventSuperseded
 from events.delivery import ContactAttended, ContactMissed, ContactScheduled
@@ -29,6 +30,7 @@ from events.panels import ContractAgreed, JointDecisionMade, PanelHeld, Referred
 from events.planning import PlanAgreed
 from events.transition import TransitionCompleted, TransitionPlanned
 from tracker.domain.corrections import apply_corrections
+from tracker.domain.outcomes import OutcomeState, evolve_outcomes
 from tracker.domain.teams import case_team, current_case_manager
 from tracker.kernel.clock import local_date
 
@@ -81,6 +83,8 @@ class CaseState:
     contract: bool = False
     referred_back: bool = False
     decided_out_of_court: bool = False
+    outcomes: OutcomeState = field(default_factory=OutcomeState)  # the KPI data (issue 13)
+    was_in_custody: bool = False  # at any time on this case: "on release" needs it
 
     @property
     def exists(self) -> bool:
@@ -113,6 +117,7 @@ def evolve(state: CaseState, rec: RecordedEvent) -> CaseState:
     """The state after one (effective) event. Pure: no IO, no clock."""
     ev = rec.event
     s = replace(state, event_types={**state.event_types, rec.event_id: ev.type})
+    s = _kpi_data(s, ev)
     if isinstance(ev, CaseOpened):
         return replace(s, opened=ev, setting=ev.setting, level=ev.intervention_level)
     if isinstance(ev, InterventionLevelChanged):
@@ -182,6 +187,17 @@ def evolve(state: CaseState, rec: RecordedEvent) -> CaseState:
         return s
     if isinstance(ev, EventSuperseded | EventRetracted):
         return replace(s, corrected=s.corrected | {ev.target_event_id})
+    return s
+
+
+def _kpi_data(s: CaseState, ev: Event) -> CaseState:
+    """The KPI data's part of the state (``tracker.domain.outcomes``), and whether the
+    child was ever in custody on the case."""
+    custody = (isinstance(ev, CaseOpened) and ev.setting == "custody") or (
+        isinstance(ev, TransitionCompleted) and ev.kind == "community_to_custody")
+    outcomes = evolve_outcomes(s.outcomes, ev)
+    if custody or outcomes is not s.outcomes:
+        return replace(s, outcomes=outcomes, was_in_custody=s.was_in_custody or custody)
     return s
 
 

@@ -42,6 +42,7 @@ from tracker.domain.case import CaseState, Failure
 from tracker.domain.commands import RecordEvent
 from tracker.domain.enforcement import warnings_allow_breach, warnings_in_period
 from tracker.domain.inspection import known_sets, question_set
+from tracker.domain.outcome_rules import check_outcome
 from tracker.domain.policy import DatesPolicy, DisposalProfile, EnforcementPolicy, Policy
 from tracker.kernel.clock import local_date
 from tracker.kernel.errors import CaseAlreadyExists, CaseNotFound, RuleViolation
@@ -50,7 +51,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 """How far ahead of the server clock an occurred-at may be (devices drift)."""
 
 ALLOWED_ON_CLOSED = frozenset(
-    {"event_superseded", "event_retracted", "case_audited", "personal_data_erased"}
+    {"event_superseded", "event_retracted", "case_audited", "personal_data_erased",
+     "feedback_given", "victim_satisfaction_recorded"}  # surveys often come after the end
 )
 
 
@@ -229,6 +231,8 @@ def _check_rules(state: CaseState, ev: Event, command: RecordEvent, policy: Poli
         _check_correction(state, ev)
     elif isinstance(ev, CaseAudited):
         _check_audit(state, ev)
+    elif ev.family == "outcomes":
+        check_outcome(state, ev, day)
 
 
 def profile_of(state: CaseState, policy: Policy) -> DisposalProfile:

@@ -273,14 +273,18 @@ class RetentionPolicy(_Section):
         return None
 
 
+class KpiDataPolicy(_Section):
+    """How the KPI data is read (issue 13): the serious-violence threshold of KPI 9."""
+
+    serious_violence_min_gravity: int = Field(ge=1, le=8)
+
+
 class ReportsPolicy(_Section):
     """Management information (issue 13): the KPIs' counting rules that are choices, and
     the disproportionality report's comparison group and small-number suppression."""
 
     suppress_below: int = Field(ge=1, le=100)
     comparison_group: str = Field(min_length=1, max_length=40)
-    serious_violence_categories: tuple[str, ...] = Field(min_length=1)
-    serious_violence_min_gravity: int = Field(ge=1, le=8)
     trend_quarters: int = Field(ge=1, le=12)
 
 
@@ -324,6 +328,7 @@ class Policy(_Strict):
     alerts: dict[str, AlertRule]
     retention: RetentionPolicy
     sweep: SweepPolicy | None = None
+    kpi_data: KpiDataPolicy
     reports: ReportsPolicy
     _source: str = PrivateAttr(default="overrides")
 

@@ -14,7 +14,7 @@ from functools import cache
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
-from tracker.edges.api import accounts, audit, cases, children, errors, mi, reports
+from tracker.edges.api import accounts, audit, board, cases, children, errors, mi, reports
 from tracker.edges.api.guard import CaseGuard
 from tracker.edges.api.middleware import InputGuard, RequestContext
 from tracker.edges.api.team_reads import Reports
@@ -34,7 +34,7 @@ Every read of a case is written to the access log.
 
 API_ROUTERS = (
     cases.router, reports.router, accounts.router, audit.router, children.router,
-    mi.router,
+    board.router, mi.router,
 )
 """The JSON API's routers, in the order their routes are matched and documented."""
 

@@ -24,11 +24,11 @@ from typing import Annotated
 import typer
 
 from projections.alert_rules import read_policy
-from projections.kpis import KpiRules, Quarter
+from projections.kpis import Quarter
 from projections.quarterly_return import LAYOUT, tables, validate
 from projections.queries.board_pack import board_pack, population_text
 from projections.queries.kpi_reports import disproportionality as dispro_query
-from projections.queries.kpi_reports import kpi_report, read_cohort
+from projections.queries.kpi_reports import kpi_report, kpi_rules, read_cohort
 from tracker.edges.cli import context as ctx
 from tracker.edges.web.mi_pages import board_pack_document, board_pack_pdf
 from tracker.kernel.errors import ConfigurationError, FieldProblem, InvalidInput
@@ -93,9 +93,7 @@ def quarterly_return(quarter: QuarterOpt, out: OutOpt) -> None:
     problems = validate(cohort["cases"], q)
     if problems:
         raise InvalidInput(problems)
-    rules = KpiRules(tuple(policy.reports.serious_violence_categories),
-                     policy.reports.serious_violence_min_gravity)
-    rows = tables(cohort["cases"], cohort["meetings"], q, rules)
+    rows = tables(cohort["cases"], cohort["meetings"], q, kpi_rules(policy))
     ctx.log_case_read(sorted({r[0] for r in rows["cases.csv"]}), "tracker return")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

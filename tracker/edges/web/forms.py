@@ -14,8 +14,31 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, get_args
 
-from events.base import Barrier, ContactKind, Domain, RiskLevel, TransitionKind
+from pydantic import BaseModel
+
+from events.base import Barrier, ContactKind, Domain, Event, RiskLevel, TransitionKind
 from events.case import COURT_DISPOSALS, DisposalType
+from events.outcomes import (
+    AccommodationRecorded,
+    EteRecorded,
+    Ethnicity,
+    FeedbackGiven,
+    FeedbackQuestion,
+    HealthNeedRecorded,
+    OffenceRecorded,
+    RestorativeJusticeCompleted,
+    RestorativeJusticeOffered,
+    RestorativeJusticeTakenUp,
+    SenRecorded,
+    Sex,
+    VictimConsentRecorded,
+    VictimContacted,
+    VictimIdentified,
+    VictimSatisfactionRecorded,
+    VictimViewsTaken,
+    WiderServiceLinkEnded,
+    WiderServiceLinkStarted,
+)
 from tracker.kernel.clock import LONDON
 from tracker.kernel.errors import FieldProblem
 
@@ -70,6 +93,8 @@ class FormSpec:
     intro: str = ""
     objectives: int = 0
     """How many objective rows (plans only)."""
+    group: str = ""
+    """A group of forms shown apart on the case page ("outcomes": the KPI data)."""
 
     def field_names(self) -> set[str]:
         names = {f.name for f in self.fields} | {"occurred_at"}
@@ -222,6 +247,136 @@ OPEN_CASE = FormSpec(
     ],
 )
 
+# -- the KPI data (issue 13 §1; events/outcomes.py) ------------------------------------------
+
+SCORE_PREFIX = "score_"
+SCORES = [("1", "1 strongly disagree"), ("2", "2"), ("3", "3"), ("4", "4"),
+          ("5", "5 strongly agree")]
+
+
+def _opts(model: type[BaseModel], name: str, labels: Mapping[str, str] | None = None,
+          ) -> list[tuple[str, str]]:
+    """The choices of an event field, from its type (one list, kept by the model)."""
+    annotation = model.model_fields[name].annotation
+    values = [v for arg in (get_args(annotation) or (annotation,))
+              for v in (get_args(arg) if get_args(arg) else (arg,)) if isinstance(v, str)]
+    return choices(values, labels)
+
+
+def _victim_form(slug: str, title: str, event_type: type[Event], *extra: Field) -> FormSpec:
+    return FormSpec(slug, title, event_type.type,
+                    [VICTIM_ID, *extra], group="outcomes",
+                    intro="A victim is known here only by a number (V-0001): never a name.")
+
+
+def feedback_answers(data: dict[str, Any]) -> list[dict[str, str]]:
+    """The feedback form's scored questions (``score_<question>``) as the event's answers
+    (unanswered questions left out); the score fields leave ``data``."""
+    answers = []
+    for name in [k for k in data if k.startswith(SCORE_PREFIX)]:
+        answers.append({"question": name[len(SCORE_PREFIX):], "score": data.pop(name)})
+    return answers
+
+
+VICTIM_ID = Field("victim_id", "Victim number", required=True, hint="e.g. V-0001")
+SUITABLE = Field("suitable", "Is it suitable?", "radio", YES_NO, required=True)
+
+KPI_FORMS: list[FormSpec] = [
+    FormSpec("accommodation", "Record accommodation", "accommodation_recorded", [
+        Field("point", "When is this recorded?", "select", _opts(AccommodationRecorded, "point"),
+              required=True),
+        Field("accommodation_type", "Type of accommodation", "select",
+              _opts(AccommodationRecorded, "accommodation_type"), required=True),
+        SUITABLE, NOTE,
+    ], group="outcomes"),
+    FormSpec("ete", "Record education, training or employment", "ete_recorded", [
+        Field("point", "When is this recorded?", "select", _opts(EteRecorded, "point"),
+              required=True),
+        Field("status", "Status", "select", _opts(EteRecorded, "status"), required=True),
+        SUITABLE,
+        Field("hours_offered", "Hours offered per week", required=True),
+        Field("hours_attended", "Hours attended per week", required=True),
+        NOTE,
+    ], group="outcomes"),
+    FormSpec("sen", "Record special educational needs", "sen_recorded", [
+        Field("identified", "Is a SEND (ALN) need identified?", "radio", YES_NO, required=True),
+        Field("formal_plan", "Formal plan in place", "select", _opts(SenRecorded, "formal_plan", {
+            "ehcp": "Education, health and care plan (EHCP)",
+            "idp": "Individual development plan (Wales)", "none": "None"}), required=True),
+        NOTE,
+    ], group="outcomes"),
+    FormSpec("health", "Record a health need step", "health_need_recorded", [
+        Field("domain", "Which need?", "select", _opts(HealthNeedRecorded, "domain"),
+              required=True),
+        Field("stage", "Stage reached", "select", _opts(HealthNeedRecorded, "stage"),
+              required=True, hint="Need identified, then planned or offered, then attending."),
+        Field("stage_date", "Date the stage was reached", "date", required=True),
+        NOTE,
+    ], group="outcomes"),
+    FormSpec("link-start", "Record a link to a wider service", "wider_service_link_started", [
+        Field("service", "Service", "select", _opts(WiderServiceLinkStarted, "service"),
+              required=True),
+        Field("start_date", "Start date", "date", required=True),
+    ], group="outcomes"),
+    FormSpec("link-end", "End a link to a wider service", "wider_service_link_ended", [
+        Field("service", "Service", "select", _opts(WiderServiceLinkEnded, "service"),
+              required=True),
+        Field("end_date", "End date", "date", required=True),
+    ], group="outcomes"),
+    FormSpec("offence", "Record an offence", "offence_recorded", [
+        Field("offence_id", "Offence reference", required=True, hint="e.g. OF-1"),
+        Field("category", "Category", "select", _opts(OffenceRecorded, "category"),
+              required=True),
+        Field("gravity_score", "Gravity score (1-8)", "select",
+              [(str(n), str(n)) for n in range(1, 9)], required=True),
+        Field("offence_date", "Date of the offence", "date", required=True),
+        Field("first_offence", "Is it the child's first offence?", "radio", YES_NO,
+              required=True),
+    ], group="outcomes"),
+    _victim_form("victim", "Record a victim", VictimIdentified,
+                 Field("victim_kind", "Kind of victim", "select",
+                       _opts(VictimIdentified, "victim_kind"), required=True)),
+    _victim_form("victim-contact", "Record victim contact", VictimContacted,
+                 Field("method", "How?", "select", _opts(VictimContacted, "method"),
+                       required=True)),
+    _victim_form("victim-consent", "Record victim consent", VictimConsentRecorded,
+                 Field("consented", "Did the victim consent to contact?", "radio", YES_NO,
+                       required=True)),
+    _victim_form("victim-views", "Record victim views taken", VictimViewsTaken,
+                 Field("method", "How?", "select", _opts(VictimViewsTaken, "method"),
+                       required=True)),
+    _victim_form("rj-offered", "Record restorative justice offered",
+                 RestorativeJusticeOffered),
+    _victim_form("rj-taken-up", "Record restorative justice taken up",
+                 RestorativeJusticeTakenUp,
+                 Field("kind", "Kind", "select", _opts(RestorativeJusticeTakenUp, "kind"),
+                       required=True)),
+    _victim_form("rj-completed", "Record restorative justice completed",
+                 RestorativeJusticeCompleted),
+    _victim_form("victim-satisfaction", "Record victim satisfaction",
+                 VictimSatisfactionRecorded,
+                 Field("satisfaction", "How satisfied?", "select",
+                       _opts(VictimSatisfactionRecorded, "satisfaction"), required=True)),
+    FormSpec("ooc-completed", "Record the out-of-court intervention completed",
+             "out_of_court_intervention_completed", [NOTE], group="outcomes"),
+    FormSpec("diversity", "Record ethnicity and sex", "diversity_recorded", [
+        Field("ethnicity", "Ethnicity (ONS 2021 census categories)", "select",
+              choices(get_args(Ethnicity))),
+        Field("sex", "Sex", "select", choices(get_args(Sex))),
+    ], group="outcomes", intro="As the child or family state them. Kept sealed with the "
+                               "child's own key, like the date of birth."),
+    FormSpec("feedback", "Record feedback", "feedback_given", [
+        Field("respondent", "Who gave it?", "select", _opts(FeedbackGiven, "respondent"),
+              required=True),
+        Field("point", "When?", "select", _opts(FeedbackGiven, "point"), required=True),
+        *[Field(f"{SCORE_PREFIX}{q}", words(q), "radio", SCORES)
+          for q in get_args(FeedbackQuestion)],
+        Field("comment", "Comment", "textarea", hint="Kept sealed with the child's own key."),
+    ], group="outcomes", intro="Score each question answered; leave the others empty."),
+]
+FORMS.update({spec.slug: spec for spec in KPI_FORMS})
+
+
 def _one(values: FormValues, name: str) -> str:
     raw = values.get(name, "")
     if isinstance(raw, list):
@@ -278,6 +433,8 @@ def to_event(
         data["objectives"] = objectives
         if not objectives:
             problems.append(FieldProblem("objective_1_description", "give at least one objective"))
+    if spec.event_type == "feedback_given":
+        data["answers"] = feedback_answers(data)
     if spec.event_type == "case_opened" and "disposal_type" in data:
         data["route"] = "court" if data["disposal_type"] in COURT_DISPOSALS else "out_of_court"
     occurred: datetime | None = None

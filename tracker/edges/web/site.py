@@ -13,6 +13,7 @@ from tracker.edges.web import (
     acts,
     admin_pages,
     audit_pages,
+    board_pages,
     case_pages,
     diary_pages,
     manager_pages,
@@ -26,7 +27,7 @@ from tracker.services.accounts import LoginThrottle
 ROUTERS: tuple[APIRouter, ...] = (
     pages.router, case_pages.router, manager_pages.router, audit_pages.router,
     admin_pages.router, subject_access.router, acts.router, diary_pages.router,
-    mi_pages.router,
+    board_pages.router, mi_pages.router,
 )
 """Every page router, in the order their routes are matched."""
 

@@ -1,0 +1,48 @@
+"""The management board's meetings (KPI 7): service level, not about any child.
+
+A board meeting is recorded by a manager or an administrator with the partner agencies
+invited and those who attended; KPI 7 reads partners' attendance from them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from events.base import BoundedDate, Identifier
+
+PartnerAgency = Literal[
+    "yjs", "police", "probation", "childrens_social_care", "education", "health", "housing",
+    "pcc", "courts", "voluntary_sector", "other",
+]
+"""The agencies a management board draws on: the statutory partners (police, probation,
+children's social care, education, health) and others the service invites."""
+
+
+class BoardMeetingHeld(BaseModel):
+    """A management board meeting was held: when, who was invited, who attended."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    service: Identifier
+    held_on: BoundedDate
+    agencies_invited: list[PartnerAgency] = Field(min_length=1, max_length=11)
+    agencies_attending: list[PartnerAgency] = Field(max_length=11)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BoardMeetingHeld:
+        for name in ("agencies_invited", "agencies_attending"):
+            values = getattr(self, name)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{name} names an agency twice")
+        stray = sorted(set(self.agencies_attending) - set(self.agencies_invited))
+        if stray:
+            raise ValueError(f"agencies_attending includes agencies not invited: {stray}")
+        return self
+
+
+def check_held_on(meeting: BoardMeetingHeld, today: date) -> str | None:
+    """Why the meeting's date cannot be recorded (it is in the future), or None."""
+    return "is in the future" if meeting.held_on > today else None
