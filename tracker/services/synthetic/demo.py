@@ -22,6 +22,8 @@ from tracker.domain.enforcement import in_warned_period
 from tracker.domain.inspection import question_set
 from tracker.domain.policy import Policy, default_policy
 from tracker.domain.workdays import WorkingDays, calendar_for
+from tracker.kernel.clock import LONDON
+from tracker.services.synthetic.outcomes import CaseFacts, plan_outcomes
 from tracker.services.synthetic.pipeline import Proposal, at, new_uuid, recorded_order
 
 SERVICE = "YJS-DEMO"
@@ -395,7 +397,33 @@ def _plan_case(
                 item(wd.add(close_day, 5), 11, "case_audited", {
                     "auditor_id": "A-QA01", "answers": answers})
     _finish(case, rng, until)
+    _add_outcomes(case, until)
     return case
+
+
+def _add_outcomes(case: _Case, until: date) -> None:
+    """The case's KPI data (``synthetic.outcomes``, its own random stream), merged in
+    recorded order."""
+    opened = case.items[0]
+    closed = next((it for it in case.items if it.event_type == "case_closed"), None)
+    release = next((it for it in case.items if it.event_type == "transition_completed"
+                    and it.data.get("kind") == "custody_to_community"), None)
+    conditions = [it for it in case.items if it.event_type.startswith("condition_")]
+    facts = CaseFacts(
+        case_id=case.case_id, start=date.fromisoformat(opened.data["start_date"]),
+        route=opened.data["route"], disposal=opened.data["disposal_type"],
+        opened_recorded=opened.recorded or opened.occurred,
+        released=release.occurred.astimezone(LONDON).date() if release else None,
+        closed_on=closed.occurred.astimezone(LONDON).date() if closed else None,
+        closed_recorded=closed.recorded if closed else None,
+        conditions_done=sum(it.event_type == "condition_set" for it in conditions)
+        == sum(it.event_type == "condition_completed" for it in conditions),
+        until=until,
+    )
+    case.items.extend(
+        _Item(p.occurred, p.event_type, p.data, recorded=p.recorded, event_id=p.event_id)
+        for p in plan_outcomes(facts))
+    case.items.sort(key=lambda it: it.recorded or it.occurred)
 
 
 def _finish(case: _Case, rng: _Rng, until: date) -> None:
