@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from events.envelope import Actor
 from projections.kpis import Quarter
 from projections.quarterly_return import LAYOUT
 from projections.queries.board_pack import board_pack
-from projections.queries.kpi_reports import kpi_report, read_cohort
+from projections.queries.kpi_reports import kpi_report, published_kpis, read_cohort
 from tests.conftest import TEST_KEY
 from tests.support import at, open_case, record, run_cli
 from tracker.bootstrap import App
+from tracker.db.report_tables import published_figures
 from tracker.domain.access import Principal
 from tracker.edges.cli import context as ctx
 from tracker.edges.web.mi_pages import board_pack_document
@@ -312,3 +314,23 @@ def test_board_pack_pdf(cli, app: App, tmp_path: Path) -> None:  # type: ignore[
     assert pdf.startswith(b"%PDF") and len(pdf) > 5000
     html = (out / "board-pack-2026Q3.html").read_text(encoding="utf-8")
     assert all(f'id="{s}"' in html for s in SECTIONS)
+
+
+def test_published_figures_stay_after_an_erasure(app: App) -> None:
+    """Nothing about an erased child is computed again, and the aggregate a board saw
+    stays as a figure: an ended quarter's KPIs are kept as first produced."""
+    scenario(app)
+    first = by_key(board_pack(app, Q3))  # Q3 ended before the test clock's 2 November
+    assert (first["victims"]["numerator"], first["victims"]["denominator"]) == (1, 1)
+    erase_child(app, "C-A0000001", "erasure_request", actor=Actor("AD-1", "admin"),
+                correlation_id="t")
+    again = board_pack(app, Q3)
+    assert by_key(again) == first  # the published figures
+    live = by_key(kpi_report(app, Q3))  # the live report no longer counts the child
+    assert live["victims"]["denominator"] == 0
+    # a quarter not yet ended is never published: computed each time
+    q4 = published_kpis(app, Quarter(2026, 4))
+    with app.engine.connect() as conn:
+        periods = {r.period for r in conn.execute(select(published_figures))}
+    assert "2026Q4" not in periods and "2026Q3" in periods
+    assert q4["period"] == "2026Q4"

@@ -20,7 +20,12 @@ from projections.alert_rules import read_policy
 from projections.disproportionality import DisproportionalityReport
 from projections.kpis import KpiCase, KpiResult, Quarter
 from projections.queries.cases import compliance_by_practitioner
-from projections.queries.kpi_reports import Cohort, disproportionality, kpi_report, read_cohort
+from projections.queries.kpi_reports import (
+    Cohort,
+    disproportionality,
+    published_kpis,
+    read_cohort,
+)
 from projections.queries.reports import CalendarMonth, engagement_series, ratings
 from projections.ratings import RatingsTable
 from tracker.services.app import App
@@ -46,6 +51,7 @@ class BoardPack(TypedDict):
     yjb_quarter: str
     period: dict[str, str]
     policy_version: str
+    kpis_produced_at: str
     kpis: list[KpiResult]
     trend: dict[str, Any]
     compliance: list[TeamCompliance]
@@ -91,9 +97,9 @@ def board_pack(app: App, quarter: Quarter, cohort: Cohort | None = None) -> Boar
     policy = read_policy(app)
     found = cohort if cohort is not None else read_cohort(app)
     trend_quarters = quarter.trend(policy.reports.trend_quarters)
-    reports = {q: kpi_report(app, q, cohort=found) for q in trend_quarters}
+    reports = {q: published_kpis(app, q, cohort=found) for q in trend_quarters}
     current = reports[quarter]
-    kpis: list[KpiResult] = [{**k, "case_ids": []} for k in current["kpis"]]
+    kpis: list[KpiResult] = current["kpis"]
     trend = {
         "quarters": [str(q) for q in trend_quarters],
         "series": {k["key"]: [next(r for r in reports[q]["kpis"] if r["key"] == k["key"])[
@@ -122,7 +128,9 @@ def board_pack(app: App, quarter: Quarter, cohort: Cohort | None = None) -> Boar
     victims = next(k for k in kpis if k["key"] == "victims")
     board = next(k for k in kpis if k["key"] == "board_attendance")
     return {
-        "quarter": str(quarter), "yjb_quarter": quarter.yjb, "period": current["period"],
+        "quarter": str(quarter), "yjb_quarter": quarter.yjb,
+        "period": {"from": quarter.first.isoformat(), "to": quarter.last.isoformat()},
+        "kpis_produced_at": current["produced_at"],
         "policy_version": policy.version, "kpis": kpis, "trend": trend,
         "compliance": compliance, "engagement": engagement,
         "ratings": rated["audits"], "disproportionality": dispro, "population_note": note,

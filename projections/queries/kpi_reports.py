@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, TypedDict
 
 import structlog
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 
 from events.catalogue import event_class
 from events.outcomes import SERIOUS_VIOLENCE_CATEGORIES
@@ -31,12 +31,15 @@ from projections.disproportionality import (
 from projections.kpi_source import kpi_case
 from projections.kpis import BoardMeeting, KpiCase, KpiResult, KpiRules, Quarter, all_kpis
 from projections.record import RawEvent
+from tracker.db import tx
+from tracker.db.report_tables import published_figures
 from tracker.domain.policy import Policy
 from tracker.kernel.errors import TrackerError
 from tracker.services.app import App
 from tracker.services.board import list_meetings
 
 log = structlog.get_logger("projections.kpi_reports")
+FIGURES = "published figures"
 
 
 class Cohort(TypedDict):
@@ -123,6 +126,43 @@ def kpi_report(app: App, quarter: Quarter, teams: Collection[str] | None = None,
         "case_teams": {c.case_id: c.team for c in found["cases"] if c.case_id in counted},
         "skipped": found["skipped"],
     }
+
+
+class Published(TypedDict):
+    """A quarter's KPI figures as first published (service-wide, no case ids)."""
+
+    period: str
+    produced_at: str
+    policy_version: str
+    kpis: list[KpiResult]
+
+
+def published_kpis(app: App, quarter: Quarter, cohort: Cohort | None = None) -> Published:
+    """The quarter's service-wide KPI figures: as published if they were, else computed;
+    and once the quarter has ended, published (stored) the first time they are produced,
+    so a later erasure never changes them."""
+    with tx.read(app.engine, tables=FIGURES) as conn:
+        row = conn.execute(select(published_figures).where(
+            published_figures.c.kind == "kpis",
+            published_figures.c.period == str(quarter))).first()
+    if row is not None:
+        return {"period": row.period, "produced_at": row.produced_at.isoformat(),
+                "policy_version": row.policy_version, "kpis": list(row.figures)}
+    now = app.clock.now()
+    report = kpi_report(app, quarter, cohort=cohort)
+    figures: list[KpiResult] = [{**k, "case_ids": []} for k in report["kpis"]]
+    found: Published = {"period": str(quarter), "produced_at": now.isoformat(),
+                        "policy_version": report["policy_version"], "kpis": figures}
+    if quarter.last < now.date():
+        with tx.write(app.engine, tables=FIGURES) as conn:
+            exists = conn.execute(select(published_figures.c.period).where(
+                published_figures.c.kind == "kpis",
+                published_figures.c.period == str(quarter))).first()
+            if exists is None:  # idempotent: the first publication stands
+                conn.execute(insert(published_figures).values(
+                    kind="kpis", period=str(quarter), produced_at=now,
+                    policy_version=report["policy_version"], figures=figures))
+    return found
 
 
 def disproportionality(app: App, year: int, population_csv: str, *,

@@ -7,7 +7,14 @@ layer that has any); each module below adds its own tables to it on import.
 from __future__ import annotations
 
 from events.schema import metadata
-from tracker.db import access_log_table, account_tables, board_tables, read_models, worker_tables
+from tracker.db import (
+    access_log_table,
+    account_tables,
+    board_tables,
+    read_models,
+    report_tables,
+    worker_tables,
+)
 
 __all__ = ["access_log_table", "account_tables", "board_tables", "metadata", "read_models",
-           "worker_tables"]
+           "report_tables", "worker_tables"]
