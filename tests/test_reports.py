@@ -254,9 +254,8 @@ def test_erased_child_is_not_computed_again(app: App) -> None:
     assert all(c.case_id != "CS-A" for c in read_cohort(app)["cases"])
 
 
-def _sealed_values() -> list[str]:
-    """Values recorded in sealed fields in the scenario (ethnicity, sex, date of birth)."""
-    return ["black_caribbean", "white_british", "2010-05-17"]
+SEALED_VALUES = ("black_caribbean", "white_british", "2010-05-17")
+"""Values the scenario recorded in sealed fields (ethnicity, date of birth; sex below)."""
 
 
 def test_no_report_holds_a_sealed_value(cli, app: App, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -278,7 +277,7 @@ def test_no_report_holds_a_sealed_value(cli, app: App, tmp_path: Path) -> None: 
     assert len(outputs) == 4 + len(LAYOUT) + 1
     for text in outputs:
         assert "sealed:v1:" not in text
-        for value in _sealed_values():
+        for value in SEALED_VALUES:
             assert value not in text
         assert not re.search(r"\b(fe)?male\b", text)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import Env
-from tests.test_reports import SECTIONS, scenario
+from tests.test_reports import SEALED_VALUES, SECTIONS, scenario
 from tests.web.conftest import errors_beside, sign_in
 from tracker.services.access_log import search
 
@@ -95,3 +95,23 @@ def test_board_pack_pdf_download(env: Env) -> None:
     assert resp.status_code == 200
     assert resp.headers["content-type"] == "application/pdf"
     assert resp.content.startswith(b"%PDF")
+
+
+def test_no_report_page_or_route_holds_a_sealed_value(env: Env) -> None:
+    scenario(env.app)
+    sign_in(env.client, "auditor")
+    texts = [env.client.get(path, params=params).text for path, params in (
+        ("/reports/kpis", {"quarter": "2026Q3"}),
+        ("/reports/disproportionality", {"year": "2026"}),
+        ("/reports/board-pack", {"quarter": "2026Q3"}),
+    )]
+    headers = env["auditor"].headers
+    texts += [env.client.get(path, params=params, headers=headers).text
+              for path, params in (("/api/kpis", {"quarter": "2026Q3"}),
+                                   ("/api/disproportionality", {"year": 2026}),
+                                   ("/api/board-pack", {"quarter": "2026Q3"}))]
+    assert all(len(t) > 500 for t in texts)
+    for text in texts:
+        assert "sealed:v1:" not in text
+        for value in SEALED_VALUES:
+            assert value not in text
