@@ -60,12 +60,19 @@ CONDITIONS = [f"k{i}" for i in range(1, 5)]
 """Conditions set on a conditional-caution case (the first two failed without excuse)."""
 CONDITION_FAILURES = [_uuid(500 + i) for i in range(2)]
 """Failed conditions a prosecution decision can name."""
+VICTIMS = ["V-0001", "V-0002", "V-0003", "V-0004"]
+"""Victims on the case, each one step further on (identified; contacted; offered
+restorative justice; taken it up), so that every victim step has one it may follow."""
+OPEN_LINKS = ["looked_after", "child_protection_plan", "child_in_need"]
+"""Links to wider services open on the case since the earliest date the policy allows (so
+an end date drawn between the bounds is mostly after it); ``early_help`` is left to start."""
 DISPOSAL_FOR = {
     **dict.fromkeys(("condition_set", "condition_completed", "condition_failed",
                      "prosecution_decided"), "youth_conditional_caution"),
     **dict.fromkeys(("panel_held", "contract_agreed", "referred_back_to_court"),
                     "referral_order"),
     "joint_decision_made": "youth_caution",
+    "out_of_court_intervention_completed": "youth_caution",
 }
 """The disposal whose profile has a place for a route-specific event (domain.md §11); the
 rest are recorded on a YRO."""
@@ -106,6 +113,7 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
     "t-practitioner": st.sampled_from(["P-TEST01", "P-OTHER"]),
     "t-team": st.sampled_from(["TEAM-A"]),
     "t-failure": st.sampled_from(MISSED).map(str),
+    "t-victim": st.sampled_from(VICTIMS),
     "t-start": st.one_of(
         st.sampled_from([NOW.date().replace(year=NOW.year - 10), NOW.date(), START]),
         st.dates(min_value=NOW.date().replace(year=NOW.year - 10), max_value=NOW.date()),
@@ -113,10 +121,11 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
 }
 BY_NAME = {"contact_id": "t-contact", "transition_id": "t-transition",
            "practitioner_id": "t-practitioner", "team": "t-team", "start_date": "t-start",
-           "failure_event_ids": "t-failure", "condition_id": "t-condition"}
+           "failure_event_ids": "t-failure", "condition_id": "t-condition",
+           "victim_id": "t-victim"}
 BY_FORMAT = {"date": "t-date", "date-time": "t-moment", "uuid": "t-uuid"}
 NEW_IDS = {"contact_scheduled": "contact_id", "transition_planned": "transition_id",
-           "condition_set": "condition_id"}
+           "condition_set": "condition_id", "victim_identified": "victim_id"}
 """Where an id names something new (left to the model's own pattern)."""
 
 
@@ -204,6 +213,19 @@ def _history(env: Env, disposal: str) -> None:
                                          "victim_views_presented": False}, at("2026-01-20"))
     record(app, CASE, "contact_attended", {"kind": "phone", "participation": 3},
            at("2026-02-20"), event_id=ATTENDED)
+    steps = [("victim_contacted", {"method": "phone"}),
+             ("restorative_justice_offered", {}),
+             ("restorative_justice_taken_up", {"kind": "direct_meeting"})]
+    for n, victim in enumerate(VICTIMS):
+        record(app, CASE, "victim_identified", {"victim_id": victim,
+                                                "victim_kind": "individual"}, at("2026-01-08"))
+        for event_type, extra in steps[:n]:
+            record(app, CASE, event_type, {"victim_id": victim, **extra}, at("2026-01-09"))
+    low, _high = _bounds()
+    for service in OPEN_LINKS:
+        record(app, CASE, "wider_service_link_started",
+               {"service": service, "start_date": (low + timedelta(days=1)).isoformat()},
+               at("2026-01-08"))
     record(app, CASE, "transition_planned",
            {"transition_id": "t1", "kind": "between_services", "planned_date": "2026-12-01"},
            at("2026-03-01"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from events.base import BoundedDate, Identifier
 
@@ -31,16 +31,20 @@ class BoardMeetingHeld(BaseModel):
     agencies_invited: list[PartnerAgency] = Field(min_length=1, max_length=11)
     agencies_attending: list[PartnerAgency] = Field(max_length=11)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> BoardMeetingHeld:
-        for name in ("agencies_invited", "agencies_attending"):
-            values = getattr(self, name)
-            if len(set(values)) != len(values):
-                raise ValueError(f"{name} names an agency twice")
-        stray = sorted(set(self.agencies_attending) - set(self.agencies_invited))
+    @field_validator("agencies_invited", "agencies_attending")
+    @classmethod
+    def _once_each(cls, values: list[str]) -> list[str]:
+        if len(set(values)) != len(values):
+            raise ValueError("names an agency twice")
+        return values
+
+    @field_validator("agencies_attending")
+    @classmethod
+    def _invited(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        stray = sorted(set(values) - set(info.data.get("agencies_invited") or values))
         if stray:
-            raise ValueError(f"agencies_attending includes agencies not invited: {stray}")
-        return self
+            raise ValueError(f"includes agencies not invited: {', '.join(stray)}")
+        return values
 
 
 def check_held_on(meeting: BoardMeetingHeld, today: date) -> str | None:

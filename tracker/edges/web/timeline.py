@@ -26,6 +26,7 @@ FAMILIES: dict[str, tuple[str, frozenset[str]]] = {
     "case": ("Opening and closing", frozenset({"case"})),
     "corrections": ("Corrections", frozenset({"correction"})),
     "audits": ("Audits", frozenset({"audit"})),
+    "outcomes": ("Outcomes and KPI data", frozenset({"outcomes"})),
 }
 """Filter name -> (label, the event families it shows)."""
 
