@@ -30,6 +30,9 @@ GET_PAGES = {
     "/audit/access-log": ["user_id", "case_id", "outcome", "since", "until"],
     "/cases/CS-TEST1/replay": ["as_of", "as_known_at"],
     "/login": ["next"],
+    "/reports/kpis": ["quarter", "team"],
+    "/reports/disproportionality": ["year", "comparison"],
+    "/reports/board-pack": ["quarter"],
 }
 
 

@@ -12,9 +12,10 @@ from tracker.db import (
     account_tables,
     board_tables,
     read_models,
+    report_tables,
     sample_tables,
     worker_tables,
 )
 
 __all__ = ["access_log_table", "account_tables", "board_tables", "metadata", "read_models",
-           "sample_tables", "worker_tables"]
+           "report_tables", "sample_tables", "worker_tables"]

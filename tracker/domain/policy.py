@@ -334,6 +334,15 @@ class KpiDataPolicy(_Section):
     serious_violence_min_gravity: int = Field(ge=1, le=8)
 
 
+class ReportsPolicy(_Section):
+    """Management information (issue 13): the KPIs' counting rules that are choices, and
+    the disproportionality report's comparison group and small-number suppression."""
+
+    suppress_below: int = Field(ge=1, le=100)
+    comparison_group: str = Field(min_length=1, max_length=40)
+    trend_quarters: int = Field(ge=1, le=12)
+
+
 class AlertRule(_Section):
     """One rule's row of the ``[alerts]`` table. Which rules exist is the read side's
     registry (``projections.alert_rules``), which checks the table when it takes a policy."""
@@ -380,6 +389,7 @@ class Policy(_Strict):
     countersignature: CountersignaturePolicy
     manager_decisions: ManagerDecisionsPolicy
     kpi_data: KpiDataPolicy
+    reports: ReportsPolicy
     _source: str = PrivateAttr(default="overrides")
 
     @field_validator("disposals")

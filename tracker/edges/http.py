@@ -21,6 +21,7 @@ from tracker.edges.api import (
     cases,
     children,
     errors,
+    mi,
     reports,
     samples,
     transfers,
@@ -47,6 +48,7 @@ API_ROUTERS = (
     transfers.router,
     samples.router,
     board.router,
+    mi.router,
 )
 """The JSON API's routers, in the order their routes are matched and documented."""
 

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="Redis for workers; none = in-process")
     redis_namespace: str = Field(default="tracker", description="prefix of every Redis key")
     policy_file: Path | None = Field(default=None, description="a service's policy overrides")
+    population_file: Path | None = Field(
+        default=None,
+        description="the local 10-17 population by ethnic group (docs/disproportionality.md)",
+    )
     log_level: str = "INFO"
     log_json: bool = True
     environment: str = Field(default="development", description="'production' makes keys mandatory")

@@ -19,6 +19,7 @@ from tracker.edges.web import (
     diary_pages,
     manager_acts,
     manager_pages,
+    mi_pages,
     pages,
     qa_pages,
     route_acts,
@@ -41,6 +42,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     countersign_pages.router,
     manager_acts.router,
     board_pages.router,
+    mi_pages.router,
 )
 """Every page router, in the order their routes are matched."""
 
