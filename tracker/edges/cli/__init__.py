@@ -9,6 +9,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import Annotated
 
 import typer
 
@@ -25,12 +28,36 @@ def build() -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
+    app.callback()(_global_options)
     store_cmds.register(app)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.endswith("_cmds") and info.name != "store_cmds":
             module = importlib.import_module(f"tracker.edges.cli.{info.name}")
             module.register(app)
     return app
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        try:
+            number = package_version("tracker")
+        except PackageNotFoundError:  # pragma: no cover - run from a source tree
+            number = "unknown"
+        print(f"tracker {number}")
+        raise typer.Exit()
+
+
+def _global_options(
+    verbose: Annotated[int, typer.Option(
+        "--verbose", "-v", count=True,
+        help="Log progress to stderr too: -v for info, -vv for debug (default: warnings).")
+    ] = 0,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="Print the tracker's version and exit.")] = False,
+) -> None:
+    """Event-sourced case supervision for youth justice services."""
+    context.set_verbosity(verbose)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from tracker.edges.api.auth import CSRF_FIELD, SignedIn, authenticate, check_csrf
 from tracker.edges.web.forms import FormValues, words
 from tracker.edges.web.staff import staff_names
-from tracker.kernel.clock import LONDON
+from tracker.kernel import display
 from tracker.services.accounts import User
 
 HERE = Path(__file__).parent
@@ -38,27 +38,12 @@ HOME = {"practitioner": "/caseload", "manager": "/manager", "auditor": "/audit",
 
 def when(value: datetime | str | None) -> str:
     """A moment in UK time, as people write it: ``Mon 2 Nov 2026, 10:30``."""
-    if value is None or value == "":
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        return moment.strftime("%a %-d %b %Y, %H:%M")
-    return moment.astimezone(LONDON).strftime("%a %-d %b %Y, %H:%M")
+    return display.when(value, month="short", weekday=True)
 
 
 def day(value: date | datetime | str | None) -> str:
     """A date as people write it: ``2 Nov 2026``."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            parsed: date = date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-        return parsed.strftime("%-d %b %Y")
-    if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date() if value.tzinfo else value.date()
-    return value.strftime("%-d %b %Y")
+    return display.day(value[:10] if isinstance(value, str) else value, month="short")
 
 
 def show(value: object) -> str:
