@@ -15,8 +15,8 @@ import pytest
 import typer.main
 
 from events.catalogue import EVENT_TYPES
-from events.describe import describe_event
 from events.delivery import ContactAttended
+from events.describe import describe_event
 from tests.conftest import TEST_KEY
 from tests.support import run_cli
 from tracker.bootstrap import App

@@ -12,9 +12,8 @@ import re
 import sys
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
-from typing import Annotated
+from typing import Annotated, Any
 
-import click
 import typer
 import typer.main
 
@@ -54,11 +53,11 @@ def plain(text: str | None) -> str | None:
                         text)
 
 
-def tidy_help(command: click.Command) -> click.Command:
+def tidy_help(command: Any) -> Any:
     """Help that reads as words: no ``<bool>`` after a flag (Typer labels every parameter
     with its Python type, ``--help`` included) and an argument shown as ``CASE_ID``, not
     ``{case_id}``. Typer carries its own copy of click, so its classes are checked by what
-    they have, not by click's types."""
+    they have, not by click's types (hence ``Any``: its Command is private to Typer)."""
     command.help = plain(command.help)
     command.short_help = plain(command.short_help)
     help_option = command.get_help_option(command.context_class(command))
