@@ -215,3 +215,11 @@ def test_display_formats_dates_in_words_and_uk_time() -> None:
     assert display.when("2026-11-28") == "28 November 2026"
     assert display.day(date(2026, 11, 2), month="short") == "2 Nov 2026"
     assert display.when(None) == "" and display.day("not a date") == "not a date"
+
+
+def test_date_options_say_their_format_in_help(offline: Any) -> None:
+    for path, option in ((["case", "open"], "--start"), (["seed"], "--until"),
+                         (["history"], "--as-of"), (["ratings"], "--from")):
+        code, out, _ = offline(*path, "--help")
+        line = next(line for line in out.splitlines() if option in line)
+        assert code == 0 and "YYYY-MM-DD" in line, (path, line)

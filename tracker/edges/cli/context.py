@@ -132,6 +132,10 @@ def group(parent: typer.Typer, name: str, help_text: str) -> typer.Typer:
     return groups[name]
 
 
+DATE = "YYYY-MM-DD"
+"""The metavar of every date option: its help says the format the parser takes."""
+
+
 def parse_date(value: str | None, field: str) -> date | None:
     """An ISO date from the command line, or a clear error naming the option."""
     if value is None:

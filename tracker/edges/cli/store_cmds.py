@@ -81,14 +81,15 @@ def open_case(
     disposal: Annotated[str, typer.Option(help="referral_order, yro, yro_iss, dto, remand, "
                                           "community_resolution, youth_caution, "
                                           "youth_conditional_caution")],
-    start: Annotated[str, typer.Option(help="Start date of the order (YYYY-MM-DD).")],
+    start: Annotated[str, typer.Option(metavar=ctx.DATE, help="Start date of the order.")],
     level: Annotated[str, typer.Option(help="standard, enhanced or intensive.")],
     service: Annotated[str, typer.Option(help="Service (YOT) code.")],
     team: Annotated[str, typer.Option(help="Team code.")],
     case_id: Annotated[str | None, typer.Option(help="Case id; generated if absent.")] = None,
-    end: Annotated[str | None, typer.Option(help="Expected end date (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option(metavar=ctx.DATE, help="Expected end date.")
+                   ] = None,
     dob: Annotated[str | None, typer.Option(
-        help="Date of birth (YYYY-MM-DD; sealed in storage).")] = None,
+        metavar=ctx.DATE, help="Date of birth (sealed in storage).")] = None,
     setting: Annotated[str, typer.Option(help="community or custody.")] = "community",
     as_json: JsonFlag = False,
 ) -> None:
@@ -184,7 +185,7 @@ def seed(
     seed_value: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")
                           ] = 1,
     until: Annotated[str | None, typer.Option(
-        help="Last day of the history, YYYY-MM-DD (default today).")
+        metavar=ctx.DATE, help="Last day of the history (default today).")
                      ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -205,7 +206,7 @@ def seed(
 def history(
     case_id: Annotated[str, typer.Argument(help="The case.")],
     as_of: Annotated[str | None, typer.Option(
-        help="Show the case as it stood on this date (YYYY-MM-DD).")
+        metavar=ctx.DATE, help="Show the case as it stood on this date.")
                      ] = None,
     as_known_at: Annotated[str | None, typer.Option(
         help="Use only what had been recorded by then (YYYY-MM-DD or YYYY-MM-DDTHH:MM).")

@@ -232,9 +232,9 @@ def ack(
 
 
 def ratings(
-    start: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD).")
+    start: Annotated[str | None, typer.Option("--from", metavar=ctx.DATE, help="First day.")
                      ] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option("--to", metavar=ctx.DATE, help="Last day.")] = None,
     team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
     sample_seed: Annotated[int | None, typer.Option(
         "--sample-seed", min=0, max=2**63 - 1,
