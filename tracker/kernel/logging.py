@@ -23,7 +23,8 @@ def configure(level: str = "INFO", json: bool = True) -> None:
         safe_exc_info,
     ]
     processors.append(
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer() if json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
     structlog.configure(
         processors=processors,

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from events.envelope import Actor
 from tracker.domain.access import ROLES
+from tracker.kernel import display
+from tracker.kernel import logging as tlog
 from tracker.kernel.clock import LONDON, local_noon
 from tracker.kernel.errors import (
     CaseNotFound,
@@ -37,6 +40,7 @@ def app() -> App:
         if _factory is None:
             raise ConfigurationError("the CLI has no application factory: run it as 'tracker'")
         _app = _factory()
+        configure_logging()  # after the bootstrap, which set up logging for servers
     return _app
 
 
@@ -50,6 +54,24 @@ def set_app(value: App | None) -> None:
     """Install a prebuilt app (tests) or forget it."""
     global _app
     _app = value
+
+
+_verbosity = 0
+_LEVELS = ("WARNING", "INFO", "DEBUG")
+
+
+def set_verbosity(count: int) -> None:
+    """The global ``-v`` count: 0 logs only warnings, 1 info, 2 or more debug."""
+    global _verbosity
+    _verbosity = max(0, count)
+    configure_logging()
+
+
+def configure_logging() -> None:
+    """Logs go to stderr, only warnings unless ``-v``: a person reading a table or a tool
+    reading ``--json`` on stdout sees no log lines. Plain text for people; JSON records
+    with ``--json`` (a tool reading stdout may collect stderr too)."""
+    tlog.configure(_LEVELS[min(_verbosity, len(_LEVELS) - 1)], json="--json" in sys.argv)
 
 
 def close() -> None:
@@ -110,6 +132,10 @@ def group(parent: typer.Typer, name: str, help_text: str) -> typer.Typer:
     return groups[name]
 
 
+DATE = "YYYY-MM-DD"
+"""The metavar of every date option: its help says the format the parser takes."""
+
+
 def parse_date(value: str | None, field: str) -> date | None:
     """An ISO date from the command line, or a clear error naming the option."""
     if value is None:
@@ -117,7 +143,8 @@ def parse_date(value: str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput([FieldProblem(field, f"'{value}' is not a date (YYYY-MM-DD)")]) from None
+        raise InvalidInput([FieldProblem(
+            field, f"'{value}' is not a date: use YYYY-MM-DD, e.g. 2026-11-28")]) from None
 
 
 def parse_moment(value: str | None, field: str) -> datetime | None:
@@ -130,7 +157,8 @@ def parse_moment(value: str | None, field: str) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
-            [FieldProblem(field, f"'{value}' is not a date-time (YYYY-MM-DDTHH:MM[:SS][+00:00])")]
+            [FieldProblem(field, f"'{value}' is not a date or date-time: use YYYY-MM-DD or "
+                                 "YYYY-MM-DDTHH:MM (London time unless it ends in +00:00)")]
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LONDON)
@@ -153,3 +181,30 @@ def log_one_case_read(case_id: str, action: str) -> None:
                       action=f"cli: {action}", outcome="not_found")
         raise CaseNotFound(f"case {case_id[:64]} not found")
     log_case_read([case_id], action)
+
+
+def table(title: str | None, columns: Sequence[str], *, keys: int = 1,
+          caption: str | None = None, whole: Sequence[str] = (),
+          fold: Sequence[str] = ()) -> Table:
+    """A table that fits the terminal (80 columns included): the first ``keys`` columns (the
+    ids a person copies into the next command) never wrap or shrink; the others wrap, and a
+    word too long for its column ends in an ellipsis, unless the column is in ``fold`` (an
+    id to copy is folded onto the next line, never cut). Columns in ``whole`` (dates) stay
+    on one line while the table fits, like the keys."""
+    out = Table(title=title, caption=caption)
+    for index, name in enumerate(columns):
+        if index < keys or name in whole:
+            out.add_column(name, no_wrap=True, overflow="ellipsis")
+        else:
+            out.add_column(name, overflow="fold" if name in fold else "ellipsis")
+    return out
+
+
+def day(value: date | datetime | str | None) -> str:
+    """A date for people: ``28 November 2026`` (London time)."""
+    return display.day(value)
+
+
+def when(value: datetime | str | None) -> str:
+    """A moment for people: ``28 November 2026, 10:30`` in UK local time."""
+    return display.when(value)

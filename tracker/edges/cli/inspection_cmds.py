@@ -30,8 +30,10 @@ def sample(
     seed: Annotated[int, typer.Option("--seed", min=0, max=2**63 - 1,
                                       help="The seed: the same seed draws the same sample.")],
     start: Annotated[str | None, typer.Option(
-        "--from", help="First day of the window (default: six months before --to).")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day (default: today).")] = None,
+        "--from", metavar=ctx.DATE,
+        help="First day of the window (default: six months before --to).")] = None,
+    end: Annotated[str | None, typer.Option(
+        "--to", metavar=ctx.DATE, help="Last day (default: today).")] = None,
     team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
     preset: Annotated[str, typer.Option(
         help=f"One of {', '.join(PRESETS)}.")] = "inspection",

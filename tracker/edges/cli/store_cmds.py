@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
 import typer
-from rich.table import Table
 
 from events.case import COURT_DISPOSALS
 from events.envelope import RecordedEvent
@@ -22,7 +20,7 @@ from tracker.db.migrations import current_revision
 from tracker.db.migrations import upgrade as run_upgrade
 from tracker.domain.commands import RecordEvent, parse_command
 from tracker.edges.cli import context as ctx
-from tracker.kernel.clock import LONDON, local_noon
+from tracker.kernel.clock import local_noon
 from tracker.kernel.errors import CaseNotFound, FieldProblem, InvalidInput
 from tracker.kernel.logging import correlation
 from tracker.services.cases import CaseService, parse_jsonl
@@ -83,19 +81,23 @@ def open_case(
     disposal: Annotated[str, typer.Option(help="referral_order, yro, yro_iss, dto, remand, "
                                           "community_resolution, youth_caution, "
                                           "youth_conditional_caution")],
-    start: Annotated[str, typer.Option(help="Start date of the order (YYYY-MM-DD).")],
+    start: Annotated[str, typer.Option(metavar=ctx.DATE, help="Start date of the order.")],
     level: Annotated[str, typer.Option(help="standard, enhanced or intensive.")],
     service: Annotated[str, typer.Option(help="Service (YOT) code.")],
     team: Annotated[str, typer.Option(help="Team code.")],
     case_id: Annotated[str | None, typer.Option(help="Case id; generated if absent.")] = None,
-    end: Annotated[str | None, typer.Option(help="Expected end date.")] = None,
-    dob: Annotated[str | None, typer.Option(help="Date of birth (sealed in storage).")] = None,
+    end: Annotated[str | None, typer.Option(metavar=ctx.DATE, help="Expected end date.")
+                   ] = None,
+    dob: Annotated[str | None, typer.Option(
+        metavar=ctx.DATE, help="Date of birth (sealed in storage).")] = None,
     setting: Annotated[str, typer.Option(help="community or custody.")] = "community",
     as_json: JsonFlag = False,
 ) -> None:
     """Open a case: record ``case_opened``."""
     start_day = ctx.parse_date(start, "--start")
     assert start_day is not None
+    ctx.parse_date(end, "--end")  # each date is checked here, so the error names the option
+    ctx.parse_date(dob, "--dob")
     data: dict[str, Any] = {
         "child_id": child_id, "disposal_type": disposal,
         "route": "court" if disposal in COURT_DISPOSALS else "out_of_court",
@@ -111,17 +113,24 @@ def open_case(
 
 def record(
     case_id: Annotated[str, typer.Argument(help="The case.")],
-    event_type: Annotated[str, typer.Argument(help="Catalogued type, e.g. contact_missed.")],
-    data: Annotated[str, typer.Option("--data", help="The event's fields as a JSON object.")],
+    event_type: Annotated[str, typer.Argument(
+        help="Catalogued type, e.g. contact_missed ('tracker events list').")],
+    data: Annotated[str, typer.Option("--data", help="The event's fields as a JSON object "
+                                      "(see 'tracker events show TYPE').")],
     expected_version: Annotated[int | None, typer.Option(
         help="Fail with a conflict unless the case is at this version.")] = None,
     occurred_at: Annotated[str | None, typer.Option(
-        help="When it happened (default now); back-dating is allowed.")] = None,
+        help="When it happened: YYYY-MM-DD or YYYY-MM-DDTHH:MM (default now); back-dating "
+             "is allowed.")] = None,
     event_id: Annotated[str | None, typer.Option(
         help="UUID that makes a retry safe (default: new).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Record any catalogued event on a case."""
+    """Record any catalogued event on a case.
+
+    Which types exist and what each one's fields take: 'tracker events list' and
+    'tracker events show TYPE'.
+    """
     try:
         payload = json.loads(data)
     except json.JSONDecodeError as exc:
@@ -175,7 +184,8 @@ def seed(
     cases: Annotated[int, typer.Option(min=0, max=100_000, help="How many cases.")] = 60,
     seed_value: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")
                           ] = 1,
-    until: Annotated[str | None, typer.Option(help="Last day of the history (default today).")
+    until: Annotated[str | None, typer.Option(
+        metavar=ctx.DATE, help="Last day of the history (default today).")
                      ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -195,10 +205,12 @@ def seed(
 
 def history(
     case_id: Annotated[str, typer.Argument(help="The case.")],
-    as_of: Annotated[str | None, typer.Option(help="Show the case as it stood on this date.")
+    as_of: Annotated[str | None, typer.Option(
+        metavar=ctx.DATE, help="Show the case as it stood on this date.")
                      ] = None,
     as_known_at: Annotated[str | None, typer.Option(
-        help="Use only what had been recorded by this date-time.")] = None,
+        help="Use only what had been recorded by then (YYYY-MM-DD or YYYY-MM-DDTHH:MM).")
+        ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """A case's history: every event with when it happened and when it was recorded."""
@@ -270,22 +282,24 @@ def _print_history(result: CaseHistory) -> None:
         raise CaseNotFound(f"case {result['case_id']} has no events in that view")
     title = f"case {result['case_id']}"
     if result.get("as_of"):
-        title += f" as of {result['as_of']}"
+        title += f" as of {ctx.day(result['as_of'])}"
     if result.get("as_known_at"):
-        title += f", as known at {result['as_known_at']}"
-    table = Table(title=title, show_lines=False)
-    for col in ("v", "occurred (London)", "recorded (London)", "type", "by", "marks"):
-        table.add_column(col)
+        title += f", as known at {ctx.when(result['as_known_at'])}"
+    table = ctx.table(title, ("v", "type", "occurred, recorded (UK)", "by, marks"), keys=2,
+                      whole=("occurred, recorded (UK)",))
     for ev in result["events"]:
+        by = f"{ev['recorded_by']} ({ev['recorded_role']})"
         table.add_row(
-            str(ev["version"]), _local(ev["occurred_at"]), _local(ev["recorded_at"]), ev["type"],
-            f"{ev['recorded_by']} ({ev['recorded_role']})", ", ".join(ev["marks"]),
+            str(ev["version"]), ev["type"],
+            f"{ctx.when(ev['occurred_at'])}\n[dim]{ctx.when(ev['recorded_at'])}[/]",
+            "\n".join([by, *ev["marks"]]),
         )
     ctx.console.print(table)
     state = result.get("state")
     if state:
-        ctx.console.print_json(json.dumps(state, default=str))
-
-
-def _local(iso_value: str) -> str:
-    return datetime.fromisoformat(iso_value).astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
+        summary = ", ".join(f"{count} {name.replace('_', ' ')}"
+                            for name, count in state.get("summary", {}).items())
+        ctx.console.print(
+            f"replayed as at {ctx.when(state['evaluated_as_at'])} under policy "
+            f"{state['policy_version']}" + (f": {summary}" if summary else "")
+            + ". The replayed state is in 'tracker history --json'.", highlight=False)

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from projections import queries
 from projections.alerts import AlertView
@@ -125,15 +124,14 @@ def show_case(
     c = ctx.console
     c.print(f"[bold]{view['case_id']}[/] {h['disposal']} ({h['intervention_level']}), "
             f"team {h['team']}, case manager {h['case_manager'] or '[red]none[/]'}, "
-            f"{h['setting']}, {'open' if h['open'] else 'closed ' + str(h['closed_on'])}")
-    c.print(f"as at {view['as_at']} · policy {view['policy_version']}", style="dim")
-    stages = Table(title="ASPIRE")
-    for col in ("stage", "status", "due", "open items"):
-        stages.add_column(col)
+            f"{h['setting']}, {'open' if h['open'] else 'closed ' + ctx.day(h['closed_on'])}")
+    c.print(f"as at {ctx.when(view['as_at'])} · policy {view['policy_version']}", style="dim")
+    stages = ctx.table("ASPIRE", ("stage", "status", "due", "open items"),
+                       whole=("due",))
     for name, stage in view["aspire"].get("stages", {}).items():
         items = [o for o in stage["obligations"] if o["status"] in ("due", "overdue")]
-        stages.add_row(name, _status(stage["status"]), stage["due"] or "",
-                       ", ".join(f"{o['kind']} {o['due']}" for o in items[:4])
+        stages.add_row(name, _status(stage["status"]), ctx.day(stage["due"]),
+                       ", ".join(f"{o['kind']} {ctx.day(o['due'])}" for o in items[:4])
                        + (" …" if len(items) > 4 else ""))
     c.print(stages)
     eng = view["engagement"]
@@ -174,16 +172,17 @@ def caseload(
     if as_json:
         ctx.emit_json(rows)
         return
-    table = Table(title=f"Caseload ({len(rows)} open cases)")
-    for col in ("case", "team", "case manager", "assessment", "planning", "delivery", "review",
-                "overdue", "next due", "alerts"):
-        table.add_column(col)
+    table = ctx.table(f"Caseload ({len(rows)} open cases)",
+                      ("case", "team", "case manager", "stages due or overdue", "overdue",
+                       "next due", "alerts"), whole=("next due",))
     for r in rows:
         s = r["stages"]
+        open_stages = [f"{k} {_status(s[k]['status'])}"
+                       for k in ("assessment", "planning", "delivery", "review")
+                       if s[k]["status"] in ("due", "overdue")]
         table.add_row(r["case_id"], r["team"], r["practitioner"] or "-",
-                      *(_status(s[k]["status"]) for k in ("assessment", "planning", "delivery",
-                                                           "review")),
-                      str(r["overdue"]), r["next_due"] or "", str(r["open_alerts"]))
+                      ", ".join(open_stages) or "-", str(r["overdue"]),
+                      ctx.day(r["next_due"]), str(r["open_alerts"]))
     ctx.console.print(table)
 
 
@@ -206,13 +205,16 @@ def list_alerts(
 
 
 def _print_alerts(rows: list[AlertView], *, title: str) -> None:
-    table = Table(title=title)
-    for col in ("alert", "severity", "case", "what", "owner", "status", "raised", "ack"):
-        table.add_column(col, overflow="fold")
+    table = ctx.table(title, ("case", "what", "severity", "status", "raised", "alert id"),
+                      fold=("alert id",), whole=("raised",))
     for a in rows:
-        table.add_row(a["alert_id"], a["severity"], a["case_id"], a["title"], a["owner"] or "",
-                      a["status"], (a["raised_at"] or "")[:16],
-                      a["acknowledged_by"] or "")
+        status = a["status"]
+        if a["owner"]:
+            status += f"\nowner {a['owner']}"
+        if a["acknowledged_by"]:
+            status += f"\nack {a['acknowledged_by']}"
+        table.add_row(a["case_id"], a["title"], a["severity"], status,
+                      ctx.day(a["raised_at"]), a["alert_id"])
     ctx.console.print(table)
 
 
@@ -227,13 +229,13 @@ def ack(
         ctx.emit_json(row)
         return
     ctx.console.print(f"acknowledged {row['alert_id']} by {row['acknowledged_by']} at "
-                      f"{row['acknowledged_at']}")
+                      f"{ctx.when(row['acknowledged_at'])}")
 
 
 def ratings(
-    start: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD).")
+    start: Annotated[str | None, typer.Option("--from", metavar=ctx.DATE, help="First day.")
                      ] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option("--to", metavar=ctx.DATE, help="Last day.")] = None,
     team: Annotated[str | None, typer.Option(help="Only this team.")] = None,
     sample_seed: Annotated[int | None, typer.Option(
         "--sample-seed", min=0, max=2**63 - 1,
@@ -253,15 +255,15 @@ def ratings(
         ctx.emit_json(result)
         return
     period = result["period"]
-    ctx.console.print(f"Ratings {period['from']} to {period['to']}"
+    ctx.console.print(f"Ratings {ctx.day(period['from'])} to {ctx.day(period['to'])}"
                       + (f", team {team}" if team else "")
                       + f" · policy {result['policy_version']}")
     for domain in ("court", "out_of_court"):
-        table = Table(title=f"{domain.replace('_', '-')} cases "
-                            f"(audited {result['audits']['sample'][domain]}, "
-                            f"records {result['records']['sample'][domain]})")
-        for col in ("standard", "audits", "lowest (audits)", "records", "lowest (records)"):
-            table.add_column(col)
+        table = ctx.table(f"{domain.replace('_', '-')} cases "
+                          f"(audited {result['audits']['sample'][domain]}, "
+                          f"records {result['records']['sample'][domain]})",
+                          ("standard", "audits", "lowest (audits)", "records",
+                           "lowest (records)"))
         for standard, a in result["audits"]["domains"][domain].items():
             r = result["records"]["domains"][domain][standard]
             table.add_row(standard, _band(a), _lowest(a), _band(r), _lowest(r))

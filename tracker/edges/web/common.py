@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tracker.edges.api.auth import CSRF_FIELD, SignedIn, authenticate, check_csrf
 from tracker.edges.web.forms import Field, FormValues, words
 from tracker.edges.web.staff import staff_names
-from tracker.kernel.clock import LONDON
+from tracker.kernel import display
 from tracker.services.accounts import User
 
 HERE = Path(__file__).parent
@@ -50,27 +50,12 @@ HOME = {"practitioner": "/caseload", "manager": "/manager", "auditor": "/audit",
 
 def when(value: datetime | str | None) -> str:
     """A moment in UK local time, as people write it: ``2 November 2026, 10:30``."""
-    if value is None or value == "":
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(LONDON)
-    return moment.strftime(f"{moment.day} %B %Y, %H:%M")
+    return display.when(value)
 
 
 def day(value: date | datetime | str | None) -> str:
     """A date as people write it: ``2 November 2026``."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            parsed: date = date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-        return parsed.strftime(f"{parsed.day} %B %Y")
-    if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date() if value.tzinfo else value.date()
-    return value.strftime(f"{value.day} %B %Y")
+    return display.day(value[:10] if isinstance(value, str) else value)
 
 
 def show(value: object) -> str:
