@@ -32,14 +32,22 @@ def pages_for(role: str, case_id: str) -> list[str]:
             f"{case}/log/plan", f"{case}/schedule", f"{case}/close", f"{case}/replay",
             f"{case}/replay?as_of=31/02/2026",  # an error state
             f"{case}?family=corrections",  # often an empty state
-            *shared,
+            "/alerts", "/search", "/search?q=no-such-case",  # an empty state
+            f"{case}/export", f"{case}/transfer", f"{case}/log/accommodation",
+            f"{case}/log/feedback", *shared,
         ],
         "manager": ["/manager", "/caseload", "/manager/ratings", case,
-                    "/manager/ratings?start=nonsense"],
+                    "/manager/ratings?start=nonsense", "/alerts", "/alerts?state=closed",
+                    f"{case}/oversight", f"{case}/exceptional-circumstances",
+                    "/reports/kpis", "/reports/board-pack", "/reports/disproportionality",
+                    "/board-meetings", "/search"],
         "auditor": ["/audit", "/caseload", "/manager/ratings", "/audit/verify",
                     "/audit/access-log", "/audit/access-log?since=nonsense",
-                    "/caseload?team=NO-SUCH-TEAM", case, f"{case}/replay"],
-        "admin": ["/admin/users", "/audit/verify", "/audit/access-log", case],  # case: 403
+                    "/caseload?team=NO-SUCH-TEAM", case, f"{case}/replay", "/alerts",
+                    "/audit?status=closed", f"{case}/export", "/reports/kpis"],
+        "qa": ["/qa/samples", "/caseload", "/manager/ratings", case, f"{case}/audit"],
+        "admin": ["/admin/users", "/admin/erase", "/board-meetings", "/audit/verify",
+                  "/audit/access-log", case],  # case: 403
     }[role]
 
 
@@ -54,7 +62,7 @@ def violations(page: Any) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("role", ["practitioner", "manager", "auditor", "admin"])
+@pytest.mark.parametrize("role", ["practitioner", "manager", "auditor", "qa", "admin"])
 def test_every_page_passes_axe(demo: Demo, browser_context: Any, role: str) -> None:
     page = browser_context.new_page()
     case_id = pick_case(demo)["case_id"]

@@ -31,7 +31,8 @@ offered to the team and records ``transfer_accepted`` / ``transfer_rejected``. A
 ``secure_keyworker``) and records custody contacts and the custody side of transitions.
 
 A manager's decisions (``MANAGER_ACTS``: exceptional circumstances, breach authorised or
-declined, agreeing a change of intervention level, management oversight entries) are
+declined, agreeing a change of intervention level, management oversight entries,
+countersigning an assessment or plan or returning it for revision) are
 recorded by a manager of the case's team and by no one else: the decider is the signed-in
 principal the envelope names, never a typed field. A correction (supersession or
 retraction) of a manager's act is a manager's act too.

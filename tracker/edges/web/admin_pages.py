@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -97,9 +98,11 @@ def chosen_teams(values: FormValues, known: list[str]) -> list[str]:
     return teams
 
 
-def invitation_link(request: Request, secret: str) -> str:
-    """The set-password link to send, on this service's own address."""
-    return f"{str(request.base_url).rstrip('/')}/set-password/{secret}"
+def invitation(request: Request, name: str, secret: str, expires: datetime) -> dict[str, str]:
+    """What the users page shows once: whom to send the link to, the link on this
+    service's own address, and until when it works."""
+    return {"name": name, "link": f"{str(request.base_url).rstrip('/')}/set-password/{secret}",
+            "expires": expires.isoformat()}
 
 
 @router.post("/admin/users")
@@ -123,8 +126,7 @@ def add_user(request: Request, accounts: AccountsDep, form: PostedForm) -> Respo
     secret, expires = accounts.invite(user.user_id, by=principal.user.user_id)
     return page(request, accounts,
                 flash=f"Added {user.display_name} ({user.role}) as {user.user_id}.",
-                invite={"name": user.display_name, "link": invitation_link(request, secret),
-                        "expires": expires.isoformat()})
+                invite=invitation(request, user.display_name, secret, expires))
 
 
 @router.post("/admin/users/{user_id}/invite")
@@ -139,8 +141,7 @@ def reinvite(
         return page(request, accounts, flash="No such user.", flash_kind="bad", status=404)
     secret, expires = accounts.invite(user_id, by=principal.user.user_id)
     return page(request, accounts, flash=f"New set-password link for {user.display_name}.",
-                invite={"name": user.display_name, "link": invitation_link(request, secret),
-                        "expires": expires.isoformat()})
+                invite=invitation(request, user.display_name, secret, expires))
 
 
 Secret = Annotated[str, Path(pattern=r"^inv_[A-Za-z0-9_-]{20,80}$")]

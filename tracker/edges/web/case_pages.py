@@ -506,6 +506,20 @@ def replay_page(
     }, status=422 if errors else 200)
 
 
+def exported_view(
+    guard: CaseGuard, principal: SignedIn, case_id: str, action: str, as_of: str,
+    as_known_at: str,
+) -> tuple[date | None, datetime | None]:
+    """The replayed view an export is of (a bad date is a 422 naming it), once the reader
+    may read the case (logged as an export)."""
+    errors: dict[str, str] = {}
+    day, moment = replay_moments(as_of, as_known_at, errors)
+    if errors:
+        raise InvalidInput([FieldProblem(k, v) for k, v in errors.items()])
+    guard.read(principal.user, case_id, action)
+    return day, moment
+
+
 @router.get("/cases/{case_id}/export.{fmt}")
 def export(
     case_id: CaseId,
@@ -519,11 +533,7 @@ def export(
 ) -> Response:
     """The case's history as a file, all of it or exactly the replayed view (logged as an
     export)."""
-    errors: dict[str, str] = {}
-    day, moment = replay_moments(as_of, as_known_at, errors)
-    if errors:
-        raise InvalidInput([FieldProblem(k, v) for k, v in errors.items()])
-    guard.read(principal.user, case_id, action)
+    day, moment = exported_view(guard, principal, case_id, action, as_of, as_known_at)
     return export_response(app, case_id, fmt, as_of=day, as_known_at=moment)
 
 
@@ -540,11 +550,7 @@ def export_page(
 ) -> Response:
     """What an export will hold, with a clear warning when it holds personal data in
     clear, before the download (the read is logged)."""
-    errors: dict[str, str] = {}
-    day, moment = replay_moments(as_of, as_known_at, errors)
-    if errors:
-        raise InvalidInput([FieldProblem(k, v) for k, v in errors.items()])
-    guard.read(principal.user, case_id, action)
+    day, moment = exported_view(guard, principal, case_id, action, as_of, as_known_at)
     doc = export_rows(app, case_id, as_of=day, as_known_at=moment)
     query = urlencode({k: v for k, v in (("as_of", as_of[:10]),
                                          ("as_known_at", as_known_at[:32])) if v})
