@@ -4,7 +4,7 @@
     python3 run.py demo    # the demo on the embedded default (SQLite, in-process worker)
     python3 run.py test    # the whole test suite
     python3 run.py check   # ruff, mypy and the import layers (import-linter)
-    python3 run.py bench NAME [--json]   # a benchmark: append, commands, pages, projections, workers
+    python3 run.py bench NAME [--json]   # append, commands, pages, projections, workers
 
 Each command first makes ``.venv`` beside this file and installs the project into it
 (again only when ``pyproject.toml`` changes). Extra arguments go to the tool underneath.
