@@ -107,15 +107,16 @@ CASES: dict[str, tuple[CaseTeams, datetime]] = {
     "A hosted by B": (CaseTeams("TEAM-A", hosts=frozenset({"TEAM-B"})), NOW),
 }
 
-# Each cell: r = reads; then what it records: W everything, C contacts (and, keyworker,
-# custody transitions) only, T answers the transfer, - nothing.
+# Each cell: r = reads; then what it records: W everything a practitioner records, M the
+# manager's acts, C contacts (and, keyworker, custody transitions) only, T answers the
+# transfer, - nothing.
 MATRIX = """
                  own A         offered to B  A->B in period         A->B after         A hosted by B
 practitioner A   rW            rW            r-                     --                 rW
 practitioner B   --            --            rW                     rW                 rC
 practitioner C   --            --            --                     --                 --
-manager A        r-            r-            r-                     --                 r-
-manager B        --            rT            r-                     r-                 r-
+manager A        rM            rM            r-                     --                 rM
+manager B        --            rT            rM                     rM                 r-
 auditor          r-            r-            r-                     r-                 r-
 admin            --            --            --                     --                 --
 keyworker K      rC            --            --                     --                 --
@@ -125,8 +126,10 @@ keyworker L      --            --            --                     --          
 
 def cell(who: Principal, teams: CaseTeams, now: datetime) -> str:
     read = "r" if may_read(who, teams, now, READ_DAYS) else "-"
-    if may_record(who, teams):
+    if who.role != "manager" and may_record(who, teams):
         write = "W"
+    elif may_record(who, teams, "management_oversight_recorded"):
+        write = "M"
     elif may_record(who, teams, "transfer_accepted"):
         write = "T"
     elif may_record(who, teams, "contact_attended"):

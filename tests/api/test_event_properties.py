@@ -162,7 +162,8 @@ def _rewrite(schema: Any, new: str, name: str = "") -> Any:
         return [_rewrite(s, new, name) for s in schema]
     if not isinstance(schema, dict):
         return schema
-    if schema.get("type") == "string" and name in BY_NAME and name != new:
+    if (schema.get("type") == "string" and name in BY_NAME and name != new
+            and "enum" not in schema):  # an enum (an offence category) keeps its values
         return {"type": "string", "format": BY_NAME[name]}
     if schema.get("format") in BY_FORMAT:
         return {"type": "string", "format": BY_FORMAT[schema["format"]]}

@@ -69,3 +69,14 @@ def test_admin_erases_a_child_after_confirming(env: Env) -> None:
     assert types[-1] == "personal_data_erased"
     sign_in(env.client, "prac.a")
     assert env.client.get("/admin/erase").status_code == 403
+
+
+def test_a_mistyped_team_is_told_from_a_different_one() -> None:
+    from tracker.services.accounts.teams import looks_like
+
+    known = ["TEAM-A", "TEAM-B", "TEAM-NORTH"]
+    assert looks_like("TEAM-NROTH", known) == "TEAM-NORTH"  # two letters swapped
+    assert looks_like("TEAM-NORTHH", known) == "TEAM-NORTH"  # one letter too many
+    assert looks_like("team-north", known) == "TEAM-NORTH"  # another letter case
+    assert looks_like("TEAM-C", known) is None  # a different team, not a typo
+    assert looks_like("TEAM-EAST", known) is None

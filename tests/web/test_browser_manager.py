@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from events.envelope import Actor
+from tests.web.live import error_text
 from tests.web.test_browser import Demo, open_alert_ids, shot, sign_in
 
 # The fixtures, re-exported so this module gets its own (module-scoped) demo and browser.
@@ -75,7 +76,7 @@ def test_manager_records_exceptional_circumstances_and_breach_due_clears(
         "link", name="Record exceptional circumstances").click()
     page.wait_for_url(re.compile(rf".*/cases/{CASE}/exceptional-circumstances$"))
     page.click("#act-form button[type=submit]")  # nothing given: errors beside the fields
-    assert page.locator("#field-note .error").inner_text() == "is required"
+    assert error_text(page, "note") == "is required"
     page.select_option("#failure_event_id", third)
     page.fill("#note", "Bereavement in the family; supported to re-engage.")
     shot(page, "m02-exceptional-circumstances-form")

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.web.live import fill_date
 from tests.web.test_browser import Demo, shot, sign_in
 
 # The fixtures, re-exported so this module gets its own (module-scoped) demo and browser.
@@ -54,7 +55,7 @@ def test_qa_audits_a_sampled_case(demo: Demo, browser_context: Any) -> None:
     owners = page.locator("#a1_owner option")
     assert owners.count() >= 2, "the case's team has staff to own the action"
     page.select_option("#a1_owner", index=1)
-    page.fill("#a1_due", "2030-01-31")
+    fill_date(page, "a1_due", "2030-01-31")
     shot(page, "qa-03-audit-form")
     page.click("#audit-form button[type=submit]")
     page.wait_for_load_state()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.web.live import error_text, fill_date
 from tests.web.test_browser import Demo, shot, sign_in
 
 # The fixtures, re-exported so this module gets its own (module-scoped) demo and browser.
@@ -42,22 +43,22 @@ def test_initial_panel_and_contract_on_a_referral_order(demo: Demo, no_js: Any) 
     page.select_option("#kind", "initial")
     save(page)                                   # nobody attended, no answer on the victim
     assert page.title().startswith("Error: ")
-    assert page.locator("#field-victim_views_presented .error").inner_text() == "is required"
+    assert error_text(page, "victim_views_presented") == "is required"
     page.check("input[name=victim_views_presented][value=yes]")
     save(page)
-    assert page.locator("#field-attendee_roles .error").inner_text() == "give at least one"
+    assert error_text(page, "attendee_roles") == "give at least one"
     shot(page, "r01-panel-errors")
     for role in ("child", "parent_carer", "panel_member", "yot_officer"):
         page.check(f"input[name=attendee_roles][value={role}]")
-    page.fill("#occurred_at", local(demo, 0, 10))
+    fill_date(page, "occurred_at", local(demo, 0, 10))
     save(page)
     banner_focused(page, "Saved: Record a panel meeting.")
     shot(page, "r02-panel-saved")
     page.get_by_role("link", name="Record the contract agreed").click()
-    page.fill("#occurred_at", local(demo, 0, 11))
+    fill_date(page, "occurred_at", local(demo, 0, 11))
     page.select_option("#objective_1_domain", "desistance")
     page.fill("#objective_1_description", "Write a letter of apology and repair the fence.")
-    page.fill("#objective_1_target_date", (demo.app.clock.now().date().replace(day=1)
+    fill_date(page, "objective_1_target_date", (demo.app.clock.now().date().replace(day=1)
                                            ).isoformat())
     save(page)
     banner_focused(page, "Saved: Record the contract agreed.")

@@ -212,7 +212,8 @@ def _handle(s: CaseState, rec: RecordedEvent) -> CaseState:
         done = "authorised" if isinstance(ev, BreachAuthorised) else "declined"
         return replace(s, breaches={**s.breaches, ev.breach_event_id: done})
     if isinstance(ev, ManagementOversightRecorded):
-        status = "open" if ev.action is not None else "no_action"
+        # action_due is not sealed: the decision state is folded without opening notes
+        status = "open" if ev.action_due is not None else "no_action"
         return replace(s, oversight={**s.oversight, ev.oversight_id: status})
     if isinstance(ev, OversightActionCompleted):
         return replace(s, oversight={**s.oversight, ev.oversight_id: "done"})

@@ -130,16 +130,19 @@ REQUIREMENT = FormSpec("requirement-failed", TITLES["requirement-failed"],
 
 
 def level(managers: Options) -> FormSpec:
-    """The practitioner's record of a level change and the manager who agreed it."""
+    """The practitioner's record of a level change; a manager of the team agrees it as
+    their own act (``intervention_level_change_agreed``), so no manager is typed here.
+    ``managers`` is kept for the builders' one signature."""
+    del managers
     return FormSpec("level", TITLES["level"], "intervention_level_changed", [
         Field("intervention_level", "New intervention level", "select",
               choices(["standard", "enhanced", "intensive"]), required=True),
         Field("reason", "Why?", "select",
               choices(get_args(InterventionLevelChanged.model_fields["reason"].annotation)),
               required=True),
-        Field("manager_id", "Agreed by", "select", list(managers), required=True),
         NOTE,
-    ], intro="Contacts required each month follow the level in force on its first day.")
+    ], intro="Contacts required each month follow the level in force on its first day. "
+             "The change awaits a manager's agreement, which they record themselves.")
 
 
 Builder = Callable[["Choices"], FormSpec]

@@ -3,8 +3,6 @@ from these, so a typo (``TEAM-NROTH``) cannot create a team nobody meant."""
 
 from __future__ import annotations
 
-from difflib import SequenceMatcher
-
 from sqlalchemy import Engine, select, union
 
 from tracker.db import tx
@@ -21,10 +19,29 @@ def known_teams(engine: Engine) -> list[str]:
 
 
 def looks_like(new: str, known: list[str]) -> str | None:
-    """A known team that ``new`` is probably a mistyping of (same letters nearly), or None."""
+    """A known team that ``new`` is probably a mistyping of, or None: the same id in
+    another letter case, two letters swapped (``TEAM-NROTH``), or one letter too many or
+    too few (``TEAM-NORTHH``). A different letter is not a typo: ``TEAM-A`` and ``TEAM-C``
+    are two teams."""
     if new in known:
         return None
+    a = new.upper()
     for team in known:
-        if SequenceMatcher(None, new.upper(), team.upper()).ratio() >= 0.8:
+        b = team.upper()
+        if a == b or (len(a) == len(b) and sorted(a) == sorted(b) and _one_swap(a, b)):
+            return team
+        if abs(len(a) - len(b)) == 1 and min(len(a), len(b)) >= 6 and _one_extra(a, b):
             return team
     return None
+
+
+def _one_swap(a: str, b: str) -> bool:
+    """``a`` is ``b`` with two neighbouring letters swapped."""
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(diff) == 2 and diff[1] == diff[0] + 1
+
+
+def _one_extra(a: str, b: str) -> bool:
+    """One of the two is the other with one letter added somewhere."""
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
