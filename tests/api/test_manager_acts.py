@@ -225,7 +225,9 @@ def test_a_practitioner_cannot_retract_a_managers_decision(env: Env) -> None:
     ok(post(env, "manager_a", "event_retracted", retract, "2026-10-02"))
 
 
-@pytest.mark.parametrize("act", sorted(MANAGER_ACTS - {"document_countersigned", "document_returned"}))  # those two: tests/web/test_countersign_pages.py
+# The countersignature acts' own matrix is tests/web/test_countersign_pages.py.
+@pytest.mark.parametrize(
+    "act", sorted(MANAGER_ACTS - {"document_countersigned", "document_returned"}))
 def test_role_matrix_for_each_manager_act(env: Env, act: str) -> None:
     """Every manager act: only a manager of the case's own team gets past the role matrix
     (another team's manager, practitioners, auditors and admins get the same bare 403)."""
