@@ -142,7 +142,8 @@ def _table(labels: Sequence[str], series: Sequence[Series], unit: str) -> str:
     for i, label in enumerate(labels):
         cells = "".join(f'<td class="num">{_cell(s.values, i, unit)}</td>' for s in series)
         rows.append(f'<tr><th scope="row">{escape(label)}</th>{cells}</tr>')
-    return (f'<div class="table-wrap"><table><thead><tr><th scope="col">Period</th>{head}</tr>'
+    return (f'<div class="table-wrap" tabindex="0" role="region" aria-label="The numbers">'
+            f'<table><thead><tr><th scope="col">Period</th>{head}</tr>'
             f"</thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
