@@ -4,10 +4,12 @@ child's personal data after a confirmation step."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from tests.api.conftest import Env
 from tests.support import open_case
 from tests.web.conftest import errors_beside, sign_in
+from tracker.kernel.clock import FixedClock
 
 
 def test_an_invited_user_sets_their_own_password_once(env: Env) -> None:
@@ -46,6 +48,24 @@ def test_a_newer_invitation_voids_the_older_link(env: Env) -> None:
     new, _ = env.accounts.invite(user.user_id)
     assert env.accounts.invited_user(old) is None
     assert env.accounts.invited_user(new) == user
+
+
+def test_the_invitation_lifetime_is_the_services_setting(env: Env) -> None:
+    """``invitation_valid_hours`` (72 by default) decides when a link stops working."""
+    user = env.accounts.by_username("prac.a")
+    clock = env.app.clock
+    assert user is not None and isinstance(clock, FixedClock)
+    start = clock.now()
+    assert env.app.settings.invitation_valid_hours == 72
+    _first, expires = env.accounts.invite(user.user_id)
+    assert expires == start + timedelta(hours=72)
+    env.app.settings = env.app.settings.model_copy(update={"invitation_valid_hours": 2})
+    short, expires = env.accounts.invite(user.user_id)
+    assert expires == start + timedelta(hours=2)
+    clock.set(start + timedelta(hours=1))
+    assert env.accounts.invited_user(short) == user
+    clock.set(start + timedelta(hours=2, seconds=1))
+    assert env.accounts.invited_user(short) is None
 
 
 def test_admin_erases_a_child_after_confirming(env: Env) -> None:

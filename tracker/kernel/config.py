@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024,
         description="largest request body the web server reads; a larger one is refused (413)",
     )
+    invitation_valid_hours: int = Field(
+        default=72, ge=1, le=24 * 14,
+        description="how long a set-password link works; local practice: long enough to "
+        "reach someone over a weekend",
+    )
 
     # -- workers (workers/, docs/workers.md) ---------------------------------------------
     public_url: str = Field(

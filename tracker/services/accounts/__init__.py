@@ -20,7 +20,7 @@ from tracker.domain.access import (
     can_verify,
     can_write_case,
 )
-from tracker.services.accounts.invitations import INVITATION_VALID, Invitations
+from tracker.services.accounts.invitations import Invitations
 from tracker.services.accounts.passwords import (
     MAX_PASSWORD,
     MIN_PASSWORD,
@@ -46,7 +46,6 @@ class Accounts(Sessions, Tokens, Invitations):
 
 __all__ = [
     "IDENTIFIER_RE",
-    "INVITATION_VALID",
     "MAX_PASSWORD",
     "MIN_PASSWORD",
     "ROLES",

@@ -2,7 +2,8 @@
 password, so no admin ever chooses or sees another person's password.
 
 The link's secret is shown once and stored only as its SHA-256. It works once, until it
-expires (``INVITATION_VALID``), and a newer invitation for the same user voids older ones.
+expires (the service's setting ``invitation_valid_hours``, ``TRACKER_INVITATION_VALID_HOURS``;
+72 by local practice), and a newer invitation for the same user voids older ones.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from tracker.services.accounts.users import OPERATOR, User, Users
 
 log = structlog.get_logger("tracker.services.accounts")
 
-INVITATION_VALID = timedelta(hours=72)
-"""How long a set-password link works: long enough to reach someone over a weekend."""
 INVITATION_PREFIX = "inv_"
 
 
@@ -38,7 +37,7 @@ class Invitations(Users):
             raise InvalidInput([FieldProblem("user_id", "no such user")])
         secret = INVITATION_PREFIX + secrets.token_urlsafe(32)
         now = self.app.clock.now()
-        expires = now + INVITATION_VALID
+        expires = now + timedelta(hours=self.app.settings.invitation_valid_hours)
         with tx.write(self.engine, tables=TABLES) as conn:
             conn.execute(update(invitations)
                          .where(invitations.c.user_id == user_id, invitations.c.used_at.is_(None))
