@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 from projections.projector import Projector
 from tests.api.conftest import Env
 from tests.support import at, open_case, record
 from tests.web.conftest import sign_in
+from tracker.kernel.display import day
 
 
 def seeded(env: Env) -> None:
@@ -132,8 +134,15 @@ def test_manager_resolves_an_alert_from_the_dashboard(env: Env) -> None:
     assert "Alert resolved." in after
     assert f'/alerts/{resolvable[0]}/resolve"' not in after  # gone from the open list
     closed = env.client.get("/alerts?state=closed").text
+    assert "<h1>Closed alerts</h1>" in closed
+    rows = re.findall(r"<tr>(.*?)</tr>", closed.split('id="alert-list"', 1)[1], re.S)
+    [row] = [r for r in rows if f'href="/alerts/{quote(resolvable[0], safe="")}"' in r]
+    manager = env.accounts.get("M-TEST01")
+    assert manager is not None
+    # who resolved it (by name) and when it is to be reviewed, on the case it is about
+    assert f"resolved by {manager.display_name}, review {day(review)}" in row
+    assert ">Initial assessment overdue</a>" in row and 'href="/cases/CS-TEST1"' in row
     assert "Handled at team meeting" not in closed  # notes stay on the alert's own page
-    assert "resolved by" in closed and f"review {review.day}" in closed
     history = env.client.get(f"/alerts/{resolvable[0]}")
     assert history.status_code == 200
     assert "Handled at team meeting" in history.text
