@@ -66,37 +66,26 @@ def _problem(p: FieldProblem) -> FieldProblem:
     return FieldProblem("_form", p.reason) if p.field == "data.document_event_id" else p
 
 
-@router.get("/cases/{case_id}/countersign/{event_id}")
-def countersign_page(request: Request, case_id: CaseId, event_id: EventId, app: AppDep,
-                     guard: GuardDep, action: Action, principal: PageUser) -> Response:
-    """Countersign an assessment or plan of a case of your team."""
-    act, state = sign_off_act(request, app, guard, principal, action, case_id, event_id,
-                              "countersign")
-    return act.show(state, {}, {})
+def _sign_off_routes(slug: str) -> None:
+    """The page and its submission for one of ``SPECS``'s acts: the same handler for
+    both, told apart only by the form (``act_forms.COUNTERSIGN`` / ``RETURN``)."""
+    path = f"/cases/{{case_id}}/{slug}/{{event_id}}"
+
+    @router.get(path, name=f"{slug}_page")
+    def page(request: Request, case_id: CaseId, event_id: EventId, app: AppDep,
+             guard: GuardDep, action: Action, principal: PageUser) -> Response:
+        act, state = sign_off_act(request, app, guard, principal, action, case_id, event_id,
+                                  slug)
+        return act.show(state, {}, {})
+
+    @router.post(path, name=f"{slug}_submit")
+    def submit(request: Request, case_id: CaseId, event_id: EventId, app: AppDep,
+               guard: GuardDep, action: Action, form: PostedForm) -> Response:
+        principal, values = form
+        act, _state = sign_off_act(request, app, guard, principal, action, case_id,
+                                   event_id, slug)
+        return act.save(values, complete=_on(event_id), remap=_problem)
 
 
-@router.post("/cases/{case_id}/countersign/{event_id}")
-def countersign_submit(request: Request, case_id: CaseId, event_id: EventId, app: AppDep,
-                       guard: GuardDep, action: Action, form: PostedForm) -> Response:
-    principal, values = form
-    act, _state = sign_off_act(request, app, guard, principal, action, case_id, event_id,
-                               "countersign")
-    return act.save(values, complete=_on(event_id), remap=_problem)
-
-
-@router.get("/cases/{case_id}/return/{event_id}")
-def return_page(request: Request, case_id: CaseId, event_id: EventId, app: AppDep,
-                guard: GuardDep, action: Action, principal: PageUser) -> Response:
-    """Return an assessment or plan to the practitioner for revision, with the reason."""
-    act, state = sign_off_act(request, app, guard, principal, action, case_id, event_id,
-                              "return")
-    return act.show(state, {}, {})
-
-
-@router.post("/cases/{case_id}/return/{event_id}")
-def return_submit(request: Request, case_id: CaseId, event_id: EventId, app: AppDep,
-                  guard: GuardDep, action: Action, form: PostedForm) -> Response:
-    principal, values = form
-    act, _state = sign_off_act(request, app, guard, principal, action, case_id, event_id,
-                               "return")
-    return act.save(values, complete=_on(event_id), remap=_problem)
+for _slug in SPECS:  # countersign an assessment or plan, or return it for revision
+    _sign_off_routes(_slug)
