@@ -65,6 +65,14 @@ def test_qa_draws_a_sample_and_audits_a_case_from_it(env: Env) -> None:
                      sample=sample_id)
     assert no_reason.status_code == 422
     assert errors_beside(no_reason.text, "r_2-1-2") == "give the reason for overriding the roll-up"
+    half_action = post(env, f"{CASE}/audit", csrf, **full_form(
+        a1_description="Write the safety plan."), sample=sample_id)
+    assert half_action.status_code == 422
+    assert errors_beside(half_action.text, "a1_due") == "needed for each action"
+    stale = post(env, f"{CASE}/audit", csrf, **full_form(), sample=sample_id,
+                 expected_version="0")
+    assert stale.status_code == 409 and "Someone else recorded on this case" in stale.text
+    assert [r.type for r in env.app.store.read_stream("CS-TEST1")] == ["case_opened"]
     saved = post(env, f"{CASE}/audit", csrf, **full_form(
         **{"o_2-1-2": "no", "r_2-1-2": "No safety plan on file.", "sample": sample_id,
            "a1_description": "Write the safety plan.", "a1_owner": "P-TEST01",

@@ -107,7 +107,7 @@ class Act:
         now = self.guard.app.clock.now()
         if self.now_occurred:
             values = {**values, "occurred_at": local_input(now)}
-        data, occurred, problems = act_forms_to_event(self.spec, values)
+        data, occurred, problems = self.parse(values)
         if not problems and complete is not None:
             problems = complete(data)
         if not problems:
@@ -123,11 +123,25 @@ class Act:
             except ConcurrencyConflict as exc:
                 return self.again(values, clash(exc), 409)
             if found is None:
-                return RedirectResponse(f"/cases/{self.case_id}?recorded={self.spec.slug}",
-                                        status_code=303)
+                return RedirectResponse(self.recorded(), status_code=303)
             problems = [remap(p) for p in found] if remap is not None else found
-        rows = objective_rows(self.spec, values)
-        return self.again(values, problems_to_errors(self.spec, problems, rows), 422)
+        return self.again(values, self.place(values, problems), 422)
+
+    # What a kind of act with its own form (the QA audit) replaces: how the form is read,
+    # where a problem is shown, where the user goes once it is recorded.
+
+    def parse(self, values: FormValues
+              ) -> tuple[dict[str, Any], datetime | None, list[FieldProblem]]:
+        """The event's data and moment from the form, and the form's own problems."""
+        return act_forms_to_event(self.spec, values)
+
+    def place(self, values: FormValues, problems: list[FieldProblem]) -> dict[str, str]:
+        """Each problem keyed by the form field it is shown beside (``_form``: above)."""
+        return problems_to_errors(self.spec, problems, objective_rows(self.spec, values))
+
+    def recorded(self) -> str:
+        """Where the user goes once the act is recorded: the case, with a banner."""
+        return f"/cases/{self.case_id}?recorded={self.spec.slug}"
 
 
 def act_forms_to_event(

@@ -11,6 +11,8 @@ by someone who may write to the case (its team's practitioners).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import uuid4
 
@@ -28,7 +30,7 @@ from tracker.edges.api.deps import Action, AppDep, GuardDep, ReportsDep
 from tracker.edges.api.guard import CaseGuard
 from tracker.edges.web import act_forms
 from tracker.edges.web.acts import Act, shown
-from tracker.edges.web.case_pages import CaseId, clash, record_form
+from tracker.edges.web.case_pages import CaseId
 from tracker.edges.web.common import render
 from tracker.edges.web.deps import PageUser, PostedForm
 from tracker.edges.web.forms import (
@@ -45,7 +47,7 @@ from tracker.edges.web.forms import (
 from tracker.edges.web.qa_view import audit_actions, slug
 from tracker.edges.web.staff import staff_names
 from tracker.kernel.clock import local_date
-from tracker.kernel.errors import AccessDenied, ConcurrencyConflict, FieldProblem, InvalidInput
+from tracker.kernel.errors import AccessDenied, FieldProblem, InvalidInput
 from tracker.services.app import App
 
 router = APIRouter(include_in_schema=False)
@@ -322,32 +324,55 @@ def audit_page(request: Request, case_id: CaseId, guard: GuardDep, action: Actio
                        _sample_arg(sample))
 
 
+@dataclass
+class AuditAct(Act):
+    """The audit as an act: saved like every other (``Act.save``), with its own form
+    (``audit_form.html``), read by ``audit_data``, shown again on the auditor's guard, and
+    back to the sample it was started from."""
+
+    sample: str = ""
+    audited: CaseState | None = None
+    """The case as the auditor's guard loaded it (the form's prompts follow its route)."""
+    origin: dict[str, str] = field(default_factory=dict)
+    """Where each part of the event data came from (set by ``parse``)."""
+
+    def show(self, state: CaseState, values: FormValues, errors: dict[str, str],
+             status: int = 200) -> Response:
+        return _show_audit(self.request, self.guard, self.case_id, state, values, errors,
+                           self.sample, status)
+
+    def again(self, values: FormValues, errors: dict[str, str], status: int) -> Response:
+        state = self.guard.auditable(self.principal.user, self.case_id, self.action,
+                                     log_allowed=not self.attempted)
+        return self.show(state, values, errors, status)
+
+    def parse(self, values: FormValues
+              ) -> tuple[dict[str, Any], datetime | None, list[FieldProblem]]:
+        state = self.audited or self.guard.state(self.case_id)
+        data, errors, self.origin = audit_data(state, values)
+        self.origin |= {name: name for name in errors}  # the form's own: beside themselves
+        return data, None, [FieldProblem(name, reason) for name, reason in errors.items()]
+
+    def place(self, values: FormValues, problems: list[FieldProblem]) -> dict[str, str]:
+        return _place(problems, self.origin)
+
+    def recorded(self) -> str:
+        return f"/qa/samples/{self.sample}" if self.sample else super().recorded()
+
+
+AUDIT = FormSpec("audit", "Audit the case", "case_audited", [])
+"""The audit's event and banner (its fields are built per case by ``_audit_fields``)."""
+
+
 @router.post("/cases/{case_id}/audit")
-def audit_submit(request: Request, case_id: CaseId, app: AppDep, guard: GuardDep,
-                 action: Action, form: PostedForm) -> Response:
+def audit_submit(request: Request, case_id: CaseId, guard: GuardDep, action: Action,
+                 form: PostedForm) -> Response:
     """Save the audit through the one door; back to the sample (or the case)."""
     principal, values = form
-    sample = _sample_arg(_one(values, "sample"))
     state = guard.auditable(principal.user, case_id, action, log_allowed=False)
-    data, errors, origin = audit_data(state, values)
-    if not errors:
-        raw_version = _one(values, "expected_version")
-        expected = int(raw_version) if raw_version.isdigit() and len(raw_version) < 10 else None
-        try:
-            problems = record_form(guard, principal, action, case_id, "case_audited", data,
-                                   app.clock.now(), expected)
-        except ConcurrencyConflict as exc:
-            return _show_audit(request, guard, case_id, guard.state(case_id), values,
-                               clash(exc), sample, 409)
-        if problems is None:
-            target = (f"/qa/samples/{sample}" if sample
-                      else f"/cases/{case_id}?recorded=audit")
-            return RedirectResponse(target, status_code=303)
-        errors = _place(problems, origin)
-    else:
-        guard.log(principal.user, [case_id], action, "allowed")
-    return _show_audit(request, guard, case_id, guard.state(case_id), values, errors, sample,
-                       422)
+    act = AuditAct(request, case_id, guard, principal, action, AUDIT,
+                   sample=_sample_arg(_one(values, "sample")), audited=state)
+    return act.save(values)
 
 
 # -- completing an audit's action -------------------------------------------------------------
