@@ -16,6 +16,7 @@ from datetime import date
 
 from projections import countersignature
 from projections.aspire import stage_of
+from projections.due import audit_actions
 from projections.oversight import oversight_actions
 from projections.views import CaseViews
 from tracker.domain.policy import Policy
@@ -146,6 +147,13 @@ def _oversight_action_overdue(views: CaseViews, policy: Policy) -> Iterator[Hit]
                       {"due": item["due"]})
 
 
+def _audit_action_overdue(views: CaseViews, policy: Policy) -> Iterator[Hit]:
+    """An action a QA audit found on the case, not done by its due date."""
+    for item in audit_actions(views.visible):
+        if item["status"] == "overdue":
+            yield Hit(f"audit:{item['action_id']}", [item["event_id"]], {"due": item["due"]})
+
+
 RULES: tuple[AlertRule, ...] = (
     AlertRule("assessment_overdue", "Initial assessment overdue", True,
               _overdue("assessment", frozenset({"assessment"}))),
@@ -188,6 +196,7 @@ RULES: tuple[AlertRule, ...] = (
               False, _breach_awaiting_authorisation),
     AlertRule("oversight_action_overdue", "Management oversight action overdue", True,
               _oversight_action_overdue),
+    AlertRule("audit_action_overdue", "Audit action overdue", True, _audit_action_overdue),
 )
 """Every alert rule, in the order alerts are listed."""
 

@@ -182,6 +182,7 @@ class Visible:
         self.breaches = _visible(r.breaches, us)
         self.excuses = _visible(r.excuses, us)
         self.audits = _visible(r.audits, us)
+        self.audit_done = _visible(r.audit_done, us)
         self.levels = _visible(r.levels, us)
         self.req_failures = _visible(r.req_failures, us)
         self.conditions = _visible(r.conditions, us)

@@ -30,6 +30,7 @@ Shapes (the TypedDicts below; docs/read-models.md describes every field):
   "required", "contacts"}``).
 """
 
+from projections.due import DueItem
 from projections.queries.alerts import (
     AlertPage,
     AlertRow,
@@ -45,7 +46,6 @@ from projections.queries.alerts import (
 from projections.queries.cases import (
     CaseDetail,
     CaseloadRow,
-    DueItem,
     PractitionerCompliance,
     Projection,
     StageSummary,

@@ -11,11 +11,11 @@ from sqlalchemy import Connection, select
 from projections.alert_rules import read_policy
 from projections.alerts import AlertView, row_to_dict
 from projections.aspire import STAGES, stage_of
+from projections.due import DueItem, due_items
 from projections.oversight import (
     LevelChangeView,
     OversightView,
     levels_awaiting,
-    oversight_actions,
     oversight_view,
 )
 from projections.queries.reading import (
@@ -46,19 +46,12 @@ class CaseDetail(CaseView):
     projection: Projection
     oversight: list[OversightView]
     levels_awaiting_agreement: list[LevelChangeView]
+    due: list[DueItem]
 
 
 class StageSummary(TypedDict):
     status: str | None
     due: str | None
-
-
-class DueItem(TypedDict):
-    stage: str
-    kind: str
-    subject: str
-    due: str
-    status: str
 
 
 class CaseloadRow(TypedDict):
@@ -116,6 +109,7 @@ def case_view(
         "projection": {"position": record.position, "caught_up": caught_up},
         "oversight": oversight_view(views.visible) if views.exists else [],
         "levels_awaiting_agreement": levels_awaiting(views.visible),
+        "due": due_items(views),
     }
     return detail
 
@@ -155,20 +149,7 @@ def caseload(
     for views in views_list:
         h = views.header
         stages = {s: stage_of(views.aspire, s) for s in STAGES}
-        due: list[DueItem] = [
-            {"stage": stage, "kind": o["kind"], "subject": o["subject"], "due": o["due"],
-             "status": o["status"]}
-            for stage, found in stages.items()
-            for o in (found["obligations"] if found else [])
-            if o["status"] in ("due", "overdue")
-        ]
-        due += [  # a manager's oversight action is the practitioner's to do
-            {"stage": "oversight", "kind": "oversight_action",
-             "subject": f"oversight:{o['oversight_id']}", "due": o["due"] or "",
-             "status": "overdue" if o["status"] == "overdue" else "due"}
-            for o in oversight_actions(views.visible) if o["status"] in ("open", "overdue")
-        ]
-        due.sort(key=lambda d: (d["status"] != "overdue", d["due"]))
+        due = due_items(views)
         rows.append({
             "case_id": views.case_id,
             "child_id": h["child_id"],

@@ -28,6 +28,7 @@ from projections.record.facts import (
     Assess,
     Attend,
     Audit,
+    AuditDone,
     Breach,
     BreachDecision,
     CaseRecord,
@@ -76,7 +77,7 @@ from projections.record.fold import (
 from projections.record.moments import EPOCH, day_of_us, from_us, local_ordinal, to_us
 
 __all__ = [
-    "EPOCH", "FORMAT", "LIST_KINDS", "Alloc", "AllocEnd", "Assess", "Attend", "Audit",
+    "EPOCH", "FORMAT", "LIST_KINDS", "Alloc", "AllocEnd", "Assess", "Attend", "Audit", "AuditDone",
     "Breach", "BreachDecision", "Builder", "CaseRecord", "Change", "Closed", "Cond", "CondEnd",
     "Contract",
     "Corr", "Decision", "DobOpener", "DobSealer", "Excuse", "FollowUp", "Level", "LevelAgreed",

@@ -42,8 +42,9 @@ def _revive(cls: type[NamedTuple], raw: list[Any]) -> Any:
     return cls(*raw)
 
 
-FORMAT = 2
-"""The stored record's layout; a record stored in another layout is refolded from its events."""
+FORMAT = 3
+"""The stored record's layout; a record stored in another layout is refolded from its events.
+(3: an audit's actions and their completions.)"""
 
 
 class StaleRecord(Exception):

@@ -350,6 +350,19 @@ class Audit(NamedTuple):
     answers: tuple[tuple[str, str, bool], ...]
     safety: str | None
     harm: str | None
+    actions: tuple[tuple[str, str, int], ...] = ()
+    """The actions it found for the practitioner: (action id, owner id, due ordinal); their
+    descriptions stay in the log, sealed."""
+
+
+class AuditDone(NamedTuple):
+    """An action an audit found, completed."""
+
+    id: str
+    pos: int
+    t: int
+    d: int
+    action_id: str
 
 
 class SignOff(NamedTuple):
@@ -403,6 +416,7 @@ LIST_KINDS: dict[str, type[NamedTuple]] = {
     "breaches": Breach,
     "excuses": Excuse,
     "audits": Audit,
+    "audit_done": AuditDone,
     "corrections": Corr,
     "levels": Level,
     "req_failures": ReqFail,
@@ -448,6 +462,7 @@ class CaseRecord:
     breaches: tuple[Breach, ...] = ()
     excuses: tuple[Excuse, ...] = ()
     audits: tuple[Audit, ...] = ()
+    audit_done: tuple[AuditDone, ...] = ()
     corrections: tuple[Corr, ...] = ()
     levels: tuple[Level, ...] = ()
     req_failures: tuple[ReqFail, ...] = ()

@@ -18,6 +18,7 @@ from projections.record.facts import (
     Assess,
     Attend,
     Audit,
+    AuditDone,
     Breach,
     BreachDecision,
     CaseRecord,
@@ -370,7 +371,11 @@ _MAKERS: dict[str, Maker] = {
     "case_audited": lambda p, i, pos, t, d: ("audits", Audit(
         i, pos, t, d, p.get("legacy_auditor_id") or "", p.get("question_set") or "hmip-youth-2021",
         tuple((a["standard"], a["lens"], bool(a["answer"])) for a in p["answers"]),
-        p.get("safety_and_wellbeing"), p.get("risk_of_serious_harm"))),
+        p.get("safety_and_wellbeing"), p.get("risk_of_serious_harm"),
+        tuple((a["action_id"], a["owner_id"], date.fromisoformat(a["due_date"]).toordinal())
+              for a in p.get("actions") or ()))),
+    "audit_action_completed": lambda p, i, pos, t, d: ("audit_done", AuditDone(
+        i, pos, t, d, p["action_id"])),
     "transfer_requested": lambda p, i, pos, t, d: ("transfers", Xfer(
         i, pos, t, d, p["transfer_id"], "requested", p["kind"], p.get("to_team"),
         p.get("to_service"))),

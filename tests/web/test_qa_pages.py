@@ -129,8 +129,9 @@ def test_the_pages_role_matrix_for_samples_and_audits(env: Env) -> None:
     assert post(env, "/qa/samples", csrf, preset="inspection", seed="1").status_code == 403
 
 
-def test_audit_actions_show_on_the_case_and_the_team_completes_them(env: Env) -> None:
-    open_case(env.app)
+def audited_with_actions(env: Env) -> None:
+    """A thematic audit that found two actions: AA-1 due 1 October (overdue on the tests'
+    clock, 2 November 2026), AA-2 due 1 December."""
     record(env.app, "CS-TEST1", "case_audited", {
         "audit_type": "thematic", "theme": "education",
         "prompts": [{"key_question": "2.1.1", "prompt": "a", "answer": "no"}],
@@ -138,6 +139,11 @@ def test_audit_actions_show_on_the_case_and_the_team_completes_them(env: Env) ->
                      "owner_id": "P-TEST01", "due_date": "2026-10-01"},
                     {"action_id": "AA-2", "description": "Update the plan.",
                      "owner_id": "M-TEST01", "due_date": "2026-12-01"}]}, at("2026-09-20"))
+
+
+def test_audit_actions_show_on_the_case_and_the_team_completes_them(env: Env) -> None:
+    open_case(env.app)
+    audited_with_actions(env)
     env.accounts.update_user("P-TEST01", display_name="Sam Example")
     csrf = sign_in(env.client, "prac.a")
     case = env.client.get(CASE).text
@@ -155,6 +161,59 @@ def test_audit_actions_show_on_the_case_and_the_team_completes_them(env: Env) ->
     assert row1 and "done</span>" in row1.group(1)
     sign_in(env.client, "prac.b")
     assert env.client.get(f"{CASE}/audit-action").status_code == 403
+
+
+def audit_alerts(env: Env) -> list[dict[str, Any]]:
+    resp = env.client.get("/api/alerts", headers=env["manager_a"].headers)
+    assert resp.status_code == 200, resp.text
+    return [a for a in resp.json() if a["rule"] == "audit_action_overdue"]
+
+
+def test_open_audit_actions_are_due_with_an_alert_and_marked_done_right_there(
+        env: Env) -> None:
+    open_case(env.app)
+    record(env.app, "CS-TEST1", "case_manager_allocated", {
+        "practitioner_id": "P-TEST01", "agency": "yot", "role": "case_manager",
+        "team": "TEAM-A", "manager_id": "M-TEST01"}, at("2026-01-05", 11))
+    audited_with_actions(env)
+    Projector(env.app).catch_up()
+    env.accounts.update_user("P-TEST01", display_name="Sam Example")
+    # The tests' clock is 2 November 2026: AA-1 (due 1 October) is overdue, AA-2 is due.
+    [alert] = audit_alerts(env)
+    assert (alert["case_id"], alert["details"]["due"]) == ("CS-TEST1", "2026-10-01")
+    rows = env.client.get("/api/caseload", params={"team": "TEAM-A"},
+                          headers=env["prac_a"].headers).json()
+    due = [(d["subject"], d["status"], d["due"]) for r in rows for d in r["due"]
+           if d["stage"] == "audit"]
+    assert due == [("audit:AA-1", "overdue", "2026-10-01"), ("audit:AA-2", "due", "2026-12-01")]
+    sign_in(env.client, "prac.a")
+    caseload = env.client.get("/caseload").text
+    assert "Audit action (audit) by 1 October 2026" in caseload
+
+    case = env.client.get(CASE).text
+    due_list = case.split('id="due-list"', 1)[1].split("</ul>", 1)[0]
+    items = re.findall(r"<li>(.*?)</li>", due_list, re.S)
+    [first] = [i for i in items if "Chase the school report." in i]
+    assert ">overdue</span>" in first and "(Sam Example) by 1 October 2026" in first
+    assert any("Update the plan." in i and ">due</span>" in i for i in items)
+    form = re.search(r'<form method="post" action="(/cases/CS-TEST1/audit-action)"[^>]*'
+                     r'id="done-AA-1">(.*?)</form>', first, re.S)
+    assert form is not None, first
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form.group(2)))
+    assert fields["action_id"] == "AA-1" and "Mark done" in form.group(2)
+    done = env.client.post(form.group(1), data=fields, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    last = env.app.store.read_stream("CS-TEST1")[-1]
+    assert (last.type, last.recorded_by) == ("audit_action_completed", "P-TEST01")
+    assert last.occurred_at == env.app.clock.now()  # marked done as the button was pressed
+    Projector(env.app).catch_up()
+    after = env.client.get(done.headers["location"]).text
+    assert "Chase the school report." not in after.split('id="due-list"', 1)[1].split(
+        "</ul>", 1)[0]
+    assert 'id="done-AA-2"' in after
+    assert audit_alerts(env) == []
+    again = env.client.post(form.group(1), data=fields, follow_redirects=False)
+    assert again.status_code == 422  # done already: no longer one of the choices
 
 
 def test_the_ratings_page_rates_one_drawn_sample(env: Env) -> None:

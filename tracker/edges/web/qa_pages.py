@@ -402,7 +402,9 @@ def audit_action_page(request: Request, case_id: CaseId, app: AppDep, guard: Gua
 @router.post("/cases/{case_id}/audit-action")
 def audit_action_submit(request: Request, case_id: CaseId, app: AppDep, guard: GuardDep,
                         action: Action, form: PostedForm) -> Response:
+    """Record it from the form, or (no "when" sent: the case page's "Mark done") now."""
     principal, values = form
     act, _state = _action_act(request, app, guard, principal, action, case_id)
+    act.now_occurred = "occurred_at" not in values
     return act.save(values)
 
