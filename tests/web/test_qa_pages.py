@@ -69,6 +69,8 @@ def test_qa_draws_a_sample_and_audits_a_case_from_it(env: Env) -> None:
         a1_description="Write the safety plan."), sample=sample_id)
     assert half_action.status_code == 422
     assert errors_beside(half_action.text, "a1_due") == "needed for each action"
+    # the error summary links to the date's first box (GOV.UK's summary, as every form)
+    assert 'href="#a1_due-day"' in half_action.text and 'id="a1_due-day"' in half_action.text
     stale = post(env, f"{CASE}/audit", csrf, **full_form(), sample=sample_id,
                  expected_version="0")
     assert stale.status_code == 409 and "Someone else recorded on this case" in stale.text

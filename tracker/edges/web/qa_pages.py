@@ -298,13 +298,15 @@ def _show_audit(request: Request, guard: CaseGuard, case_id: str, state: CaseSta
                   if u.active and u.role in ("practitioner", "manager")]
     groups = _audit_fields(state, policy.qa.themes)
     rows = _action_fields(owners)
-    labels = {f.name: f.label for f in groups["head"] + groups["tail"]}
-    labels |= {f.name: f.label for s in groups["standards"] for q in s["questions"]
-               for f in q["fields"]}
+    fields = [*groups["head"], *groups["tail"],
+              *(f for s in groups["standards"] for q in s["questions"] for f in q["fields"])]
+    labels = {f.name: f.label for f in fields}
     labels |= {f.name: f"Action {i}: {f.label}" for i, fs in rows for f in fs}
+    fields += [f for _i, fs in rows for f in fs]
     return render(request, "audit_form.html", {
         "title": f"Audit case {case_id}", "case_id": case_id, "values": values,
         "errors": errors, "labels": labels, "groups": groups, "action_rows": rows,
+        "spec": FormSpec(AUDIT.slug, AUDIT.title, AUDIT.event_type, fields),
         "expected_version": state.version, "sample_id": sample,
         "threshold": policy.qa.key_question_yes_pct,
         "route": state.opened.route if state.opened else "",
