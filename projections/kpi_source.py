@@ -236,5 +236,6 @@ def kpi_case(events: Sequence[RawEvent], opener: Opener, custodial: Callable[[st
         case_id=opened.stream_id, team=str(p["team"]), child_id=str(p["child_id"]),
         disposal=str(p["disposal_type"]), route=str(p["route"]),
         start=_day(p.get("start_date"), opened.d),
-        custodial_sentence=custodial(str(p["disposal_type"])), ethnic_group=group, **facts,
+        custodial_sentence=custodial(str(p["disposal_type"])), ethnic_group=group,
+        opened_offence=p.get("offence_category"), **facts,
     )

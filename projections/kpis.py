@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal, TypedDict, TypeVar
 
+from tracker.domain.offence import CaseOffence, RecordedOffence, case_offence
 from tracker.kernel.errors import FieldProblem, InvalidInput
 
 Funnel = Literal["identified", "planned", "attending"]
@@ -126,11 +127,8 @@ class WiderService:
     end: date | None
 
 
-@dataclass(frozen=True)
-class Offence:
-    category: str
-    gravity: int
-    first_offence: bool
+Offence = RecordedOffence
+"""An ``offence_recorded`` event's facts (the domain's shape: ``tracker.domain.offence``)."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +179,7 @@ class KpiCase:
     substance_misuse: tuple[FunnelStep, ...] = ()
     wider_services: tuple[WiderService, ...] = ()
     offences: tuple[Offence, ...] = ()
+    opened_offence: str | None = None
     victims: tuple[Victim, ...] = ()
     ooc_completed: bool | None = None
     breaches: tuple[date, ...] = ()
@@ -188,18 +187,16 @@ class KpiCase:
     ethnic_group: str | None = None
 
 
-def principal_offence(c: KpiCase) -> Offence | None:
-    """The case's most serious offence (highest gravity score; the first of equals)."""
-    best: Offence | None = None
-    for o in c.offences:
-        if best is None or o.gravity > best.gravity:
-            best = o
-    return best
+def offence_of(c: KpiCase) -> CaseOffence | None:
+    """The case's offence by the one rule (``tracker.domain.offence.case_offence``): the
+    latest ``offence_recorded``, else ``case_opened``'s category."""
+    return case_offence(c.opened_offence, c.offences)
 
 
 def first_offence(c: KpiCase) -> bool:
-    """Whether any offence of the case is recorded as the child's first."""
-    return any(o.first_offence for o in c.offences)
+    """Whether the case's offence (by the same rule) is recorded as the child's first."""
+    o = offence_of(c)
+    return o is not None and bool(o.first_offence)
 
 
 @dataclass(frozen=True)
@@ -449,16 +446,19 @@ def wider_services(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
     return _result("wider_services", len(ids), d, ids, steps)
 
 
-def is_serious_violence(offences: Sequence[Offence], categories: Sequence[str],
+def is_serious_violence(offence: CaseOffence | None, categories: Sequence[str],
                         min_gravity: int) -> bool:
-    """Any offence in the policy's categories with at least its gravity score."""
-    return any(o.category in categories and o.gravity >= min_gravity for o in offences)
+    """The case's offence is in the categories with at least the policy's gravity score
+    (a category known only from ``case_opened`` has no score, so never qualifies)."""
+    return (offence is not None and offence.category in categories
+            and offence.gravity is not None and offence.gravity >= min_gravity)
 
 
 def serious_violence(cases: Sequence[KpiCase], quarter: Quarter, categories: Sequence[str],
                      min_gravity: int) -> KpiResult:
     opened = [c for c in cases if quarter.holds(c.start)]
-    sv = [c.case_id for c in opened if is_serious_violence(c.offences, categories, min_gravity)]
+    sv = [c.case_id for c in opened if is_serious_violence(offence_of(c), categories,
+                                                                   min_gravity)]
     return _result("serious_violence", len(sv), len(opened), sv)
 
 

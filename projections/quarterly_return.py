@@ -21,7 +21,7 @@ from projections.kpis import (
     is_serious_violence,
     latest,
     moments,
-    principal_offence,
+    offence_of,
     stage_by,
 )
 from tracker.kernel.errors import FieldProblem
@@ -71,7 +71,7 @@ def validate(cases: Sequence[KpiCase], quarter: Quarter) -> list[FieldProblem]:
             continue
         if c.closed is not None and c.closed < c.start:
             bad(c, "end_date", "is before the start date")
-        if quarter.holds(c.start) and not c.offences and c.route == "court":
+        if quarter.holds(c.start) and offence_of(c) is None and c.route == "court":
             bad(c, "offence", "not recorded for a court case opened in the quarter")
         for day in moments(c, quarter, releases=True):
             if latest(c.accommodation, day) is None:
@@ -96,13 +96,15 @@ def tables(cases: Sequence[KpiCase], meetings: Sequence[BoardMeeting], quarter: 
     for c in sorted(cases, key=lambda c: c.case_id):
         if not in_scope(c, quarter):
             continue
-        o = principal_offence(c)
+        o = offence_of(c)
+        gravity = o.gravity if o is not None else None
         out["cases.csv"].append((
             c.case_id, c.child_id, c.team, c.disposal, c.route, _d(c.start), _d(c.closed),
-            _b(c.custodial_sentence), o.category if o else "", str(o.gravity) if o else "",
-            _b(o.first_offence) if o else "",
-            _b(is_serious_violence(c.offences, rules.serious_violence_categories,
-                                   rules.serious_violence_min_gravity)) if o else ""))
+            _b(c.custodial_sentence), o.category if o else "",
+            str(gravity) if gravity is not None else "", _b(o.first_offence if o else None),
+            _b(is_serious_violence(o, rules.serious_violence_categories,
+                                   rules.serious_violence_min_gravity))
+            if gravity is not None else ""))
         judged = [("end" if day == c.closed else "release", day)
                   for day in moments(c, quarter, releases=True)]
         for moment, day in judged:

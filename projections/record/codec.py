@@ -42,7 +42,7 @@ def _revive(cls: type[NamedTuple], raw: list[Any]) -> Any:
     return cls(*raw)
 
 
-FORMAT = 2
+FORMAT = 3
 """The stored record's layout; a record stored in another layout is refolded from its events."""
 
 

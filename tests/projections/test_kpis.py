@@ -168,9 +168,18 @@ def test_kpi9_serious_violence() -> None:
         case("C", start=IN_Q, offences=(Offence("theft", 6, False),)),
         case("D", start=IN_Q),
         case("E", start=BEFORE, offences=(Offence("drugs", 6, False),)),
+        # the offence rule (tracker.domain.offence): case_opened's category alone has no
+        # gravity score, so it never qualifies ...
+        case("F", start=IN_Q, opened_offence="robbery"),
+        # ... the latest offence_recorded wins over case_opened's category ...
+        case("G", start=IN_Q, opened_offence="theft_and_handling",
+             offences=(Offence("robbery", 6, False),)),
+        # ... and over an earlier offence_recorded
+        case("H", start=IN_Q, offences=(Offence("robbery", 6, False),
+                                        Offence("theft_and_handling", 2, False))),
     ]
     r = K.serious_violence(cases, Q3, ("violence_against_the_person", "robbery", "drugs"), 5)
-    assert (r["numerator"], r["denominator"], r["case_ids"]) == (1, 4, ["A"])
+    assert (r["numerator"], r["denominator"], r["case_ids"]) == (2, 7, ["A", "G"])
 
 
 def test_kpi10_victims() -> None:

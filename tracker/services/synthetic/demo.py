@@ -23,6 +23,7 @@ from tracker.domain.audits import prompt_ids
 from tracker.domain.countersignature import DocumentFacts, needs_countersignature
 from tracker.domain.enforcement import in_warned_period
 from tracker.domain.inspection import question_set
+from tracker.domain.offence import RecordedOffence, offence_category
 from tracker.domain.policy import Policy, default_policy
 from tracker.domain.workdays import WorkingDays, calendar_for
 from tracker.kernel.clock import LONDON
@@ -416,7 +417,11 @@ def _countersign(case: _Case, policy: Policy, wd: WorkingDays, practitioner: str
     opened = case.items[0].data
     closing = [it.occurred for it in case.items if it.event_type == "case_closed"]
     latest: dict[str, Any] = {}
+    offences: list[RecordedOffence] = []
     for it in list(case.items):
+        if it.event_type == "offence_recorded":
+            offences.append(RecordedOffence(it.data["category"], int(it.data["gravity_score"]),
+                                            bool(it.data["first_offence"])))
         if it.event_type == "assessment_completed":
             latest = it.data
         if it.event_type not in ("assessment_completed", "plan_agreed", "plan_revised"):
@@ -426,7 +431,7 @@ def _countersign(case: _Case, policy: Policy, wd: WorkingDays, practitioner: str
             disposal=opened["disposal_type"], case_manager=practitioner,
             risk_of_serious_harm=latest.get("risk_of_serious_harm"),
             safety_and_wellbeing=latest.get("safety_and_wellbeing"),
-            offence_category=opened.get("offence_category"))
+            offence_category=offence_category(opened.get("offence_category"), offences))
         if not needs_countersignature(policy.countersignature, facts):
             continue
         roll = cs.random()
