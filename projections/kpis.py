@@ -155,6 +155,22 @@ class FeedbackGiven:
 
 
 @dataclass(frozen=True)
+class Personal:
+    """The child's sealed diversity values, opened only for a return the operator asked to
+    hold them (``tracker return --include-personal``); never for a KPI or the board pack.
+
+    A value is None when it was not recorded or its key is gone; ``erased`` names the
+    fields whose key is gone (they read blank, and nothing is computed from them).
+    """
+
+    ethnicity: str | None
+    sex: str | None
+    age_at_offence: int | None
+    age_at_disposal: int | None
+    erased: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class KpiCase:
     """What one case's events say that the KPIs, the return and disproportionality count.
 
@@ -185,6 +201,7 @@ class KpiCase:
     breaches: tuple[date, ...] = ()
     feedback: tuple[FeedbackGiven, ...] = ()
     ethnic_group: str | None = None
+    personal: Personal | None = field(default=None, repr=False)
 
 
 def offence_of(c: KpiCase) -> CaseOffence | None:

@@ -53,8 +53,10 @@ def _case_ids(conn: Connection) -> list[str]:
     return sorted(str(r[0]) for r in conn.execute(query))
 
 
-def read_cohort(app: App, teams: Collection[str] | None = None) -> Cohort:
-    """Every case's KPI facts (of ``teams``; None: all) and the board meetings."""
+def read_cohort(app: App, teams: Collection[str] | None = None, *,
+                personal: bool = False) -> Cohort:
+    """Every case's KPI facts (of ``teams``; None: all) and the board meetings.
+    ``personal``: also open each child's diversity values (only the return asks)."""
     policy = read_policy(app)
 
     def opener(e: RawEvent) -> dict[str, Any]:
@@ -69,7 +71,7 @@ def read_cohort(app: App, teams: Collection[str] | None = None) -> Cohort:
         for case_id in _case_ids(conn):
             try:
                 found = kpi_case([env.event for env in source.read_case(conn, case_id)],
-                                 opener, custodial)
+                                 opener, custodial, personal=personal)
             except (TrackerError, KeyError, ValueError, TypeError) as exc:
                 skipped += 1
                 log.warning("kpi_case_skipped", case_id=case_id, error=type(exc).__name__)
