@@ -4,7 +4,8 @@ for a year (docs/kpis.md, docs/disproportionality.md).
 The facts come straight from the event log (``projections.kpi_source``), so a report never
 waits for the projector, and one case that cannot be read is left out and counted
 (``skipped``) rather than stopping the report. A case's facts are folded once per stream
-version and kept (``CohortCache`` on the app, never with personal values): a request reads
+version and kept (``CohortCache`` on the app: the facts hold no sealed value, only the
+high-level ethnic group the aggregates use; ``personal`` reads are never kept): a request reads
 each stream's version in one query and refolds only the cases that changed since. Who may
 see which teams is the edges' to decide: these functions take the teams (None: every team).
 """
@@ -63,8 +64,9 @@ def _case_versions(conn: Connection) -> dict[str, int]:
 @dataclass
 class CohortCache:
     """Each case's KPI facts as folded at a stream version, under one policy version. An
-    erasure, a correction or any new event changes the version, so the case is refolded;
-    nothing personal is kept (``KpiCase.personal`` is only read uncached)."""
+    erasure, a correction or any new event changes the version, so the case is refolded
+    (an erased child's to None: nothing about it is kept or computed again);
+    ``KpiCase.personal`` is only ever read uncached."""
 
     policy_version: str = ""
     cases: dict[str, tuple[int, KpiCase | None]] = field(default_factory=dict)
