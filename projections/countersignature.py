@@ -19,6 +19,7 @@ from typing import TypedDict
 from projections.record import Assess, Plan, SignOff
 from projections.visible import Visible
 from tracker.domain.countersignature import DocumentFacts, countersignature_reasons
+from tracker.domain.offence import RecordedOffence, offence_category
 
 
 class CountersignView(TypedDict):
@@ -101,7 +102,9 @@ def documents(v: Visible) -> list[SignedDocument]:
             case_manager=_case_manager_on(v, fact.d),
             risk_of_serious_harm=latest.harm if latest else None,
             safety_and_wellbeing=latest.safety if latest else None,
-            offence_category=v.opened.offence,
+            offence_category=offence_category(v.opened.offence, [
+                RecordedOffence(o.category, o.gravity, o.first_offence) for o in v.offences
+                if (o.t, o.pos) <= (fact.t, fact.pos)]),
         )
         reasons = tuple(countersignature_reasons(rules, facts))
         act = acts.get(fact.id)

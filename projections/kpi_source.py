@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from events.sealing import ERASED
 from projections.disproportionality import high_level
 from projections.kpis import (
     Accommodation,
@@ -24,10 +25,12 @@ from projections.kpis import (
     FunnelStep,
     KpiCase,
     Offence,
+    Personal,
     Send,
     Victim,
     WiderService,
 )
+from projections.outcomes import age_on
 from projections.record import RawEvent
 
 Opener = Callable[[RawEvent], dict[str, Any]]
@@ -159,6 +162,7 @@ def _wider_end(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
 @handles("offence_recorded")
 def _offence(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
     p = e.data
+    facts["_offence_date"] = _day(p.get("offence_date"), e.d)  # the latest offence's
     _append(facts, "offences", Offence(str(p["category"]), int(p["gravity_score"]),
                                        bool(p["first_offence"])))
 
@@ -196,10 +200,39 @@ def _ooc(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
 
 
 @handles("diversity_recorded")
-def _diversity(facts: dict[str, Any], e: RawEvent, opener: Opener) -> None:
-    if e.data.get("ethnicity") is not None:
-        opened = opener(e).get("ethnicity")
-        facts["_ethnicity"] = opened if isinstance(opened, str) else None
+def _diversity(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
+    facts["_diversity"] = e  # the latest; opened once, after the fold
+
+
+def _opened(value: Any) -> str | None:
+    return value if isinstance(value, str) and value != ERASED else None
+
+
+def _gone(raw: dict[str, Any], opened: dict[str, Any], name: str) -> bool:
+    """A sealed value was stored but cannot be opened (its key is gone)."""
+    return raw.get(name) is not None and _opened(opened.get(name)) is None
+
+
+def _personal(opened_event: RawEvent, diversity: RawEvent | None,
+              offence_date: date | None, start: date, opener: Opener) -> Personal:
+    """The child's diversity values for the return that asks for them; a value whose key
+    is gone reads blank and is named in ``erased`` (its ages are not computed)."""
+    case = opener(opened_event)
+    div = opener(diversity) if diversity is not None else {}
+    raw_div = diversity.data if diversity is not None else {}
+    erased = [n for n in ("ethnicity", "sex") if _gone(raw_div, div, n)]
+    born_text = case.get("date_of_birth")
+    born: date | None = None
+    if isinstance(born_text, date):
+        born = born_text
+    elif isinstance(born_text, str) and born_text != ERASED:
+        born = date.fromisoformat(born_text[:10])
+    if opened_event.data.get("date_of_birth") is not None and born is None:
+        erased.append("date_of_birth")
+    return Personal(
+        ethnicity=_opened(div.get("ethnicity")), sex=_opened(div.get("sex")),
+        age_at_offence=age_on(born, offence_date) if offence_date is not None else None,
+        age_at_disposal=age_on(born, start), erased=tuple(erased))
 
 
 @handles("feedback_given")
@@ -210,9 +243,10 @@ def _feedback(facts: dict[str, Any], e: RawEvent, _o: Opener) -> None:
                                              scores))
 
 
-def kpi_case(events: Sequence[RawEvent], opener: Opener, custodial: Callable[[str], bool]
-             ) -> KpiCase | None:
-    """The case's KPI facts; None for a case never opened or whose child was erased."""
+def kpi_case(events: Sequence[RawEvent], opener: Opener, custodial: Callable[[str], bool],
+             *, personal: bool = False) -> KpiCase | None:
+    """The case's KPI facts; None for a case never opened or whose child was erased.
+    ``personal``: also open the child's diversity values (``KpiCase.personal``)."""
     opened: RawEvent | None = None
     facts: dict[str, Any] = {}
     for e in corrected(events):
@@ -230,11 +264,18 @@ def kpi_case(events: Sequence[RawEvent], opener: Opener, custodial: Callable[[st
     facts["victims"] = tuple(facts.pop("_victims", {}).values())
     if p["route"] == "out_of_court" and "closed" in facts:
         facts.setdefault("ooc_completed", False)
-    recorded = facts.pop("_ethnicity", None)
-    group = high_level(recorded) if isinstance(recorded, str) else None
+    diversity: RawEvent | None = facts.pop("_diversity", None)
+    offence_date: date | None = facts.pop("_offence_date", None)
+    recorded: Any = None
+    if diversity is not None and diversity.data.get("ethnicity") is not None:
+        recorded = opener(diversity).get("ethnicity")
+    group = high_level(recorded) if _opened(recorded) is not None else None
+    start = _day(p.get("start_date"), opened.d)
+    if personal:
+        facts["personal"] = _personal(opened, diversity, offence_date, start, opener)
     return KpiCase(
         case_id=opened.stream_id, team=str(p["team"]), child_id=str(p["child_id"]),
-        disposal=str(p["disposal_type"]), route=str(p["route"]),
-        start=_day(p.get("start_date"), opened.d),
-        custodial_sentence=custodial(str(p["disposal_type"])), ethnic_group=group, **facts,
+        disposal=str(p["disposal_type"]), route=str(p["route"]), start=start,
+        custodial_sentence=custodial(str(p["disposal_type"])), ethnic_group=group,
+        opened_offence=p.get("offence_category"), **facts,
     )

@@ -10,9 +10,9 @@ Counting rules in one place:
 
 * A quarter is a calendar quarter (``2026Q3`` = 1 July to 30 September 2026).
 * KPIs 1-5 and 8 count the cases whose order (or intervention) *ended* in the quarter,
-  plus (KPIs 1, 2 and 4) the releases from custody in the quarter, each judged on the
-  latest status recorded on or before that day: the YJB measures these "at the start and
-  end of an order, and on release" (domain.md §13), and the end is when it is known.
+  each judged on the latest status recorded on or before that day: the YJB's main
+  measures are "at the end of their intervention programme/order" (gov.uk guidance).
+  Releases from custody in the quarter are a sub-measure (a step) of KPIs 1 and 2.
 * KPI 6 counts out-of-court interventions that ended in the quarter.
 * KPI 7 counts partner places at the board meetings held in the quarter.
 * KPI 9 counts cases opened in the quarter whose offence is serious violence (policy).
@@ -25,8 +25,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Literal, TypedDict, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar
 
+from tracker.domain.offence import CaseOffence, RecordedOffence, case_offence
 from tracker.kernel.errors import FieldProblem, InvalidInput
 
 Funnel = Literal["identified", "planned", "attending"]
@@ -126,11 +127,8 @@ class WiderService:
     end: date | None
 
 
-@dataclass(frozen=True)
-class Offence:
-    category: str
-    gravity: int
-    first_offence: bool
+Offence = RecordedOffence
+"""An ``offence_recorded`` event's facts (the domain's shape: ``tracker.domain.offence``)."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +152,22 @@ class FeedbackGiven:
     day: date
     respondent: str
     scores: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Personal:
+    """The child's sealed diversity values, opened only for a return the operator asked to
+    hold them (``tracker return --include-personal``); never for a KPI or the board pack.
+
+    A value is None when it was not recorded or its key is gone; ``erased`` names the
+    fields whose key is gone (they read blank, and nothing is computed from them).
+    """
+
+    ethnicity: str | None
+    sex: str | None
+    age_at_offence: int | None
+    age_at_disposal: int | None
+    erased: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,25 +195,25 @@ class KpiCase:
     substance_misuse: tuple[FunnelStep, ...] = ()
     wider_services: tuple[WiderService, ...] = ()
     offences: tuple[Offence, ...] = ()
+    opened_offence: str | None = None
     victims: tuple[Victim, ...] = ()
     ooc_completed: bool | None = None
     breaches: tuple[date, ...] = ()
     feedback: tuple[FeedbackGiven, ...] = ()
     ethnic_group: str | None = None
+    personal: Personal | None = field(default=None, repr=False)
 
 
-def principal_offence(c: KpiCase) -> Offence | None:
-    """The case's most serious offence (highest gravity score; the first of equals)."""
-    best: Offence | None = None
-    for o in c.offences:
-        if best is None or o.gravity > best.gravity:
-            best = o
-    return best
+def offence_of(c: KpiCase) -> CaseOffence | None:
+    """The case's offence by the one rule (``tracker.domain.offence.case_offence``): the
+    latest ``offence_recorded``, else ``case_opened``'s category."""
+    return case_offence(c.opened_offence, c.offences)
 
 
 def first_offence(c: KpiCase) -> bool:
-    """Whether any offence of the case is recorded as the child's first."""
-    return any(o.first_offence for o in c.offences)
+    """Whether the case's offence (by the same rule) is recorded as the child's first."""
+    o = offence_of(c)
+    return o is not None and bool(o.first_offence)
 
 
 @dataclass(frozen=True)
@@ -235,20 +249,20 @@ class KpiResult(TypedDict):
 
 TITLES: dict[str, tuple[int, str, str]] = {
     "accommodation": (1, "Suitable accommodation",
-                      "Children whose order ended, or who were released from custody, in "
-                      "the quarter with suitable accommodation on that day."),
+                      "Of the children whose order or intervention ended in the quarter: "
+                      "those in suitable accommodation at the end (release: a step)."),
     "ete": (2, "Education, training and employment",
-            "Children whose order ended, or who were released, in the quarter attending a "
-            "suitable ETE arrangement on that day."),
+            "Of the children whose order or intervention ended in the quarter: those in "
+            "suitable ETE at the end (attendance and release: steps)."),
     "send": (3, "Special educational needs / additional learning needs",
              "Of the children with an identified SEND/ALN need whose order ended in the "
-             "quarter: those in suitable ETE with a formal learning plan in place."),
+             "quarter: those with a formal plan in place."),
     "mental_health": (4, "Mental health and emotional wellbeing",
-                      "Of the children whose order ended (or released) in the quarter with "
-                      "an identified need: those attending an intervention (funnel below)."),
+                      "Of the children whose order ended in the quarter: those with a "
+                      "screened or identified need at the end (funnel below)."),
     "substance_misuse": (5, "Substance misuse",
-                         "Of the children whose order ended in the quarter with an "
-                         "identified need: those attending treatment (funnel below)."),
+                         "Of the children whose order ended in the quarter: those with a "
+                         "screened or identified need at the end (funnel below)."),
     "out_of_court": (6, "Out-of-court disposals",
                      "Out-of-court interventions ended in the quarter that were completed."),
     "board_attendance": (7, "Management board attendance",
@@ -311,79 +325,108 @@ def stage_by(steps: Sequence[FunnelStep], day: date) -> int:
     return reached
 
 
-def accommodation(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
-    n = d = 0
+def _ended(c: KpiCase, quarter: Quarter) -> list[date]:
+    """The order's (or intervention's) end, when it fell in the quarter: the main
+    measures' moment (gov.uk: "at the end of their intervention programme/order")."""
+    return moments(c, quarter, releases=False)
+
+
+def _released(c: KpiCase, quarter: Quarter) -> list[date]:
+    """The releases from custody in the quarter (the 2023 wording's "being released from
+    custody"): a sub-measure, never in the main measure."""
+    return [d for d in c.releases if quarter.holds(d)]
+
+
+def _status_kpi(items: str, cases: Sequence[KpiCase], quarter: Quarter
+                ) -> tuple[int, int, list[str], list[tuple[KpiCase, date, Any]],
+                           tuple[int, int]]:
+    """KPIs 1 and 2: suitable at the end of the order (main), and on release (step)."""
+    n = d = rn = rd = 0
     ids: list[str] = []
+    judged: list[tuple[KpiCase, date, Any]] = []
     for c in cases:
-        for day in moments(c, quarter, releases=True):
+        for day in _ended(c, quarter):
+            status = latest(getattr(c, items), day)
             d += 1
-            ids.append(c.case_id)
-            status = latest(c.accommodation, day)
             n += status is not None and status.suitable
-    return _result("accommodation", n, d, ids)
+            ids.append(c.case_id)
+            judged.append((c, day, status))
+        for day in _released(c, quarter):
+            status = latest(getattr(c, items), day)
+            rd += 1
+            rn += status is not None and status.suitable
+            ids.append(c.case_id)
+    return n, d, ids, judged, (rn, rd)
+
+
+def accommodation(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
+    n, d, ids, _judged, (rn, rd) = _status_kpi("accommodation", cases, quarter)
+    steps = [_step("released from custody in the quarter with suitable accommodation",
+                   rn, rd)]
+    return _result("accommodation", n, d, ids, steps)
 
 
 def ete(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
-    n = d = 0
-    offered = attended = 0.0
-    ids: list[str] = []
-    for c in cases:
-        for day in moments(c, quarter, releases=True):
-            d += 1
-            ids.append(c.case_id)
-            status = latest(c.ete, day)
-            if status is not None:
-                offered += status.hours_offered
-                attended += status.hours_attended
-                n += status.suitable and status.hours_attended > 0
-    steps = [{"label": "hours attended of hours offered (weekly, at the moment judged)",
-              "numerator": round(attended), "denominator": round(offered),
-              "percent": _pct(round(attended), round(offered))}]
-    return _result("ete", n, d, ids, steps)  # type: ignore[arg-type]
+    n, d, ids, judged, (rn, rd) = _status_kpi("ete", cases, quarter)
+    suitable = [s for _c, _d, s in judged if s is not None and s.suitable]
+    attending = sum(1 for s in suitable if s.hours_attended > 0)
+    offered = round(sum(s.hours_offered for _c, _d, s in judged if s is not None))
+    attended = round(sum(s.hours_attended for _c, _d, s in judged if s is not None))
+    steps = [
+        _step("attending (hours attended above 0) of those in suitable ETE at the end",
+              attending, len(suitable)),
+        _step("hours attended of hours offered (weekly, at the end of the order)",
+              attended, offered),
+        _step("released from custody in the quarter attending suitable ETE", rn, rd),
+    ]
+    return _result("ete", n, d, ids, steps)
 
 
 def send(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
-    n = d = 0
+    n = d = both = 0
     ids: list[str] = []
     for c in cases:
-        for day in moments(c, quarter, releases=False):
+        for day in _ended(c, quarter):
             need = latest(c.send, day)
             if need is None or not need.identified:
                 continue
             d += 1
             ids.append(c.case_id)
+            n += need.formal_plan
             in_ete = latest(c.ete, day)
-            n += need.formal_plan and in_ete is not None and in_ete.suitable
-    return _result("send", n, d, ids)
+            both += need.formal_plan and in_ete is not None and in_ete.suitable
+    steps = [_step("with a formal plan and in suitable ETE (the 2023 wording)", both, d)]
+    return _result("send", n, d, ids, steps)
 
 
-def _funnel(key: str, cases: Sequence[KpiCase], quarter: Quarter, releases: bool,
-            pick: str) -> KpiResult:
+def _funnel(key: str, cases: Sequence[KpiCase], quarter: Quarter, pick: str) -> KpiResult:
+    """KPIs 4 and 5. Main measure: children with an identified need at the end of the
+    order, of the children whose order ended; the funnel's steps are sub-measures."""
     judged = 0
     reached = [0, 0, 0]
     ids: list[str] = []
     for c in cases:
         steps: tuple[FunnelStep, ...] = getattr(c, pick)
-        for day in moments(c, quarter, releases=releases):
+        for day in _ended(c, quarter):
             judged += 1
+            ids.append(c.case_id)
             stage = stage_by(steps, day)
             for i in range(stage):
                 reached[i] += 1
-            if stage:
-                ids.append(c.case_id)
-    funnel = [_step("need identified (of the children judged)", reached[0], judged),
+    funnel = [_step("need identified (of the children whose order ended)", reached[0],
+                    judged),
               _step("intervention planned or offered (of those identified)", reached[1],
                     reached[0]),
               _step("attending (of those planned or offered)", reached[2], reached[1])]
-    return _result(key, reached[2], reached[0], ids, funnel)
+    return _result(key, reached[0], judged, ids, funnel)
 
 
 def mental_health(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
-    return _funnel("mental_health", cases, quarter, True, "mental_health")
+    return _funnel("mental_health", cases, quarter, "mental_health")
 
 
 def substance_misuse(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
-    return _funnel("substance_misuse", cases, quarter, False, "substance_misuse")
+    return _funnel("substance_misuse", cases, quarter, "substance_misuse")
 
 
 def out_of_court(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
@@ -420,16 +463,19 @@ def wider_services(cases: Sequence[KpiCase], quarter: Quarter) -> KpiResult:
     return _result("wider_services", len(ids), d, ids, steps)
 
 
-def is_serious_violence(offences: Sequence[Offence], categories: Sequence[str],
+def is_serious_violence(offence: CaseOffence | None, categories: Sequence[str],
                         min_gravity: int) -> bool:
-    """Any offence in the policy's categories with at least its gravity score."""
-    return any(o.category in categories and o.gravity >= min_gravity for o in offences)
+    """The case's offence is in the categories with at least the policy's gravity score
+    (a category known only from ``case_opened`` has no score, so never qualifies)."""
+    return (offence is not None and offence.category in categories
+            and offence.gravity is not None and offence.gravity >= min_gravity)
 
 
 def serious_violence(cases: Sequence[KpiCase], quarter: Quarter, categories: Sequence[str],
                      min_gravity: int) -> KpiResult:
     opened = [c for c in cases if quarter.holds(c.start)]
-    sv = [c.case_id for c in opened if is_serious_violence(c.offences, categories, min_gravity)]
+    sv = [c.case_id for c in opened if is_serious_violence(offence_of(c), categories,
+                                                                   min_gravity)]
     return _result("serious_violence", len(sv), len(opened), sv)
 
 

@@ -2,9 +2,9 @@
 
 The layout (file names, columns, order, value formats) is ``docs/quarterly-return.md``;
 ``LAYOUT`` here is the same list and a test holds the two together. References are the
-tracker's pseudonymous ids (case, child, victim): no name, date of birth, ethnicity or
-other sealed value is written (the YJB's own case-level fields for those are supplied
-through the service's secure channel; see the document).
+tracker's pseudonymous ids (case, child, victim). By default no sealed value is written;
+only when the operator asks (``--include-personal``) does ``personal.csv`` hold the
+child's ethnicity, sex and ages (``PERSONAL_LAYOUT``), and ``manifest.json`` says so.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from projections.kpis import (
     is_serious_violence,
     latest,
     moments,
-    principal_offence,
+    offence_of,
     stage_by,
 )
 from tracker.kernel.errors import FieldProblem
@@ -43,6 +43,16 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     "board.csv": ("meeting_date", "partner", "invited", "attended"),
 }
 
+PERSONAL_LAYOUT: dict[str, tuple[str, ...]] = {
+    "personal.csv": ("case_ref", "child_ref", "ethnicity", "sex", "age_at_offence",
+                     "age_at_disposal", "status"),
+}
+"""Written only with ``--include-personal``: the sealed diversity values, opened."""
+PERSONAL_FIELDS = ("ethnicity", "sex", "age_at_offence", "age_at_disposal")
+MANIFEST = "manifest.json"
+YOUTH_AGES = range(10, 18)
+"""The ages of criminal responsibility to adulthood (10 to 17) an offence falls in."""
+
 Row = tuple[str, ...]
 
 
@@ -59,8 +69,10 @@ def in_scope(c: KpiCase, quarter: Quarter) -> bool:
     return c.start <= quarter.last and (c.closed is None or c.closed >= quarter.first)
 
 
-def validate(cases: Sequence[KpiCase], quarter: Quarter) -> list[FieldProblem]:
-    """Everything that would make the return wrong, each naming the case and the field."""
+def validate(cases: Sequence[KpiCase], quarter: Quarter, personal: bool = False
+             ) -> list[FieldProblem]:
+    """Everything that would make the return wrong, each naming the case and the field
+    (``personal``: the diversity values too)."""
     problems: list[FieldProblem] = []
 
     def bad(c: KpiCase, name: str, reason: str) -> None:
@@ -71,7 +83,7 @@ def validate(cases: Sequence[KpiCase], quarter: Quarter) -> list[FieldProblem]:
             continue
         if c.closed is not None and c.closed < c.start:
             bad(c, "end_date", "is before the start date")
-        if quarter.holds(c.start) and not c.offences and c.route == "court":
+        if quarter.holds(c.start) and offence_of(c) is None and c.route == "court":
             bad(c, "offence", "not recorded for a court case opened in the quarter")
         for day in moments(c, quarter, releases=True):
             if latest(c.accommodation, day) is None:
@@ -86,23 +98,50 @@ def validate(cases: Sequence[KpiCase], quarter: Quarter) -> list[FieldProblem]:
                 bad(c, f"victim {v.victim_id} consented", "recorded without a contact")
             if v.rj_taken_up is not None and v.consented is None:
                 bad(c, f"victim {v.victim_id} rj_taken_up", "recorded without consent")
+        if personal and c.personal is not None:
+            age = c.personal.age_at_offence
+            if age is not None and age not in YOUTH_AGES:
+                bad(c, "age_at_offence", f"is {age}, outside 10 to 17 (check the date of "
+                                         "birth and the offence date)")
     return problems
 
 
+def _n(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def personal_row(c: KpiCase) -> Row:
+    """The case's row of ``personal.csv``: blank values whose key is gone (status
+    ``erased``), never recomputed; ``not_recorded`` when nothing was stated."""
+    p = c.personal
+    if p is None:
+        return (c.case_id, c.child_id, "", "", "", "", "not_recorded")
+    status = ("erased" if p.erased else "recorded"
+              if p.ethnicity or p.sex or p.age_at_disposal is not None else "not_recorded")
+    return (c.case_id, c.child_id, p.ethnicity or "", p.sex or "", _n(p.age_at_offence),
+            _n(p.age_at_disposal), status)
+
+
 def tables(cases: Sequence[KpiCase], meetings: Sequence[BoardMeeting], quarter: Quarter,
-           rules: KpiRules) -> dict[str, list[Row]]:
-    """Each file's rows (without the header), in the documented order."""
-    out: dict[str, list[Row]] = {name: [] for name in LAYOUT}
+           rules: KpiRules, personal: bool = False) -> dict[str, list[Row]]:
+    """Each file's rows (without the header), in the documented order; ``personal.csv``
+    only when asked."""
+    names = {**LAYOUT, **PERSONAL_LAYOUT} if personal else LAYOUT
+    out: dict[str, list[Row]] = {name: [] for name in names}
     for c in sorted(cases, key=lambda c: c.case_id):
         if not in_scope(c, quarter):
             continue
-        o = principal_offence(c)
+        o = offence_of(c)
+        gravity = o.gravity if o is not None else None
         out["cases.csv"].append((
             c.case_id, c.child_id, c.team, c.disposal, c.route, _d(c.start), _d(c.closed),
-            _b(c.custodial_sentence), o.category if o else "", str(o.gravity) if o else "",
-            _b(o.first_offence) if o else "",
-            _b(is_serious_violence(c.offences, rules.serious_violence_categories,
-                                   rules.serious_violence_min_gravity)) if o else ""))
+            _b(c.custodial_sentence), o.category if o else "",
+            str(gravity) if gravity is not None else "", _b(o.first_offence if o else None),
+            _b(is_serious_violence(o, rules.serious_violence_categories,
+                                   rules.serious_violence_min_gravity))
+            if gravity is not None else ""))
+        if personal:
+            out["personal.csv"].append(personal_row(c))
         judged = [("end" if day == c.closed else "release", day)
                   for day in moments(c, quarter, releases=True)]
         for moment, day in judged:

@@ -198,6 +198,7 @@ class Visible:
         self.breach_decisions = _visible(r.breach_decisions, us)
         self.oversights = _visible(r.oversights, us)
         self.oversight_done = _visible(r.oversight_done, us)
+        self.offences = _visible(r.offences, us)
         self._custody: list[Period] | None = None
         self._allocations: list[Allocation] | None = None
         self.cache: dict[str, Any] = {}

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from events.envelope import Actor
 from projections.kpis import Quarter
-from projections.quarterly_return import LAYOUT
+from projections.quarterly_return import LAYOUT, MANIFEST, PERSONAL_LAYOUT
 from projections.queries.board_pack import board_pack
 from projections.queries.kpi_reports import kpi_report, published_kpis, read_cohort
 from tests.conftest import TEST_KEY
@@ -140,8 +140,10 @@ def test_kpis_from_recorded_events(app: App) -> None:
     k = by_key(kpi_report(app, Q3))
     nd = {key: (v["numerator"], v["denominator"]) for key, v in k.items()}
     assert nd == {
-        "accommodation": (2, 3), "ete": (2, 3), "send": (0, 1), "mental_health": (1, 2),
-        "substance_misuse": (0, 0), "out_of_court": (0, 1), "board_attendance": (4, 5),
+        # KPI 3: CS-B's plan counts (the main measure asks no ETE); KPIs 4, 5: a need
+        # identified at the end, of the three orders ended (gov.uk main measures)
+        "accommodation": (2, 3), "ete": (2, 3), "send": (1, 1), "mental_health": (2, 3),
+        "substance_misuse": (0, 3), "out_of_court": (0, 1), "board_attendance": (4, 5),
         "wider_services": (1, 3), "serious_violence": (0, 0), "victims": (1, 1),
     }
     assert k["accommodation"]["case_ids"] == ["CS-A", "CS-B", "CS-C"]
@@ -182,13 +184,16 @@ def _documented_layout() -> dict[str, tuple[str, ...]]:
 
 
 def test_return_matches_its_documented_layout(cli, app: App, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assert _documented_layout() == LAYOUT
+    assert _documented_layout() == {**LAYOUT, **PERSONAL_LAYOUT}
     scenario(app)
     out = tmp_path / "ret"
     code, printed, err = cli("return", "--quarter", "2026Q3", "--out", str(out))
     assert code == 0, err
-    assert "cases.csv 3" in printed
-    assert sorted(p.name for p in out.iterdir()) == sorted(LAYOUT)
+    assert "cases.csv 3" in printed and "WARNING" not in printed
+    assert sorted(p.name for p in out.iterdir()) == sorted([*LAYOUT, MANIFEST])
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["contains_personal_data"] is False and manifest["personal_fields"] == []
+    assert manifest["files"]["cases.csv"] == 3 and "personal.csv" not in manifest["files"]
     files: dict[str, list[dict[str, str]]] = {}
     for name, columns in LAYOUT.items():
         with (out / name).open(encoding="utf-8", newline="") as handle:
@@ -274,12 +279,68 @@ def test_no_report_holds_a_sealed_value(cli, app: App, tmp_path: Path) -> None: 
                        "--no-pdf")
     assert code == 0, err
     outputs.extend(p.read_text(encoding="utf-8") for p in (tmp_path / "b").iterdir())
-    assert len(outputs) == 4 + len(LAYOUT) + 1
+    assert len(outputs) == 4 + len(LAYOUT) + 1 + 1  # the return's manifest
     for text in outputs:
         assert "sealed:v1:" not in text
         for value in SEALED_VALUES:
             assert value not in text
         assert not re.search(r"\b(fe)?male\b", text)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_return_with_personal_data_only_when_asked(cli, app: App, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``--include-personal``: personal.csv holds the unsealed diversity values, the CLI
+    warns and the manifest says so; every other file stays free of them; a child whose key
+    is gone reads blank (``erased``), never recomputed."""
+    scenario(app)
+    app.keyring.destroy("C-B0000001")  # the key gone before the erasure event was stored
+    out = tmp_path / "ret"
+    code, printed, err = cli("return", "--quarter", "2026Q3", "--out", str(out),
+                             "--include-personal")
+    assert code == 0, err
+    assert printed.startswith("WARNING: this return contains PERSONAL DATA")
+    assert "ethnicity, sex, age_at_offence, age_at_disposal" in printed
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["contains_personal_data"] is True
+    assert manifest["personal_fields"] == ["ethnicity", "sex", "age_at_offence",
+                                           "age_at_disposal"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*LAYOUT, *PERSONAL_LAYOUT,
+                                                            MANIFEST])
+    rows = read_csv(out / "personal.csv")
+    assert tuple(rows[0]) == PERSONAL_LAYOUT["personal.csv"]
+    assert {r["case_ref"]: (r["ethnicity"], r["sex"], r["age_at_offence"],
+                            r["age_at_disposal"], r["status"]) for r in rows} == {
+        "CS-A": ("black_caribbean", "male", "15", "15", "recorded"),
+        "CS-B": ("", "", "", "", "erased"),
+        "CS-C": ("", "", "", "16", "recorded"),
+    }
+    for path in out.iterdir():
+        if path.name != "personal.csv":
+            text = path.read_text(encoding="utf-8")
+            assert "black_caribbean" not in text and "sealed:v1:" not in text
+            assert not re.search(r"\b(fe)?male\b", text)
+    assert "sealed:v1:" not in (out / "personal.csv").read_text(encoding="utf-8")
+
+
+def test_return_with_personal_data_validates_the_ages(cli, app: App, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    scenario(app)
+    open_case(app, "CS-E", child_id="C-E0000001", start_date="2026-07-06",
+              date_of_birth="2005-01-01")
+    ev(app, "CS-E", "offence_recorded", "2026-07-06", offence_id="O-9", category="other",
+       gravity_score=2, offence_date="2026-06-01", first_offence=False)
+    out = tmp_path / "ret"
+    code, _, err = cli("return", "--quarter", "2026Q3", "--out", str(out),
+                       "--include-personal")
+    assert code == 2 and "case CS-E: age_at_offence" in err and "outside 10 to 17" in err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if "ret" in p.name] == []
+    # without the personal fields the ages are not read, so not checked
+    code, _, err = cli("return", "--quarter", "2026Q3", "--out", str(out))
+    assert code == 0, err
 
 
 SECTIONS = ("bp-kpis", "bp-compliance", "bp-engagement", "bp-ratings", "bp-disproportionality",

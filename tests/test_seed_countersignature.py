@@ -41,3 +41,29 @@ def test_each_sign_off_names_a_document_of_its_own_case_recorded_before_it() -> 
         j, doc = where[p.data["document_event_id"]]
         assert doc.case_id == p.case_id and j < i
         assert doc.event_type in ("assessment_completed", "plan_agreed", "plan_revised")
+
+
+def test_sign_offs_follow_the_offence_rule_when_the_policy_names_categories() -> None:
+    """With only an offence category in the policy, the seed countersigns exactly the
+    documents whose case's offence (``tracker.domain.offence``: the latest
+    ``offence_recorded`` before the document, else ``case_opened``'s) is in it."""
+    from tracker.domain.offence import RecordedOffence, offence_category
+    from tracker.domain.policy import build_policy
+
+    named = ["robbery", "theft_and_handling"]
+    policy = build_policy({"countersignature": {
+        "offence_categories": named, "risk_of_serious_harm": [], "safety_and_wellbeing": [],
+        "disposals": [], "case_managers": [], "all_documents": False}})
+    planned = plan_caseload(40, 1, UNTIL, policy)
+    by_id = {str(p.event_id): p for p in planned}
+    signed = [p for p in planned if p.event_type in SIGN_OFFS]
+    assert signed
+    for s in signed:
+        doc = by_id[s.data["document_event_id"]]
+        case = [p for p in planned if p.case_id == doc.case_id]
+        opened = next(p for p in case if p.event_type == "case_opened")
+        offences = [RecordedOffence(p.data["category"], p.data["gravity_score"],
+                                    p.data["first_offence"])
+                    for p in case if p.event_type == "offence_recorded"
+                    and p.occurred_at <= doc.occurred_at]
+        assert offence_category(opened.data.get("offence_category"), offences) in named

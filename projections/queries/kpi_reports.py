@@ -3,18 +3,23 @@ for a year (docs/kpis.md, docs/disproportionality.md).
 
 The facts come straight from the event log (``projections.kpi_source``), so a report never
 waits for the projector, and one case that cannot be read is left out and counted
-(``skipped``) rather than stopping the report. Who may see which teams is the edges' to
-decide: these functions take the teams (None: every team).
+(``skipped``) rather than stopping the report. A case's facts are folded once per stream
+version and kept (``CohortCache`` on the app: the facts hold no sealed value, only the
+high-level ethnic group the aggregates use; ``personal`` reads are never kept): a request reads
+each stream's version in one query and refolds only the cases that changed since. Who may
+see which teams is the edges' to decide: these functions take the teams (None: every team).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypedDict
 
 import structlog
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from events.catalogue import event_class
 from events.outcomes import SERIOUS_VIOLENCE_CATEGORIES
@@ -48,13 +53,45 @@ class Cohort(TypedDict):
     skipped: int
 
 
-def _case_ids(conn: Connection) -> list[str]:
-    query = select(T.c.stream_id).where(T.c.event_type == "case_opened").distinct()
-    return sorted(str(r[0]) for r in conn.execute(query))
+def _case_versions(conn: Connection) -> dict[str, int]:
+    """Each case stream's current version (a case: a stream with a ``case_opened``)."""
+    cases = select(T.c.stream_id).where(T.c.event_type == "case_opened").distinct()
+    query = (select(T.c.stream_id, func.max(T.c.stream_version))
+             .where(T.c.stream_id.in_(cases)).group_by(T.c.stream_id))
+    return {str(r[0]): int(r[1]) for r in conn.execute(query)}
 
 
-def read_cohort(app: App, teams: Collection[str] | None = None) -> Cohort:
-    """Every case's KPI facts (of ``teams``; None: all) and the board meetings."""
+@dataclass
+class CohortCache:
+    """Each case's KPI facts as folded at a stream version, under one policy version. An
+    erasure, a correction or any new event changes the version, so the case is refolded
+    (an erased child's to None: nothing about it is kept or computed again);
+    ``KpiCase.personal`` is only ever read uncached."""
+
+    policy_version: str = ""
+    cases: dict[str, tuple[int, KpiCase | None]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+CACHE_KEY = "projections.kpi_reports.cohort"
+
+
+def _cache(app: App, policy_version: str) -> CohortCache:
+    found = app.extras.get(CACHE_KEY)
+    if not isinstance(found, CohortCache):
+        found = CohortCache()
+        app.extras[CACHE_KEY] = found
+    with found.lock:
+        if found.policy_version != policy_version:
+            found.policy_version, found.cases = policy_version, {}
+    return found
+
+
+def read_cohort(app: App, teams: Collection[str] | None = None, *,
+                personal: bool = False) -> Cohort:
+    """Every case's KPI facts (of ``teams``; None: all) and the board meetings.
+    ``personal``: also open each child's diversity values (only the return asks; never
+    cached)."""
     policy = read_policy(app)
 
     def opener(e: RawEvent) -> dict[str, Any]:
@@ -63,17 +100,26 @@ def read_cohort(app: App, teams: Collection[str] | None = None) -> Cohort:
     def custodial(disposal: str) -> bool:
         return disposal in policy.disposals and policy.profile(disposal).custodial_sentence
 
+    cache = None if personal else _cache(app, policy.version)
     cases: list[KpiCase] = []
     skipped = 0
     with app.engine.connect() as conn:
-        for case_id in _case_ids(conn):
-            try:
-                found = kpi_case([env.event for env in source.read_case(conn, case_id)],
-                                 opener, custodial)
-            except (TrackerError, KeyError, ValueError, TypeError) as exc:
-                skipped += 1
-                log.warning("kpi_case_skipped", case_id=case_id, error=type(exc).__name__)
-                continue
+        for case_id, version in sorted(_case_versions(conn).items()):
+            kept = cache.cases.get(case_id) if cache is not None else None
+            if kept is not None and kept[0] == version:
+                found = kept[1]
+            else:
+                try:
+                    found = kpi_case([env.event for env in source.read_case(conn, case_id)],
+                                     opener, custodial, personal=personal)
+                except (TrackerError, KeyError, ValueError, TypeError) as exc:
+                    skipped += 1
+                    log.warning("kpi_case_skipped", case_id=case_id,
+                                error=type(exc).__name__)
+                    continue
+                if cache is not None:
+                    with cache.lock:
+                        cache.cases[case_id] = (version, found)
             if found is not None and (teams is None or found.team in teams):
                 cases.append(found)
     return {"cases": cases, "meetings": read_meetings(app), "skipped": skipped}

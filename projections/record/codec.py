@@ -44,7 +44,7 @@ def _revive(cls: type[NamedTuple], raw: list[Any]) -> Any:
 
 FORMAT = 3
 """The stored record's layout; a record stored in another layout is refolded from its events.
-(3: an audit's actions and their completions.)"""
+(3: an audit's actions and their completions; the case's offences.)"""
 
 
 class StaleRecord(Exception):

@@ -267,6 +267,18 @@ class OversightDone(NamedTuple):
     oversight_id: str
 
 
+class OffenceFact(NamedTuple):
+    """An ``offence_recorded``: what the offence rule (``tracker.domain.offence``) reads."""
+
+    id: str
+    pos: int
+    t: int
+    d: int
+    category: str
+    gravity: int
+    first_offence: bool
+
+
 class ReqFail(NamedTuple):
     id: str
     pos: int
@@ -433,6 +445,7 @@ LIST_KINDS: dict[str, type[NamedTuple]] = {
     "breach_decisions": BreachDecision,
     "oversights": Oversight,
     "oversight_done": OversightDone,
+    "offences": OffenceFact,
 }
 """The record's fact lists by name, and the fact type each holds."""
 
@@ -479,6 +492,7 @@ class CaseRecord:
     breach_decisions: tuple[BreachDecision, ...] = ()
     oversights: tuple[Oversight, ...] = ()
     oversight_done: tuple[OversightDone, ...] = ()
+    offences: tuple[OffenceFact, ...] = ()
 
     @property
     def exists(self) -> bool:

@@ -34,6 +34,7 @@ from projections.record.facts import (
     Level,
     LevelAgreed,
     Miss,
+    OffenceFact,
     Opened,
     Oversight,
     OversightDone,
@@ -304,6 +305,8 @@ _MAKERS: dict[str, Maker] = {
         p.get("setting") or "community", p["intervention_level"], p["service"], p["team"],
         None, None, p.get("offence_category"))),
     "case_closed": lambda p, i, pos, t, d: ("closed", Closed(i, pos, t, d, p["reason"])),
+    "offence_recorded": lambda p, i, pos, t, d: ("offences", OffenceFact(
+        i, pos, t, d, p["category"], int(p["gravity_score"]), bool(p["first_offence"]))),
     "case_manager_allocated": lambda p, i, pos, t, d: ("allocs", Alloc(
         i, pos, t, d, p["practitioner_id"], p["agency"], p["role"], p.get("team"),
         p.get("manager_id"))),

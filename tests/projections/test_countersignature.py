@@ -227,3 +227,21 @@ def test_the_cli_countersigns_and_returns_as_a_manager_only(
     code, _out, err = cli("countersign", "CS-CS1", second)
     assert code == 2 and "do not have access" in err
     assert len(app.store.read_stream("CS-CS1")) == len(stream)
+
+
+def test_offence_category_rule_with_both_sources(app: App) -> None:
+    """A case opened as robbery whose ``offence_recorded`` later says sexual offences: the
+    latest recorded offence wins (``tracker.domain.offence``), as it stood when each
+    document was recorded; before it, case_opened's category is the fallback."""
+    use_policy(app, offence_categories=["sexual_offences"], risk_of_serious_harm=[])
+    before = case_with_assessment(app, "CS-BOTH", offence_category="robbery",
+                                  day="2026-10-02")
+    record(app, "CS-BOTH", "offence_recorded", {
+        "offence_id": "OF-1", "category": "sexual_offences", "gravity_score": 5,
+        "offence_date": "2026-09-01", "first_offence": False}, at("2026-10-03", 10))
+    after = assess(app, "CS-BOTH", day="2026-10-05")
+    views = {v["document_event_id"]: v for v in
+             queries.case_view(app, "CS-BOTH")["aspire"]["countersignature"]}
+    assert before not in views or views[before]["status"] != "awaiting"
+    assert views[after]["status"] == "awaiting"
+    assert awaiting(app, "CS-BOTH") == ["assessment"]

@@ -1,9 +1,10 @@
 """Management information on the command line (issue 13 §2).
 
 ``tracker kpis --quarter 2026Q3 [--json]``: the ten YJB KPIs (docs/kpis.md).
-``tracker return --quarter 2026Q3 --out DIR``: the case-level quarterly return as CSV files
-(docs/quarterly-return.md); validated first, written to a temporary directory beside DIR
-and renamed into place only when every file is complete, so nothing is left half-done.
+``tracker return --quarter 2026Q3 --out DIR [--include-personal]``: the case-level
+quarterly return as CSV files and a manifest (docs/quarterly-return.md); validated first,
+written to a temporary directory beside DIR and renamed into place only when every file is
+complete, so nothing is left half-done. Personal data only when asked, with a warning.
 ``tracker disproportionality --year 2026 [--json]``: counts and RRIs by ethnic group.
 ``tracker board-pack --quarter 2026Q3 --out DIR``: the board pack as HTML (and PDF when
 WeasyPrint is installed).
@@ -15,6 +16,7 @@ the access log gets one row per case first.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import tempfile
@@ -25,7 +27,14 @@ import typer
 
 from projections.alert_rules import read_policy
 from projections.kpis import Quarter
-from projections.quarterly_return import LAYOUT, tables, validate
+from projections.quarterly_return import (
+    LAYOUT,
+    MANIFEST,
+    PERSONAL_FIELDS,
+    PERSONAL_LAYOUT,
+    tables,
+    validate,
+)
 from projections.queries.board_pack import board_pack, population_text
 from projections.queries.kpi_reports import disproportionality as dispro_query
 from projections.queries.kpi_reports import kpi_report, kpi_rules, read_cohort
@@ -83,30 +92,54 @@ def _publish(tmp: Path, out: Path) -> None:
     os.replace(tmp, out)
 
 
-def quarterly_return(quarter: QuarterOpt, out: OutOpt) -> None:
+PERSONAL_WARNING = (
+    "WARNING: this return contains PERSONAL DATA ({fields}) of {n} child(ren) in "
+    "personal.csv. Keep it on the service's secure channel to the YJB; do not email, copy "
+    "or keep it longer than the submission needs.")
+
+
+def quarterly_return(quarter: QuarterOpt, out: OutOpt, include_personal: Annotated[
+        bool, typer.Option("--include-personal", help="Also write personal.csv: each "
+                           "child's ethnicity, sex and ages, unsealed (personal data).")
+        ] = False) -> None:
     """Write the case-level quarterly return (CSV files) to a new directory OUT."""
     q = Quarter.parse(quarter)
     _fresh_out(out)
     app = ctx.app()
     policy = read_policy(app)
-    cohort = read_cohort(app)
-    problems = validate(cohort["cases"], q)
+    cohort = read_cohort(app, personal=include_personal)
+    problems = validate(cohort["cases"], q, personal=include_personal)
     if problems:
         raise InvalidInput(problems)
-    rows = tables(cohort["cases"], cohort["meetings"], q, kpi_rules(policy))
-    ctx.log_case_read(sorted({r[0] for r in rows["cases.csv"]}), "tracker return")
+    rows = tables(cohort["cases"], cohort["meetings"], q, kpi_rules(policy),
+                  personal=include_personal)
+    ctx.log_case_read(sorted({r[0] for r in rows["cases.csv"]}),
+                      "tracker return --include-personal" if include_personal
+                      else "tracker return")
+    layout = {**LAYOUT, **PERSONAL_LAYOUT} if include_personal else LAYOUT
+    manifest = {
+        "return": "quarterly", "quarter": str(q), "yjb_quarter": q.yjb,
+        "produced_at": app.clock.now().isoformat(), "policy_version": policy.version,
+        "files": {name: len(rows[name]) for name in layout},
+        "contains_personal_data": include_personal,
+        "personal_fields": list(PERSONAL_FIELDS) if include_personal else [],
+    }
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        for name, header in LAYOUT.items():
+        for name, header in layout.items():
             with (tmp / name).open("w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle, lineterminator="\n")
                 writer.writerow(header)
                 writer.writerows(rows[name])
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _publish(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    counts = ", ".join(f"{name} {len(rows[name])}" for name in LAYOUT)
+    if include_personal:
+        print(PERSONAL_WARNING.format(fields=", ".join(PERSONAL_FIELDS),
+                                      n=len(rows["personal.csv"])))
+    counts = ", ".join(f"{name} {len(rows[name])}" for name in layout)
     print(f"return {q} written to {out}: {counts}")
 
 

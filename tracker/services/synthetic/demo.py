@@ -23,6 +23,7 @@ from tracker.domain.audits import prompt_ids
 from tracker.domain.countersignature import DocumentFacts, needs_countersignature
 from tracker.domain.enforcement import in_warned_period
 from tracker.domain.inspection import question_set
+from tracker.domain.offence import RecordedOffence, offence_category
 from tracker.domain.policy import Policy, default_policy
 from tracker.domain.workdays import WorkingDays, calendar_for
 from tracker.kernel.clock import LONDON
@@ -402,12 +403,13 @@ def _plan_case(
                 ]
                 item(wd.add(close_day, 5), 11, "case_audited", {
                     "audit_type": "full", "prompts": prompts})
-    _finish(case, rng, until, lambda c: _countersign(c, policy, wd, practitioner))
+    _finish(case, rng, until, lambda c: _countersign(c, policy, wd, practitioner, until))
     _add_outcomes(case, until)
     return case
 
 
-def _countersign(case: _Case, policy: Policy, wd: WorkingDays, practitioner: str) -> None:
+def _countersign(case: _Case, policy: Policy, wd: WorkingDays, practitioner: str,
+                 until: date) -> None:
     """The manager's countersignature of the documents the policy wants countersigned: most
     are countersigned a few working days later, some still await it (the manager's alert
     after the policy's days), a few are returned for revision. Drawn from the case's own
@@ -416,7 +418,14 @@ def _countersign(case: _Case, policy: Policy, wd: WorkingDays, practitioner: str
     opened = case.items[0].data
     closing = [it.occurred for it in case.items if it.event_type == "case_closed"]
     latest: dict[str, Any] = {}
+    # the offences the case's KPI data will record (merged in later, drawn from their own
+    # stream, so the same now): the offence rule sees those recorded before a document
+    planned = [p for p in plan_outcomes(_outcome_facts(case, until))
+               if p.event_type == "offence_recorded"]
     for it in list(case.items):
+        offences = [RecordedOffence(p.data["category"], int(p.data["gravity_score"]),
+                                    bool(p.data["first_offence"]))
+                    for p in planned if p.occurred <= it.occurred]
         if it.event_type == "assessment_completed":
             latest = it.data
         if it.event_type not in ("assessment_completed", "plan_agreed", "plan_revised"):
@@ -426,7 +435,7 @@ def _countersign(case: _Case, policy: Policy, wd: WorkingDays, practitioner: str
             disposal=opened["disposal_type"], case_manager=practitioner,
             risk_of_serious_harm=latest.get("risk_of_serious_harm"),
             safety_and_wellbeing=latest.get("safety_and_wellbeing"),
-            offence_category=opened.get("offence_category"))
+            offence_category=offence_category(opened.get("offence_category"), offences))
         if not needs_countersignature(policy.countersignature, facts):
             continue
         roll = cs.random()
@@ -447,15 +456,14 @@ def _countersign(case: _Case, policy: Policy, wd: WorkingDays, practitioner: str
                                 event_id=new_uuid(cs)))
 
 
-def _add_outcomes(case: _Case, until: date) -> None:
-    """The case's KPI data (``synthetic.outcomes``, its own random stream), merged in
-    recorded order."""
+def _outcome_facts(case: _Case, until: date) -> CaseFacts:
+    """What the KPI story needs of the case's main story."""
     opened = case.items[0]
     closed = next((it for it in case.items if it.event_type == "case_closed"), None)
     release = next((it for it in case.items if it.event_type == "transition_completed"
                     and it.data.get("kind") == "custody_to_community"), None)
     conditions = [it for it in case.items if it.event_type.startswith("condition_")]
-    facts = CaseFacts(
+    return CaseFacts(
         case_id=case.case_id, start=date.fromisoformat(opened.data["start_date"]),
         route=opened.data["route"], disposal=opened.data["disposal_type"],
         opened_recorded=opened.recorded or opened.occurred,
@@ -466,9 +474,14 @@ def _add_outcomes(case: _Case, until: date) -> None:
         == sum(it.event_type == "condition_completed" for it in conditions),
         until=until,
     )
+
+
+def _add_outcomes(case: _Case, until: date) -> None:
+    """The case's KPI data (``synthetic.outcomes``, its own random stream), merged in
+    recorded order."""
     case.items.extend(
         _Item(p.occurred, p.event_type, p.data, recorded=p.recorded, event_id=p.event_id)
-        for p in plan_outcomes(facts))
+        for p in plan_outcomes(_outcome_facts(case, until)))
     case.items.sort(key=lambda it: it.recorded or it.occurred)
 
 
