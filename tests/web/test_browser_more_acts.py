@@ -107,7 +107,7 @@ def test_manager_declines_breach_proceedings(demo: Demo, no_js: Any) -> None:
     rec = yro_case(demo, "CS-MA-DECLINE")
     failure = rec("contact_missed", {"kind": "office", "acceptable": False,
                                      "reason": "no_reason_given"}, 10)
-    rec("breach_initiated", {"failure_event_ids": [failure]}, 9)
+    rec("breach_initiated", {"failure_event_ids": [failure], "serious_failure": True}, 9)
     page = no_js.new_page()
     sign_in(page, demo, "manager")
     manager_act(page, demo, "CS-MA-DECLINE", "Decline breach proceedings")
@@ -235,8 +235,12 @@ def test_manager_accepts_one_transfer_and_rejects_another(demo: Demo, no_js: Any
     page.fill("#reason", "synthetic: no capacity in the team this month")
     shot(page, "c13-manager-reject-transfer")
     save(page)
-    banner_focused(page, "Saved: Reject a transfer")
+    # The case stays with the sending team, so the manager lands on their dashboard (the
+    # case page is no longer theirs to read), with the banner there.
+    assert "/manager?recorded=transfer-reject" in page.url
+    banner_focused(page, "Saved: Reject a transfer.")
     assert stored_last(demo, "CS-MA-XFER2")[0] == "transfer_rejected"
+    shot(page, "c23-transfer-rejected")
     page.close()
 
 
@@ -290,7 +294,8 @@ def test_practitioner_changes_the_childs_label(demo: Demo, no_js: Any) -> None:
     page.wait_for_load_state()
     page.fill("#child_label", "Child Heron-3")
     shot(page, "c18-label-form")
-    save(page)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
     banner_focused(page, "Saved: Change the child's label.")
     demo.workers.join()
     page.reload()

@@ -141,3 +141,19 @@ def test_the_cli_opens_a_case_with_a_label(cli, app: App) -> None:  # type: igno
            at("2026-02-01"))
     assert [r.type for r in app.store.read_stream("CS-CLI1")] == [
         "case_opened", "child_label_changed"]
+
+
+def test_a_retracted_label_change_gives_back_the_earlier_label(env: Env) -> None:
+    labelled(env)
+    [changed] = record(env.app, "CS-TEST1", "child_label_changed",
+                       {"child_label": "Child Wren-2"}, at("2026-03-01"))
+    Projector(env.app).catch_up()
+    sign_in(env.client, "prac.a")
+    assert "Child Wren-2" in env.client.get("/cases/CS-TEST1").text
+    record(env.app, "CS-TEST1", "event_retracted",
+           {"target_event_id": str(changed.event_id), "reason": "wrong case"},
+           at("2026-03-02"))
+    Projector(env.app).catch_up()
+    header = env.client.get("/cases/CS-TEST1").text.split('id="case-header"')[1]
+    assert LABEL in header.split("</dl>")[0] and "Wren" not in header.split("</dl>")[0]
+    assert listed(env.client.get("/search?q=wren").text) == set()

@@ -102,8 +102,11 @@ class Act:
         adapt: Callable[[CaseState, RecordEvent], RecordEvent] | None = None,
         event_type: str | None = None,
         remap: Callable[[FieldProblem], FieldProblem] | None = None,
+        done: str | None = None,
     ) -> Response:
-        """Record the form's event; back to the case with a banner, or the form again."""
+        """Record the form's event; back to the case with a banner, or the form again.
+        ``done``: where to go instead when the act leaves the user unable to read the case
+        (a rejected transfer), so they land on a page they may see, with the banner."""
         now = self.guard.app.clock.now()
         if self.now_occurred:
             values = {**values, "occurred_at": local_input(now)}
@@ -123,8 +126,8 @@ class Act:
             except ConcurrencyConflict as exc:
                 return self.again(values, clash(exc), 409)
             if found is None:
-                return RedirectResponse(f"/cases/{self.case_id}?recorded={self.spec.slug}",
-                                        status_code=303)
+                where = done or f"/cases/{self.case_id}"
+                return RedirectResponse(f"{where}?recorded={self.spec.slug}", status_code=303)
             problems = [remap(p) for p in found] if remap is not None else found
         rows = objective_rows(self.spec, values)
         return self.again(values, problems_to_errors(self.spec, problems, rows), 422)
