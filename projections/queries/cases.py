@@ -118,7 +118,7 @@ def case_view(
         "oversight": oversight_view(views.visible) if views.exists else [],
         "levels_awaiting_agreement": levels_awaiting(views.visible),
     }
-    token = detail["case"].get("child_label_token")
+    token = detail["case"].pop("child_label_token", None)  # the reader gets the label
     if token:
         detail["case"]["child_label"] = open_labels(app.keyring, [token])[token]
     return detail
