@@ -28,6 +28,7 @@ from tests.web.test_browser_acts import no_js as no_js
 from tests.web.test_browser_route_acts import open_case
 from tracker.domain.commands import RecordEvent
 from tracker.kernel.clock import LONDON
+from tracker.services.accounts import Accounts
 from tracker.services.cases import CaseService
 from tracker.services.synthetic.demo import TEAMS
 
@@ -141,6 +142,16 @@ def test_manager_records_oversight_with_an_action(demo: Demo, no_js: Any) -> Non
     assert "Management oversight —" in page.locator("#timeline").inner_text()
     assert stored_last(demo, "CS-MA-OVER")[0] == "management_oversight_recorded"
     shot(page, "c04-manager-oversight-saved")
+
+    sign_in(page, demo, "practitioner")  # the action is the practitioner's to do
+    page.goto(f"{demo.url}/cases/CS-MA-OVER")
+    page.get_by_role("link", name="Mark an oversight action done").click()
+    page.wait_for_load_state()
+    page.select_option("#oversight_id", index=1)
+    shot(page, "c24-oversight-action-done-form")
+    save(page)
+    banner_focused(page, "Saved: Mark an oversight action done.")
+    assert stored_last(demo, "CS-MA-OVER")[0] == "oversight_action_completed"
     page.close()
 
 
@@ -264,23 +275,88 @@ def test_practitioner_sets_and_fails_a_caution_condition(demo: Demo, no_js: Any)
     page = no_js.new_page()
     sign_in(page, demo, "practitioner")
     open_case(page, demo, "CS-PR-COND", "youth_conditional_caution")
-    page.get_by_role("link", name="Set a caution condition").click()
+    page.get_by_role("link", name="Record the joint decision").click()
     page.wait_for_load_state()
-    page.fill("#condition_id", "C1")
-    page.select_option("#kind", index=1)
-    due = (demo.app.clock.now().astimezone(LONDON) + timedelta(days=28)).date().isoformat()
-    fill_date(page, "deadline", due)
-    shot(page, "c16-condition-form")
+    for agency in ("yot", "police", "social_care"):
+        page.check(f"input[name=agencies_present][value={agency}]")
+    page.check("input[name=proportionate_assessment][value=yes]")
+    shot(page, "c25-joint-decision-form")
     save(page)
-    banner_focused(page, "Saved: Set a caution condition.")
+    banner_focused(page, "Saved: Record the joint decision.")
+    assert stored_last(demo, "CS-PR-COND")[0] == "joint_decision_made"
+    due = (demo.app.clock.now().astimezone(LONDON) + timedelta(days=28)).date().isoformat()
+    for condition in ("C1", "C2"):
+        page.get_by_role("link", name="Set a caution condition").click()
+        page.wait_for_load_state()
+        page.fill("#condition_id", condition)
+        page.select_option("#kind", index=1)
+        fill_date(page, "deadline", due)
+        shot(page, "c16-condition-form")
+        save(page)
+        banner_focused(page, "Saved: Set a caution condition.")
+    page.get_by_role("link", name="Record a condition completed").click()
+    page.wait_for_load_state()
+    page.select_option("#condition_id", "C2")
+    shot(page, "c26-condition-completed-form")
+    save(page)
+    banner_focused(page, "Saved: Record a condition completed.")
     page.get_by_role("link", name="Record a condition failed").click()
     page.wait_for_load_state()
-    page.select_option("#condition_id", index=1)
+    page.select_option("#condition_id", "C1")
     page.check("input[name=reasonable_excuse][value=no]")
     shot(page, "c17-condition-failed-form")
     save(page)
     banner_focused(page, "Saved: Record a condition failed.")
     assert stored_last(demo, "CS-PR-COND")[0] == "condition_failed"
+    page.get_by_role("link", name="Record the prosecution decision").click()
+    page.wait_for_load_state()
+    page.select_option("#failure_event_id", index=1)
+    page.select_option("#decision", index=1)
+    page.select_option("#decided_by", "cps")
+    shot(page, "c27-prosecution-form")
+    save(page)
+    banner_focused(page, "Saved: Record the prosecution decision.")
+    assert stored_last(demo, "CS-PR-COND")[0] == "prosecution_decided"
+    page.close()
+
+
+def test_practitioner_records_a_referral_back_to_court(demo: Demo, no_js: Any) -> None:
+    page = no_js.new_page()
+    sign_in(page, demo, "practitioner")
+    open_case(page, demo, "CS-PR-REFER", "referral_order")
+    recorder(demo, "CS-PR-REFER")("panel_held", {
+        "kind": "initial", "attendee_roles": ["child", "parent_carer", "panel_member"],
+        "victim_views_presented": True}, 0)
+    page.goto(f"{demo.url}/cases/CS-PR-REFER")
+    page.get_by_role("link", name="Record a referral back to court").click()
+    page.wait_for_load_state()
+    page.select_option("#reason", index=1)
+    shot(page, "c28-refer-back-form")
+    save(page)
+    banner_focused(page, "Saved: Record a referral back to court.")
+    assert stored_last(demo, "CS-PR-REFER")[0] == "referred_back_to_court"
+    page.close()
+
+
+def test_practitioner_requests_a_transfer(demo: Demo, no_js: Any) -> None:
+    # The form offers the service's teams that have staff; the demo's accounts are all in
+    # one team, so the receiving team's manager gets an account first (as an admin would).
+    mine = demo.logins["practitioner"].teams[0]
+    other = next(t for t in TEAMS if t != mine)
+    Accounts(demo.app).create_user(f"manager.{other.lower()}", None, "manager", [other],
+                                   user_id=TEAMS[other][0], display_name="Ola Receiving")
+    page = no_js.new_page()
+    sign_in(page, demo, "practitioner")
+    open_case(page, demo, "CS-PR-XFER", "yro")
+    page.get_by_role("link", name="Request a transfer").click()
+    page.wait_for_load_state()
+    page.check("input[name=kind][value=full]")
+    page.select_option("#to_team", other)
+    page.fill("#reason", "synthetic: the family moved")
+    shot(page, "c29-transfer-request-form")
+    save(page)
+    banner_focused(page, "Saved: Request a transfer.")
+    assert stored_last(demo, "CS-PR-XFER")[0] == "transfer_requested"
     page.close()
 
 
