@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import model_validator
+from pydantic import StringConstraints, model_validator
 
 from events.base import (
+    BASIC,
+    PERSONAL,
     BoundedDate,
     Event,
     Identifier,
@@ -33,6 +35,12 @@ OffenceCategory = Literal[
 """The main offence's category, where a service records it (the offence groups of the YJB's
 Youth Justice Statistics, with arson and domestic abuse that services single out for
 countersignature: seed 004 "all cases where there is a specific offence category")."""
+ChildLabel = Annotated[str, StringConstraints(min_length=1, max_length=40), PERSONAL, BASIC]
+"""The service-controlled label the child is shown by (e.g. "Child K7", or the initials a
+service uses): personal, so sealed with the child's key like the date of birth and erased
+with it. Identity (BASIC): kept when the records are reduced to basic information, so a
+reduced case can still be recognised. Forty characters: a label, never a narrative."""
+
 COURT_DISPOSALS = frozenset({"referral_order", "yro", "yro_iss", "dto", "remand"})
 CUSTODIAL_DISPOSALS = frozenset({"dto", "remand"})
 
@@ -56,6 +64,7 @@ class CaseOpened(Event):
     service: Identifier
     team: Identifier
     offence_category: OffenceCategory | None = None
+    child_label: ChildLabel | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> CaseOpened:
@@ -115,3 +124,13 @@ class InterventionLevelChangeAgreed(Event):
 
     change_event_id: UUID
     note: PersonalText | None = None
+
+
+class ChildLabelChanged(Event):
+    """The service changed the label the child is shown by (a new label replaces the one
+    the case was opened with, or gives one to a case opened without)."""
+
+    type = "child_label_changed"
+    family = "case"
+
+    child_label: ChildLabel

@@ -19,6 +19,7 @@ from events.base import Event
 from events.case import (
     CaseClosed,
     CaseOpened,
+    ChildLabelChanged,
     InterventionLevelChangeAgreed,
     InterventionLevelChanged,
 )
@@ -102,6 +103,7 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     RestorativeJusticeOffered, RestorativeJusticeTakenUp, RestorativeJusticeCompleted,
     VictimSatisfactionRecorded, OutOfCourtInterventionCompleted, DiversityRecorded,
     FeedbackGiven,
+    ChildLabelChanged,  # issue 12 §3: the child's service-controlled label
 )
 
 EVENT_TYPES: Mapping[str, type[Event]] = {cls.type: cls for cls in EVENT_CLASSES}

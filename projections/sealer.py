@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import cast
 
-from events.case import CaseOpened
+from events.case import CaseOpened, ChildLabelChanged
 from events.catalogue import event_class
 from events.sealing import PREFIX, Keyring, SqlKeyring, open_text, seal, unseal
 from projections.alerts import AlertView
@@ -46,6 +46,20 @@ def open_alert_notes(keyring: Keyring, views: list[AlertView]) -> list[AlertView
         for name in ALERT_NOTES:
             opened[name] = open_text(view[name], keyring)  # type: ignore[literal-required]
         out.append(cast(AlertView, opened))
+    return out
+
+
+def open_labels(keyring: Keyring, tokens: Iterable[str | None]) -> dict[str, str]:
+    """The child labels these tokens hold, opened in memory (token -> label): ``[erased]``
+    once the child's key is destroyed. Only for a reader who may read the cases (the
+    caller has checked); the keys are fetched in bulk where the keyring can."""
+    wanted = sorted({t for t in tokens if t})
+    if isinstance(keyring, SqlKeyring):
+        keyring.preload(c for t in wanted if (c := child_of(t)) is not None)
+    out: dict[str, str] = {}
+    for token in wanted:
+        opened = unseal(ChildLabelChanged, {"child_label": token}, keyring, event_class)
+        out[token] = str(opened.get("child_label"))
     return out
 
 

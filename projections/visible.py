@@ -111,6 +111,8 @@ class CaseHeader(TypedDict, total=False):
     setting: str
     case_manager: str | None
     manager: str | None
+    child_label_token: str | None  # sealed: opened only for a reader of the case
+    child_label: str  # opened by ``queries.case_view`` for its reader, never stored
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,7 @@ class Visible:
         self.oversights = _visible(r.oversights, us)
         self.oversight_done = _visible(r.oversight_done, us)
         self.offences = _visible(r.offences, us)
+        self.labels = _visible(r.labels, us)
         self._custody: list[Period] | None = None
         self._allocations: list[Allocation] | None = None
         self.cache: dict[str, Any] = {}
@@ -262,6 +265,7 @@ class Visible:
             "setting": self.setting(),
             "case_manager": cm.practitioner if cm else None,
             "manager": cm.manager if cm else None,
+            "child_label_token": self.labels[-1].token if self.labels else o.label,
         }
 
     def level_on(self, day: date) -> str:

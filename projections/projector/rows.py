@@ -20,6 +20,7 @@ from projections.record import (
     Alloc,
     CaseRecord,
     StaleRecord,
+    current_label,
     dumps,
     fold_raw,
     loads,
@@ -141,6 +142,7 @@ def record_row(record: CaseRecord, now: datetime, sealer: KeyringDob) -> Row:
         "closed_on": date.fromordinal(closed.d) if closed else None,
         "is_open": bool(o and closed is None and o.start <= today.toordinal()),
         "record": dumps(record, sealer),
+        "child_label": current_label(record),
         "position": record.position,
         "updated_at": now,
     }

@@ -28,7 +28,7 @@ from projections.queries.reading import (
 from projections.record import folding
 from projections.replay import ReplayView
 from projections.replay import replay as _replay
-from projections.sealer import open_alert_notes
+from projections.sealer import open_alert_notes, open_labels
 from projections.views import CaseView, CaseViews, evaluate_all
 from tracker.db.read_models import alerts as A  # noqa: N812
 from tracker.services.app import App
@@ -57,6 +57,7 @@ class StageSummary(TypedDict):
 class CaseloadRow(TypedDict):
     case_id: str
     child_id: str
+    child_label: str | None  # opened for the reader of the caseload ("[erased]" once erased)
     team: str
     practitioner: str | None
     manager: str | None
@@ -111,6 +112,9 @@ def case_view(
         "levels_awaiting_agreement": levels_awaiting(views.visible),
         "due": due_items(views),
     }
+    token = detail["case"].pop("child_label_token", None)  # the reader gets the label
+    if token:
+        detail["case"]["child_label"] = open_labels(app.keyring, [token])[token]
     return detail
 
 
@@ -145,6 +149,7 @@ def caseload(
     """The open cases (of a practitioner or team) with what is due and overdue, as at a
     moment: most overdue first, then soonest due."""
     views_list, counts = _caseload_views(app, practitioner=practitioner, team=team, as_at=as_at)
+    labels = open_labels(app.keyring, (v.header.get("child_label_token") for v in views_list))
     rows: list[CaseloadRow] = []
     for views in views_list:
         h = views.header
@@ -153,6 +158,7 @@ def caseload(
         rows.append({
             "case_id": views.case_id,
             "child_id": h["child_id"],
+            "child_label": labels.get(h.get("child_label_token") or ""),
             "team": h["team"],
             "practitioner": h["case_manager"],
             "manager": h["manager"],

@@ -1,4 +1,5 @@
-"""The stored form of a case record: compact JSON, the date of birth sealed."""
+"""The stored form of a case record: compact JSON, the date of birth and the child's label
+sealed."""
 
 from __future__ import annotations
 
@@ -44,11 +45,25 @@ def _revive(cls: type[NamedTuple], raw: list[Any]) -> Any:
 
 FORMAT = 3
 """The stored record's layout; a record stored in another layout is refolded from its events.
-(3: an audit's actions and their completions; the case's offences.)"""
+(3: an audit's actions and their completions; the case's offences; the child's label, the
+opening's and ``labels``.)"""
+
+
+def _sealed(token: str | None) -> str | None:
+    """A label token only as the store sealed it: a clear value (folded from events that
+    were never sealed, as in a unit test) is never written into a read model."""
+    return token if token is not None and token.startswith("sealed:") else None
 
 
 class StaleRecord(Exception):
     """A stored record was written in another layout (``FORMAT``): refold the case."""
+
+
+def current_label(record: CaseRecord) -> str | None:
+    """The child's label now, as its sealed token: the last change, else the opening's."""
+    if record.labels:
+        return _sealed(record.labels[-1].token)
+    return _sealed(record.opened.label) if record.opened is not None else None
 
 
 def dumps(record: CaseRecord, sealer: DobSealer) -> str:
@@ -61,9 +76,11 @@ def dumps(record: CaseRecord, sealer: DobSealer) -> str:
         token = o.dob_token
         if token is None and o.dob is not None:
             token = sealer.seal(o.child_id, date.fromordinal(o.dob))
-        doc["opened"] = o._replace(dob=None, dob_token=token)
+        doc["opened"] = o._replace(dob=None, dob_token=token, label=_sealed(o.label))
     for name in LIST_KINDS:
         items = getattr(record, name)
+        if name == "labels":
+            items = tuple(item._replace(token=_sealed(item.token)) for item in items)
         if items:
             doc[name] = items
     return orjson.dumps(doc, default=list).decode()

@@ -29,6 +29,17 @@ class Opened(NamedTuple):
     dob: int | None
     dob_token: str | None = None  # the date of birth as the event stored it (sealed)
     offence: str | None = None  # the main offence's category, where recorded
+    label: str | None = None  # the child's label as the event stored it (sealed)
+
+
+class Label(NamedTuple):
+    """A later label for the child (``child_label_changed``), kept sealed like the opening's."""
+
+    id: str
+    pos: int
+    t: int
+    d: int
+    token: str | None
 
 
 class Closed(NamedTuple):
@@ -446,6 +457,7 @@ LIST_KINDS: dict[str, type[NamedTuple]] = {
     "oversights": Oversight,
     "oversight_done": OversightDone,
     "offences": OffenceFact,
+    "labels": Label,
 }
 """The record's fact lists by name, and the fact type each holds."""
 
@@ -493,6 +505,7 @@ class CaseRecord:
     oversights: tuple[Oversight, ...] = ()
     oversight_done: tuple[OversightDone, ...] = ()
     offences: tuple[OffenceFact, ...] = ()
+    labels: tuple[Label, ...] = ()
 
     @property
     def exists(self) -> bool:

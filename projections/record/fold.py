@@ -31,6 +31,7 @@ from projections.record.facts import (
     Decision,
     Excuse,
     FollowUp,
+    Label,
     Level,
     LevelAgreed,
     Miss,
@@ -303,7 +304,9 @@ _MAKERS: dict[str, Maker] = {
         i, pos, t, d, p["child_id"], p["disposal_type"], p["route"],
         date.fromisoformat(p["start_date"]).toordinal(), _ord(p.get("expected_end_date")),
         p.get("setting") or "community", p["intervention_level"], p["service"], p["team"],
-        None, None, p.get("offence_category"))),
+        None, None, p.get("offence_category"), p.get("child_label"))),
+    "child_label_changed": lambda p, i, pos, t, d: ("labels", Label(
+        i, pos, t, d, p.get("child_label"))),
     "case_closed": lambda p, i, pos, t, d: ("closed", Closed(i, pos, t, d, p["reason"])),
     "offence_recorded": lambda p, i, pos, t, d: ("offences", OffenceFact(
         i, pos, t, d, p["category"], int(p["gravity_score"]), bool(p["first_offence"]))),

@@ -8,13 +8,22 @@ JS-off behaviour of the pages is covered by the other browser tests.
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from events.envelope import Actor
 from tests.web.test_browser import Demo, pick_case, shot, sign_in
 from tests.web.test_browser import browser_context as browser_context
 from tests.web.test_browser import demo as demo
+from tracker.domain.commands import RecordEvent
+from tracker.edges.cli.demo_cmds import DemoLogin
+from tracker.kernel.clock import LONDON
+from tracker.services.accounts import Accounts
+from tracker.services.cases import CaseService
+from tracker.services.synthetic.demo import KEYWORKERS, TEAMS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,7 +57,81 @@ def pages_for(role: str, case_id: str) -> list[str]:
         "qa": ["/qa/samples", "/caseload", "/manager/ratings", case, f"{case}/audit"],
         "admin": ["/admin/users", "/admin/erase", "/board-meetings", "/audit/verify",
                   "/audit/access-log", case],  # case: 403
+        "secure_keyworker": [],  # their pages need their own case: see ``more_pages``
     }[role]
+
+
+ROLES = ["practitioner", "manager", "auditor", "qa", "admin", "secure_keyworker"]
+
+
+@pytest.fixture(scope="module")
+def more_pages(demo: Demo) -> dict[str, list[str]]:
+    """The pages that need something to exist first, each role's: a document awaiting the
+    manager's countersignature, a transfer offered to the manager's team, an alert's
+    history, a drawn dip sample, the secure keyworker's cases (with a keyworker's login,
+    which the demo does not make). Recorded through the one door, as a person's acts would."""
+    from projections.queries import draw_dip_sample, list_alerts
+
+    prac, mgr = demo.logins["practitioner"], demo.logins["manager"]
+    team = mgr.teams[0]
+    service = CaseService.of(demo.app)
+    now = demo.app.clock.now().astimezone(LONDON).replace(hour=10, minute=0)
+
+    def rec(case_id: str, actor: str, event_type: str, data: dict[str, Any], days: int) -> str:
+        out = service.record(RecordEvent(case_id=case_id, event_type=event_type, data=data,
+                                         occurred_at=now - timedelta(days=days)),
+                             actor=Actor(actor, "practitioner"), correlation_id="axe")
+        return str(out[0].event_id)
+
+    def opened(case_id: str, team_id: str, practitioner: str, manager: str) -> None:
+        rec(case_id, practitioner, "case_opened", {
+            "child_id": f"C-{case_id}", "disposal_type": "yro", "route": "court",
+            "start_date": (now - timedelta(days=40)).date().isoformat(),
+            "intervention_level": "standard", "service": "YJS-DEMO", "team": team_id,
+            "child_label": f"Child {case_id[-4:]}"}, 40)
+        rec(case_id, practitioner, "case_manager_allocated", {
+            "practitioner_id": practitioner, "agency": "yot", "role": "case_manager",
+            "team": team_id, "manager_id": manager}, 40)
+
+    opened("CS-AXE-SIGN", team, prac.user_id, mgr.user_id)
+    doc = rec("CS-AXE-SIGN", prac.user_id, "assessment_completed", {
+        "kind": "initial", "likelihood_of_reoffending": "high",
+        "safety_and_wellbeing": "medium", "risk_of_serious_harm": "high",
+        "strengths_recorded": True, "child_involved": True, "parent_carer_involved": True,
+        "victim_considered": True, "other_agencies_information_used": True}, 5)
+    other = next(t for t in TEAMS if t != team)
+    opened("CS-AXE-XFER", other, TEAMS[other][1][0], TEAMS[other][0])
+    rec("CS-AXE-XFER", TEAMS[other][1][0], "transfer_requested", {
+        "transfer_id": "T-AXE", "kind": "full", "to_team": team,
+        "reason": "synthetic: the family moved"}, 1)
+    demo.workers.join()
+    alert = next(a["alert_id"] for a in list_alerts(demo.app) if a["team"] == team)
+    sample = draw_dip_sample(demo.app, drawn_by=demo.logins["qa"].user_id,
+                             preset="inspection", seed=3)
+    keyworker, kcase = next(
+        (k, c) for k in KEYWORKERS for c in demo.app.store.streams_allocated_to(k))
+    password = secrets.token_urlsafe(12)
+    Accounts(demo.app).create_user("demo.keyworker", password, "secure_keyworker", [],
+                                   user_id=keyworker, display_name="Kai Keyworker")
+    demo.logins["secure_keyworker"] = DemoLogin(
+        "secure_keyworker", "demo.keyworker", password, keyworker, (), "Kai Keyworker")
+    sign, xfer = "/cases/CS-AXE-SIGN", "/cases/CS-AXE-XFER"
+    missing = "/cases/CS-NO-SUCH-CASE"  # an error state: not found (or not yours)
+    return {
+        "practitioner": ["/search?q=child", f"{sign}/log/label", f"{sign}/allocate",
+                         f"{sign}/allocation/end", f"{sign}/follow-up", f"{sign}/warning",
+                         f"{sign}/act/requirement-failed", f"{sign}/act/level", missing],
+        "manager": [f"{sign}/countersign/{doc}", f"{sign}/return/{doc}", sign,
+                    xfer, f"{xfer}/transfer/accept", f"{xfer}/transfer/reject",
+                    f"/alerts/{alert}", f"{sign}/oversight", f"{sign}/level/agree",
+                    "/search?q=child", missing],
+        "auditor": ["/search?q=child", f"/alerts/{alert}", sign, missing],
+        "qa": [f"/qa/samples/{sample['sample_id']}", "/search?q=zzz-nothing", sign,
+               f"{sign}/replay"],
+        "admin": [missing, "/qa/samples"],  # error states: not found, not allowed
+        "secure_keyworker": ["/custody", f"/cases/{kcase}", f"/cases/{kcase}/log/contact",
+                             f"/cases/{kcase}/replay", "/help", "/search"],
+    }
 
 
 def violations(page: Any) -> list[str]:
@@ -62,16 +145,18 @@ def violations(page: Any) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("role", ["practitioner", "manager", "auditor", "qa", "admin"])
-def test_every_page_passes_axe(demo: Demo, browser_context: Any, role: str) -> None:
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_passes_axe(demo: Demo, browser_context: Any, more_pages: dict[str, list[str]],
+                               role: str) -> None:
     page = browser_context.new_page()
     case_id = pick_case(demo)["case_id"]
     problems: list[str] = []
     checked = 0
+    paths = [*pages_for(role, case_id), *more_pages[role]]
     for width_name, size in WIDTHS.items():
         page.set_viewport_size(size)
         sign_in(page, demo, role)
-        for path in pages_for(role, case_id):
+        for path in paths:
             page.goto(f"{demo.url}{path}")
             problems += [f"{width_name} {path}: {p}" for p in violations(page)]
             checked += 1

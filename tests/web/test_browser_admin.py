@@ -76,4 +76,13 @@ def test_an_admin_erases_a_child_after_confirming(demo: Demo, no_js: Any) -> Non
     page.get_by_role("button", name="Yes, erase it").click()
     page.wait_for_load_state()
     banner_focused(page, f"Erased the personal data of {row['child_id']}")
+    shot(page, "b04-erased")
+    # The child's label went with the key: the auditor's case header reads as erased.
+    demo.workers.join()
+    sign_in(page, demo, "auditor")
+    page.goto(f"{demo.url}/cases/{row['case_id']}")
+    child = page.locator("#case-header .govuk-summary-list__row", has_text="Child").first
+    assert child.locator(".govuk-summary-list__value").inner_text().strip() == "[erased]"
+    assert row["child_label"] and row["child_label"] not in page.locator("main").inner_text()
+    shot(page, "b05-erased-label-on-the-case")
     page.close()

@@ -76,6 +76,9 @@ case_records = Table(
     Column("closed_on", Date, nullable=True),
     Column("is_open", Boolean, nullable=False),
     Column("record", Text, nullable=False),
+    # the child's label as sealed with the child's key (never in clear): search opens it
+    # within the reader's cases, so erasing the child leaves nothing to match (0010_web_label)
+    Column("child_label", Text, nullable=True),
     Column("position", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_rm_case_records_team", "team", "is_open"),

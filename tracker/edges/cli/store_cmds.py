@@ -91,6 +91,9 @@ def open_case(
     dob: Annotated[str | None, typer.Option(
         metavar=ctx.DATE, help="Date of birth (sealed in storage).")] = None,
     setting: Annotated[str, typer.Option(help="community or custody.")] = "community",
+    label: Annotated[str | None, typer.Option(
+        help="The label the service shows the child by, up to 40 characters (sealed in "
+             "storage).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Open a case: record ``case_opened``."""
@@ -104,6 +107,8 @@ def open_case(
         "start_date": start, "expected_end_date": end, "date_of_birth": dob,
         "setting": setting, "intervention_level": level, "service": service, "team": team,
     }
+    if label is not None:
+        data["child_label"] = label
     new_id = case_id or f"CS-{secrets.token_hex(4).upper()}"
 
     recorded = _record(parse_command({"case_id": new_id, "event_type": "case_opened",

@@ -102,8 +102,11 @@ class Act:
         adapt: Callable[[CaseState, RecordEvent], RecordEvent] | None = None,
         event_type: str | None = None,
         remap: Callable[[FieldProblem], FieldProblem] | None = None,
+        done: str | None = None,
     ) -> Response:
-        """Record the form's event; back to the case with a banner, or the form again."""
+        """Record the form's event; back to the case with a banner, or the form again.
+        ``done``: where to go instead when the act leaves the user unable to read the case
+        (a rejected transfer), so they land on a page they may see, with the banner."""
         now = self.guard.app.clock.now()
         if self.now_occurred:
             values = {**values, "occurred_at": local_input(now)}
@@ -123,7 +126,7 @@ class Act:
             except ConcurrencyConflict as exc:
                 return self.again(values, clash(exc), 409)
             if found is None:
-                return RedirectResponse(self.recorded(), status_code=303)
+                return RedirectResponse(self.recorded(done), status_code=303)
             problems = [remap(p) for p in found] if remap is not None else found
         return self.again(values, self.place(values, problems), 422)
 
@@ -139,9 +142,9 @@ class Act:
         """Each problem keyed by the form field it is shown beside (``_form``: above)."""
         return problems_to_errors(self.spec, problems, objective_rows(self.spec, values))
 
-    def recorded(self) -> str:
-        """Where the user goes once the act is recorded: the case, with a banner."""
-        return f"/cases/{self.case_id}?recorded={self.spec.slug}"
+    def recorded(self, done: str | None = None) -> str:
+        """Where the user goes once the act is recorded: the case (or ``done``), with a banner."""
+        return f"{done or f'/cases/{self.case_id}'}?recorded={self.spec.slug}"
 
 
 def act_forms_to_event(

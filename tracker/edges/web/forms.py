@@ -108,6 +108,8 @@ OCCURRED = Field(
     "occurred_at", "When did it happen?", "datetime", required=True,
     hint="UK time. You can back-date an entry; it will be marked as back-dated.",
 )
+LABEL_HINT = ("The label your service shows this child by, up to 40 characters. Kept sealed "
+              "with the child's own key and erased with it.")
 NOTE = Field("note", "Note", "textarea", hint="Kept sealed with the child's own key.")
 
 FORMS: dict[str, FormSpec] = {
@@ -233,6 +235,7 @@ OPEN_CASE = FormSpec(
     [
         Field("case_id", "Case reference", required=True, hint="e.g. CS-2026-0042"),
         Field("child_id", "Child's pseudonymous id", required=True, hint="never a name"),
+        Field("child_label", "Child's label", hint=LABEL_HINT),
         Field("date_of_birth", "Date of birth", "date"),
         Field("disposal_type", "Disposal", "select", choices(get_args(DisposalType), {
             "yro": "Youth rehabilitation order", "yro_iss": "YRO with ISS",
@@ -379,6 +382,9 @@ KPI_FORMS: list[FormSpec] = [
     ], group="outcomes", intro="Score each question answered; leave the others empty."),
 ]
 FORMS.update({spec.slug: spec for spec in KPI_FORMS})
+FORMS["label"] = FormSpec("label", "Change the child's label", "child_label_changed", [
+    Field("child_label", "Child's label", required=True, hint=LABEL_HINT),
+], intro="The new label replaces the old one wherever the case is shown.", group="case")
 
 
 def _one(values: FormValues, name: str) -> str:

@@ -17,6 +17,7 @@ from tracker.edges.api.auth import SignedIn
 from tracker.edges.api.deps import Action, AppDep, ReportsDep
 from tracker.edges.api.team_reads import Reports
 from tracker.edges.web import charts
+from tracker.edges.web.act_forms import saved_notice
 from tracker.edges.web.common import anchor, render
 from tracker.edges.web.deps import PageUser, PostedForm
 from tracker.edges.web.forms import FormValues, day_field, friendly
@@ -161,11 +162,14 @@ def dashboard_page(
     practitioner: Annotated[str, Query(max_length=64)] = "",
     start: Annotated[str, Query(max_length=32)] = "",
     end: Annotated[str, Query(max_length=32)] = "",
+    recorded: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
     """Alerts to acknowledge, ASPIRE compliance and engagement per team and per
-    practitioner over a date range (managers, auditors)."""
+    practitioner over a date range (managers, auditors); the banner of an act that ends
+    here (``recorded``: a rejected transfer)."""
     team_roles(principal.user, "manager", "auditor")
-    flash = "Alert acknowledged." if acknowledged else "Alert resolved." if resolved else ""
+    flash = ("Alert acknowledged." if acknowledged else "Alert resolved." if resolved
+             else saved_notice(recorded))
     return dashboard(request, reports, action, principal.user, team, flash=flash,
                      practitioner=practitioner, start=start, end=end,
                      status=200)

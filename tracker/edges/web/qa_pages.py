@@ -358,8 +358,8 @@ class AuditAct(Act):
     def place(self, values: FormValues, problems: list[FieldProblem]) -> dict[str, str]:
         return _place(problems, self.origin)
 
-    def recorded(self) -> str:
-        return f"/qa/samples/{self.sample}" if self.sample else super().recorded()
+    def recorded(self, done: str | None = None) -> str:
+        return f"/qa/samples/{self.sample}" if self.sample else super().recorded(done)
 
 
 AUDIT = FormSpec("audit", "Audit the case", "case_audited", [])

@@ -113,6 +113,7 @@ HEADINGS: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
         f"Management oversight — {_lower(d.get('category'))}"
         + (f"; action due {day(d.get('action_due'))}" if d.get("action_due") else "")),
     "oversight_action_completed": lambda d, n: "Oversight action done",
+    "child_label_changed": lambda d, n: "The child's label changed",
 }
 
 

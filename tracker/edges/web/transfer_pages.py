@@ -158,7 +158,9 @@ def reject_submit(request: Request, case_id: CaseId, guard: GuardDep, action: Ac
                   form: PostedForm) -> Response:
     principal, values = form
     act, _state = answer_act(request, guard, principal, action, case_id, "transfer-reject")
-    return act.save(values)
+    # The case stays with the sending team, so the case page is no longer this manager's
+    # to read: the banner shows on their dashboard instead.
+    return act.save(values, done="/manager")
 
 
 # -- the secure-estate keyworker's cases -----------------------------------------------------

@@ -28,7 +28,13 @@ from tracker.domain.policy import Policy, default_policy
 from tracker.domain.workdays import WorkingDays, calendar_for
 from tracker.kernel.clock import LONDON
 from tracker.services.synthetic.outcomes import CaseFacts, plan_outcomes
-from tracker.services.synthetic.pipeline import Proposal, at, new_uuid, recorded_order
+from tracker.services.synthetic.pipeline import (
+    Proposal,
+    at,
+    new_uuid,
+    recorded_order,
+    synthetic_label,
+)
 
 SERVICE = "YJS-DEMO"
 TEAMS = {
@@ -159,6 +165,7 @@ def _plan_case(
         "disposal_type": disposal, "route": route, "start_date": start.isoformat(),
         "expected_end_date": end.isoformat(), "setting": "custody" if custody else "community",
         "intervention_level": level, "service": SERVICE, "team": team,
+        "child_label": synthetic_label(case.case_id),
     })
     item(start, 10, "case_manager_allocated", {
         "practitioner_id": practitioner, "agency": "yot", "role": "case_manager", "team": team,

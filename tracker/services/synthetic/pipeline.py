@@ -8,6 +8,7 @@ says which is not), ``accept`` (keep the accepted ones), ``simulate`` (in memory
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +31,17 @@ from tracker.services.app import App, policy_for
 from tracker.services.cases import CaseService
 
 SYNTH_ACTOR = Actor("synthetic", "system")
+
+_LABEL_LETTERS = "ABCDEFGHJKLMNPRSTVWXYZ"
+
+
+def synthetic_label(seed: str) -> str:
+    """A synthetic child label ("Child KT-417") made from ``seed`` (the case id) by a hash,
+    not the story's random stream, so adding labels changes no other synthetic fact. It is
+    never a name: two letters and a number."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    first, second = (_LABEL_LETTERS[b % len(_LABEL_LETTERS)] for b in digest[:2])
+    return f"Child {first}{second}-{int.from_bytes(digest[2:4], 'big') % 900 + 100}"
 
 
 @dataclass(frozen=True)

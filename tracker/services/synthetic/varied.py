@@ -22,7 +22,7 @@ from tracker.domain.enforcement import in_warned_period
 from tracker.domain.inspection import question_set
 from tracker.domain.policy import Policy, default_policy
 from tracker.domain.workdays import calendar_for
-from tracker.services.synthetic.pipeline import Proposal, at, new_uuid
+from tracker.services.synthetic.pipeline import Proposal, at, new_uuid, synthetic_label
 
 NOTES = (
     "Talked about the week ahead.",
@@ -112,6 +112,7 @@ def plan_case(
         "disposal_type": disposal, "route": route, "start_date": start.isoformat(),
         "expected_end_date": expected_end.isoformat(), "setting": setting,
         "intervention_level": level, "service": service, "team": team,
+        "child_label": synthetic_label(case_id),
     }, hour=9)
     cm = rng.choice(list(practitioners))
     alloc_day = start + timedelta(days=rng.choice([0, 0, 0, 1, 2, 6]))
