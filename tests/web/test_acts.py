@@ -275,6 +275,51 @@ def test_no_warning_where_the_disposal_has_no_warnings(env: Env) -> None:
     assert "warning_issued" not in types(env)
 
 
+def test_breach_proceedings_from_the_case_page(env: Env) -> None:
+    """A practitioner starts breach proceedings on the page: the failures are chosen from the
+    case's own, the domain's warning rule is told beside its field, and a serious failure goes
+    to breach at once."""
+    open_case(env.app)
+    csrf = sign_in(env.client, "prac.a")
+    assert f'href="{CASE}/breach"' not in env.client.get(CASE).text  # no failure yet
+    failure = missed(env)
+    missed(env, "2026-10-29", acceptable=True)
+    assert f'href="{CASE}/breach"' in env.client.get(CASE).text
+    form = env.client.get(f"{CASE}/breach")
+    assert form.status_code == 200
+    assert form.text.count("appointment missed") == 1  # only the unacceptable one
+    none_chosen = post(env, f"{CASE}/breach", csrf, occurred_at="2026-10-30T10:00")
+    assert none_chosen.status_code == 422
+    assert errors_beside(none_chosen.text, "failure_event_ids")
+    unwarned = post(env, f"{CASE}/breach", csrf, occurred_at="2026-10-30T10:00",
+                    failure_event_ids=failure)
+    assert unwarned.status_code == 422
+    assert "warned period" in errors_beside(unwarned.text, "serious_failure")
+    assert "breach_initiated" not in types(env)
+    ok = post(env, f"{CASE}/breach", csrf, occurred_at="2026-10-30T10:00",
+              failure_event_ids=failure, serious_failure="on")
+    assert ok.status_code == 303, ok.text[:300]
+    assert types(env)[-1] == "breach_initiated"
+    stored = env.app.store.read_stream("CS-TEST1")[-1]
+    assert stored.recorded_role == "practitioner"
+    assert "Breach proceedings started" in env.client.get(CASE).text
+
+
+def test_no_breach_form_where_the_disposal_has_no_breach(env: Env) -> None:
+    """Out of court, the YOT starts no breach: the form says why in the profile's words and
+    a breach posted anyway stores nothing."""
+    open_case(env.app, disposal_type="referral_order")
+    csrf = sign_in(env.client, "prac.a")
+    failure = missed(env)
+    form = env.client.get(f"{CASE}/breach")
+    refusal = re.search(r'<p class="flash bad" id="refusal">([^<]*)</p>', form.text)
+    assert refusal is not None and refusal.group(1).strip(), form.text[:500]
+    refused = post(env, f"{CASE}/breach", csrf, occurred_at="2026-10-30T10:00",
+                   failure_event_ids=failure, serious_failure="on")
+    assert refused.status_code in (409, 422)
+    assert "breach_initiated" not in types(env)
+
+
 def test_timeline_headings_filter_and_pages(env: Env) -> None:
     open_case(env.app)
     for day in range(1, 26):

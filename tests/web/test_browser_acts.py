@@ -199,7 +199,7 @@ def test_end_and_allocate_a_case_manager(demo: Demo, no_js: Any) -> None:
     page.close()
 
 
-def test_warning_for_a_missed_appointment(demo: Demo, no_js: Any) -> None:
+def test_warning_then_breach_for_a_missed_appointment(demo: Demo, no_js: Any) -> None:
     page = no_js.new_page()
     sign_in(page, demo, "practitioner")
     open_new_case(page, demo, "CS-WEB-WARN")
@@ -218,6 +218,14 @@ def test_warning_for_a_missed_appointment(demo: Demo, no_js: Any) -> None:
     banner_focused(page, "Saved: Record a warning.")
     assert "Warning issued" in page.locator("#timeline li").first.inner_text()
     shot(page, "a12-warning-saved")
+    page.get_by_role("link", name="Start breach proceedings").click()
+    page.locator("input[name=failure_event_ids]").first.check()
+    page.check("input[name=serious_failure]")
+    shot(page, "a20-breach-form")
+    save(page)
+    banner_focused(page, "Saved: Start breach proceedings.")
+    assert "Breach proceedings started" in page.locator("#timeline li").first.inner_text()
+    shot(page, "a21-breach-saved")
     page.close()
 
 

@@ -37,6 +37,7 @@ TITLES = {
     "end-allocation": "End a case manager's allocation",
     "close": "Close the case",
     "warning": "Record a warning",
+    "breach": "Start breach proceedings",
     "retract": "Retract an entry",
     "correct": "Correct an entry",
     "transfer": "Request a transfer",
@@ -106,6 +107,19 @@ def warning(failures: Options) -> FormSpec:
     ], intro="A warning opens the warned period set by the policy.")
 
 
+def breach(failures: Options) -> FormSpec:
+    """Breach proceedings (a return to court) resting on one or more unacceptable failures."""
+    return FormSpec("breach", TITLES["breach"], "breach_initiated", [
+        Field("failure_event_ids", "Which failures to comply does the breach rest on?",
+              "checkboxes", list(failures), required=True),
+        Field("serious_failure", "This is a serious failure to comply", "checkbox",
+              hint="A serious failure can go to breach without the warnings the order needs "
+                   "first."),
+        NOTE,
+    ], intro="Breach proceedings return the case to court. Where the service's policy says so, "
+             "a manager authorises them first.")
+
+
 RETURN_REASONS = choices(get_args(DocumentReturned.model_fields["reason"].annotation))
 
 COUNTERSIGN = FormSpec("countersign", TITLES["countersign"], "document_countersigned", [
@@ -157,6 +171,10 @@ def correction_spec(event_type: str, data: dict[str, Any], options: Options) -> 
         return follow_up(_with(keep, str(data.get("missed_event_id", ""))))
     if event_type == "warning_issued":
         return warning(_with(keep, str(data.get("failure_event_id", ""))))
+    if event_type == "breach_initiated":
+        for failure_id in data.get("failure_event_ids") or []:
+            keep = _with(keep, str(failure_id))
+        return breach(keep)
     return None
 
 
@@ -219,6 +237,8 @@ def act_links(case_id: str, state: CaseState, items: list[dict[str, Any]]) -> li
         ActLink(TITLES["end-allocation"], f"{base}/allocation/end", "secondary",
                 bool(state.allocations)),
         ActLink(TITLES["warning"], f"{base}/warning", "secondary", bool(unwarned)),
+        ActLink(TITLES["breach"], f"{base}/breach", "warning",
+                any(f.event_id not in state.excused for f in state.failures)),
         ActLink(TITLES["close"], f"{base}/close", "warning", True),
         ActLink(TITLES["transfer"], f"{base}/transfer", "secondary",
                 not any(r.status == "pending" for r in state.requests.values())),

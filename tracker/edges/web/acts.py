@@ -199,6 +199,15 @@ def failures_to_warn(state: CaseState, items: list[dict[str, Any]]) -> list[tupl
             if f.event_id not in state.warned and f.event_id not in state.excused]
 
 
+def failures_to_breach(state: CaseState, items: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Unacceptable failures without exceptional circumstances, as choices: the ones a
+    breach may rest on (whether the warnings allow it is the domain's rule, told on saving)."""
+    label = {str(i["event_id"]): f"{say(str(i['data'].get('kind', '')))} appointment missed "
+                                 f"{when(i['occurred_at'])}" for i in items}
+    return [(str(f.event_id), label.get(str(f.event_id), f"failure on {f.day.isoformat()}"))
+            for f in state.failures if f.event_id not in state.excused]
+
+
 def holders(state: CaseState, names: StaffNames) -> list[tuple[str, str]]:
     """The case's current allocations, as choices (``id|role``)."""
     return [(f"{h.practitioner}|{h.role}", f"{names(h.practitioner)} ({say(h.role).lower()})")
@@ -211,14 +220,15 @@ def staff_choices(names: StaffNames, state: CaseState) -> tuple[Options, Options
     return names.in_teams("practitioner", teams), names.in_teams("manager", teams)
 
 
-def warning_refusal(state: CaseState, policy: Policy) -> str | None:
-    """Why a warning cannot be recorded on this case now (None: it can): a closed case, or a
-    disposal whose enforcement route has no warnings (its profile says why)."""
+def enforcement_refusal(state: CaseState, policy: Policy, step: str) -> str | None:
+    """Why a warning (``step`` "warnings") or breach proceedings ("breach") cannot be recorded
+    on this case now (None: they can): a closed case, or a disposal whose enforcement route has
+    no such step (its profile says why)."""
     if state.closed:
         return "The case is closed."
     if state.opened is not None:
         profile = policy.profile(state.opened.disposal_type)
-        if not profile.warnings:
+        if not getattr(profile, step):
             return profile.enforcement_note
     return None
 
@@ -358,7 +368,7 @@ def warning_act(request: Request, app: App, guard: CaseGuard, principal: SignedI
                 action: str, case_id: str) -> tuple[Act, CaseState]:
     state = guard.writable(principal.user, case_id, action, log_allowed=shown(request))
     spec = act_forms.warning(failures_to_warn(state, entries(app, case_id)))
-    refusal = warning_refusal(state, policy_for(app))
+    refusal = enforcement_refusal(state, policy_for(app), "warnings")
     return Act(request, case_id, guard, principal, action, spec,
                extra={"refusal": refusal}), state
 
@@ -376,6 +386,34 @@ def warning_submit(request: Request, case_id: CaseId, app: AppDep, guard: GuardD
                    action: Action, form: PostedForm) -> Response:
     principal, values = form
     act, _state = warning_act(request, app, guard, principal, action, case_id)
+    return act.save(values)
+
+
+# -- breach -------------------------------------------------------------------------------------
+
+
+def breach_act(request: Request, app: App, guard: CaseGuard, principal: SignedIn,
+               action: str, case_id: str) -> tuple[Act, CaseState]:
+    state = guard.writable(principal.user, case_id, action, log_allowed=shown(request))
+    spec = act_forms.breach(failures_to_breach(state, entries(app, case_id)))
+    refusal = enforcement_refusal(state, policy_for(app), "breach")
+    return Act(request, case_id, guard, principal, action, spec,
+               extra={"refusal": refusal}), state
+
+
+@router.get("/cases/{case_id}/breach")
+def breach_page(request: Request, case_id: CaseId, app: AppDep, guard: GuardDep,
+                action: Action, principal: PageUser) -> Response:
+    """Start breach proceedings on unacceptable failures (where the order has them)."""
+    act, state = breach_act(request, app, guard, principal, action, case_id)
+    return act.show(state, {"occurred_at": local_input(app.clock.now())}, {})
+
+
+@router.post("/cases/{case_id}/breach")
+def breach_submit(request: Request, case_id: CaseId, app: AppDep, guard: GuardDep,
+                  action: Action, form: PostedForm) -> Response:
+    principal, values = form
+    act, _state = breach_act(request, app, guard, principal, action, case_id)
     return act.save(values)
 
 
