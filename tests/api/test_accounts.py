@@ -59,6 +59,25 @@ def test_sessions_expire_when_idle_and_after_twelve_hours(env: Env) -> None:
     assert env.accounts.session(cookie) is None  # twelve hours after signing in
 
 
+def test_session_lifetimes_are_the_services_settings(env: Env) -> None:
+    """``session_idle_minutes`` and ``session_absolute_hours`` decide when a session ends."""
+    clock = env.app.clock
+    assert isinstance(clock, FixedClock)
+    env.app.settings = env.app.settings.model_copy(update={
+        "session_idle_minutes": 30, "session_absolute_hours": 1, "session_touch_minutes": 1})
+    start = clock.now()
+    cookie, _ = env.accounts.start_session(env["manager_a"].user)
+    clock.set(start + timedelta(minutes=29))
+    assert env.accounts.session(cookie) is not None
+    clock.set(start + timedelta(minutes=58))  # active 29 minutes ago
+    assert env.accounts.session(cookie) is not None
+    clock.set(start + timedelta(hours=1))
+    assert env.accounts.session(cookie) is None  # an hour after signing in
+    cookie, _ = env.accounts.start_session(env["manager_a"].user)
+    clock.set(start + timedelta(hours=1, minutes=30))
+    assert env.accounts.session(cookie) is None  # idle for 30 minutes
+
+
 def test_deactivating_a_user_ends_their_session(env: Env) -> None:
     cookie, _ = env.accounts.start_session(env["prac_b"].user)
     assert env.accounts.session(cookie) is not None

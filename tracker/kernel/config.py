@@ -44,6 +44,21 @@ class Settings(BaseSettings):
         description="how long a set-password link works; local practice: long enough to "
         "reach someone over a weekend",
     )
+    session_idle_minutes: int = Field(
+        default=120, ge=5, le=24 * 60,
+        description="a browser session ends after this long without a request; local practice "
+        "(NCSC's device guidance leaves the figure to the service's risk assessment)",
+    )
+    session_absolute_hours: int = Field(
+        default=12, ge=1, le=24 * 7,
+        description="a browser session ends this long after sign-in, whatever happens; local "
+        "practice: one working day",
+    )
+    session_touch_minutes: int = Field(
+        default=5, ge=1, le=60,
+        description="a session's last-seen time is written at most this often (a write per "
+        "request would be waste); must stay below the idle time",
+    )
 
     # -- workers (workers/, docs/workers.md) ---------------------------------------------
     public_url: str = Field(

@@ -29,9 +29,6 @@ from tracker.services.accounts.passwords import (
     sha256,
 )
 from tracker.services.accounts.sessions import (
-    SESSION_ABSOLUTE,
-    SESSION_IDLE,
-    SESSION_TOUCH,
     Session,
     Sessions,
 )
@@ -49,9 +46,6 @@ __all__ = [
     "MAX_PASSWORD",
     "MIN_PASSWORD",
     "ROLES",
-    "SESSION_ABSOLUTE",
-    "SESSION_IDLE",
-    "SESSION_TOUCH",
     "TOKEN_PREFIX",
     "USERNAME_RE",
     "Accounts",

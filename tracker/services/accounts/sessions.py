@@ -1,5 +1,6 @@
 """Browser sessions: a random token in an HttpOnly cookie; the database keeps only its
-SHA-256, with the session's CSRF token, an idle and an absolute expiry."""
+SHA-256, with the session's CSRF token, an idle and an absolute expiry (the service's
+settings ``session_idle_minutes``, ``session_absolute_hours``, ``session_touch_minutes``)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,6 @@ from tracker.services.accounts.users import User, Users
 
 log = structlog.get_logger("tracker.services.accounts")
 
-SESSION_IDLE = timedelta(hours=2)
-"""A browser session ends after this long without a request."""
-SESSION_ABSOLUTE = timedelta(hours=12)
-"""A browser session ends this long after login, whatever happens."""
-SESSION_TOUCH = timedelta(minutes=5)
-"""``last_seen_at`` is written at most this often (one write per request would be waste)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +31,14 @@ class Session:
 class Sessions(Users):
     """Starting, finding and ending browser sessions."""
 
+    @property
+    def lifetimes(self) -> tuple[timedelta, timedelta, timedelta]:
+        """(idle, absolute, touch): the settings' session lifetimes."""
+        s = self.app.settings
+        return (timedelta(minutes=s.session_idle_minutes),
+                timedelta(hours=s.session_absolute_hours),
+                timedelta(minutes=s.session_touch_minutes))
+
     def start_session(self, user: User) -> tuple[str, str]:
         """A new session for ``user``: (cookie value, CSRF token). Only the hash is kept."""
         token = secrets.token_urlsafe(32)
@@ -45,7 +48,7 @@ class Sessions(Users):
             conn.execute(
                 insert(sessions).values(
                     token_hash=sha256(token), user_id=user.user_id, csrf_token=csrf,
-                    created_at=now, last_seen_at=now, expires_at=now + SESSION_ABSOLUTE,
+                    created_at=now, last_seen_at=now, expires_at=now + self.lifetimes[1],
                 )
             )
         log.info("session_started", user_id=user.user_id)
@@ -61,12 +64,13 @@ class Sessions(Users):
         if row is None or row.ended_at is not None:
             return None
         now = self.app.clock.now()
-        if now >= row.expires_at or now - row.last_seen_at >= SESSION_IDLE:
+        idle, _absolute, touch = self.lifetimes
+        if now >= row.expires_at or now - row.last_seen_at >= idle:
             return None
         user = self.get(row.user_id)
         if user is None or not user.active:
             return None
-        if now - row.last_seen_at >= SESSION_TOUCH:
+        if now - row.last_seen_at >= touch:
             with tx.write(self.engine, tables=TABLES) as conn:
                 conn.execute(
                     update(sessions).where(sessions.c.token_hash == key).values(last_seen_at=now)
