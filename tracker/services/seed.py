@@ -13,11 +13,11 @@ from tracker.kernel.clock import LONDON
 from tracker.kernel.errors import FieldProblem, InvalidInput
 from tracker.services.app import App, policy_for
 from tracker.services.board import list_meetings, record_meeting
-from tracker.services.synthetic.demo import SEED_ACTOR, SERVICE, TEAMS, plan_caseload
+from tracker.services.synthetic.demo import KEYWORKERS, SEED_ACTOR, SERVICE, TEAMS, plan_caseload
 from tracker.services.synthetic.outcomes import plan_board_meetings
 from tracker.services.synthetic.pipeline import write
 
-__all__ = ["TEAMS", "seed_board_meetings", "seed_caseload"]
+__all__ = ["KEYWORKERS", "TEAMS", "seed_board_meetings", "seed_caseload"]
 
 
 def seed_caseload(

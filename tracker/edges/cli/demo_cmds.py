@@ -29,7 +29,7 @@ from tracker.edges.cli.serve_cmds import run_server
 from tracker.edges.web.common import STATIC_DIR
 from tracker.kernel.errors import ConfigurationError
 from tracker.services.accounts import Accounts
-from tracker.services.seed import TEAMS, seed_caseload
+from tracker.services.seed import KEYWORKERS, TEAMS, seed_caseload
 from tracker.services.verify import verify
 
 if TYPE_CHECKING:
@@ -53,15 +53,19 @@ def register(app: typer.Typer) -> None:
 
 
 def demo_accounts() -> list[tuple[str, str, str, list[str], str]]:
-    """(role, username, user id, teams, display name): the practitioner and the manager
-    are a seeded team's own ids, so their caseload and alerts are the seeded ones."""
+    """(role, username, user id, teams, display name): the practitioner and the managers
+    are seeded teams' own ids, so their caseload and alerts are the seeded ones; a second
+    team's manager answers transfers, and the keyworker is the one the seed allocates to
+    custody cases, so each role has real work to see."""
 
-    team = next(iter(TEAMS))
+    team, other = list(TEAMS)[:2]
     manager, practitioners = TEAMS[team]
     return [
         ("practitioner", "demo.practitioner", practitioners[0], [team],
          "Sam Example"),
         ("manager", "demo.manager", manager, [team], "Jo Example"),
+        ("manager", "demo.manager_south", TEAMS[other][0], [other], "Ray Example"),
+        ("secure_keyworker", "demo.keyworker", KEYWORKERS[0], [], "Val Example"),
         ("auditor", "demo.auditor", "A-DEMO", [], "Kit Example"),
         ("admin", "demo.admin", "AD-DEMO", [], "Lee Example"),
         ("qa", "demo.qa", "Q-DEMO", [], "Ari Example"),
@@ -177,11 +181,17 @@ def demo(
     console.print(table)
     status = "[green]intact[/]" if report.ok else f"[red]broken in {len(report.breaks)} cases[/]"
     console.print(f"hash chain: {status} ({report.events} events verified)")
-    logins_table = Table(title="demo logins (synthetic people; new passwords on every run)")
+    logins_table = Table(title="demo logins (synthetic people)")
+    # A login is copied from here: the username and password are never cut short; the
+    # other columns fold onto a second line when the terminal is narrow.
     for column in ("role", "username", "password", "user id", "teams"):
-        logins_table.add_column(column)
+        whole = column in ("username", "password")
+        logins_table.add_column(
+            column, no_wrap=whole, overflow="fold",
+            min_width=max(len(getattr(x, column)) for x in logins) if whole else None)
     for login in logins:
-        logins_table.add_row(login.role, login.username, login.password, login.user_id,
+        logins_table.add_row(login.role.replace("_", " "), login.username, login.password,
+                             login.user_id,
                              ", ".join(login.teams) or "-")
     console.print(logins_table)
     if not (STATIC_DIR / "govuk" / "tracker.css").exists():
