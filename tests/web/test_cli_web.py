@@ -36,7 +36,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 def logins(out: str) -> dict[str, str]:
-    return dict(re.findall(r"│ \w+\s+│ (demo\.\w+)\s+│ (\S+)\s+│", out))
+    return dict(re.findall(r"│ \w[\w ]*?\s+│ (demo\.\w+)\s+│ (\S+)\s+│", out))
 
 
 def test_demo_seeds_once_and_prints_a_working_login_per_role(cli: Run) -> None:
