@@ -39,7 +39,9 @@ def logins(out: str) -> dict[str, str]:
     return dict(re.findall(r"│ \w[\w ]*?\s+│ (demo\.\w+)\s+│ (\S+)\s+│", out))
 
 
-def test_demo_seeds_once_and_prints_a_working_login_per_role(cli: Run) -> None:
+def test_demo_seeds_once_and_prints_a_working_login_per_role(
+    cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out, _ = cli("demo", "--no-serve", "--cases", "6")
     assert code == 0, out
     assert "seeded now: 6 cases; already there: 0" in out
@@ -48,9 +50,11 @@ def test_demo_seeds_once_and_prints_a_working_login_per_role(cli: Run) -> None:
     assert set(first) == {"demo.practitioner", "demo.manager", "demo.manager_south",
                           "demo.keyworker", "demo.auditor", "demo.admin", "demo.qa"}
 
+    monkeypatch.setenv("COLUMNS", "80")  # a narrow terminal cuts no login short
     code, out, _ = cli("demo", "--no-serve", "--cases", "6")
     assert code == 0
     assert "seeded now: 0 cases; already there: 6" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
     second = logins(out)
     assert set(second) == set(first)
     app = bootstrap(Settings(), configure_logging=False, workers=False)
