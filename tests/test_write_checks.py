@@ -141,3 +141,18 @@ def test_the_timeline_offers_no_correction_of_an_audit_or_an_erasure() -> None:
     item = {"type": "review_completed", "event_id": "e-2", "css": "", "data": {}}
     assert ("Retract", "/cases/CS-1/retract/e-2") in actions(item, "CS-1", set(),
                                                              open_case=True)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open leak: an offer to another service (to_service, no to_team) may be answered on the "
+    "sending instance by a manager of ANY other team naming their own team, and its "
+    "accept form (a read) is shown to them; the instance does not know its own service "
+    "to tell the sending side from the receiving one"))
+def test_an_offer_to_another_service_is_not_answered_by_an_unrelated_team_here() -> None:
+    h = History()  # a TEAM-A case offered to another service
+    h.add("transfer_requested", {"transfer_id": "T-X", "kind": "full",
+                                 "to_service": "YJS-OTHER", "reason": "moved"}, at("2026-02-01"))
+    team_c = Principal("M-C1", "manager", frozenset({"TEAM-C"}))
+    accept = command("transfer_accepted", {"transfer_id": "T-X", "team": "TEAM-C"})
+    assert not may_record(team_c, h.state.teams, "transfer_accepted")
+    assert refused(authorise, team_c, h.state, accept)

@@ -307,14 +307,14 @@ WEB_CASE_ROUTES: dict[str, list[tuple[str, str]]] = {
     "/cases/{case_id}/allocation/end": [("record", "/allocation/end")],
     "/cases/{case_id}/warning": [("record", "/warning")],
     "/cases/{case_id}/close": [("record", "/close")],
-    "/cases/{case_id}/schedule": [("record", "/schedule")],
+    "/cases/{case_id}/schedule": [("contact", "/schedule")],
     "/cases/{case_id}/follow-up": [("record", "/follow-up")],
     "/cases/{case_id}/audit-action": [("record", "/audit-action")],
     "/cases/{case_id}/transfer": [("record", "/transfer")],
     "/cases/{case_id}/retract/{event_id}": [("record", "/retract/{appointment}")],
     "/cases/{case_id}/correct/{event_id}": [("record", "/correct/{appointment}")],
     "/cases/{case_id}/appointment/{contact_id}/{outcome}": [
-        ("record", "/appointment/c-mx/contact")],
+        ("contact", "/appointment/c-mx/contact")],
     "/cases/{case_id}/exceptional-circumstances": [("manager", "/exceptional-circumstances")],
     "/cases/{case_id}/breach/authorise": [("manager", "/breach/authorise")],
     "/cases/{case_id}/breach/decline": [("manager", "/breach/decline")],
@@ -677,3 +677,78 @@ def test_public_routes_answer_without_signing_in(world: World) -> None:
         method, route = key.split(" ", 1)
         if method == "GET" and "{" not in route:
             assert client.get(route, follow_redirects=False).status_code == 200, key
+
+
+# -- the document -----------------------------------------------------------------------------
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _routes_of(family: str) -> list[str]:
+    """The family's routes as the doc lists them (typed event routes folded into one)."""
+    probes = [p for p in case_probes() if p.family == family]
+    events = sorted(p.route.removeprefix(CASE_ROUTE) for p in probes
+                    if p.route.startswith(CASE_ROUTE))
+    methods: dict[str, set[str]] = {}
+    for p in probes:
+        if not p.route.startswith(CASE_ROUTE):
+            slug = f" (slug `{p.suffix.rsplit('/', 1)[-1]}`)" if "{slug}" in p.route else ""
+            methods.setdefault(f"`{p.route}`{slug}", set()).add(p.method)
+    out = [f"{', '.join(sorted(m))} {route}" for route, m in sorted(methods.items())]
+    if events:
+        out.append(f"POST `{CASE_ROUTE}<type>` for {', '.join(events)}")
+    return out
+
+
+def render_doc() -> str:
+    """``docs/role-matrix.md``, from the tables above (the test's expectations)."""
+    legend = ", ".join(f"**{k}** {v}" for k, v in OUTCOMES.items())
+    lines = [
+        "# The role matrix, route by route",
+        "",
+        "Generated from `tests/api/test_route_matrix.py` (`python -m "
+        "tests.api.test_route_matrix`), which probes every route of the assembled "
+        "application with these expectations on SQLite and PostgreSQL; "
+        "`test_the_doc_is_the_table` fails if this file and the test's table differ.",
+        "",
+        f"Outcomes: {legend}, **V** 422 for an empty body, checked before the role "
+        "(no case involved). A refused write stores nothing; an allowed case read is in "
+        "the access log.",
+        "",
+        "The signed-in team roles are in TEAM-A; the allocated secure keyworker is "
+        "allocated to every case that exists; QA is in TEAM-A and the policy allows no "
+        "peer audit. A case transferred out stays readable for `[transfers] "
+        "read_access_days` after the acceptance. Auditors and QA read every case, so "
+        "for them an id of nothing is a 404; for everyone else it is the same 403 as a "
+        "case they may not see.",
+        "",
+        "## Routes about one case: role x the case's relation to the team",
+        "",
+    ]
+    for _family, (what, table) in CASE_FAMILIES.items():
+        lines += [f"### {what}", "", *[f"- {r}" for r in _routes_of(_family)], ""]
+        lines.append(_row(["", *RELATIONS.values()]))
+        lines.append(_row(["---"] * (len(RELATIONS) + 1)))
+        lines += [_row([ROLES[role], *table[role]]) for role in ROLES]
+        lines.append("")
+    lines += ["## Routes not about one case: route x role", ""]
+    for _family, (what, rows) in ROLE_FAMILIES.items():
+        lines += [f"### {what}", "", _row(["", *ROLES.values()]),
+                  _row(["---"] * (len(ROLES) + 1))]
+        lines += [_row([f"`{key}`", *want]) for key, want in rows.items()]
+        lines.append("")
+    lines += ["## Public routes (no sign-in, no case)", ""]
+    lines += [f"- `{key}`: {why}" for key, why in PUBLIC.items()]
+    return "\n".join(lines) + "\n"
+
+
+def test_the_doc_is_the_table() -> None:
+    assert DOC.read_text(encoding="utf-8") == render_doc(), (
+        "docs/role-matrix.md differs from the test's table: python -m "
+        "tests.api.test_route_matrix")
+
+
+if __name__ == "__main__":
+    DOC.write_text(render_doc(), encoding="utf-8")
