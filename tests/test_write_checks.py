@@ -136,7 +136,7 @@ def test_the_timeline_offers_no_correction_of_an_audit_or_an_erasure() -> None:
     from tracker.edges.web.timeline import actions
 
     for kind in ("case_audited", "personal_data_erased", "breach_authorised"):
-        item = {"type": kind, "event_id": "e-1", "css": "", "data": {}}
+        item: dict[str, Any] = {"type": kind, "event_id": "e-1", "css": "", "data": {}}
         assert actions(item, "CS-1", set(), open_case=True) == [], kind
     item = {"type": "review_completed", "event_id": "e-2", "css": "", "data": {}}
     assert ("Retract", "/cases/CS-1/retract/e-2") in actions(item, "CS-1", set(),

@@ -626,7 +626,7 @@ def role_send(world: World, key: str, role: str) -> Any:
     method, route = key.split(" ", 1)
     path = ROLE_PROBES[key] or route
     if path.startswith("/api/"):
-        body = None if method in ("GET", "DELETE") else {}
+        body: dict[str, Any] | None = None if method in ("GET", "DELETE") else {}
         return world.api.request(method, path, json=body, headers=world.headers(role))
     client = world.pages[role]
     if method == "GET":

@@ -170,8 +170,8 @@ def authorise_operator(actor: Actor, state: CaseState, command: RecordEvent) -> 
             raise AccessDenied()
         return
     if actor.role == KEYWORKER:  # as signed in: the allocated keyworker, custody work only
-        authorise_transfer_or_custody(Principal(actor.user_id, KEYWORKER, frozenset()), state,
-                                      command)
+        authorise_transfer_or_custody(Principal(actor.user_id, "secure_keyworker", frozenset()),
+                                      state, command)
         return
     if act in QA_ONLY:
         raise AccessDenied()
