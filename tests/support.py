@@ -39,12 +39,21 @@ def opened(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+RECEIVING_MANAGER = Actor("M-TEST02", "manager")
+QA = Actor("Q-TEST01", "qa")
+OPERATOR_FOR = {"transfer_accepted": RECEIVING_MANAGER, "transfer_rejected": RECEIVING_MANAGER,
+                "case_audited": QA}
+"""Who records what a practitioner may not (``authorise_operator``): a transfer's answer
+is the receiving manager's, an audit QA's."""
+
+
 def record(app: App, case_id: str, event_type: str, data: dict[str, Any], when: datetime,
            **kwargs: Any) -> list[Any]:
     service = CaseService.of(app)
     command = RecordEvent(case_id=case_id, event_type=event_type, data=data, occurred_at=when,
                           **kwargs)
-    return service.record(command, actor=PRACTITIONER, correlation_id="test")
+    actor = OPERATOR_FOR.get(event_type, PRACTITIONER)
+    return service.record(command, actor=actor, correlation_id="test")
 
 
 def open_case(app: App, case_id: str = "CS-TEST1", **overrides: Any) -> list[Any]:

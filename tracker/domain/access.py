@@ -138,9 +138,10 @@ def authorise(
     if (kind in HOST_ACTS and principal.role == "practitioner" and state.teams is not None
             and state.teams.hosts & principal.teams):
         return
-    if kind in OPERATOR_ONLY or kind in QA_ONLY:
+    act = act_of(state, command)  # a correction is judged as the entry it corrects
+    if act in OPERATOR_ONLY or act in QA_ONLY or kind in OPERATOR_ONLY or kind in QA_ONLY:
         raise AccessDenied()
-    if (act_of(state, command) in MANAGER_ACTS) != (principal.role == "manager"):
+    if (act in MANAGER_ACTS) != (principal.role == "manager"):
         raise AccessDenied()
     team = state.team
     if team is None and event_class(command.event_type) is CaseOpened:
@@ -152,11 +153,33 @@ def authorise(
 
 
 def authorise_operator(actor: Actor, state: CaseState, command: RecordEvent) -> None:
-    """Refuse a command-line operator recording a manager's act in another role (or a
-    practitioner's in the manager role): the role the operator names is the one recorded."""
+    """Refuse a command-line operator recording, in the role they name (the one recorded),
+    what ``authorise`` refuses that role whatever its teams: a manager's act in another
+    role, a practitioner's in the manager role, a transfer's answer but as a manager (or
+    admin, who imports bundles), an audit but as QA, anything but an audit as QA,
+    anything but custody work on their allocated case as a keyworker, anything as an
+    auditor. The operator holds the database, so teams are not checked; ``system`` (the
+    seeder, the importer) records what the rules let it."""
     if actor.role == "system":
         return
-    if (act_of(state, command) in MANAGER_ACTS) != (actor.role == "manager"):
+    act = act_of(state, command)
+    if actor.role == "auditor":
+        raise AccessDenied()
+    if actor.role == "qa":
+        if event_class(command.event_type).type not in QA_ONLY:
+            raise AccessDenied()
+        return
+    if actor.role == KEYWORKER:  # as signed in: the allocated keyworker, custody work only
+        authorise_transfer_or_custody(Principal(actor.user_id, "secure_keyworker", frozenset()),
+                                      state, command)
+        return
+    if act in QA_ONLY:
+        raise AccessDenied()
+    if act in TRANSFER_ANSWERS:
+        if actor.role not in ("manager", "admin"):
+            raise AccessDenied()
+        return
+    if (act in MANAGER_ACTS) != (actor.role == "manager"):
         raise AccessDenied()
 
 
@@ -323,7 +346,9 @@ def may_record(who: Principal, teams: CaseTeams | None, kind: str | None = None)
     if can_write_case(who, teams.owner):
         if kind is None:
             return True
-        return kind not in TRANSFER_ANSWERS and (kind in MANAGER_ACTS) == (who.role == "manager")
+        if kind in TRANSFER_ANSWERS or kind in QA_ONLY or kind in OPERATOR_ONLY:
+            return False  # the receiving team's, QA's, the erasure service's
+        return (kind in MANAGER_ACTS) == (who.role == "manager")
     if kind is None:
         return False
     if kind in TRANSFER_ANSWERS:

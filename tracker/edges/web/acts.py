@@ -276,9 +276,11 @@ def scheduled_for(data: dict[str, Any]) -> list[FieldProblem]:
 @router.get("/cases/{case_id}/schedule")
 def schedule_page(request: Request, case_id: CaseId, guard: GuardDep, action: Action,
                   principal: PageUser) -> Response:
-    """Book an appointment with the child (it shows in the case manager's diary)."""
-    state = guard.writable(principal.user, case_id, action)
-    act = Act(request, case_id, guard, principal, action, act_forms.SCHEDULE, now_occurred=True)
+    """Book an appointment with the child (it shows in the case manager's diary): the case
+    team's, a caretaking host's or the keyworker's, as ``authorise`` lets them."""
+    state = guard.writable(principal.user, case_id, action, kind="contact_scheduled")
+    act = Act(request, case_id, guard, principal, action, act_forms.SCHEDULE, now_occurred=True,
+              kind="contact_scheduled")
     return act.show(state, {}, {})
 
 
@@ -286,7 +288,8 @@ def schedule_page(request: Request, case_id: CaseId, guard: GuardDep, action: Ac
 def schedule_submit(request: Request, case_id: CaseId, guard: GuardDep, action: Action,
                     form: PostedForm) -> Response:
     principal, values = form
-    act = Act(request, case_id, guard, principal, action, act_forms.SCHEDULE, now_occurred=True)
+    act = Act(request, case_id, guard, principal, action, act_forms.SCHEDULE, now_occurred=True,
+              kind="contact_scheduled")
     return act.save(values, complete=scheduled_for)
 
 

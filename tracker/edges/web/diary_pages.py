@@ -66,7 +66,7 @@ def booking(app: Any, case_id: str, contact_id: str) -> dict[str, Any]:
 def appointment_act(request: Request, guard: CaseGuard, principal: SignedIn, action: str,
                     case_id: str, outcome: str) -> Act:
     spec = FORMS[outcome]
-    return Act(request, case_id, guard, principal, action, spec,
+    return Act(request, case_id, guard, principal, action, spec, kind=spec.event_type,
                extra={"title": f"{spec.title} (booked appointment)"})
 
 
@@ -74,8 +74,9 @@ def appointment_act(request: Request, guard: CaseGuard, principal: SignedIn, act
 def appointment_page(request: Request, case_id: CaseId, contact_id: ContactId,
                      outcome: Outcome, app: AppDep, guard: GuardDep, action: Action,
                      principal: PageUser) -> Response:
-    """Log a booked appointment as attended or missed, its kind and time filled in."""
-    state = guard.writable(principal.user, case_id, action)
+    """Log a booked appointment as attended or missed, its kind and time filled in (for
+    whoever may record the contact: the case team, a caretaking host, the keyworker)."""
+    state = guard.writable(principal.user, case_id, action, kind=FORMS[outcome].event_type)
     booked = booking(app, case_id, contact_id)
     act = appointment_act(request, guard, principal, action, case_id, outcome)
     moment = datetime.fromisoformat(booked["data"]["scheduled_for"])

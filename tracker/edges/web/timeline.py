@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from events.catalogue import EVENT_TYPES
-from tracker.domain.access import MANAGER_ACTS
+from tracker.domain.access import MANAGER_ACTS, OPERATOR_ONLY, QA_ONLY
 from tracker.edges.web.act_forms import correction_spec, followed_up
 from tracker.edges.web.common import day, when
 from tracker.edges.web.forms import words
@@ -145,8 +145,8 @@ def actions(item: Item, case_id: str, done: set[str], *, open_case: bool) -> lis
     kind = str(item.get("type", ""))
     if kind in ("event_superseded", "event_retracted") or "corrected" in item["css"]:
         return []
-    if kind in MANAGER_ACTS:  # the manager's act, not the practitioner's to correct
-        return []
+    if kind in MANAGER_ACTS or kind in QA_ONLY or kind in OPERATOR_ONLY:
+        return []  # a manager's act, QA's audit, an erasure: not the practitioner's to correct
     eid = item["event_id"]
     out: list[tuple[str, str]] = []
     if kind == "contact_missed" and eid not in done and open_case:
