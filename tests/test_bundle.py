@@ -55,7 +55,7 @@ def a_case_sent_to_another_service(app: App) -> None:
 
 def continue_there(app: App, version: int) -> None:
     """The receiving team's manager accepts; a practitioner there records the next contact."""
-    manager = Principal("M-THERE1", "manager", frozenset({"TEAM-X"}))
+    manager = Principal("M-THERE1", "manager", frozenset({"TEAM-X"}), service="YJS-OTHER")
     service = CaseService.of(app)
     service.record(RecordEvent(case_id="CS-TEST1", event_type="transfer_accepted",
                                data={"transfer_id": "T-1", "team": "TEAM-X"},

@@ -143,16 +143,21 @@ def test_the_timeline_offers_no_correction_of_an_audit_or_an_erasure() -> None:
                                                              open_case=True)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open leak: an offer to another service (to_service, no to_team) may be answered on the "
-    "sending instance by a manager of ANY other team naming their own team, and its "
-    "accept form (a read) is shown to them; the instance does not know its own service "
-    "to tell the sending side from the receiving one"))
-def test_an_offer_to_another_service_is_not_answered_by_an_unrelated_team_here() -> None:
+def test_an_offer_to_another_service_is_answered_only_on_that_services_instance() -> None:
+    """A case offered to a service (no team) is answered by a manager signed in to that
+    service's own instance (the setting ``service_id``), never by an unrelated team of the
+    sending service, nor where no service is set."""
     h = History()  # a TEAM-A case offered to another service
     h.add("transfer_requested", {"transfer_id": "T-X", "kind": "full",
                                  "to_service": "YJS-OTHER", "reason": "moved"}, at("2026-02-01"))
-    team_c = Principal("M-C1", "manager", frozenset({"TEAM-C"}))
     accept = command("transfer_accepted", {"transfer_id": "T-X", "team": "TEAM-C"})
-    assert not may_record(team_c, h.state.teams, "transfer_accepted")
-    assert refused(authorise, team_c, h.state, accept)
+    for here in (None, "YJS-HERE"):  # the sending instance, configured or not
+        team_c = Principal("M-C1", "manager", frozenset({"TEAM-C"}), service=here)
+        assert not may_record(team_c, h.state.teams, "transfer_accepted")
+        assert refused(authorise, team_c, h.state, accept)
+    there = Principal("M-C1", "manager", frozenset({"TEAM-C"}), service="YJS-OTHER")
+    assert may_record(there, h.state.teams, "transfer_accepted")
+    assert not refused(authorise, there, h.state, accept)
+    practitioner_there = Principal("P-C1", "practitioner", frozenset({"TEAM-C"}),
+                                   service="YJS-OTHER")
+    assert refused(authorise, practitioner_there, h.state, accept)

@@ -43,7 +43,7 @@ two accounts, so every case read is attributable to the role it was made in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, get_args
 from uuid import UUID
@@ -67,6 +67,9 @@ class Principal:
     user_id: str
     role: Role
     teams: frozenset[str]
+    service: str | None = field(default=None, kw_only=True)
+    """The service whose instance they sign in to (the setting ``service_id``): an offer to a
+    service is answered only there."""
 
     @property
     def actor(self) -> Actor:
@@ -302,6 +305,8 @@ def authorise_transfer_or_custody(
         request = state.requests.get(str(command.data.get("transfer_id", "")))
         if request is None or request.status != "pending":
             raise AccessDenied()
+        if request.to_team is None and request.to_service != principal.service:
+            raise AccessDenied()  # an offer to another service is answered there, not here
         receiving = request.to_team or str(command.data.get("team", ""))
         if receiving not in principal.teams or receiving == request.from_team:
             raise AccessDenied()
@@ -352,8 +357,8 @@ def may_record(who: Principal, teams: CaseTeams | None, kind: str | None = None)
     if kind is None:
         return False
     if kind in TRANSFER_ANSWERS:
-        offered = bool(teams.pending & who.teams) or (teams.offered_out and bool(
-            who.teams - {teams.owner}))
+        offered = bool(teams.pending & who.teams) or (
+            who.service in teams.services_offered and bool(who.teams - {teams.owner}))
         return who.role == "manager" and offered
     if who.role == "practitioner" and teams.hosts & who.teams:
         return kind in HOST_ACTS

@@ -94,7 +94,9 @@ class CaseTeams:
     former: tuple[tuple[str, datetime], ...] = ()
     pending: frozenset[str] = frozenset()
     keyworkers: frozenset[str] = frozenset()
-    offered_out: bool = False  # a transfer to another service awaits an answer
+    services_offered: frozenset[str] = frozenset()
+    """The services (not teams) a pending transfer offers the case to: answered only on that
+    service's own instance."""
 
     def former_reading(self, now: datetime, read_access: timedelta) -> frozenset[str]:
         """The sending teams still inside their read-only period at ``now``."""
@@ -137,8 +139,8 @@ def case_teams(
     former = tuple((m.from_team, m.at) for m in moves if m.kind == FULL)
     waiting = [r for r in requests if r.status == "pending"]
     pending = frozenset(r.to_team for r in waiting if r.to_team)
-    offered_out = any(r.to_team is None for r in waiting)
-    return CaseTeams(owner, hosts, former, pending, frozenset(keyworkers), offered_out)
+    services = frozenset(r.to_service for r in waiting if r.to_team is None and r.to_service)
+    return CaseTeams(owner, hosts, former, pending, frozenset(keyworkers), services)
 
 
 def transfer_step(

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024,
         description="largest request body the web server reads; a larger one is refused (413)",
     )
+    service_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$",
+        description="this instance's youth justice service (e.g. YJS-LEEDS): a transfer offered "
+        "to a service, not a team, is answered only on that service's own instance; unset, "
+        "no such offer is answered here",
+    )
     invitation_valid_hours: int = Field(
         default=72, ge=1, le=24 * 14,
         description="how long a set-password link works; local practice: long enough to "

@@ -110,7 +110,7 @@ class Users:
             raise InvalidInput([FieldProblem(field, "is already in use")]) from None
         log.info("user_created", user_id=uid, role=role)
         return User(user_id=uid, role=cast(Role, role), teams=team_set, username=username,
-                    display_name=name, active=True)
+                    display_name=name, active=True, service=self.app.settings.service_id)
 
     def get(self, user_id: str) -> User | None:
         """The user with this id, or None."""
@@ -146,6 +146,7 @@ class Users:
                 user_id=r.user_id, role=cast(Role, r.role),
                 teams=frozenset(teams.get(r.user_id, ())), username=r.username,
                 display_name=r.display_name, active=bool(r.active),
+                service=self.app.settings.service_id,
             )
             for r in rows
         ]
