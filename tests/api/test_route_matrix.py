@@ -306,6 +306,7 @@ WEB_CASE_ROUTES: dict[str, list[tuple[str, str]]] = {
     "/cases/{case_id}/allocate": [("record", "/allocate")],
     "/cases/{case_id}/allocation/end": [("record", "/allocation/end")],
     "/cases/{case_id}/warning": [("record", "/warning")],
+    "/cases/{case_id}/breach": [("record", "/breach")],
     "/cases/{case_id}/close": [("record", "/close")],
     "/cases/{case_id}/schedule": [("contact", "/schedule")],
     "/cases/{case_id}/follow-up": [("record", "/follow-up")],
