@@ -74,6 +74,18 @@ def _mismatch(stored: int, wanted: int) -> PartitionLayoutMismatch:
     )
 
 
+def check_layout(conn: Connection, count: int) -> None:
+    """Raise ``PartitionLayoutMismatch`` unless a projector of ``count`` partitions can
+    work here: the store keeps that many, or no projector has worked on it yet."""
+    stored = stored_layout(conn)
+    if stored == count:
+        return
+    progress = conn.execute(
+        select(checkpoints.c.position).where(checkpoints.c.name == "records")).scalar()
+    if stored != 1 or int(progress or 0) > 0:
+        raise _mismatch(stored, count)
+
+
 def _claim(conn: Connection, part: Partition) -> None:
     """Make ``part.count`` the layout of a store no projector has worked on yet.
 

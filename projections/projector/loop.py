@@ -136,6 +136,12 @@ class Projector:
         with self._read() as conn:
             return cp_store.stored_layout(conn)
 
+    def check_partitions(self, count: int) -> None:
+        """Fail early (``PartitionLayoutMismatch``) if ``count`` partitions cannot work on
+        this store (it keeps another number, and a projector has already worked on it)."""
+        with self._read() as conn:
+            cp_store.check_layout(conn, count)
+
     def _catch_up(self, part: Partition, models: frozenset[str], batch_size: int,
                   per_txn: int, limit: int | None, on_progress: ProgressCallback | None) -> int:
         """``catch_up`` for one partition: how many log positions its records or its
