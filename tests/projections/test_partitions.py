@@ -45,7 +45,7 @@ def _checkpoints(app: App) -> dict[str, int]:
 
 def _expected_rows(count: int, head: int) -> dict[str, int]:
     rows = {f"{m}:{i}/{count}": head for m in MODEL_NAMES for i in range(count)}
-    return {**rows, LAYOUT: count} if count > 1 else {m: head for m in MODEL_NAMES}
+    return {**rows, LAYOUT: count} if count > 1 else dict.fromkeys(MODEL_NAMES, head)
 
 
 def test_each_event_is_in_exactly_one_partition_in_sql_as_in_python(app: App) -> None:
