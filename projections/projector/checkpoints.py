@@ -98,6 +98,7 @@ def _claim(conn: Connection, part: Partition) -> None:
     if int(progress) > 0:
         raise _mismatch(1, part.count)
     conn.execute(_insert(conn), [{"name": LAYOUT, "position": part.count}])
+    conn.execute(delete(checkpoints).where(checkpoints.c.name.in_(MODEL_NAMES)))
 
 
 def lock(conn: Connection, part: Partition = Partition(0, 1)) -> dict[str, Checkpoint]:

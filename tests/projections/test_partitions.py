@@ -173,6 +173,8 @@ def test_a_fresh_store_takes_the_number_of_its_first_projector(app: App) -> None
     Projector(app).check_partitions(3)  # nothing projected yet: any number may start
     Projector(app, partition=Partition(2, 3)).catch_up()
     assert Projector(app).partitions() == 3
+    rows = _checkpoints(app)  # the claim left no row of one partition behind
+    assert rows == {LAYOUT: 3, **{f"{m}:2/3": app.store.head_position() for m in MODEL_NAMES}}
     with pytest.raises(PartitionLayoutMismatch):
         Projector(app, partition=Partition(0, 1)).catch_up()
 
