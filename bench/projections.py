@@ -23,10 +23,15 @@ line per backend times the rebuild in 1 and in 2 partitions, one forked process 
 partition (``rebuild_in_processes``: the checkpoints reset to that many partitions, then
 each process catches its partition up; wall time from the reset to the last exit), round
 by round in alternating order, and reports the speed-up of 2 over 1: the median and the
-10th-90th percentiles of the per-round ratios. Goal: >= 1.6 x. A last line per backend
-times ``replay`` of one case of 1,000 events as of a date (``projections.queries.replay``),
-median and 90th percentile over ``--replays`` runs. Goals (issue 3): rebuild >= 20,000
-events/s on PostgreSQL; rebuild >= 0.3 x read; replay median < 50 ms.
+10th-90th percentiles of the per-round ratios, and the processes' CPU seconds (the same
+work takes as much CPU either way; a machine whose other load leaves this work one core's
+share shows no wall-clock speed-up). Linux schedules by session (autogroup): forked
+processes share their parent's share unless ``--own-sessions``. Goal: >= 1.6 x.
+
+A last line per backend times ``replay`` of one case of 1,000 events as of a date
+(``projections.queries.replay``), median and 90th percentile over ``--replays`` runs.
+Goals (issue 3): rebuild >= 20,000 events/s on PostgreSQL; rebuild >= 0.3 x read; replay
+median < 50 ms.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ from __future__ import annotations
 import argparse
 import base64
 import multiprocessing
+import os
 import random
+import resource
 import secrets
 import statistics
 import sys
@@ -172,18 +179,21 @@ def measure_rebuild(app: App, backend: str, rounds: int, events: int) -> dict[st
     }
 
 
-def _catch_up_partition(app: App, index: int, count: int) -> None:
+def _catch_up_partition(app: App, index: int, count: int, own_session: bool) -> None:
     """A forked process's work: its partition, from the reset checkpoints to the head."""
+    if own_session:
+        os.setsid()  # scheduled as its own group, as a separately started process is
     app.engine.dispose(close=False)  # the parent's connections stay the parent's
     Projector(app, partition=Partition(index, count)).catch_up(
         batch_size=5000, txn_events=rebuild_txn_events(app))
 
 
-def rebuild_in_processes(app: App, processes: int) -> None:
+def rebuild_in_processes(app: App, processes: int, own_session: bool = False) -> None:
     """Every read model rebuilt in ``processes`` partitions, one forked process each."""
     Projector(app).reset(partitions=processes)
     fork = multiprocessing.get_context("fork")
-    children = [fork.Process(target=_catch_up_partition, args=(app, i, processes))
+    children = [fork.Process(target=_catch_up_partition,
+                             args=(app, i, processes, own_session))
                 for i in range(processes)]
     for child in children:
         child.start()
@@ -194,22 +204,35 @@ def rebuild_in_processes(app: App, processes: int) -> None:
         raise SystemExit(f"bench projections: the process of partition {failed[0]} failed")
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure_processes(app: App, backend: str, rounds: int, events: int,
-                      processes: Sequence[int]) -> dict[str, Any]:
-    """The rebuild in 1, 2, ... processes, round by round, and the speed-ups over 1."""
+                      processes: Sequence[int], own_sessions: bool = False) -> dict[str, Any]:
+    """The rebuild in 1, 2, ... processes, round by round, and the speed-ups over 1; with
+    the CPU seconds the processes used, to tell a lack of parallelism from a lack of CPU."""
     names = [f"p{n}" for n in processes]
+    cpu: dict[str, list[float]] = {name: [] for name in names}
 
     def one(name: str, _round: int) -> float:
-        return events / timed(lambda: rebuild_in_processes(app, int(name[1:])))
+        before = _children_cpu()
+        seconds = timed(lambda: rebuild_in_processes(app, int(name[1:]), own_sessions))
+        cpu[name].append(_children_cpu() - before)
+        return events / seconds
 
     table = Rounds(names)
     table.run(rounds, one)
     out: dict[str, Any] = {
         "bench": "projections", "case": "rebuild_processes", "backend": backend,
         "events": events, "rounds": rounds, "cpus": multiprocessing.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 1), "own_sessions": own_sessions,
     }
     for name in names:
         out[f"{name}_events_per_s"] = round(table.median(name))
+        out[f"{name}_cpu_seconds"] = round(statistics.median(cpu[name]), 2)
+        out[f"{name}_wall_seconds"] = round(events / table.median(name), 2)
     for name in names[1:]:
         out[f"speedup_{name}"] = round(table.ratio(name, names[0]), 3)
         if rounds >= 2:
@@ -254,6 +277,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--processes", type=int, nargs="+", default=None,
                         help="also time the rebuild in these numbers of processes, one per "
                              "partition, e.g. 1 2 (the first is the baseline)")
+    parser.add_argument("--own-sessions", action="store_true",
+                        help="start each rebuild process in a session of its own, so a kernel "
+                             "that schedules by session (autogroup) gives each its own share")
     args = parser.parse_args(argv)
     if args.events < 1 or args.rounds < 1 or args.replays < 1:
         parser.error("--events, --rounds and --replays must be positive")
@@ -275,6 +301,6 @@ def main(argv: list[str]) -> None:
                  as_json=args.json)
             if args.processes:
                 emit(measure_processes(app, backend, args.rounds, seeded["events"],
-                                       args.processes), as_json=args.json)
+                                       args.processes, args.own_sessions), as_json=args.json)
             emit(measure_replay(app, backend, args.replays, seeded["long_case"]),
                  as_json=args.json)
