@@ -210,6 +210,7 @@ def latency(servers: Servers, template: str, args: argparse.Namespace, logs: Pat
     settings = settings_for(url, servers)
     app = bootstrap(settings, clock=SystemClock(), configure_logging=False)
     try:
+        Projector(app).reset(partitions=args.processes)  # as many as the worker will run
         Projector(app).catch_up()
         with app.engine.connect() as conn:
             targets = [r[0] for r in conn.execute(

@@ -4,7 +4,7 @@ Every transaction locks its checkpoints first, so two projectors never apply the
 events. With ``count`` partitions each partition has its own row per model
 (``records:0/2``; one partition keeps the plain model names, as before partitions), and the
 row ``partitions`` stores the count (absent: one). A projector of another count refuses to
-work (``PartitionLayoutMismatch``) until ``tracker rebuild --partitions N`` changes it.
+work (``PartitionLayoutMismatch``) until ``tracker project --rebuild --processes N`` changes it.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def _mismatch(stored: int, wanted: int) -> PartitionLayoutMismatch:
     return PartitionLayoutMismatch(
         f"partitions: the read models are kept in {stored} partition(s), not {wanted}; "
         f"run the workers with --partitions {stored}, or change it with "
-        f"'tracker rebuild --partitions {wanted}'"
+        f"'tracker project --rebuild --processes {wanted}'"
     )
 
 

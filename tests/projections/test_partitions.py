@@ -145,7 +145,7 @@ def test_partition_projectors_at_once_apply_every_event_exactly_once(
 def test_another_number_of_partitions_is_refused_until_a_rebuild_changes_it(app: App) -> None:
     seed(app, 3, 4)
     Projector(app).catch_up()  # one partition, as before partitions
-    with pytest.raises(PartitionLayoutMismatch, match="rebuild --partitions 2"):
+    with pytest.raises(PartitionLayoutMismatch, match="project --rebuild --processes 2"):
         Projector(app, partition=Partition(0, 2)).catch_up()
     with pytest.raises(PartitionLayoutMismatch, match="kept in 1 partition"):
         Projector(app).check_partitions(2)

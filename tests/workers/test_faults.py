@@ -124,7 +124,7 @@ def test_a_worker_of_another_partition_count_refuses_to_start(
     refused = tracker_worker(settings, tmp_path / "refused.log", processes=2)
     assert refused.popen.wait(120) == 2
     refused.kill()
-    assert "rebuild --partitions 2" in refused.text()
+    assert "project --rebuild --processes 2" in refused.text()
     assert "Traceback" not in refused.text()
 
 
