@@ -1,7 +1,7 @@
 """Read-model rebuild and case replay: how fast the projections are rebuilt from the log.
 
 ``python -m bench projections --json [--backend sqlite|postgresql|all] [--events N]
-[--rounds R] [--replays K]``
+[--rounds R] [--replays K] [--processes 1 2]``
 
 For each backend a throw-away database is seeded with at least ``--events`` events (the
 deterministic synthetic caseload of ``tracker.services.seed``, recorded through ``CaseService``),
@@ -18,17 +18,30 @@ then, round by round in alternating order:
     the four views, audits, alerts), committed.
 
 Each line reports the median rate of each, and the medians of the per-round ratios
-rebuild/read and rebuild/lean_read. A last line per backend times ``replay`` of one case
-of 1,000 events as of a date (``projections.queries.replay``), median and 90th percentile
-over ``--replays`` runs. Goals (issue 3): rebuild >= 20,000 events/s on PostgreSQL;
-rebuild >= 0.3 x read; replay median < 50 ms.
+rebuild/read and rebuild/lean_read. With ``--processes 1 2`` (issue 14, goal 3) one more
+line per backend times the rebuild in 1 and in 2 partitions, one forked process per
+partition (``rebuild_in_processes``: the checkpoints reset to that many partitions, then
+each process catches its partition up; wall time from the reset to the last exit), round
+by round in alternating order, and reports the speed-up of 2 over 1: the median and the
+10th-90th percentiles of the per-round ratios, and the processes' CPU seconds (the same
+work takes as much CPU either way; a machine whose other load leaves this work one core's
+share shows no wall-clock speed-up). Linux schedules by session (autogroup): forked
+processes share their parent's share unless ``--own-sessions``. Goal: >= 1.6 x.
+
+A last line per backend times ``replay`` of one case of 1,000 events as of a date
+(``projections.queries.replay``), median and 90th percentile over ``--replays`` runs.
+Goals (issue 3): rebuild >= 20,000 events/s on PostgreSQL; rebuild >= 0.3 x read; replay
+median < 50 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import multiprocessing
+import os
 import random
+import resource
 import secrets
 import statistics
 import sys
@@ -40,7 +53,7 @@ from typing import Any
 
 from bench.common import Rounds, backends, emit, pg_database, temp_dir, timed
 from projections import source
-from projections.projector import Projector
+from projections.projector import Partition, Projector, rebuild_txn_events
 from projections.queries import replay
 from tracker.bootstrap import bootstrap
 from tracker.db.migrations import upgrade
@@ -52,6 +65,7 @@ from tracker.services.app import App
 GOAL_EVENTS_PER_S = 20_000
 GOAL_RATIO = 0.3
 GOAL_REPLAY_MS = 50.0
+GOAL_SPEEDUP_2 = 1.6
 EVENTS_PER_CASE = 34  # about what the seeder records per case over its year
 NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
 UNTIL = date(2026, 10, 30)
@@ -138,7 +152,7 @@ def measure_rebuild(app: App, backend: str, rounds: int, events: int) -> dict[st
     work = {
         "read": lambda: read_all(app),
         "lean_read": lambda: lean_read_all(app),
-        "rebuild": projector.rebuild,
+        "rebuild": lambda: projector.rebuild(partitions=1),
     }
 
     def one(name: str, _round: int) -> float:
@@ -163,6 +177,72 @@ def measure_rebuild(app: App, backend: str, rounds: int, events: int) -> dict[st
             backend != "postgresql" or rebuild >= GOAL_EVENTS_PER_S
         ),
     }
+
+
+def _catch_up_partition(app: App, index: int, count: int, own_session: bool) -> None:
+    """A forked process's work: its partition, from the reset checkpoints to the head."""
+    if own_session:
+        os.setsid()  # scheduled as its own group, as a separately started process is
+    app.engine.dispose(close=False)  # the parent's connections stay the parent's
+    Projector(app, partition=Partition(index, count)).catch_up(
+        batch_size=5000, txn_events=rebuild_txn_events(app))
+
+
+def rebuild_in_processes(app: App, processes: int, own_session: bool = False) -> None:
+    """Every read model rebuilt in ``processes`` partitions, one forked process each."""
+    Projector(app).reset(partitions=processes)
+    fork = multiprocessing.get_context("fork")
+    children = [fork.Process(target=_catch_up_partition,
+                             args=(app, i, processes, own_session))
+                for i in range(processes)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join()
+    failed = [i for i, c in enumerate(children) if c.exitcode != 0]
+    if failed:
+        raise SystemExit(f"bench projections: the process of partition {failed[0]} failed")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure_processes(app: App, backend: str, rounds: int, events: int,
+                      processes: Sequence[int], own_sessions: bool = False) -> dict[str, Any]:
+    """The rebuild in 1, 2, ... processes, round by round, and the speed-ups over 1; with
+    the CPU seconds the processes used, to tell a lack of parallelism from a lack of CPU."""
+    names = [f"p{n}" for n in processes]
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+
+    def one(name: str, _round: int) -> float:
+        before = _children_cpu()
+        seconds = timed(lambda: rebuild_in_processes(app, int(name[1:]), own_sessions))
+        cpu[name].append(_children_cpu() - before)
+        return events / seconds
+
+    table = Rounds(names)
+    table.run(rounds, one)
+    out: dict[str, Any] = {
+        "bench": "projections", "case": "rebuild_processes", "backend": backend,
+        "events": events, "rounds": rounds, "cpus": multiprocessing.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 1), "own_sessions": own_sessions,
+    }
+    for name in names:
+        out[f"{name}_events_per_s"] = round(table.median(name))
+        out[f"{name}_cpu_seconds"] = round(statistics.median(cpu[name]), 2)
+        out[f"{name}_wall_seconds"] = round(events / table.median(name), 2)
+    for name in names[1:]:
+        out[f"speedup_{name}"] = round(table.ratio(name, names[0]), 3)
+        if rounds >= 2:
+            low, high = table.spread(name, names[0])
+            out[f"speedup_{name}_p10_p90"] = [round(low, 3), round(high, 3)]
+    if "p2" in names and names[0] == "p1":
+        out["goal_speedup_p2"] = GOAL_SPEEDUP_2
+        out["meets_goal"] = table.ratio("p2", "p1") >= GOAL_SPEEDUP_2
+    Projector(app).rebuild(partitions=1)  # leave the store as the other measurements found it
+    return out
 
 
 def measure_replay(app: App, backend: str, replays: int, events: int) -> dict[str, Any]:
@@ -194,9 +274,18 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds (default 3)")
     parser.add_argument("--replays", type=int, default=30,
                         help="timed replays of the long case (default 30)")
+    parser.add_argument("--processes", type=int, nargs="+", default=None,
+                        help="also time the rebuild in these numbers of processes, one per "
+                             "partition, e.g. 1 2 (the first is the baseline)")
+    parser.add_argument("--own-sessions", action="store_true",
+                        help="start each rebuild process in a session of its own, so a kernel "
+                             "that schedules by session (autogroup) gives each its own share")
     args = parser.parse_args(argv)
     if args.events < 1 or args.rounds < 1 or args.replays < 1:
         parser.error("--events, --rounds and --replays must be positive")
+    if args.processes is not None and (
+            min(args.processes) < 1 or max(args.processes) > 64 or len(args.processes) < 2):
+        parser.error("--processes: give two or more numbers between 1 and 64, e.g. 1 2")
     return args
 
 
@@ -210,5 +299,8 @@ def main(argv: list[str]) -> None:
                   f"in {time.perf_counter() - started:.0f}s", file=sys.stderr)
             emit(measure_rebuild(app, backend, args.rounds, seeded["events"]),
                  as_json=args.json)
+            if args.processes:
+                emit(measure_processes(app, backend, args.rounds, seeded["events"],
+                                       args.processes, args.own_sessions), as_json=args.json)
             emit(measure_replay(app, backend, args.replays, seeded["long_case"]),
                  as_json=args.json)

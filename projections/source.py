@@ -11,6 +11,7 @@ fast; ``EventStore.read_stream`` still gives the full, validated, decrypted even
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +19,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, DateTime, String, and_, cast, func, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    cast,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import BIT
 
 from events.catalogue import event_class, upcast
 from events.schema import events as T  # noqa: N812 - the table, read like SQL
@@ -73,6 +87,43 @@ def _payload(type_name: str, schema_version: int, text: str, masked: bool = Fals
 
 
 @dataclass(frozen=True, slots=True)
+class Partition:
+    """One share of the cases (``index`` of ``count``), chosen by a stable hash of the case
+    id, so each projector process folds its own cases over the one global order."""
+
+    index: int
+    count: int
+
+    def owns(self, case_id: str) -> bool:
+        return self.count == 1 or partition_key(case_id) % self.count == self.index
+
+
+def partition_key(case_id: str) -> int:
+    """The case's stable hash: the first 28 bits of the MD5 of its id. PostgreSQL computes
+    the same in SQL (``md5``), SQLite through a function registered on the connection."""
+    return int(hashlib.md5(case_id.encode(), usedforsecurity=False).hexdigest()[:7], 16)
+
+
+def _sqlite_key(value: str | None) -> int | None:
+    return None if value is None else partition_key(value)
+
+
+def _in_partition(conn: Connection, part: Partition | None) -> ColumnElement[bool] | None:
+    """The SQL condition "this event's case is in ``part``" (None: every case)."""
+    if part is None or part.count == 1:
+        return None
+    if conn.dialect.name == "sqlite":
+        raw: Any = conn.connection.dbapi_connection
+        raw.create_function("tracker_partition_key", 1, _sqlite_key, deterministic=True)
+        key: Any = func.tracker_partition_key(T.c.stream_id)
+    else:
+        digits = literal("x").concat(func.substr(func.md5(T.c.stream_id), 1, 7))
+        key = cast(cast(digits, BIT(28)), Integer)
+    mine: ColumnElement[bool] = (key % part.count) == part.index
+    return mine
+
+
+@dataclass(frozen=True, slots=True)
 class Envelope:
     """A raw event with who recorded it and when (for replay timelines)."""
 
@@ -90,12 +141,17 @@ def _raw(row: Any, masked: bool = False) -> RawEvent:
 
 
 def read_after(
-    conn: Connection, after: int, limit: int, *, upto: int | None = None
+    conn: Connection, after: int, limit: int, *, upto: int | None = None,
+    partition: Partition | None = None,
 ) -> list[RawEvent]:
-    """Up to ``limit`` events after position ``after`` (and at or before ``upto``)."""
+    """Up to ``limit`` events after position ``after`` (and at or before ``upto``), of the
+    cases in ``partition`` only if one is given (the others are skipped in SQL)."""
     cond = T.c.position > after
     if upto is not None:
         cond = and_(cond, T.c.position <= upto)
+    mine = _in_partition(conn, partition)
+    if mine is not None:
+        cond = and_(cond, mine)
     query = (
         select(*_columns(conn.dialect.name)).where(cond).order_by(T.c.position).limit(limit)
     )
@@ -116,15 +172,16 @@ def read_case(
     return [Envelope(_raw(r, masked), us(r[7]), r[8], r[9], r[5]) for r in rows]
 
 
-def streams_between(conn: Connection, after: int, upto: int) -> list[str]:
-    """The cases with an event at a position in ``(after, upto]``."""
+def streams_between(conn: Connection, after: int, upto: int,
+                    partition: Partition | None = None) -> list[str]:
+    """The cases (of ``partition``, if given) with an event at a position in ``(after, upto]``."""
     if upto <= after:
         return []
-    query = (
-        select(T.c.stream_id)
-        .where(T.c.position > after, T.c.position <= upto)
-        .distinct()
-    )
+    query = select(T.c.stream_id).where(T.c.position > after, T.c.position <= upto)
+    mine = _in_partition(conn, partition)
+    if mine is not None:
+        query = query.where(mine)
+    query = query.distinct()
     return sorted(r[0] for r in _run(conn, query))
 
 

@@ -7,8 +7,8 @@ Run them with ``tracker worker``, or with the plain dramatiq CLI::
 ``tracker.main.worker_setup`` bootstraps the App from the environment (``TRACKER_*``), checks
 the delivery settings and makes its broker dramatiq's global one, which the CLI then consumes.
 
-Queues: ``projection`` (project, sweep, heal, digest) and ``delivery`` (deliver), so a
-slow mail server never holds the read models back.
+Queues: ``projection`` (project, project_partition, sweep, heal, digest) and ``delivery``
+(deliver), so a slow mail server never holds the read models back.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class Actors:
     """The actors of one broker."""
 
     project: Actor[[], None]
+    project_partition: Actor[[int], None]
     sweep: Actor[[str], None]
     heal: Actor[[str | None], None]
     deliver: Actor[[str], None]
@@ -47,6 +48,9 @@ def declare_actors(broker: Broker, w: Workers) -> Actors:
 
     def project() -> None:
         jobs.project(w)
+
+    def project_partition(index: int) -> None:
+        jobs.project_partition(w, index)
 
     def sweep(as_at: str) -> None:
         jobs.sweep(w, datetime.fromisoformat(as_at))
@@ -76,6 +80,8 @@ def declare_actors(broker: Broker, w: Workers) -> Actors:
     }
     return Actors(
         project=dramatiq.actor(actor_name="project", **projection)(project),
+        project_partition=dramatiq.actor(actor_name="project_partition",
+                                         **projection)(project_partition),
         sweep=dramatiq.actor(actor_name="sweep", **projection)(sweep),
         heal=dramatiq.actor(actor_name="heal", **projection)(heal),
         digest=dramatiq.actor(actor_name="digest", **projection)(digest),

@@ -33,9 +33,10 @@ class Gate(Protocol):
 class RedisGate:
     """The mark is one Redis key shared by every process of the namespace."""
 
-    def __init__(self, client: Redis, namespace: str, ttl: float = TTL_SECONDS) -> None:
+    def __init__(self, client: Redis, namespace: str, ttl: float = TTL_SECONDS,
+                 suffix: str = "") -> None:
         self.client = client
-        self.key = f"{namespace}:workers:projection-hint"
+        self.key = f"{namespace}:workers:projection-hint{suffix}"
         self.ttl_ms = int(ttl * 1000)
 
     def open(self) -> bool:

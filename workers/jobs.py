@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.projector import Projector
+from projections.source import Partition
 from tracker.db.read_models import alerts
 from tracker.db.worker_tables import worker_jobs
 from tracker.kernel import logging as tlog
@@ -42,17 +43,29 @@ if TYPE_CHECKING:
 log = structlog.get_logger("workers")
 
 
-def make_projector(app: App) -> Projector:
-    """The read side's projector for ``app`` (its modules are imported on first use)."""
-    return Projector(app)
+def make_projector(app: App, partition: int | None = None) -> Projector:
+    """The read side's projector for ``app``: of one partition (of the
+    ``projection_partitions`` the settings give), or of every partition in turn."""
+    if partition is None:
+        return Projector(app)
+    return Projector(app, partition=Partition(partition, app.settings.projection_partitions))
 
 
 # -- projection ------------------------------------------------------------------------
 
 
 def project(w: Workers) -> int:
-    """Catch up from the checkpoints; hand on if the backlog is longer than one message."""
+    """Catch up from the checkpoints; hand on if the backlog is longer than one message.
+
+    With several partitions the hint fans out: one ``project_partition`` message per
+    partition (unless one is waiting), which worker threads of any process then run in
+    parallel."""
     w.gate.clear()  # before reading: an append committing after this sends a new hint
+    if w.partitions > 1:
+        correlation_id = tlog.current_correlation_id()
+        for i in range(w.partitions):
+            w.hint_partition(i, correlation_id)
+        return 0
     s = w.app.settings
     started = time.perf_counter()
     done = w.projector().catch_up(
@@ -62,6 +75,25 @@ def project(w: Workers) -> int:
         w.hint(tlog.current_correlation_id())
     created = enqueue_deliveries(w) if done else 0
     log.info("projection_caught_up", events=done, deliveries=created,
+             ms=round(1000 * (time.perf_counter() - started), 1))
+    return done
+
+
+def project_partition(w: Workers, index: int) -> int:
+    """Catch one partition up; hand on to itself if its backlog is longer than a message."""
+    if not 0 <= index < w.partitions:
+        log.warning("projection_partition_unknown", partition=index, partitions=w.partitions)
+        return 0
+    w.partition_gates[index].clear()  # before reading, as ``project`` clears the hint's gate
+    s = w.app.settings
+    started = time.perf_counter()
+    done = w.projector(index).catch_up(
+        batch_size=s.projection_batch_size, limit=s.projection_message_limit
+    )
+    if done >= s.projection_message_limit:
+        w.hint_partition(index, tlog.current_correlation_id())
+    created = enqueue_deliveries(w) if done else 0
+    log.info("projection_caught_up", events=done, deliveries=created, partition=index,
              ms=round(1000 * (time.perf_counter() - started), 1))
     return done
 

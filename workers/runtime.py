@@ -65,6 +65,12 @@ class Workers:
         self.gate: Gate = (
             RedisGate(redis, app.settings.redis_namespace) if redis is not None else LocalGate()
         )
+        self.partitions = app.settings.projection_partitions
+        self.partition_gates: list[Gate] = [
+            RedisGate(redis, app.settings.redis_namespace, suffix=f":{i}/{self.partitions}")
+            if redis is not None else LocalGate()
+            for i in range(self.partitions)
+        ] if self.partitions > 1 else []
         self.outbox = Outbox(app.engine, app.clock, app.settings)
         self.actors: Actors = declare_actors(broker, self)
         self._quiet_until = 0.0
@@ -111,13 +117,24 @@ class Workers:
 
     # -- the worker side ---------------------------------------------------------------
 
-    def projector(self) -> Projector:
-        """This thread's projector (built on first use; it caches within a catch-up)."""
-        projector: Projector | None = getattr(self._local, "projector", None)
+    def projector(self, partition: int | None = None) -> Projector:
+        """This thread's projector of one partition, or of all of them in turn (built on
+        first use; it caches within a catch-up)."""
+        mine: dict[int | None, Projector] | None = getattr(self._local, "projectors", None)
+        if mine is None:
+            mine = self._local.projectors = {}
+        projector = mine.get(partition)
         if projector is None:
-            projector = make_projector(self.app)
-            self._local.projector = projector
+            projector = mine[partition] = make_projector(self.app, partition)
         return projector
+
+    def hint_partition(self, index: int, correlation_id: str | None = None) -> bool:
+        """Enqueue one partition's catch-up unless one is pending for it."""
+        if not self.partition_gates[index].open():
+            return False
+        options: dict[str, Any] = {"correlation_id": correlation_id} if correlation_id else {}
+        self.actors.project_partition.send_with_options(args=(index,), **options)
+        return True
 
     def channels(self) -> dict[str, Channel]:
         """The configured delivery channels (checked once; ConfigurationError if wrong)."""

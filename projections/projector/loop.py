@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from projections import alerts, source
@@ -32,6 +32,7 @@ from projections.projector.writes import (
 )
 from projections.record import Builder, CaseRecord, RawEvent, gc_paused, refold, sealed_child
 from projections.sealer import KeyringDob, child_of
+from projections.source import Partition
 from projections.views import evaluate_all
 from tracker.db import tx
 from tracker.db.read_models import (
@@ -40,11 +41,15 @@ from tracker.db.read_models import (
     VIEW_TABLES,
     audits,
     case_records,
-    checkpoints,
 )
 from tracker.db.read_models import alerts as alerts_table
 from tracker.domain.policy import Policy
-from tracker.kernel.errors import FieldProblem, InvalidInput, StoreUnavailable
+from tracker.kernel.errors import (
+    FieldProblem,
+    InvalidInput,
+    PartitionLayoutMismatch,
+    StoreUnavailable,
+)
 from tracker.services.app import App, policy_for
 
 log = structlog.get_logger("projections.projector")
@@ -68,10 +73,21 @@ class SweepResult:
 
 
 class Projector:
-    """Keeps the read models up to date with the log. Safe to run in several processes."""
+    """Keeps the read models up to date with the log. Safe to run in several processes.
 
-    def __init__(self, app: App, policy: Policy | None = None) -> None:
+    With ``partition`` it works on that partition's cases only (its own checkpoints, the
+    other cases' events skipped in SQL); without, on every partition of the layout the
+    store keeps, one after the other (one partition unless ``rebuild(partitions=N)``)."""
+
+    def __init__(self, app: App, policy: Policy | None = None, *,
+                 partition: Partition | None = None) -> None:
+        if partition is not None and not (
+                1 <= partition.count <= cp_store.MAX_PARTITIONS
+                and 0 <= partition.index < partition.count):
+            raise InvalidInput([FieldProblem(
+                "partition", f"must be i of N with 0 <= i < N <= {cp_store.MAX_PARTITIONS}")])
         self.app = app
+        self.partition = partition
         self.policy = policy or policy_for(app)
         check(self.policy)
         self.sealer = KeyringDob.for_app(app)
@@ -102,17 +118,47 @@ class Projector:
             raise InvalidInput([FieldProblem("limit", "must be at least 1")])
         models = cp_store.selected(only)
         per_txn = txn_events or batch_size
+        if self.partition is not None:
+            return self._catch_up(self.partition, models, batch_size, per_txn, limit,
+                                  on_progress)
+        for attempt in (1, 2):  # a rebuild may change the layout between two partitions
+            count = self.partitions()
+            try:
+                return max(self._catch_up(Partition(i, count), models, batch_size, per_txn,
+                                          limit, on_progress) for i in range(count))
+            except PartitionLayoutMismatch:
+                if attempt == 2 or self.partitions() == count:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def partitions(self) -> int:
+        """How many partitions the store keeps its checkpoints in."""
+        with self._read() as conn:
+            return cp_store.stored_layout(conn)
+
+    def check_partitions(self, count: int) -> None:
+        """Fail early (``PartitionLayoutMismatch``) if ``count`` partitions cannot work on
+        this store (it keeps another number, and a projector has already worked on it)."""
+        with self._read() as conn:
+            cp_store.check_layout(conn, count)
+
+    def _catch_up(self, part: Partition, models: frozenset[str], batch_size: int,
+                  per_txn: int, limit: int | None, on_progress: ProgressCallback | None) -> int:
+        """``catch_up`` for one partition: how many log positions its records or its
+        slowest selected model moved on (``limit`` counts the partition's own events)."""
         start: tuple[int, int] | None = None
         end = (0, 0)
+        done = 0
         try:
             with gc_paused():
                 while True:
-                    done = end[0] - start[0] if start else 0
                     budget = per_txn if limit is None else min(per_txn, limit - done)
-                    before, after, at_head = self._step(models, batch_size, budget, on_progress)
+                    before, after, at_head, read = self._step(
+                        part, models, batch_size, budget, on_progress)
                     start = before if start is None else start
                     end = after
-                    if at_head or (limit is not None and end[0] - start[0] >= limit):
+                    done += read
+                    if at_head or (limit is not None and done >= limit):
                         break
         finally:
             self._cache.clear()
@@ -122,33 +168,43 @@ class Projector:
         return max(0, end[0] - start[0], end[1] - start[1])
 
     def rebuild(self, only: str | None = None, *, on_progress: ProgressCallback | None = None,
-                batch_size: int = 5000) -> int:
+                batch_size: int = 5000, partitions: int | None = None) -> int:
         """Empty a read model (all of them by default) and project it again from event 1.
 
         Alerts are reconciled rather than emptied, so acknowledgements and the history of
         raised and resolved alerts survive; ``--only X`` recomputes X from the case
         records (rebuild ``records`` or everything to refold the records from the events).
+        ``partitions`` (rebuilding everything) changes how many partitions the store keeps;
+        this projector then projects every partition (or its own one) in turn.
         """
+        self.reset(only, partitions=partitions)
+        return self.catch_up(only=only, batch_size=batch_size,
+                             txn_events=rebuild_txn_events(self.app), on_progress=on_progress)
+
+    def reset(self, only: str | None = None, *, partitions: int | None = None) -> int:
+        """Empty a read model (all of them by default) and move its checkpoints back to 0,
+        in ``partitions`` partitions (default: as stored); returns the number of
+        partitions. Several processes, one per partition, can then ``catch_up`` at once."""
         cp_store.selected(only)
+        if partitions is not None and not 1 <= partitions <= cp_store.MAX_PARTITIONS:
+            raise InvalidInput([FieldProblem(
+                "partitions", f"must be between 1 and {cp_store.MAX_PARTITIONS}")])
         targets = set(MODEL_NAMES) if only in (None, "records") else {only}
         with self._txn() as conn:
-            cp_store.lock(conn)
+            count = partitions or (self.partition.count if self.partition is not None
+                                   else cp_store.stored_layout(conn))
+            if self.partition is not None and count != self.partition.count:
+                raise InvalidInput([FieldProblem(
+                    "partitions", f"this projector works on {self.partition.count}")])
+            cp_store.reset(conn, targets, count, self.app.clock.now())
             if "records" in targets:
                 conn.execute(delete(case_records))
             for name in targets & set(VIEW_TABLES):
                 conn.execute(delete(VIEW_TABLES[name]))
             if "audits" in targets:
                 conn.execute(delete(audits))
-            conn.execute(
-                update(checkpoints)
-                .where(checkpoints.c.name.in_(sorted(targets)))
-                .values(position=0, policy_version=None, updated_at=self.app.clock.now())
-            )
-        log.info("projection_rebuild_started", models=sorted(targets))
-        txn = 50_000 if self.app.engine.dialect.name == "sqlite" else 1_000_000_000
-        return self.catch_up(only=only, batch_size=batch_size, txn_events=txn,
-                             on_progress=on_progress)
-
+        log.info("projection_rebuild_started", models=sorted(targets), partitions=count)
+        return count
 
     def retry_quarantined(self) -> int:
         """Catch up, retrying every quarantined case (an upcaster or a fix in the code may
@@ -179,10 +235,13 @@ class Projector:
         """
         if as_at.tzinfo is None:
             raise InvalidInput([FieldProblem("as_at", "must include a time zone")])
-        self.catch_up()
+        if self.partition is None:
+            self.catch_up()
+        else:
+            Projector(self.app, self.policy).catch_up()
         at = AsAt.at(as_at)
         with gc_paused(), self._txn() as conn:
-            cp_store.lock(conn)
+            cp_store.lock_all(conn)
             rows = conn.execute(
                 select(case_records.c.case_id, case_records.c.record)
                 .where(case_records.c.closed_on.is_(None))
@@ -229,16 +288,18 @@ class Projector:
 
     def _step(
         self,
+        part: Partition,
         models: frozenset[str],
         read_size: int,
         budget: int,
         on_progress: ProgressCallback | None,
-    ) -> tuple[tuple[int, int], tuple[int, int], bool]:
-        """One transaction; returns (records, slowest selected model) before and after."""
+    ) -> tuple[tuple[int, int], tuple[int, int], bool, int]:
+        """One transaction; returns (records, slowest selected model) before and after,
+        whether it reached the head, and how many of the partition's events it read."""
         try:
             with self._txn() as conn:
-                cps = cp_store.lock(conn)
-                return self._work(conn, cps, models, read_size, budget, on_progress)
+                cps = cp_store.lock(conn, part)
+                return self._work(conn, cps, part, models, read_size, budget, on_progress)
         except BaseException:
             self._cache.clear()
             self._cache_position = None
@@ -248,11 +309,12 @@ class Projector:
         self,
         conn: Connection,
         cps: dict[str, Checkpoint],
+        part: Partition,
         models: frozenset[str],
         read_size: int,
         budget: int,
         on_progress: ProgressCallback | None,
-    ) -> tuple[tuple[int, int], tuple[int, int], bool]:
+    ) -> tuple[tuple[int, int], tuple[int, int], bool, int]:
         records_cp = cps["records"][0]
         if self._cache_position != records_cp:
             self._cache.clear()
@@ -261,21 +323,22 @@ class Projector:
         position = records_cp
         head = source.head(conn)
         builders: dict[str, Builder] = {}
-        stale = quarantine.case_ids(conn)
+        stale = {c for c in quarantine.case_ids(conn) if part.owns(c)}
         retry = set(stale) if self._retry_all else set()
         problems: list[Problem] = []
         read = 0
         while read < budget:
             want = min(read_size, budget - read)
-            batch = source.read_after(conn, position, want)
+            batch = source.read_after(conn, position, want, upto=head, partition=part)
             if batch:
                 read += len(batch)
                 position = batch[-1].position
                 self._fold_batch(conn, batch, builders, stale, retry, problems)
                 if on_progress is not None:
                     on_progress(len(batch), max(0, head - position))
-            if len(batch) < want:
+            if len(batch) < want:  # none of this partition's events is left up to the head
                 at_head = True
+                position = max(position, head)
                 break
         if position >= head:
             at_head = True
@@ -289,19 +352,20 @@ class Projector:
                     self._cache[case_id] = record
                     rows.append(record_row(record, now, self.sealer))
                 writes.submit(upsert_job(case_records, rows))
+            if position > records_cp:
                 new_cps["records"] = position
             if at_head or released:
-                self._derive(conn, writes, cps, models, position, now, new_cps,
+                self._derive(conn, writes, cps, part, models, position, now, new_cps,
                              stale | {p.case_id for p in problems}, released, problems)
             writes.flush()
             failed = {p.case_id for p in problems}
             quarantine.put(conn, problems, now, self.policy.version)
             quarantine.release(conn, released - failed, now, self.policy.version)
-            cp_store.save(conn, new_cps, self.policy.version, now)
+            cp_store.save(conn, new_cps, self.policy.version, now, part)
         self._cache_position = position
         before = min(cp_store.effective(cps[m], self.policy.version) for m in models)
         after = min(new_cps.get(m, cp_store.effective(cps[m], self.policy.version)) for m in models)
-        return (records_cp, before), (position, after), at_head
+        return (records_cp, before), (position, after), at_head, read
 
     def _fold_batch(
         self, conn: Connection, batch: list[RawEvent], builders: dict[str, Builder],
@@ -365,6 +429,7 @@ class Projector:
         conn: Connection,
         writes: Writes,
         cps: dict[str, Checkpoint],
+        part: Partition,
         models: frozenset[str],
         records_at: int,
         now: datetime,
@@ -392,7 +457,7 @@ class Projector:
                     new_cps[name] = records_at
                 continue
             if cp not in between:
-                between[cp] = source.streams_between(conn, cp, records_at)
+                between[cp] = source.streams_between(conn, cp, records_at, part)
             touched[name] = set(between[cp])
             new_cps[name] = records_at
         for name in (*PER_CASE, "alerts"):
@@ -467,6 +532,12 @@ class Projector:
 
     def _read(self) -> AbstractContextManager[Connection]:
         return tx.read(self.app.engine, tables=TABLES)
+
+
+def rebuild_txn_events(app: App) -> int:
+    """Events per transaction in a rebuild: SQLite lets readers in between, PostgreSQL
+    commits once (a partition's rebuild never waits on another's)."""
+    return 50_000 if app.engine.dialect.name == "sqlite" else 1_000_000_000
 
 
 def _fails(case_id: str, event: RawEvent, events: list[RawEvent], projector: Projector) -> bool:

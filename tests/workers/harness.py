@@ -58,9 +58,22 @@ class Proc:
         return self.log.read_text(errors="replace")
 
 
-def tracker_worker(settings: Settings, log: Path, threads: int = 2) -> Proc:
-    return Proc([sys.executable, "-m", "tracker", "worker", "--threads", str(threads)],
-                settings, log)
+def tracker_worker(settings: Settings, log: Path, threads: int = 2, processes: int = 1
+                   ) -> Proc:
+    return Proc([sys.executable, "-m", "tracker", "worker", "--threads", str(threads),
+                 "--processes", str(processes)], settings, log)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux ``/proc``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return sorted(found)
 
 
 def dramatiq_worker(settings: Settings, log: Path, threads: int = 2) -> Proc:

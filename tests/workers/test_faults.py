@@ -8,6 +8,7 @@ read models equal a clean rebuild: no event lost, none applied twice, nothing ha
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from tests.workers.harness import (
     assert_equals_rebuild,
     caught_up,
     checkpoint,
+    children,
     tracker_scheduler,
     tracker_worker,
     wait_until,
@@ -76,6 +78,54 @@ def test_worker_killed_mid_batch_loses_and_doubles_nothing(
         second.kill(signal.SIGTERM)
         client.close()
     assert_equals_rebuild(app)
+
+
+def test_one_of_two_partition_workers_killed_mid_batch_loses_and_doubles_nothing(
+    pg_db: str, own_redis: RedisServer, make_app: Any, tmp_path: Path
+) -> None:
+    settings = worker_settings(pg_db, own_redis.url, projection_batch_size=10,
+                               projection_message_limit=200)
+    app = make_app(settings, clock=SystemClock())
+    seed_caseload(app, cases=100, seed=7)
+    head = app.store.head_position()
+    first = tracker_worker(settings, tmp_path / "first.log", processes=2)
+    try:
+        workers = wait_until(lambda: (found := children(first.popen.pid))[1:] and found,
+                             "the two worker processes", procs=(first,))
+        app.workers.hint("kill-partition-test")
+        wait_until(lambda: min(checkpoint(app.engine, f"records:{i}/2") for i in (0, 1)) >= 150,
+                   "both partitions to be part-way", procs=(first,))
+        os.kill(workers[0], signal.SIGKILL)  # one partition process dies mid-batch
+        at_kill = {i: checkpoint(app.engine, f"records:{i}/2") for i in (0, 1)}
+        first.popen.wait(120)  # dramatiq stops the other process when one dies
+    finally:
+        first.kill(signal.SIGKILL)
+    assert min(at_kill.values()) < head, "the workers finished before one could be killed"
+    second = tracker_worker(settings, tmp_path / "second.log", processes=2)
+    try:
+        app.workers.hint("after-the-kill")
+        wait_until(lambda: caught_up(app), "the restarted workers to catch up", procs=(second,))
+    finally:
+        second.kill(signal.SIGTERM)
+    before = assert_equals_rebuild(app)
+    layouts = {row[0] for row in before["projection_checkpoints"]}
+    assert "partitions" in layouts and "records:1/2" in layouts
+
+
+def test_a_worker_of_another_partition_count_refuses_to_start(
+    pg_db: str, own_redis: RedisServer, make_app: Any, tmp_path: Path
+) -> None:
+    settings = worker_settings(pg_db, own_redis.url)
+    app = make_app(settings, clock=SystemClock())
+    open_case(app, "CS-LAYOUT")
+    from projections.projector import Projector
+
+    Projector(app).catch_up()  # one partition
+    refused = tracker_worker(settings, tmp_path / "refused.log", processes=2)
+    assert refused.popen.wait(120) == 2
+    refused.kill()
+    assert "project --rebuild --processes 2" in refused.text()
+    assert "Traceback" not in refused.text()
 
 
 def test_appends_while_redis_is_down_are_projected_when_it_returns(

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         description="longest wait between polls of an idle queue (dramatiq backs off to it)",
     )
     projection_batch_size: int = Field(default=500, ge=1, description="events per transaction")
+    projection_partitions: int = Field(
+        default=1, ge=1, le=256,
+        description="partitions of the cases the worker processes project in parallel "
+        "(tracker worker sets it to --partitions, by default --processes)",
+    )
     projection_message_limit: int = Field(
         default=5000, ge=1, description="events one projection message handles before handing on"
     )

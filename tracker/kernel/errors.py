@@ -191,6 +191,13 @@ class UnknownReadModel(TrackerError):
     code = "unknown_read_model"
 
 
+class PartitionLayoutMismatch(TrackerError):
+    """Raised when a projector runs with another number of partitions than the store keeps."""
+
+    http_status = 409
+    code = "partition_layout_mismatch"
+
+
 class AlertNotFound(TrackerError):
     """Raised when an alert id given to acknowledge or show is not in the alerts table."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import date, datetime
 from typing import Annotated
@@ -11,9 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from projections import queries
 from projections.alerts import AlertView
-from projections.projector import Projector
+from projections.projector import Projector, rebuild_txn_events
 from projections.ratings import StandardRating
+from projections.source import Partition
 from tracker.edges.cli import context as ctx
+from tracker.kernel.errors import FieldProblem, InvalidInput, PartitionLayoutMismatch
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 AsAtOption = Annotated[str | None, typer.Option(
@@ -56,10 +60,22 @@ def project(
                           ] = 2000,
     retry_quarantined: Annotated[bool, typer.Option(
         "--retry-quarantined", help="Fold the quarantined cases again (after a fix).")] = False,
+    processes: Annotated[int | None, typer.Option(
+        "--processes", min=1, max=64,
+        help="Project in this many processes, one per partition of the cases; with "
+             "--rebuild this sets the number of partitions the store keeps.")] = None,
+    partition: Annotated[str | None, typer.Option(
+        "--partition", hidden=True, help="Catch up one partition only: i/N.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Catch the read models up with the log (or rebuild them), with a progress bar."""
     app = ctx.app()
+    if partition is not None:
+        _project_partition(_partition(partition), only, batch_size, rebuild, as_json)
+        return
+    if processes is not None:
+        _project_in_processes(processes, only, batch_size, rebuild, as_json)
+        return
     projector = Projector(app)
     if retry_quarantined:
         projector.retry_quarantined()
@@ -107,6 +123,73 @@ def project(
     )
     for q in quarantined:
         ctx.console.print(f"quarantined case {q['case_id']}: {q['message']}", highlight=False)
+
+
+def _partition(text: str) -> Partition:
+    index, _, count = text.partition("/")
+    if not (index.isdigit() and count.isdigit()):
+        raise InvalidInput([FieldProblem("--partition", "must be i/N, e.g. 0/2")])
+    return Partition(int(index), int(count))
+
+
+def _project_partition(part: Partition, only: str | None, batch_size: int, rebuild: bool,
+                       as_json: bool) -> None:
+    """One process of ``--processes``: catch one partition up (the parent has reset the
+    checkpoints if it is a rebuild, so a rebuild is a catch-up in large transactions)."""
+    app = ctx.app()
+    projector = Projector(app, partition=part)
+    started = time.perf_counter()
+    applied = projector.catch_up(
+        only=only, batch_size=batch_size,
+        txn_events=rebuild_txn_events(app) if rebuild else 50_000)
+    result = {"partition": f"{part.index}/{part.count}", "events": applied,
+              "seconds": round(time.perf_counter() - started, 3)}
+    if as_json:
+        ctx.emit_json(result)
+    else:
+        ctx.console.print(f"partition {part.index}/{part.count}: {applied} events "
+                          f"in {result['seconds']}s")
+
+
+def _project_in_processes(processes: int, only: str | None, batch_size: int, rebuild: bool,
+                          as_json: bool) -> None:
+    """``--processes N``: one child ``tracker project --partition i/N`` per partition,
+    after the reset if it is a rebuild; fails (naming the child) if any child fails."""
+    app = ctx.app()
+    projector = Projector(app)
+    if rebuild:
+        projector.reset(only, partitions=processes)
+    elif (stored := projector.partitions()) != processes:
+        raise PartitionLayoutMismatch(
+            f"--processes: the read models are kept in {stored} partition(s), not "
+            f"{processes}; use --processes {stored}, or --rebuild --processes {processes}")
+    started = time.perf_counter()
+    base = [sys.executable, "-m", "tracker", "project", "--json", "--batch-size",
+            str(batch_size)] + (["--only", only] if only else []) + (
+        ["--rebuild"] if rebuild else [])
+    children = [subprocess.Popen([*base, "--partition", f"{i}/{processes}"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for i in range(processes)]
+    outcomes = [c.communicate() for c in children]
+    elapsed = time.perf_counter() - started
+    for i, (child, (_out, err)) in enumerate(zip(children, outcomes, strict=True)):
+        if child.returncode != 0:
+            last = (err.strip().splitlines() or ["no output"])[-1]
+            raise InvalidInput([FieldProblem(
+                "--processes", f"the process of partition {i}/{processes} failed: {last}")])
+    lag = projector.lag()
+    result = {
+        "rebuilt": rebuild, "only": only, "processes": processes,
+        "seconds": round(elapsed, 3), "policy_version": projector.policy.version,
+        "lag": {name: {"events": value.events, "seconds": value.seconds}
+                for name, value in lag.items()},
+        "quarantined": projector.quarantined(),
+    }
+    if as_json:
+        ctx.emit_json(result)
+        return
+    ctx.console.print(f"{'rebuilt' if rebuild else 'caught up'} in {processes} processes "
+                      f"in {elapsed:.2f}s (policy {projector.policy.version})")
 
 
 def show_case(

@@ -11,6 +11,7 @@ from dramatiq.cli import main as dramatiq_main
 from dramatiq.cli import make_argument_parser
 from rich.table import Table
 
+from projections.projector import Projector
 from tracker.db.worker_tables import STATUSES
 from tracker.edges.cli import context as ctx
 from tracker.kernel.errors import ConfigurationError, FieldProblem, InvalidInput
@@ -54,14 +55,25 @@ def _redis_app() -> Any:
 
 def worker(
     processes: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    partitions: Annotated[int | None, typer.Option(
+        min=1, max=256,
+        help="Partitions of the cases projected in parallel (default: --processes; the "
+             "same on every host).")] = None,
     threads: Annotated[int, typer.Option(min=1, max=256, help="Threads per process.")] = 8,
     queues: Annotated[
         list[str] | None, typer.Option("--queue", help="Only these queues (repeatable).")
     ] = None,
     metrics_port: MetricsPort = None,
 ) -> None:
-    """Run the dramatiq workers (the same as ``dramatiq tracker.main:worker_setup``)."""
+    """Run the dramatiq workers (the same as ``dramatiq tracker.main:worker_setup``).
+
+    The cases are projected in ``--partitions`` partitions (default: one per process); a
+    store kept in another number refuses to start until ``tracker project --rebuild
+    --processes N`` changes it."""
     app = _redis_app()
+    count = partitions or processes
+    Projector(app).check_partitions(count)
+    os.environ["TRACKER_PROJECTION_PARTITIONS"] = str(count)
     for q in queues or []:
         if q not in QUEUES:
             raise InvalidInput([FieldProblem("--queue", f"{q!r} is not one of {list(QUEUES)}")])
