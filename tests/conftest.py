@@ -164,3 +164,26 @@ def other(app: App, clock: FixedClock) -> Iterator[App]:
     second = bootstrap(app.settings, clock=clock, configure_logging=False)
     yield second
     second.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, keep each module that shares a module-scoped fixture together.
+
+    A browser module's demo server and Chromium, or the schema fuzzer's live server, are
+    built once per module; spread over workers they would be built once per worker. Such
+    modules get an ``xdist_group`` (``--dist loadgroup`` sends a group to one worker) and
+    go first, so the longest pieces start early and single tests fill in around them.
+    """
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    grouped: list[pytest.Item] = []
+    single: list[pytest.Item] = []
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info is not None else ()
+        if any(d.scope == "module" for chain in defs for d in chain):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+            grouped.append(item)
+        else:
+            single.append(item)
+    items[:] = grouped + single
