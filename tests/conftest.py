@@ -170,20 +170,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Under pytest-xdist, keep each module that shares a module-scoped fixture together.
 
     A browser module's demo server and Chromium, or the schema fuzzer's live server, are
-    built once per module; spread over workers they would be built once per worker. Such
-    modules get an ``xdist_group`` (``--dist loadgroup`` sends a group to one worker) and
-    go first, so the longest pieces start early and single tests fill in around them.
+    built once per module; spread over workers they would be built once per worker, and a
+    module's closing check (``test_zz_…``, reading what its earlier tests counted) would
+    run where those tests did not. So the whole of such a module gets one ``xdist_group``
+    (``--dist loadgroup`` sends a group to one worker, in order), and these modules go
+    first, so the longest pieces start early and single tests fill in around them.
     """
     if not config.pluginmanager.hasplugin("xdist"):
         return
-    grouped: list[pytest.Item] = []
-    single: list[pytest.Item] = []
-    for item in items:
+
+    def module_of(item: pytest.Item) -> str:
+        return item.nodeid.split("::")[0]
+
+    def shares_a_module_fixture(item: pytest.Item) -> bool:
         info = getattr(item, "_fixtureinfo", None)
-        defs = info.name2fixturedefs.values() if info is not None else ()
-        if any(d.scope == "module" for chain in defs for d in chain):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-            grouped.append(item)
-        else:
-            single.append(item)
-    items[:] = grouped + single
+        chains = info.name2fixturedefs.values() if info is not None else ()
+        return any(d.scope == "module" for chain in chains for d in chain)
+
+    shared = {module_of(item) for item in items if shares_a_module_fixture(item)}
+    grouped = [item for item in items if module_of(item) in shared]
+    for item in grouped:
+        item.add_marker(pytest.mark.xdist_group(module_of(item)))
+    items[:] = grouped + [item for item in items if module_of(item) not in shared]
