@@ -176,8 +176,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     (``--dist loadgroup`` sends a group to one worker, in order), and these modules go
     first, so the longest pieces start early and single tests fill in around them.
     """
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
+    if not config.pluginmanager.hasplugin("xdist") or not config.getoption("numprocesses"):
+        return  # one process (the default): collection order, exactly as before
 
     def module_of(item: pytest.Item) -> str:
         return item.nodeid.split("::")[0]
