@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tracker.bootstrap import App, bootstrap
+from tracker.db.engine import make_engine
 from tracker.db.migrations import upgrade
 from tracker.kernel.clock import FixedClock
 from tracker.kernel.config import Settings
@@ -89,11 +93,32 @@ def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file Alembic migrated to head, once per session (per xdist worker).
+
+    Running the migrations costs about half a second; copying the file, a millisecond. The
+    copy is the same database the migrations built, so ``tracker db check`` still compares
+    the table definitions against Alembic's work.
+    """
+    path = tmp_path_factory.mktemp("sqlite-template") / "tracker.db"
+    engine = make_engine(f"sqlite:///{path}")  # the store's engine: WAL, foreign keys on
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy an SQLite database through SQLite's backup API (safe whatever the journal mode)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
 @pytest.fixture
-def sqlite_app(tmp_path, clock) -> Iterator[App]:  # type: ignore[no-untyped-def]
-    app = bootstrap(make_settings(f"sqlite:///{tmp_path / 'tracker.db'}"), clock=clock,
-                    configure_logging=False)
-    upgrade(app.engine)
+def sqlite_app(tmp_path, clock, sqlite_template) -> Iterator[App]:  # type: ignore[no-untyped-def]
+    path = tmp_path / "tracker.db"
+    copy_sqlite(sqlite_template, path)
+    app = bootstrap(make_settings(f"sqlite:///{path}"), clock=clock, configure_logging=False)
     yield app
     app.close()
 
@@ -139,3 +164,31 @@ def other(app: App, clock: FixedClock) -> Iterator[App]:
     second = bootstrap(app.settings, clock=clock, configure_logging=False)
     yield second
     second.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, keep each module that shares a module-scoped fixture together.
+
+    A browser module's demo server and Chromium, or the schema fuzzer's live server, are
+    built once per module; spread over workers they would be built once per worker, and a
+    module's closing check (``test_zz_…``, reading what its earlier tests counted) would
+    run where those tests did not. So the whole of such a module gets one ``xdist_group``
+    (``--dist loadgroup`` sends a group to one worker, in order), and these modules go
+    first, so the longest pieces start early and single tests fill in around them.
+    """
+    if not config.pluginmanager.hasplugin("xdist") or not config.getoption("numprocesses"):
+        return  # one process (the default): collection order, exactly as before
+
+    def module_of(item: pytest.Item) -> str:
+        return item.nodeid.split("::")[0]
+
+    def shares_a_module_fixture(item: pytest.Item) -> bool:
+        info = getattr(item, "_fixtureinfo", None)
+        chains = info.name2fixturedefs.values() if info is not None else ()
+        return any(d.scope == "module" for chain in chains for d in chain)
+
+    shared = {module_of(item) for item in items if shares_a_module_fixture(item)}
+    grouped = [item for item in items if module_of(item) in shared]
+    for item in grouped:
+        item.add_marker(pytest.mark.xdist_group(module_of(item)))
+    items[:] = grouped + [item for item in items if module_of(item) not in shared]
