@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
 from projections.projector import Projector
 from tests.api.conftest import Env
 from tests.support import at, open_case, record
 from tests.web.conftest import sign_in
+from tracker.services.access_log import search
 
 
 def seeded(env: Env) -> None:
@@ -168,3 +171,36 @@ def test_engagement_per_practitioner_over_a_date_range(env: Env) -> None:
     assert re.findall(r'data-label="Attended" class="num">(\d+)<', table) == ["0"]
     backwards = env.client.get("/manager?team=TEAM-A&start=2026-09-01&end=2026-01-01")
     assert "must not be after the end" in backwards.text
+
+
+def test_long_lists_are_paged_and_the_alert_filter_names_practitioners(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded(env)
+    for n in range(2, 6):  # five cases of P-TEST01 in TEAM-A
+        case_id = f"CS-TEST{n}"
+        open_case(env.app, case_id, child_id=f"C-TEST0{n}")
+        record(env.app, case_id, "case_manager_allocated",
+               {"practitioner_id": "P-TEST01", "agency": "yot", "role": "case_manager",
+                "team": "TEAM-A", "manager_id": "M-TEST01"}, at("2026-01-05", 11))
+    Projector(env.app).catch_up()
+    monkeypatch.setattr(env.app.settings, "page_size", 2)
+    sign_in(env.client, "manager.a")
+    first = env.client.get("/caseload")
+    assert first.status_code == 200
+    assert "5 open cases" in first.text and "page 1 of 3" in first.text
+    assert 'class="govuk-pagination"' in first.text and 'href="/caseload?page=2"' in first.text
+    shown = [set(re.findall(r'href="/cases/(CS-TEST\d)"', env.client.get(
+        f"/caseload?page={n}").text)) for n in (1, 2, 3)]
+    assert [len(s) for s in shown] == [2, 2, 1]
+    assert set().union(*shown) == {f"CS-TEST{n}" for n in range(1, 6)}
+    logged = [e.case_id for e in search(env.app, action="GET /caseload").entries]
+    assert len(logged) == 2 + 2 + 2 + 1  # the cases shown on each page, and only those
+
+    alerts = env.client.get("/alerts").text
+    select = alerts.split('name="practitioner"')[1].split("</select>")[0]
+    assert 'value="P-TEST01"' in select
+    assert "P-TEST01</option>" not in select  # the option shows the name, not the id
+    assert "Practitioner id" not in alerts
+    dashboard = env.client.get("/manager?team=TEAM-A").text
+    assert "page 1 of" in dashboard and 'aria-label="Alert pages"' in dashboard
