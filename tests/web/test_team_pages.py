@@ -194,7 +194,7 @@ def test_long_lists_are_paged_and_the_alert_filter_names_practitioners(
         f"/caseload?page={n}").text)) for n in (1, 2, 3)]
     assert [len(s) for s in shown] == [2, 2, 1]
     assert set().union(*shown) == {f"CS-TEST{n}" for n in range(1, 6)}
-    logged = [e.case_id for e in search(env.app, action="GET /caseload").entries]
+    logged = [e.case_id for e in search(env.app, action="GET /caseload", limit=100).entries]
     assert len(logged) == 2 + 2 + 2 + 1  # the cases shown on each page, and only those
 
     alerts = env.client.get("/alerts").text
@@ -204,3 +204,21 @@ def test_long_lists_are_paged_and_the_alert_filter_names_practitioners(
     assert "Practitioner id" not in alerts
     dashboard = env.client.get("/manager?team=TEAM-A").text
     assert "page 1 of" in dashboard and 'aria-label="Alert pages"' in dashboard
+
+
+def test_the_access_log_page_is_paged_by_the_settings_and_names_people(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded(env)
+    sign_in(env.client, "manager.a")
+    for _ in range(3):
+        assert env.client.get("/cases/CS-TEST1").status_code == 200
+    monkeypatch.setattr(env.app.settings, "page_size", 2)
+    sign_in(env.client, "auditor")
+    first = env.client.get("/audit/access-log?case_id=CS-TEST1")
+    assert first.status_code == 200
+    table = first.text.split('id="access-log"')[1].split("</table>")[0]
+    assert table.count("<tr><td") == 2
+    assert 'aria-label="Access log pages (newest first)"' in first.text
+    assert re.search(r'href="/audit/access-log\?[^"]*case_id=CS-TEST1[^"]*page=2"', first.text)
+    assert ">M-TEST01<" not in table  # the reader by name, not by id
