@@ -86,12 +86,14 @@ def engagement_by_practitioner(
     app: App, *, team: str | None, start: date | None = None, end: date | None = None,
 ) -> dict[str, list[CalendarMonth]]:
     """Each practitioner's calendar months (their current cases, open and closed, as
-    ``engagement_series`` with ``practitioner``) in one read of the team's rows."""
+    ``engagement_series`` with ``practitioner``), and under ``""`` the whole team's (as
+    ``engagement_series`` without), in one read of the team's rows."""
     at = as_at_of(app, None)
     with app.engine.connect() as conn:
         calendars = _calendars(app, conn, at, team=team, practitioner=None)
     mine: dict[str, list[dict[str, list[int]]]] = defaultdict(list)
     for practitioner, calendar in calendars:
+        mine[""].append(calendar)
         if practitioner is not None:
             mine[practitioner].append(calendar)
     return {p: _series(found, start, end) for p, found in mine.items()}

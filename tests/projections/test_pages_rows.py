@@ -124,8 +124,10 @@ def test_engagement_from_projected_months_equals_engagement_evaluated_on_the_spo
         conn.execute(update(engagement).values(calendar=None))
     assert queries.engagement_series(app) == projected
     assert queries.engagement_by_practitioner(app, team=None) == by_practitioner
+    assert by_practitioner[""] == projected  # the whole team (here: the service)
     for practitioner, months in by_practitioner.items():
-        assert queries.engagement_series(app, practitioner=practitioner) == months
+        if practitioner:
+            assert queries.engagement_series(app, practitioner=practitioner) == months
 
 
 def test_alert_pages_are_sorted_and_cut_by_the_database(seeded: App,

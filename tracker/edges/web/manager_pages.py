@@ -4,7 +4,7 @@ compliance, engagement over time) and the ratings table."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from projections.alert_rules import TEXT
 from projections.aspire import STAGES
-from projections.queries import RatingsReport
+from projections.queries import CalendarMonth, RatingsReport
 from tracker.domain.access import can_list_samples
 from tracker.edges.api.auth import SignedIn
 from tracker.edges.api.deps import Action, AppDep, ReportsDep
@@ -114,18 +114,23 @@ def dashboard(
     compliance = reports.compliance(user, team=chosen)
     who = practitioner.strip()[:64] or None
     can_chart = bool(chosen) or user.role == "auditor"
-    series = reports.engagement(user, team=chosen, practitioner=who, start=first,
-                                end=last) if can_chart else []
+    by_practitioner: dict[str, dict[str, list[CalendarMonth]]] = {}
+    if chosen:  # the team's series and each practitioner's, from one read of its rows
+        by_practitioner[chosen] = reports.engagement_by_practitioner(
+            user, team=chosen, start=first, end=last)
+        series: list[Any] = by_practitioner[chosen].get(who or "", [])
+    else:
+        series = reports.engagement(user, team=None, practitioner=who, start=first,
+                                    end=last) if can_chart else []
     per_practitioner = []
     if can_chart:
-        by_practitioner = {
-            t: reports.engagement_by_practitioner(user, team=t, start=first, end=last)
-            for t in sorted({r["team"] for r in compliance if not chosen or r["team"] == chosen})
-        }
+        for t in sorted({r["team"] for r in compliance} - set(by_practitioner)):
+            by_practitioner[t] = reports.engagement_by_practitioner(  # an auditor, every team
+                user, team=t, start=first, end=last)
         for row in compliance:
             if not row["practitioner"] or (chosen and row["team"] != chosen):
                 continue
-            months = by_practitioner[row["team"]].get(row["practitioner"], [])
+            months = by_practitioner.get(row["team"], {}).get(row["practitioner"], [])
             attended = sum(int(m["attended"]) for m in months)
             unacceptable = sum(int(m["missed_unacceptable"]) for m in months)
             required = sum(int(m["required"]) for m in months)
