@@ -4,7 +4,8 @@
 
 For each size N (open cases) a throw-away database (SQLite, or PostgreSQL with ``--pg``)
 is seeded with the synthetic caseload of ``tracker.services.seed`` until it holds at least
-N open cases, and the read models are caught up. The real app is then served by uvicorn
+N open cases, and the read models are caught up (``bench.projections.seed_service``, the
+seeding the ``projections`` bench uses too). The real app is then served by uvicorn
 in a thread on loopback, and ``--users`` simulated users (threads, one httpx client each)
 sign in through ``/login`` as a seeded team's manager or practitioner (alternately) and
 request, for ``--seconds``, in turn: the caseload, the manager dashboard (managers only:
@@ -25,36 +26,28 @@ sizes, both measured the same way, is what the goal is about.
 from __future__ import annotations
 
 import argparse
-import base64
 import re
 import secrets
 import socket
 import statistics
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import uvicorn
 
-from bench.common import backends, emit, pg_database, temp_dir
-from projections.projector import Projector
+from bench.common import backends, emit
+from bench.projections import NOW, database, seed_service
 from projections.queries import caseload
-from tracker.bootstrap import bootstrap
-from tracker.db.migrations import upgrade
 from tracker.edges.http import create_app
-from tracker.kernel.clock import FixedClock
-from tracker.kernel.config import Settings
 from tracker.services.accounts import Accounts
 from tracker.services.app import App
-from tracker.services.seed import TEAMS, seed_caseload
+from tracker.services.seed import TEAMS
 
 GOAL_RATIO = 1.5
-NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
 PAGES = ("caseload", "dashboard", "case")
 CSRF = re.compile(r'name="login_csrf" value="([^"]+)"')
 
@@ -77,44 +70,10 @@ class Samples:
     errors: int = 0
 
 
-def _app(url: str) -> App:
-    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    settings = Settings(database_url=url, master_key=key, log_json=True, log_level="WARNING")
-    app = bootstrap(settings, clock=FixedClock(NOW), workers=False)
-    upgrade(app.engine)
-    return app
-
-
-@contextmanager
-def database(backend: str) -> Iterator[App]:
-    """A fresh, migrated database of the backend (its own for every size), and the app."""
-    if backend == "postgresql":
-        with pg_database("tracker_bench_pages") as url:
-            app = _app(url)
-            try:
-                yield app
-            finally:
-                app.close()
-    else:
-        with temp_dir() as path:
-            app = _app(f"sqlite:///{path / 'bench.db'}")
-            try:
-                yield app
-            finally:
-                app.close()
-
-
 def seed_open(app: App, open_cases: int) -> dict[str, int]:
     """Seed until at least ``open_cases`` cases are open (some of the synthetic caseload
-    has closed by today), catching the read models up after each round."""
-    cases = open_cases
-    while True:
-        seed_caseload(app, cases=cases, seed=1)
-        Projector(app).catch_up()
-        found = len(caseload(app))
-        if found >= open_cases:
-            return {"cases": cases, "open_cases": found, "events": app.store.head_position()}
-        cases = int(cases * open_cases / max(found, 1)) + 1
+    has closed by today): ``bench.projections.seed_service``, the benches' one seeding."""
+    return seed_service(app, open_cases=open_cases, until=NOW.date())
 
 
 def make_logins(app: App, users: int) -> list[Login]:
@@ -261,7 +220,7 @@ def percentiles(took: Sequence[float]) -> dict[str, float | None]:
 
 def measure(backend: str, cases: int, users: int, seconds: float) -> list[dict[str, Any]]:
     """One size: seed, serve, load; one record per page."""
-    with database(backend) as app:
+    with database(backend, "tracker_bench_pages", workers=False) as app:
         seeded = seed_open(app, cases)
         logins = make_logins(app, users)
         with Server(app) as server:

@@ -72,47 +72,65 @@ UNTIL = date(2026, 10, 30)
 LONG_CASE = "CS-BENCH-LONG"
 
 
-def _app(url: str) -> App:
+def _app(url: str, *, workers: bool) -> App:
     key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     settings = Settings(database_url=url, master_key=key, log_json=True, log_level="WARNING")
-    app = bootstrap(settings, clock=FixedClock(NOW))  # logs (warnings only) go to stderr
+    app = bootstrap(settings, clock=FixedClock(NOW), workers=workers)  # warnings to stderr
     upgrade(app.engine)
     return app
 
 
 @contextmanager
-def database(backend: str) -> Iterator[App]:
-    """A fresh, migrated database of the backend, and the app on it."""
+def database(backend: str, name: str = "tracker_bench_proj", *, workers: bool = True
+             ) -> Iterator[App]:
+    """A fresh, migrated database of the backend (PostgreSQL: ``name_<pid>_<hex>``, dropped
+    afterwards; SQLite: a file in a temporary directory), and the app on it."""
     if backend == "postgresql":
-        with pg_database("tracker_bench_proj") as url:
-            app = _app(url)
+        with pg_database(name) as url:
+            app = _app(url, workers=workers)
             try:
                 yield app
             finally:
                 app.close()
     else:
         with temp_dir() as path:
-            app = _app(f"sqlite:///{path / 'bench.db'}")
+            app = _app(f"sqlite:///{path / 'bench.db'}", workers=workers)
             try:
                 yield app
             finally:
                 app.close()
 
 
-def seed(app: App, events: int) -> dict[str, int]:
-    """At least ``events`` events of the synthetic caseload, and one long case."""
+def seed_service(
+    app: App, *, events: int = 0, open_cases: int = 0, until: date = UNTIL
+) -> dict[str, int]:
+    """The one seeding of the benches that need a service (``projections``, ``pages``): the
+    deterministic synthetic caseload of ``tracker.services.seed`` (seed 1, up to ``until``),
+    recorded through ``CaseService``, grown round by round until the log holds at least
+    ``events`` events and (when asked) at least ``open_cases`` cases are open as at the
+    bench's clock, the read models caught up after each such round."""
+    from projections.queries import caseload
     from tracker.services.seed import seed_caseload
 
-    cases = max(1, events // EVENTS_PER_CASE)
-    written = 0
+    cases = max(1, events // EVENTS_PER_CASE, open_cases)
+    found = 0
     while True:
-        summary = seed_caseload(app, cases=cases, seed=1, until=UNTIL)
-        written += summary["events"]
-        if app.store.head_position() >= events:
-            break
-        cases = int(cases * 1.15) + 1
+        seed_caseload(app, cases=cases, seed=1, until=until)
+        if open_cases:
+            Projector(app).catch_up()
+            found = len(caseload(app))
+        if app.store.head_position() >= events and found >= open_cases:
+            return {"cases": cases, "open_cases": found, "events": app.store.head_position()}
+        grow = open_cases / max(found, 1) if found < open_cases else 1.15
+        cases = int(cases * grow) + 1
+
+
+def seed(app: App, events: int) -> dict[str, int]:
+    """At least ``events`` events of the synthetic caseload, and one long case."""
+    seeded = seed_service(app, events=events)
     long_case = write_long_case(app, 1000)
-    return {"cases": cases + 1, "events": app.store.head_position(), "long_case": long_case}
+    return {"cases": seeded["cases"] + 1, "events": app.store.head_position(),
+            "long_case": long_case}
 
 
 def write_long_case(app: App, events: int) -> int:

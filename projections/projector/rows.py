@@ -13,8 +13,9 @@ from sqlalchemy import Connection, select
 
 from projections import source
 from projections.asat import AsAt
-from projections.aspire import stage_of
+from projections.aspire import STAGES, stage_of
 from projections.continuity import stored as stored_continuity
+from projections.due import due_items
 from projections.projector.writes import Row, chunks
 from projections.record import (
     Alloc,
@@ -49,6 +50,81 @@ def _status(views: CaseViews, stage: str) -> str | None:
     return found["status"] if found else None
 
 
+def caseload_summary(views: CaseViews) -> dict[str, Any]:
+    """A case's line on the caseload, as at the views' moment (without its open-alert
+    count, which the alerts table answers): stored on its ``rm_aspire`` row so the caseload,
+    the compliance figures and their drill-downs read it instead of refolding the case.
+    ``obligations`` counts the case's obligations by status (the on-time rate)."""
+    h = views.header
+    stages = {s: stage_of(views.aspire, s) for s in STAGES}
+    due = due_items(views)  # stages, oversight and audit actions: one list for every reader
+    obligations: dict[str, int] = {}
+    for found in stages.values():
+        for o in found["obligations"] if found else []:
+            obligations[o["status"]] = obligations.get(o["status"], 0) + 1
+    return {
+        "case_id": views.case_id,
+        "child_id": h["child_id"],
+        "child_label_token": h.get("child_label_token"),  # sealed; opened for the reader
+        "team": h["team"],
+        "practitioner": h["case_manager"],
+        "manager": h["manager"],
+        "disposal": h["disposal"],
+        "intervention_level": h["intervention_level"],
+        "setting": h["setting"],
+        "start_date": h["start_date"],
+        "stages": {
+            s: {"status": found["status"] if found else None,
+                "due": found["due"] if found else None}
+            for s, found in stages.items()
+        },
+        "overdue": int(views.aspire.get("overdue", 0)),
+        "next_due": views.aspire.get("next_due"),
+        "due": due,
+        "awaiting_countersignature": [
+            d["document"] for d in views.aspire.get("countersignature", [])
+            if d["status"] == "awaiting"],
+        "obligations": obligations,
+    }
+
+
+CALENDAR_FIELDS = ("attended", "missed_acceptable", "missed_unacceptable", "required",
+                   "contacts", "participation_sum", "participation_n")
+"""What ``engagement_calendar`` counts per calendar month, in this order."""
+
+
+def engagement_calendar(views: CaseViews) -> dict[str, list[int]]:
+    """A case's engagement per calendar month (``YYYY-MM`` -> counts in ``CALENDAR_FIELDS``
+    order): stored on its ``rm_engagement`` row so a team's or a practitioner's monthly
+    engagement is summed from the rows instead of refolding every case."""
+    out: dict[str, list[int]] = {}
+
+    def month(ordinal: int | date) -> list[int]:
+        day = date.fromordinal(ordinal) if isinstance(ordinal, int) else ordinal
+        key = f"{day.year:04d}-{day.month:02d}"
+        found = out.get(key)
+        if found is None:
+            found = out[key] = [0] * len(CALENDAR_FIELDS)
+        return found
+
+    if not views.exists:
+        return out
+    v = views.visible
+    for a in v.attended:
+        m = month(a.d)
+        m[0] += 1
+        m[5] += a.participation
+        m[6] += 1
+    for miss in v.missed:
+        month(miss.d)[1 if miss.acceptable else 2] += 1
+    for sup in views.engagement.get("months", []):
+        if sup["status"] in ("met", "short"):
+            m = month(date.fromisoformat(sup["to"]))
+            m[3] += sup["required"]
+            m[4] += sup["contacts"]
+    return out
+
+
 def view_rows(views: CaseViews, record: CaseRecord, at: datetime) -> dict[str, Row]:
     """The row each per-case view table gets for this case."""
     h = views.header
@@ -73,6 +149,7 @@ def view_rows(views: CaseViews, record: CaseRecord, at: datetime) -> dict[str, R
             "review": _status(views, "review"),
             "overdue": int(views.aspire.get("overdue", 0)),
             "next_due": _day(views.aspire.get("next_due")),
+            "summary": _json(caseload_summary(views)),
         },
         "engagement": {
             **base, "view": _json(eng),
@@ -80,6 +157,7 @@ def view_rows(views: CaseViews, record: CaseRecord, at: datetime) -> dict[str, R
             "days_since_contact": eng.get("days_since_contact"),
             "trend": participation["trend"] if participation else None,
             "falling": bool(participation["falling"]) if participation else False,
+            "calendar": _json(engagement_calendar(views)),
         },
         "continuity": {
             **base, "view": _json(stored_continuity(cont)),

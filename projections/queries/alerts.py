@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection
 from datetime import date, datetime, timedelta
 from typing import Literal, TypedDict
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 
 from events.envelope import Actor
 from events.sealing import ERASED, PREFIX, seal_text
@@ -201,43 +202,93 @@ class AlertPage(TypedDict):
 def find_alerts(
     app: App, *, teams: Collection[str] | None, closed: bool = False,
     severity: str = "", rule: str = "", practitioner: str = "",
-    sort: AlertSort = "severity", page: int = 1, per_page: int = 50,
+    sort: AlertSort = "severity", page: int = 1, per_page: int | None = None,
 ) -> AlertPage:
     """Open (or closed) alerts of ``teams`` (None: every team), filtered in the database
-    by severity, rule and the case's practitioner, sorted, and one page of them."""
-    query = (select(A, R.c.practitioner)
-             .join(R, R.c.case_id == A.c.case_id, isouter=True)
-             .where(A.c.status != "open" if closed else A.c.status == "open"))
+    by severity, rule and the case's practitioner, sorted, and one page of them (at most
+    the settings' ``max_page_size``). Only the page's notes are opened.
+
+    Open alerts are sorted and paged by the database (how long an open alert has held
+    follows from when it was raised). Closed alerts, and the sort by days overdue (a date
+    inside each alert's details), are sorted on their keys alone, then the page is read."""
+    settings = app.settings
+    size = max(1, min(per_page or settings.page_size, settings.max_page_size))
+    where = [A.c.status != "open" if closed else A.c.status == "open"]
     if teams is not None:
-        query = query.where(A.c.team.in_(sorted(teams)))
+        where.append(A.c.team.in_(sorted(teams)))
     if severity:
-        query = query.where(A.c.severity == severity[:16])
+        where.append(A.c.severity == severity[:16])
     if rule:
-        query = query.where(A.c.rule == rule[:64])
+        where.append(A.c.rule == rule[:64])
     if practitioner:
-        query = query.where(R.c.practitioner == practitioner[:64])
+        where.append(R.c.practitioner == practitioner[:64])
+    joined = A.join(R, R.c.case_id == A.c.case_id, isouter=True)
     now = app.clock.now()
     today = local_date(now)
     with app.engine.connect() as conn:
-        found = conn.execute(query.limit(5000)).all()
+        total = int(conn.execute(
+            select(func.count()).select_from(joined).where(*where)).scalar_one())
+        pages = max(1, -(-total // size))
+        page = min(max(1, page), pages)
+        query = select(A, R.c.practitioner).select_from(joined).where(*where)
+        if not closed and sort != "overdue":
+            rank = case(SEVERITY_ORDER, value=A.c.severity, else_=9)
+            order = {"severity": (rank, A.c.raised_at.asc(), A.c.alert_id),
+                     "held": (A.c.raised_at.asc(), rank, A.c.alert_id),
+                     "raised": (A.c.raised_at.desc(), A.c.alert_id)}[sort]
+            found = conn.execute(
+                query.order_by(*order).limit(size).offset((page - 1) * size)).all()
+        else:
+            keyed = conn.execute(select(A.c.alert_id, A.c.severity, A.c.raised_at,
+                                        A.c.resolved_at, A.c.details)
+                                 .select_from(joined).where(*where)).all()
+            keys = {k.alert_id: _sort_key(sort, k.severity, _held(k.raised_at,
+                    k.resolved_at, now), _overdue(_due_of(k.details), today),
+                    k.raised_at.isoformat() if k.raised_at else None, k.alert_id)
+                    for k in keyed}
+            chosen = sorted(keys, key=keys.__getitem__)[(page - 1) * size: page * size]
+            found = sorted(conn.execute(query.where(A.c.alert_id.in_(chosen))).all(),
+                           key=lambda r: keys[r.alert_id])
     rows: list[AlertRow] = []
     for r in found:
         view = open_alert_notes(app.keyring, [row_to_dict(r)])[0]
-        raised = datetime.fromisoformat(view["raised_at"]) if view["raised_at"] else now
-        until = datetime.fromisoformat(view["resolved_at"]) if view["resolved_at"] else now
+        raised = datetime.fromisoformat(view["raised_at"]) if view["raised_at"] else None
+        until = datetime.fromisoformat(view["resolved_at"]) if view["resolved_at"] else None
         due = view["details"].get("due") if isinstance(view["details"], dict) else None
-        overdue = (today - date.fromisoformat(str(due)[:10])).days if due else None
         rows.append({**view, "practitioner": r.practitioner,
-                     "held_days": max(0, (until - raised).days),
-                     "days_overdue": overdue if overdue is None or overdue > 0 else 0})
-    keys: dict[str, Callable[[AlertRow], tuple[object, ...]]] = {
-        "severity": lambda a: (SEVERITY_ORDER.get(a["severity"], 9), -a["held_days"]),
-        "held": lambda a: (-a["held_days"], SEVERITY_ORDER.get(a["severity"], 9)),
-        "overdue": lambda a: (-(a["days_overdue"] or -1), SEVERITY_ORDER.get(a["severity"], 9)),
-        "raised": lambda a: (_neg(a["raised_at"]),),
+                     "held_days": _held(raised, until, now),
+                     "days_overdue": _overdue(str(due) if due else None, today)})
+    return {"rows": rows, "total": total, "page": page, "pages": pages}
+
+
+def _held(raised: datetime | None, until: datetime | None, now: datetime) -> int:
+    """Whole days an alert has held (an open one: until now)."""
+    return max(0, ((until or now) - (raised or now)).days)
+
+
+def _due_of(details: str | None) -> str | None:
+    try:
+        found = json.loads(details or "{}")
+    except ValueError:
+        return None
+    due = found.get("due") if isinstance(found, dict) else None
+    return str(due) if due else None
+
+
+def _overdue(due: str | None, today: date) -> int | None:
+    """Days past the alert's due date (0 if not yet past), or None without one."""
+    if not due:
+        return None
+    return max(0, (today - date.fromisoformat(due[:10])).days)
+
+
+def _sort_key(
+    sort: AlertSort, severity: str, held: int, overdue: int | None, raised: str | None,
+    alert_id: str,
+) -> tuple[object, ...]:
+    rank = SEVERITY_ORDER.get(severity, 9)
+    keys: dict[str, tuple[object, ...]] = {
+        "severity": (rank, -held), "held": (-held, rank),
+        "overdue": (-(overdue if overdue is not None else -1), rank), "raised": (_neg(raised),),
     }
-    rows.sort(key=lambda a: (*keys[sort](a), a["alert_id"]))
-    pages = max(1, -(-len(rows) // per_page))
-    page = min(max(1, page), pages)
-    return {"rows": rows[(page - 1) * per_page: page * per_page], "total": len(rows),
-            "page": page, "pages": pages}
+    return (*keys[sort], alert_id)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
-from typing import TypedDict
+from collections.abc import Collection
+from datetime import date, datetime, timedelta
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import Connection, select
+import orjson
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, select
 
 from projections.alert_rules import read_policy
 from projections.alerts import AlertView, row_to_dict
-from projections.aspire import STAGES, stage_of
+from projections.asat import AsAt
+from projections.aspire import STAGES
 from projections.due import DueItem, due_items
 from projections.oversight import (
     LevelChangeView,
@@ -18,6 +21,7 @@ from projections.oversight import (
     levels_awaiting,
     oversight_view,
 )
+from projections.projector.rows import caseload_summary, load
 from projections.queries.reading import (
     SEVERITY_ORDER,
     as_at_of,
@@ -28,9 +32,14 @@ from projections.queries.reading import (
 from projections.record import folding
 from projections.replay import ReplayView
 from projections.replay import replay as _replay
-from projections.sealer import open_alert_notes, open_labels
+from projections.sealer import KeyringDob, open_alert_notes, open_labels
 from projections.views import CaseView, CaseViews, evaluate_all
 from tracker.db.read_models import alerts as A  # noqa: N812
+from tracker.db.read_models import aspire as V  # noqa: N812
+from tracker.db.read_models import case_records as R  # noqa: N812
+from tracker.db.read_models import quarantine as Q  # noqa: N812
+from tracker.kernel.clock import start_of_local_day
+from tracker.kernel.errors import FieldProblem, InvalidInput
 from tracker.services.app import App
 
 
@@ -120,14 +129,13 @@ def case_view(
 
 def _caseload_views(
     app: App, *, practitioner: str | None, team: str | None, as_at: datetime | date | None
-) -> tuple[list[CaseViews], dict[str, int]]:
+) -> list[CaseViews]:
+    """Every open case's views as at a moment in the past (the request's own moment reads
+    the projected rows instead: ``_current``)."""
     at = as_at_of(app, as_at)
     policy = read_policy(app)
-    current = as_at is None
     with app.engine.connect() as conn:
-        records = read_records(app, conn, team=team if current else None,
-                           practitioner=practitioner if current else None, open_only=current)
-        counts = open_alert_counts(conn)
+        records = read_records(app, conn, open_only=False)
     out = []
     for record in records:
         views = evaluate_all(record, at, policy)
@@ -139,78 +147,202 @@ def _caseload_views(
         if practitioner is not None and h.get("case_manager") != practitioner:
             continue
         out.append(views)
-    return out, counts
+    return out
+
+
+class CaseloadPage(TypedDict):
+    """One page of a caseload: its rows, how many cases matched, how many of them have
+    something overdue, and the page asked for (bounded) of how many."""
+
+    rows: list[CaseloadRow]
+    total: int
+    overdue_cases: int
+    page: int
+    pages: int
+    per_page: int
+
+
+Summary = dict[str, Any]
+"""A case's caseload line as the projector stores it (``rows.caseload_summary``)."""
+
+
+def _rows(app: App, summaries: list[Summary], counts: dict[str, int]) -> list[CaseloadRow]:
+    """The caseload rows of projected lines: each with its open-alert count, and the child's
+    label opened for the reader (once for the page; "[erased]" once erased)."""
+    labels = open_labels(app.keyring, (s.get("child_label_token") for s in summaries))
+    out = []
+    for summary in summaries:
+        row = {k: v for k, v in summary.items() if k not in ("obligations", "child_label_token")}
+        token = summary.get("child_label_token")
+        out.append(cast(CaseloadRow, {**row, "child_label": labels.get(token) if token else None,
+                                      "open_alerts": counts.get(summary["case_id"], 0)}))
+    return out
+
+
+def _order(summary: Summary) -> tuple[int, str, str]:
+    return (-int(summary["overdue"]), summary["next_due"] or "9999", summary["case_id"])
+
+
+def _narrowed(summary: Summary, stage: str | None, status: str | None) -> bool:
+    if stage is None or status is None:
+        return True
+    return bool((summary["stages"][stage]["status"] or "not_due") == status)
+
+
+def _fresh(at: AsAt) -> ColumnElement[bool]:
+    """A projected caseload line exact as at ``at``: written from the case's latest record
+    and evaluated on the same London day (every time-based status is judged by the day)."""
+    first = start_of_local_day(at.day)
+    return and_(V.c.summary.is_not(None), V.c.position == R.c.position,
+                V.c.evaluated_at >= first,
+                V.c.evaluated_at < start_of_local_day(at.day + timedelta(days=1)))
+
+
+def _scope(
+    query: Select[Any], teams: Collection[str] | None, practitioner: str | None
+) -> Select[Any]:
+    query = query.where(R.c.closed_on.is_(None), R.c.case_id.not_in(select(Q.c.case_id)))
+    if teams is not None:
+        query = query.where(R.c.team.in_(sorted(teams)))
+    if practitioner is not None:
+        query = query.where(R.c.practitioner == practitioner)
+    return query
+
+
+def _current(
+    app: App, conn: Connection, at: AsAt, teams: Collection[str] | None,
+    practitioner: str | None,
+) -> list[Summary]:
+    """Every open case's caseload line as at ``at``: the projected line where it is exact,
+    and for a case whose line is not (newer events, or judged on an earlier day: the
+    sweep has not run since midnight) the line evaluated from its record on the spot."""
+    fresh = _fresh(at)
+    found = conn.execute(_scope(
+        select(R.c.case_id, V.c.summary, V.c.is_open, fresh.label("fresh"))
+        .select_from(R.join(V, V.c.case_id == R.c.case_id, isouter=True)),
+        teams, practitioner)).all()
+    out = [orjson.loads(r.summary) for r in found if r.fresh and r.is_open]
+    stale = [r.case_id for r in found if not r.fresh]
+    if stale:
+        policy = read_policy(app)
+        for record in load(conn, stale, KeyringDob.for_app(app)).values():
+            with folding(record.case_id):
+                views = evaluate_all(record, at, policy)
+            if views.exists and views.header.get("open"):
+                out.append(caseload_summary(views))
+    return [s for s in out if (teams is None or s["team"] in teams)
+            and (practitioner is None or s["practitioner"] == practitioner)]
+
+
+def caseload_page(
+    app: App, *, teams: Collection[str] | None, practitioner: str | None = None,
+    stage: str | None = None, status: str | None = None, page: int = 1,
+    per_page: int | None = None,
+) -> CaseloadPage:
+    """One page of the open cases of ``teams`` (None: every team), or of one practitioner,
+    narrowed to one stage status: most overdue first, then soonest due, as at now.
+
+    Read from the projected lines and paged in the database; if any case in scope has a
+    line that is not exact as at now, every case in scope is read as ``_current`` does
+    (the same answer, computed in Python) so the order stays exact."""
+    settings = app.settings
+    size = max(1, min(per_page or settings.page_size, settings.max_page_size))
+    if stage is not None and stage not in STAGES:
+        raise InvalidInput([FieldProblem("stage", f"must be one of {', '.join(STAGES)}")])
+    at = as_at_of(app, None)
+    fresh = _fresh(at)
+    with app.engine.connect() as conn:
+        stale = conn.execute(_scope(
+            select(func.count()).select_from(
+                R.join(V, V.c.case_id == R.c.case_id, isouter=True)).where(~fresh),
+            teams, practitioner)).scalar_one()
+        if stale:
+            everything = sorted(
+                (s for s in _current(app, conn, at, teams, practitioner)
+                 if _narrowed(s, stage, status)), key=_order)
+            total = len(everything)
+            overdue_cases = sum(1 for s in everything if s["overdue"])
+            pages = max(1, -(-total // size))
+            page = min(max(1, page), pages)
+            summaries = everything[(page - 1) * size: page * size]
+        else:
+            query = _scope(select(V.c.summary).select_from(
+                R.join(V, V.c.case_id == R.c.case_id)).where(V.c.is_open), teams,
+                practitioner)
+            if teams is not None:
+                query = query.where(V.c.team.in_(sorted(teams)))
+            if practitioner is not None:
+                query = query.where(V.c.practitioner == practitioner)
+            if stage is not None and status is not None:
+                column = V.c[stage]
+                query = query.where(column.is_(None) | (column == "not_due")
+                                    if status == "not_due" else column == status)
+            counted = query.with_only_columns(
+                func.count(), func.coalesce(func.sum(case((V.c.overdue > 0, 1), else_=0)), 0))
+            total, overdue_cases = (int(n) for n in conn.execute(counted).one())
+            pages = max(1, -(-total // size))
+            page = min(max(1, page), pages)
+            summaries = [orjson.loads(text) for text in conn.execute(
+                query.order_by(V.c.overdue.desc(), V.c.next_due.is_(None), V.c.next_due,
+                               V.c.case_id)
+                .limit(size).offset((page - 1) * size)).scalars()]
+        counts = open_alert_counts(conn, [s["case_id"] for s in summaries])
+    return {"rows": _rows(app, summaries, counts),
+            "total": total, "overdue_cases": overdue_cases, "page": page, "pages": pages,
+            "per_page": size}
 
 
 def caseload(
     app: App, *, practitioner: str | None = None, team: str | None = None,
     as_at: datetime | date | None = None,
 ) -> list[CaseloadRow]:
-    """The open cases (of a practitioner or team) with what is due and overdue, as at a
-    moment: most overdue first, then soonest due."""
-    views_list, counts = _caseload_views(app, practitioner=practitioner, team=team, as_at=as_at)
-    labels = open_labels(app.keyring, (v.header.get("child_label_token") for v in views_list))
-    rows: list[CaseloadRow] = []
-    for views in views_list:
-        h = views.header
-        stages = {s: stage_of(views.aspire, s) for s in STAGES}
-        due = due_items(views)
-        rows.append({
-            "case_id": views.case_id,
-            "child_id": h["child_id"],
-            "child_label": labels.get(h.get("child_label_token") or ""),
-            "team": h["team"],
-            "practitioner": h["case_manager"],
-            "manager": h["manager"],
-            "disposal": h["disposal"],
-            "intervention_level": h["intervention_level"],
-            "setting": h["setting"],
-            "start_date": h["start_date"],
-            "stages": {
-                s: {"status": found["status"] if found else None,
-                    "due": found["due"] if found else None}
-                for s, found in stages.items()
-            },
-            "overdue": views.aspire.get("overdue", 0),
-            "next_due": views.aspire.get("next_due"),
-            "due": due,
-            "open_alerts": counts.get(views.case_id, 0),
-            "awaiting_countersignature": [
-                d["document"] for d in views.aspire.get("countersignature", [])
-                if d["status"] == "awaiting"],
-        })
-    rows.sort(key=lambda r: (-r["overdue"], r["next_due"] or "9999", r["case_id"]))
-    return rows
+    """Every open case (of a practitioner or team) with what is due and overdue, as at a
+    moment: most overdue first, then soonest due. Now (the default) reads the projected
+    lines; a moment in the past evaluates the records as they stood."""
+    if as_at is None:
+        at = as_at_of(app, None)
+        with app.engine.connect() as conn:
+            summaries = sorted(_current(app, conn, at, None if team is None else {team},
+                                        practitioner), key=_order)
+            counts = open_alert_counts(conn, [s["case_id"] for s in summaries])
+    else:
+        summaries = sorted((caseload_summary(v) for v in _caseload_views(
+            app, practitioner=practitioner, team=team, as_at=as_at)), key=_order)
+        with app.engine.connect() as conn:
+            counts = open_alert_counts(conn, [s["case_id"] for s in summaries])
+    return _rows(app, summaries, counts)
 
 
 def compliance_by_practitioner(
     app: App, *, team: str | None = None, as_at: datetime | date | None = None
 ) -> list[PractitionerCompliance]:
-    """Per practitioner (current case manager): cases, stage statuses and on-time rate."""
-    views_list, _counts = _caseload_views(app, practitioner=None, team=team, as_at=as_at)
-    groups: dict[tuple[str, str], list[CaseViews]] = defaultdict(list)
-    for views in views_list:
-        h = views.header
-        groups[(h.get("case_manager") or "(none)", h["team"])].append(views)
+    """Per practitioner (current case manager): cases, stage statuses and on-time rate,
+    summed from the cases' caseload lines (projected ones as at now)."""
+    if as_at is None:
+        with app.engine.connect() as conn:
+            summaries = _current(app, conn, as_at_of(app, None),
+                                 None if team is None else {team}, None)
+    else:
+        summaries = [caseload_summary(v) for v in _caseload_views(
+            app, practitioner=None, team=team, as_at=as_at)]
+    groups: dict[tuple[str, str], list[Summary]] = defaultdict(list)
+    for s in summaries:
+        groups[(s["practitioner"] or "(none)", s["team"])].append(s)
     out: list[PractitionerCompliance] = []
     for (practitioner, team_id), items in sorted(groups.items()):
         stages: dict[str, dict[str, int]] = {s: defaultdict(int) for s in STAGES}
         obligations: dict[str, int] = defaultdict(int)
-        overdue_cases = 0
-        for views in items:
-            if views.aspire.get("overdue"):
-                overdue_cases += 1
-            for s in STAGES:
-                found = stage_of(views.aspire, s)
-                stages[s][found["status"] if found else "not_due"] += 1
-                for o in found["obligations"] if found else []:
-                    obligations[o["status"]] += 1
+        for s in items:
+            for stage in STAGES:
+                stages[stage][s["stages"][stage]["status"] or "not_due"] += 1
+            for status, n in s["obligations"].items():
+                obligations[status] += n
         judged = obligations["done_on_time"] + obligations["done_late"] + obligations["overdue"]
         out.append({
             "practitioner": practitioner,
             "team": team_id,
             "cases": len(items),
-            "overdue_cases": overdue_cases,
+            "overdue_cases": sum(1 for s in items if s["overdue"]),
             "stages": {s: dict(v) for s, v in stages.items()},
             "obligations": dict(obligations),
             "on_time_rate": round(obligations["done_on_time"] / judged, 3) if judged else None,

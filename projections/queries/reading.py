@@ -77,8 +77,14 @@ def read_records(
     return [restore(conn, case_id, text, sealer) for case_id, text in rows]
 
 
-def open_alert_counts(conn: Connection) -> dict[str, int]:
-    rows = conn.execute(
-        select(A.c.case_id, func.count()).where(A.c.status == "open").group_by(A.c.case_id)
-    )
-    return {case_id: int(n) for case_id, n in rows}
+def open_alert_counts(conn: Connection, case_ids: list[str] | None = None) -> dict[str, int]:
+    """Open alerts per case: of the cases given (those on a page), or of every case."""
+    query = select(A.c.case_id, func.count()).where(A.c.status == "open")
+    if case_ids is None:
+        return {c: int(n) for c, n in conn.execute(query.group_by(A.c.case_id))}
+    out: dict[str, int] = {}
+    for i in range(0, len(case_ids), 500):
+        chunk = case_ids[i:i + 500]
+        out.update((c, int(n)) for c, n in conn.execute(
+            query.where(A.c.case_id.in_(chunk)).group_by(A.c.case_id)))
+    return out

@@ -7,21 +7,28 @@ from collections import defaultdict
 from datetime import date
 from typing import Any, TypedDict
 
-from sqlalchemy import Row, select
+import orjson
+from sqlalchemy import Connection, Row, select
 
 from projections import ratings as rating_rules
 from projections.alert_rules import read_policy
 from projections.asat import AsAt
 from projections.engagement import EngagementMonth
+from projections.projector.rows import CALENDAR_FIELDS, engagement_calendar, load
 from projections.queries.reading import as_at_of, current_record, read_records
 from projections.ratings import Comparison, RatingsTable, Sample
 from projections.record import CaseRecord, folding
+from projections.sealer import KeyringDob
 from projections.views import evaluate_all
 from projections.visible import add_months
 from tracker.db import tx
 from tracker.db.read_models import audits
+from tracker.db.read_models import case_records as R  # noqa: N812
+from tracker.db.read_models import engagement as E  # noqa: N812
+from tracker.db.read_models import quarantine as Q  # noqa: N812
 from tracker.db.sample_tables import TABLES as SAMPLE_TABLES
 from tracker.db.sample_tables import dip_sample_cases, dip_samples
+from tracker.kernel.clock import local_date
 from tracker.kernel.errors import FieldProblem, InvalidInput, SampleNotFound
 from tracker.services.app import App
 
@@ -71,59 +78,90 @@ def engagement_series(
         months: list[EngagementMonth] = views.engagement.get("months", [])
         return months
     with app.engine.connect() as conn:
-        records = read_records(app, conn, team=team, practitioner=practitioner,
-                               open_only=False)
-    points: dict[str, CalendarMonth] = {}
-    scores: dict[str, list[int]] = defaultdict(list)
-    for record in records:
-        views = evaluate_all(record, at, policy)
-        if not views.exists:
-            continue
-        v = views.visible
-        active: set[str] = set()
-        for a in v.attended:
-            p = _point(points, date.fromordinal(a.d))
-            p["attended"] += 1
-            scores[p["month"]].append(a.participation)
-            active.add(p["month"])
-        for m in v.missed:
-            p = _point(points, date.fromordinal(m.d))
-            p["missed_acceptable" if m.acceptable else "missed_unacceptable"] += 1
-            active.add(p["month"])
-        for month in views.engagement.get("months", []):
-            if month["status"] in ("met", "short"):
-                p = _point(points, date.fromisoformat(month["to"]))
-                p["required"] += month["required"]
-                p["contacts"] += month["contacts"]
-        for key in active:
-            points[key]["cases"] += 1
-    out: list[CalendarMonth] = []
-    first = f"{start.year:04d}-{start.month:02d}" if start else "0000-00"
-    last = f"{end.year:04d}-{end.month:02d}" if end else "9999-99"
-    for key in sorted(points):
-        if not first <= key <= last:
-            continue
-        p = points[key]
-        month_scores = scores.get(key, [])
-        total = p["attended"] + p["missed_unacceptable"]
-        p["attendance_rate"] = round(p["attended"] / total, 3) if total else None
-        p["participation"] = (
-            round(sum(month_scores) / len(month_scores), 2) if month_scores else None
-        )
-        out.append(p)
+        calendars = _calendars(app, conn, at, team=team, practitioner=practitioner)
+    return _series([c for _p, c in calendars], start, end)
+
+
+def engagement_by_practitioner(
+    app: App, *, team: str | None, start: date | None = None, end: date | None = None,
+) -> dict[str, list[CalendarMonth]]:
+    """Each practitioner's calendar months (their current cases, open and closed, as
+    ``engagement_series`` with ``practitioner``), and under ``""`` the whole team's (as
+    ``engagement_series`` without), in one read of the team's rows."""
+    at = as_at_of(app, None)
+    with app.engine.connect() as conn:
+        calendars = _calendars(app, conn, at, team=team, practitioner=None)
+    mine: dict[str, list[dict[str, list[int]]]] = defaultdict(list)
+    for practitioner, calendar in calendars:
+        mine[""].append(calendar)
+        if practitioner is not None:
+            mine[practitioner].append(calendar)
+    return {p: _series(found, start, end) for p, found in mine.items()}
+
+
+def _calendars(
+    app: App, conn: Connection, at: AsAt, *, team: str | None, practitioner: str | None
+) -> list[tuple[str | None, dict[str, list[int]]]]:
+    """Every case's engagement per calendar month (``rows.engagement_calendar``) with its
+    current case manager: the projected one where it is exact as at ``at`` (written from
+    the case's latest record, and judged on the same day, or after the case closed: a
+    closed case's months no longer change), else evaluated from the record on the spot."""
+    query = (select(R.c.case_id, R.c.practitioner, R.c.closed_on, R.c.position,
+                    E.c.calendar, E.c.position.label("evaluated_position"), E.c.evaluated_at)
+             .select_from(R.join(E, E.c.case_id == R.c.case_id, isouter=True))
+             .where(R.c.case_id.not_in(select(Q.c.case_id))))
+    if team is not None:
+        query = query.where(R.c.team == team)
+    if practitioner is not None:
+        query = query.where(R.c.practitioner == practitioner)
+    out: list[tuple[str | None, dict[str, list[int]]]] = []
+    stale: dict[str, str | None] = {}
+    for r in conn.execute(query.order_by(R.c.case_id)):
+        if r.calendar is not None and r.evaluated_position == r.position:
+            day = local_date(r.evaluated_at)
+            if day == at.day or (r.closed_on is not None and r.closed_on <= day):
+                out.append((r.practitioner, orjson.loads(r.calendar)))
+                continue
+        stale[r.case_id] = r.practitioner
+    if stale:
+        policy = read_policy(app)
+        for case_id, record in load(conn, list(stale), KeyringDob.for_app(app)).items():
+            with folding(case_id):
+                views = evaluate_all(record, at, policy)
+            if views.exists:
+                out.append((stale[case_id], engagement_calendar(views)))
     return out
 
 
-def _point(points: dict[str, CalendarMonth], day: date) -> CalendarMonth:
-    key = f"{day.year:04d}-{day.month:02d}"
-    found = points.get(key)
-    if found is None:
-        found = points[key] = {
-            "month": key, "cases": 0, "attended": 0, "missed_acceptable": 0,
-            "missed_unacceptable": 0, "required": 0, "contacts": 0, "attendance_rate": None,
-            "participation": None,
-        }
-    return found
+def _series(
+    calendars: list[dict[str, list[int]]], start: date | None, end: date | None
+) -> list[CalendarMonth]:
+    """Calendar months summed over cases, limited to ``start``..``end``."""
+    first = f"{start.year:04d}-{start.month:02d}" if start else "0000-00"
+    last = f"{end.year:04d}-{end.month:02d}" if end else "9999-99"
+    sums: dict[str, list[int]] = {}
+    cases: dict[str, int] = defaultdict(int)
+    for calendar in calendars:
+        for key, counts in calendar.items():
+            if not first <= key <= last:
+                continue
+            found = sums.setdefault(key, [0] * len(CALENDAR_FIELDS))
+            for i, n in enumerate(counts):
+                found[i] += n
+            if counts[0] or counts[1] or counts[2]:  # attended or missed: active that month
+                cases[key] += 1
+    out: list[CalendarMonth] = []
+    for key in sorted(sums):
+        attended, acceptable, unacceptable, required, contacts, score, scored = sums[key]
+        total = attended + unacceptable
+        out.append({
+            "month": key, "cases": cases[key], "attended": attended,
+            "missed_acceptable": acceptable, "missed_unacceptable": unacceptable,
+            "required": required, "contacts": contacts,
+            "attendance_rate": round(attended / total, 3) if total else None,
+            "participation": round(score / scored, 2) if scored else None,
+        })
+    return out
 
 
 class InspectionSample(TypedDict):

@@ -70,7 +70,8 @@ def more_pages(demo: Demo) -> dict[str, list[str]]:
     """The pages that need something to exist first, each role's: a document awaiting the
     manager's countersignature, a transfer offered to the manager's team, an alert's
     history, a drawn dip sample, the secure keyworker's cases (with a keyworker's login,
-    made here when the demo's keyworker has no case in it). Recorded through the one door, as a person's acts would."""
+    made here when the demo's keyworker has no case in it). Recorded through the one door,
+    as a person's acts would."""
     from projections.queries import draw_dip_sample, list_alerts
 
     prac, mgr = demo.logins["practitioner"], demo.logins["manager"]
@@ -121,7 +122,8 @@ def more_pages(demo: Demo) -> dict[str, list[str]]:
     missing = "/cases/CS-NO-SUCH-CASE"  # an error state: not found (or not yours)
     return {
         "practitioner": ["/search?q=child", f"{sign}/log/label", f"{sign}/allocate",
-                         f"{sign}/allocation/end", f"{sign}/follow-up", f"{sign}/warning", f"{sign}/breach",
+                         f"{sign}/allocation/end", f"{sign}/follow-up", f"{sign}/warning",
+                         f"{sign}/breach",
                          f"{sign}/act/requirement-failed", f"{sign}/act/level", missing],
         "manager": [f"{sign}/countersign/{doc}", f"{sign}/return/{doc}", sign,
                     xfer, f"{xfer}/transfer/accept", f"{xfer}/transfer/reject",

@@ -6,11 +6,14 @@ import re
 from datetime import timedelta
 from urllib.parse import quote
 
+import pytest
+
 from projections.projector import Projector
 from tests.api.conftest import Env
 from tests.support import at, open_case, record
 from tests.web.conftest import sign_in
 from tracker.kernel.display import day
+from tracker.services.access_log import search
 
 
 def seeded(env: Env) -> None:
@@ -177,3 +180,54 @@ def test_engagement_per_practitioner_over_a_date_range(env: Env) -> None:
     assert re.findall(r'data-label="Attended" class="num">(\d+)<', table) == ["0"]
     backwards = env.client.get("/manager?team=TEAM-A&start=2026-09-01&end=2026-01-01")
     assert "must not be after the end" in backwards.text
+
+
+def test_long_lists_are_paged_and_the_alert_filter_names_practitioners(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded(env)
+    for n in range(2, 6):  # five cases of P-TEST01 in TEAM-A
+        case_id = f"CS-TEST{n}"
+        open_case(env.app, case_id, child_id=f"C-TEST0{n}")
+        record(env.app, case_id, "case_manager_allocated",
+               {"practitioner_id": "P-TEST01", "agency": "yot", "role": "case_manager",
+                "team": "TEAM-A", "manager_id": "M-TEST01"}, at("2026-01-05", 11))
+    Projector(env.app).catch_up()
+    monkeypatch.setattr(env.app.settings, "page_size", 2)
+    sign_in(env.client, "manager.a")
+    first = env.client.get("/caseload")
+    assert first.status_code == 200
+    assert "5 open cases" in first.text and "page 1 of 3" in first.text
+    assert 'class="govuk-pagination"' in first.text and 'href="/caseload?page=2"' in first.text
+    shown = [set(re.findall(r'href="/cases/(CS-TEST\d)"', env.client.get(
+        f"/caseload?page={n}").text)) for n in (1, 2, 3)]
+    assert [len(s) for s in shown] == [2, 2, 1]
+    assert set().union(*shown) == {f"CS-TEST{n}" for n in range(1, 6)}
+    logged = [e.case_id for e in search(env.app, action="GET /caseload", limit=100).entries]
+    assert len(logged) == 2 + 2 + 2 + 1  # the cases shown on each page, and only those
+
+    alerts = env.client.get("/alerts").text
+    select = alerts.split('name="practitioner"')[1].split("</select>")[0]
+    assert 'value="P-TEST01"' in select
+    assert "P-TEST01</option>" not in select  # the option shows the name, not the id
+    assert "Practitioner id" not in alerts
+    dashboard = env.client.get("/manager?team=TEAM-A").text
+    assert "page 1 of" in dashboard and 'aria-label="Alert pages"' in dashboard
+
+
+def test_the_access_log_page_is_paged_by_the_settings_and_names_people(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded(env)
+    sign_in(env.client, "manager.a")
+    for _ in range(3):
+        assert env.client.get("/cases/CS-TEST1").status_code == 200
+    monkeypatch.setattr(env.app.settings, "page_size", 2)
+    sign_in(env.client, "auditor")
+    first = env.client.get("/audit/access-log?case_id=CS-TEST1")
+    assert first.status_code == 200
+    table = first.text.split('id="access-log"')[1].split("</table>")[0]
+    assert table.count("<tr><td") == 2
+    assert 'aria-label="Access log pages (newest first)"' in first.text
+    assert re.search(r'href="/audit/access-log\?[^"]*case_id=CS-TEST1[^"]*page=2"', first.text)
+    assert ">M-TEST01<" not in table  # the reader by name, not by id

@@ -92,7 +92,10 @@ aspire = _common(
     Column("review", String(32), nullable=True),
     Column("overdue", Integer, nullable=False),
     Column("next_due", Date, nullable=True),
+    Column("summary", Text, nullable=True),  # the case's caseload line (migration 0011p)
 )
+Index("ix_rm_aspire_order", aspire.c.team, aspire.c.overdue, aspire.c.next_due,
+      aspire.c.case_id)
 
 engagement = _common(
     "rm_engagement",
@@ -100,6 +103,7 @@ engagement = _common(
     Column("days_since_contact", Integer, nullable=True),
     Column("trend", String(16), nullable=True),
     Column("falling", Boolean, nullable=False),
+    Column("calendar", Text, nullable=True),  # engagement per calendar month (0011p)
 )
 
 continuity = _common(

@@ -97,6 +97,15 @@ class Settings(BaseSettings):
     catch_up_seconds: float = Field(
         default=30.0, gt=0, description="how often the scheduler enqueues a healing catch-up"
     )
+    page_size: int = Field(
+        default=50, ge=1, le=500,
+        description="rows per page of the long lists (caseload, alerts, compliance "
+                    "drill-downs, access log) when the request does not ask for a size",
+    )
+    max_page_size: int = Field(
+        default=200, ge=1, le=1000,
+        description="the most rows a request may ask for in one page of a long list",
+    )
     sweep_every_minutes: int = Field(
         default=15, ge=1, description="sweep cadence unless the policy file sets one"
     )

@@ -32,7 +32,6 @@ from tracker.services.app import App
 
 Outcome = Literal["allowed", "refused", "not_found"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
-MAX_PAGE = 500
 _TABLES = "access log"  # what a read or write needs, named if it is missing
 CLIENT_REQUEST_ID = "client_request_id"
 """The context variable (bound beside ``correlation_id``) holding the client's request id."""
@@ -113,10 +112,12 @@ def search(
     action: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: int = 100,
+    limit: int | None = None,
     offset: int = 0,
 ) -> AccessPage:
-    """Rows matching every filter given, newest first; ``since`` inclusive, ``until`` not."""
+    """Rows matching every filter given, newest first; ``since`` inclusive, ``until`` not.
+    At most ``limit`` rows (by default the settings' ``page_size``, never more than their
+    ``max_page_size``), counted and cut by the database."""
     conditions = []
     if user_id:
         conditions.append(access_log.c.user_id == user_id)
@@ -130,7 +131,8 @@ def search(
         conditions.append(access_log.c.at >= since)
     if until is not None:
         conditions.append(access_log.c.at < until)
-    limit = max(1, min(limit, MAX_PAGE))
+    settings = app.settings
+    limit = max(1, min(limit or settings.page_size, settings.max_page_size))
     query = (
         select(access_log).where(*conditions)
         .order_by(access_log.c.at.desc(), access_log.c.id.desc())

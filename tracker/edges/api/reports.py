@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from projections import queries
 from projections.alerts import AlertView
@@ -51,15 +51,28 @@ AskingDep = Annotated[Asking, Depends(asking)]
 @router.get("/caseload", response_model=list[dict[str, Any]], responses=responses())
 def caseload(
     who: AskingDep,
+    response: Response,
     team: TeamQuery = None,
     practitioner: Annotated[
         str | None, Query(pattern=CASE_ID_PATTERN, description="a practitioner id")
     ] = None,
     as_at: AsAt = None,
+    page: Annotated[int, Query(ge=1, le=100_000, description="the page (from 1)")] = 1,
+    per_page: Annotated[int | None, Query(
+        ge=1, le=1000, description="rows per page (the server bounds it; default its own)",
+    )] = None,
 ) -> list[queries.CaseloadRow]:
-    """Open cases with what is due and overdue, most overdue first (each case logged)."""
-    return who.reports.caseload(who.user, who.action, team=team, practitioner=practitioner,
-                                as_at=as_at)
+    """Open cases with what is due and overdue, most overdue first, one page of them (the
+    ``X-Total-Count`` header says how many in all); each case returned is logged. With
+    ``as_at``, every open case as it stood then (not paged)."""
+    if as_at is not None:
+        return who.reports.caseload(who.user, who.action, team=team,
+                                    practitioner=practitioner, as_at=as_at)
+    found = who.reports.caseload_page(who.user, who.action, team=team,
+                                      practitioner=practitioner, page=page, per_page=per_page)
+    response.headers["X-Total-Count"] = str(found["total"])
+    response.headers["X-Page"] = f"{found['page']}/{found['pages']}"
+    return found["rows"]
 
 
 @router.get("/alerts", response_model=list[dict[str, Any]], responses=responses())

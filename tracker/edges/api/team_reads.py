@@ -2,7 +2,8 @@
 
 Who sees what (``tracker.domain.access``): practitioners and managers their own teams, auditors
 every team. Without a ``team``, a practitioner's or manager's answer covers all of their
-teams. Lists that show cases (caseload, alerts) write one access-log row per case shown.
+teams. Lists that show cases (caseload, alerts) log every case shown (and only those: a
+paged list logs its page), in one statement per request.
 """
 
 from __future__ import annotations
@@ -63,6 +64,21 @@ class Reports:
         self.guard.log(user, [r["case_id"] for r in rows], action, "allowed")
         return rows
 
+    def caseload_page(
+        self, user: User, action: str, *, team: str | None = None,
+        practitioner: str | None = None, stage: str | None = None, status: str | None = None,
+        page: int = 1, per_page: int | None = None,
+    ) -> queries.CaseloadPage:
+        """One page of the open cases, most overdue first, narrowed to a practitioner and
+        a stage status; the cases on the page are logged."""
+        covered = teams_for(user, team, can_see_team)
+        teams = None if covered == [None] else {t for t in covered if t is not None}
+        found = queries.caseload_page(self.app, teams=teams, practitioner=practitioner,
+                                      stage=stage, status=status, page=page,
+                                      per_page=per_page)
+        self.guard.log(user, [r["case_id"] for r in found["rows"]], action, "allowed")
+        return found
+
     def index(
         self, user: User, action: str, *, search: str = "", status: queries.index.Status = "all",
         page: int = 1,
@@ -111,7 +127,7 @@ class Reports:
     def find_alerts(
         self, user: User, action: str, *, team: str | None = None, closed: bool = False,
         severity: str = "", rule: str = "", practitioner: str = "",
-        sort: queries.AlertSort = "severity", page: int = 1,
+        sort: queries.AlertSort = "severity", page: int = 1, per_page: int | None = None,
     ) -> queries.AlertPage:
         """One page of the open (or closed) alerts the user may see, filtered and sorted;
         each case shown logged."""
@@ -119,7 +135,7 @@ class Reports:
         teams = None if covered == [None] else {t for t in covered if t is not None}
         found = queries.find_alerts(self.app, teams=teams, closed=closed, severity=severity,
                                     rule=rule, practitioner=practitioner, sort=sort,
-                                    page=page)
+                                    page=page, per_page=per_page)
         self.guard.log(user, sorted({a["case_id"] for a in found["rows"]}), action, "allowed")
         return found
 
@@ -176,6 +192,17 @@ class Reports:
             raise InvalidInput([FieldProblem("team", "choose one of your teams")])
         return queries.engagement_series(self.app, team=chosen[0], practitioner=practitioner,
                                          start=start, end=end)
+
+    def engagement_by_practitioner(
+        self, user: User, *, team: str | None, start: date | None = None,
+        end: date | None = None,
+    ) -> dict[str, list[queries.CalendarMonth]]:
+        """Each practitioner's monthly engagement in a team, in one read."""
+        chosen = teams_for(user, team, can_see_management)
+        if len(chosen) > 1:
+            raise InvalidInput([FieldProblem("team", "choose one of your teams")])
+        return queries.engagement_by_practitioner(self.app, team=chosen[0], start=start,
+                                                  end=end)
 
     def ratings(
         self, user: User, *, start: date | None, end: date | None, team: str | None = None,

@@ -22,7 +22,6 @@ from tracker.services.accounts import can_read_access_log, can_verify
 from tracker.services.verify import verify
 
 CASE_ID_RE = re.compile(CASE_ID_PATTERN)
-PAGE = 50
 
 
 router = APIRouter(include_in_schema=False)
@@ -120,6 +119,7 @@ def access_log_page(
         if value.strip() and not CASE_ID_RE.match(value.strip()):
             errors[name] = "is not an id (letters, digits, dots, dashes, underscores)"
     page = min(max(page, 1), 100_000)
+    size = app.settings.page_size
     result = None
     if not errors:
         result = search(
@@ -127,12 +127,13 @@ def access_log_page(
             outcome=outcome or None,
             since=start_of_local_day(since_day) if since_day else None,
             until=start_of_local_day(until_day + timedelta(days=1)) if until_day else None,
-            limit=PAGE, offset=(page - 1) * PAGE,
+            limit=size, offset=(page - 1) * size,
         )
     filters = {"user_id": user_id[:64], "case_id": case_id[:64], "outcome": outcome[:16],
                "since": since[:10], "until": until[:10]}
     return render(request, "access_log.html", {
         "title": "Access log", "result": result, "errors": errors, "filters": filters,
-        "outcomes": OUTCOMES, "page": page, "page_size": PAGE,
+        "outcomes": OUTCOMES, "page": page, "page_size": size,
+        "pager": {"page": page, "pages": max(1, -(-result.total // size)) if result else 1},
         "query": urlencode(filters),
     }, status=422 if errors else 200)

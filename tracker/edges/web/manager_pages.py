@@ -4,14 +4,15 @@ compliance, engagement over time) and the ratings table."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from projections.alert_rules import TEXT
 from projections.aspire import STAGES
-from projections.queries import RatingsReport
+from projections.queries import CalendarMonth, RatingsReport
 from tracker.domain.access import can_list_samples
 from tracker.edges.api.auth import SignedIn
 from tracker.edges.api.deps import Action, AppDep, ReportsDep
@@ -40,6 +41,12 @@ def _team(user: User, team: str) -> str | None:
     return team
 
 
+def _link(path: str, query: dict[str, str]) -> str:
+    """A list's address with the filters that are set (the pager adds ``page``)."""
+    given = urlencode({k: v for k, v in query.items() if v})
+    return f"{path}?{given}" if given else path
+
+
 def team_roles(user: User, *roles: str) -> None:
     """Refuse (a bare 403) anyone whose role is not one of ``roles``."""
     if user.role not in roles:
@@ -61,30 +68,29 @@ def caseload_page(
     practitioner: Annotated[str, Query(max_length=64)] = "",
     stage: Annotated[str, Query(max_length=32)] = "",
     status: Annotated[str, Query(max_length=32)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """A practitioner's own cases (or their team's), a manager's or auditor's teams' cases;
-    narrowed to one practitioner and one stage status when a compliance cell links here."""
+    narrowed to one practitioner and one stage status when a compliance cell links here.
+    One page of them, read and paged in the database."""
     user = principal.user
     team_roles(user, "practitioner", "manager", "auditor")
-    if practitioner or stage:
-        rows = reports.caseload(user, action, team=_team(user, team),
-                                practitioner=practitioner.strip() or None)
-        if stage in STAGES and status in STATUS_ORDER:
-            rows = [r for r in rows
-                    if (r["stages"][stage]["status"] or "not_due") == status]
-        return render(request, "caseload.html", {
-            "title": "Caseload", "rows": rows, "mine": False, "team": team[:64],
-            "teams": sorted(user.teams), "overdue": sum(1 for r in rows if r["overdue"]),
-            "narrowed": {"practitioner": practitioner.strip(), "stage": stage,
-                         "status": status if stage in STAGES else ""},
-        })
-    mine = user.role == "practitioner" and scope != "team"
-    rows = reports.caseload(
-        user, action, team=_team(user, team), practitioner=user.user_id if mine else None,
+    narrowing = bool(practitioner or stage)
+    mine = not narrowing and user.role == "practitioner" and scope != "team"
+    who = practitioner.strip() or None if narrowing else user.user_id if mine else None
+    valid = stage in STAGES and status in STATUS_ORDER
+    found = reports.caseload_page(
+        user, action, team=_team(user, team), practitioner=who,
+        stage=stage if valid else None, status=status if valid else None, page=page,
     )
+    query = {"team": team[:64], "scope": scope[:8], "practitioner": practitioner[:64],
+             "stage": stage if valid else "", "status": status if valid else ""}
     return render(request, "caseload.html", {
-        "title": "Caseload", "rows": rows, "mine": mine, "team": team[:64],
-        "teams": sorted(user.teams), "overdue": sum(1 for r in rows if r["overdue"]),
+        "title": "Caseload", "found": found, "rows": found["rows"], "mine": mine,
+        "team": team[:64], "teams": sorted(user.teams), "overdue": found["overdue_cases"],
+        "narrowed": {"practitioner": practitioner.strip(), "stage": stage,
+                     "status": status if stage in STAGES else ""} if narrowing else None,
+        "base": _link("/caseload", query),
         "today": app.clock.now().date().isoformat(),
     })
 
@@ -93,6 +99,7 @@ def dashboard(
     request: Request, reports: Reports, action: str, user: User, team: str, *,
     errors: dict[str, str] | None = None, notes: FormValues | None = None, flash: str = "",
     status: int = 200, practitioner: str = "", start: str = "", end: str = "",
+    alerts_page: int = 1,
 ) -> Response:
     """The dashboard: shown by its page, and again by an alert form with its errors."""
     chosen = _team(user, team)
@@ -103,20 +110,28 @@ def dashboard(
     if first and last and first > last:
         errors["start"] = "must not be after the end"
         first = last = None
-    alerts = reports.alerts(user, action, team=chosen)
+    found = reports.find_alerts(user, action, team=chosen, sort="severity",
+                                page=alerts_page)
     compliance = reports.compliance(user, team=chosen)
     who = practitioner.strip()[:64] or None
     can_chart = bool(chosen) or user.role == "auditor"
-    series = reports.engagement(user, team=chosen, practitioner=who, start=first,
-                                end=last) if can_chart else []
+    by_practitioner: dict[str, dict[str, list[CalendarMonth]]] = {}
+    if chosen:  # the team's series and each practitioner's, from one read of its rows
+        by_practitioner[chosen] = reports.engagement_by_practitioner(
+            user, team=chosen, start=first, end=last)
+        series: list[Any] = by_practitioner[chosen].get(who or "", [])
+    else:
+        series = reports.engagement(user, team=None, practitioner=who, start=first,
+                                    end=last) if can_chart else []
     per_practitioner = []
     if can_chart:
+        for t in sorted({r["team"] for r in compliance} - set(by_practitioner)):
+            by_practitioner[t] = reports.engagement_by_practitioner(  # an auditor, every team
+                user, team=t, start=first, end=last)
         for row in compliance:
             if not row["practitioner"] or (chosen and row["team"] != chosen):
                 continue
-            months = reports.engagement(user, team=row["team"],
-                                        practitioner=row["practitioner"], start=first,
-                                        end=last)
+            months = by_practitioner.get(row["team"], {}).get(row["practitioner"], [])
             attended = sum(int(m["attended"]) for m in months)
             unacceptable = sum(int(m["missed_unacceptable"]) for m in months)
             required = sum(int(m["required"]) for m in months)
@@ -129,7 +144,7 @@ def dashboard(
                 "of_required": min(contacts, required) / required if required else None,
             })
     shown = []
-    for alert in alerts:
+    for alert in found["rows"]:
         team_of_case = alert.get("team")
         manages = can_acknowledge(
             user, team_of_case if isinstance(team_of_case, str) else None
@@ -137,7 +152,10 @@ def dashboard(
         shown.append({**alert, "can_ack": manages and alert["acknowledged_at"] is None,
                       "can_close": manages})
     return render(request, "manager.html", {
-        "title": "Dashboard", "alerts": shown, "compliance": compliance,
+        "title": "Dashboard", "alerts": shown, "alert_pages": found,
+        "alerts_base": _link("/manager", {"team": chosen or "", "practitioner": who or "",
+                                          "start": start[:10], "end": end[:10]}),
+        "compliance": compliance,
         "stages": STAGES, "status_order": STATUS_ORDER, "team": chosen or "",
         "teams": sorted(user.teams),
         "chart": charts.engagement_chart(
@@ -163,16 +181,17 @@ def dashboard_page(
     start: Annotated[str, Query(max_length=32)] = "",
     end: Annotated[str, Query(max_length=32)] = "",
     recorded: Annotated[str, Query(max_length=32)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    """Alerts to acknowledge, ASPIRE compliance and engagement per team and per
-    practitioner over a date range (managers, auditors); the banner of an act that ends
+    """Alerts to acknowledge (a page of them), ASPIRE compliance and engagement per team and
+    per practitioner over a date range (managers, auditors); the banner of an act that ends
     here (``recorded``: a rejected transfer)."""
     team_roles(principal.user, "manager", "auditor")
     flash = ("Alert acknowledged." if acknowledged else "Alert resolved." if resolved
              else saved_notice(recorded))
     return dashboard(request, reports, action, principal.user, team, flash=flash,
                      practitioner=practitioner, start=start, end=end,
-                     status=200)
+                     status=200, alerts_page=page)
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
@@ -290,8 +309,20 @@ def alerts_page(
         rule=rule if rule in TEXT else "", practitioner=practitioner[:64].strip(),
         sort=sort, page=page,
     )
+    names = staff_names(request)
+    chosen = team.strip()
+    if user.role == "auditor" and not chosen:  # every team: every practitioner
+        choices = [(u.user_id, u.display_name) for u in names.users
+                   if u.active and u.role == "practitioner"]
+    else:
+        choices = names.in_teams("practitioner", [chosen] if chosen else sorted(user.teams))
+    picked = practitioner[:64].strip()
+    if picked and picked not in {c[0] for c in choices}:  # a link naming a former member
+        choices.append((picked, names(picked)))
+    practitioners = sorted(choices, key=lambda c: (c[1], c[0]))
     return render(request, "alerts.html", {
         "title": "Closed alerts" if state == "closed" else "Alerts", "found": found,
+        "practitioners": practitioners,
         "filters": {"team": team[:64], "state": state, "severity": severity[:16],
                     "rule": rule[:64], "practitioner": practitioner[:64], "sort": sort},
         "rules": sorted(TEXT.items(), key=lambda kv: kv[1]), "sorts": SORTS,
