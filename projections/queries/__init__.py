@@ -57,7 +57,13 @@ from projections.queries.cases import (
     replay,
 )
 from projections.queries.diary import DiaryRow, diary
-from projections.queries.index import IndexPage, IndexRow, case_index, exact_case_id
+from projections.queries.index import (
+    IndexPage,
+    IndexRow,
+    case_index,
+    child_labels,
+    exact_case_id,
+)
 from projections.queries.reports import (
     CalendarMonth,
     InspectionSample,
@@ -99,6 +105,7 @@ __all__ = [
     "acknowledge_alert",
     "alert_history",
     "case_index",
+    "child_labels",
     "case_view",
     "caseload",
     "caseload_page",

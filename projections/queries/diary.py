@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import TypedDict
 
 from projections.queries.reading import read_records
-from projections.record import from_us, to_us
+from projections.record import current_label, from_us, to_us
+from projections.sealer import open_labels
 from tracker.services.app import App
 
 
@@ -17,6 +18,7 @@ class DiaryRow(TypedDict):
 
     case_id: str
     child_id: str
+    child_label: str | None  # opened for the practitioner whose diary it is
     team: str
     contact_id: str
     kind: str
@@ -31,6 +33,8 @@ def diary(app: App, *, practitioner: str, until: datetime) -> list[DiaryRow]:
     with app.engine.connect() as conn:
         records = read_records(app, conn, practitioner=practitioner, open_only=True)
     rows: list[DiaryRow] = []
+    tokens = {r.case_id: current_label(r) for r in records}
+    labels = open_labels(app.keyring, tokens.values())
     for record in records:
         opened = record.opened
         if opened is None:
@@ -40,7 +44,8 @@ def diary(app: App, *, practitioner: str, until: datetime) -> list[DiaryRow]:
             if booked.contact_id in logged or booked.for_t >= limit:
                 continue
             rows.append({
-                "case_id": record.case_id, "child_id": opened.child_id, "team": opened.team,
+                "case_id": record.case_id, "child_id": opened.child_id,
+                "child_label": labels.get(tokens[record.case_id] or ""), "team": opened.team,
                 "contact_id": booked.contact_id, "kind": booked.kind,
                 "scheduled_for": from_us(booked.for_t).isoformat(),
                 "booked_event_id": booked.id,

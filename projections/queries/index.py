@@ -104,3 +104,15 @@ def exact_case_id(app: App, typed: str, teams: Collection[str] | None) -> str | 
     with read(app.engine, tables="read models") as conn:
         found = conn.execute(select(R.c.case_id).where(*where).limit(1)).scalar_one_or_none()
     return str(found) if found is not None else None
+
+
+def child_labels(app: App, case_ids: Collection[str]) -> dict[str, str]:
+    """The children's labels of these cases (case id -> label), opened in memory for a
+    reader the caller has let read them; a case without a label is left out."""
+    if not case_ids:
+        return {}
+    with read(app.engine, tables="read models") as conn:
+        rows = conn.execute(select(R.c.case_id, R.c.child_label).where(
+            R.c.case_id.in_(sorted(case_ids)), R.c.child_label.is_not(None))).all()
+    opened = open_labels(app.keyring, (r.child_label for r in rows))
+    return {r.case_id: opened[r.child_label] for r in rows if r.child_label in opened}

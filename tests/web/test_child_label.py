@@ -13,7 +13,7 @@ from sqlalchemy import select
 from events.envelope import Actor
 from events.schema import events as events_table
 from projections.projector import Projector
-from tests.api.conftest import Env
+from tests.api.conftest import PASSWORD, Env
 from tests.conftest import TEST_KEY
 from tests.support import at, open_case, record, run_cli
 from tests.web.conftest import errors_beside, sign_in
@@ -70,6 +70,37 @@ def test_a_reader_sees_the_label_in_the_header_caseload_and_search(env: Env) -> 
     assert listed(env.client.get("/search?q=quill").text) == {"CS-TEST1", "CS-OTHER"}
     sign_in(env.client, "prac.b")
     assert env.client.get("/cases/CS-TEST1").status_code == 403
+
+
+def test_the_practitioners_diary_shows_the_label(env: Env) -> None:
+    labelled(env)
+    record(env.app, "CS-TEST1", "case_manager_allocated", {
+        "practitioner_id": "P-TEST01", "agency": "yot", "role": "case_manager",
+        "team": "TEAM-A"}, at("2026-01-05"))
+    record(env.app, "CS-TEST1", "contact_scheduled", {
+        "contact_id": "c-1", "kind": "home_visit", "scheduled_for": "2026-11-04T15:30:00Z"},
+        at("2026-11-01"))
+    Projector(env.app).catch_up()
+    sign_in(env.client, "prac.a")
+    diary = env.client.get("/diary")
+    assert diary.status_code == 200
+    row = diary.text.split('id="diary-week"')[1].split("</tr>")[1]
+    assert "CS-TEST1" in row and LABEL in row and "C-TEST0001" in row
+
+
+def test_the_keyworkers_cases_show_the_label(env: Env) -> None:
+    labelled(env)
+    env.accounts.create_user("keyworker.k", PASSWORD, "secure_keyworker", [],
+                             user_id="K-TEST01")
+    record(env.app, "CS-TEST1", "case_manager_allocated", {
+        "practitioner_id": "K-TEST01", "agency": "secure_establishment",
+        "role": "secure_keyworker"}, at("2026-01-06"))
+    Projector(env.app).catch_up()
+    sign_in(env.client, "keyworker.k")
+    cases = env.client.get("/custody")
+    assert cases.status_code == 200
+    assert "CS-TEST1" in cases.text and LABEL in cases.text
+    assert "CS-OTHER" not in cases.text and "Child Quill-9" not in cases.text
 
 
 def test_the_label_changes_through_the_form_and_the_api(env: Env) -> None:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from events.transfer import TransferKind
+from projections.queries import child_labels
 from tracker.domain.case import CaseState
 from tracker.domain.teams import KEYWORKER
 from tracker.edges.api.auth import SignedIn
@@ -184,4 +185,7 @@ def custody_page(request: Request, app: AppDep, guard: GuardDep, action: Action,
                      "case_manager": names(manager.practitioner) if manager else ""})
     if rows:
         guard.log(who, [r["case_id"] for r in rows if r["case_id"]], action, "allowed")
+        labels = child_labels(app, [r["case_id"] for r in rows])
+        for row in rows:
+            row["child_label"] = labels.get(row["case_id"], "")
     return render(request, "custody.html", {"title": "My cases", "rows": rows})
