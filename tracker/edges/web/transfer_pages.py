@@ -185,7 +185,7 @@ def custody_page(request: Request, app: AppDep, guard: GuardDep, action: Action,
                      "case_manager": names(manager.practitioner) if manager else ""})
     if rows:
         guard.log(who, [r["case_id"] for r in rows if r["case_id"]], action, "allowed")
-        labels = child_labels(app, [r["case_id"] for r in rows])
+        labels = child_labels(app, [r["case_id"] for r in rows if r["case_id"]])
         for row in rows:
-            row["child_label"] = labels.get(row["case_id"], "")
+            row["child_label"] = labels.get(row["case_id"] or "", "")
     return render(request, "custody.html", {"title": "My cases", "rows": rows})
