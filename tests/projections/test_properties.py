@@ -23,6 +23,7 @@ from projections.asat import AsAt
 from projections.record import CaseRecord, dumps, evolve, evolve_many, fold, loads
 from projections.replay import replay_events
 from projections.views import evaluate_all
+from tests.projections.helpers import without_labels
 from tests.projections.plain import PlainDob
 from tracker.domain.corrections import apply_corrections
 from tracker.domain.policy import default_policy
@@ -93,7 +94,11 @@ def test_incremental_through_storage_equals_one_fold(events: list[RecordedEvent]
         record = evolve_many(record, events[previous:cut])
         record = loads(dumps(record, PlainDob()), PlainDob())
         previous = cut
-    assert record == fold("CS-P1", events)
+    # A label folded in clear (these events were never sealed) is never stored: only the
+    # sealed token the store gives the read side would be.
+    assert record.opened is None or record.opened.label is None
+    assert all(label.token is None for label in record.labels)
+    assert without_labels(record) == without_labels(fold("CS-P1", events))
 
 
 @PROPERTY

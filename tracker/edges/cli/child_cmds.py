@@ -78,7 +78,7 @@ def export(
     else:
         out.write_text(text, encoding="utf-8")
         ctx.console.print(f"subject access export of {child_id} written to {out}",
-                          highlight=False, markup=False)
+                          highlight=False, markup=False, soft_wrap=True)  # a path copies whole
 
 
 def retention(
