@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -102,3 +103,18 @@ def as_operator(monkeypatch: Any, app: App, user: str = "AD-CLI01", role: str = 
     monkeypatch.setenv("TRACKER_USER", user)
     monkeypatch.setenv("TRACKER_ROLE", role)
     context.set_app(None)
+
+
+def cli_runner(app: App, monkeypatch: Any, capsys: Any, user: str = "P-CLI01",
+               role: str = "practitioner") -> Callable[..., tuple[int, str, str]]:
+    """``tracker ARGS`` against ``app``'s database as ``user`` in ``role``: each call builds
+    a fresh app from the environment, as the installed CLI does, and returns (exit code,
+    stdout, stderr) of that command alone (what the test printed before is dropped)."""
+    as_operator(monkeypatch, app, user, role)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        context.set_app(None)
+        capsys.readouterr()
+        return run_cli(monkeypatch, capsys, *args)
+
+    return run

@@ -6,29 +6,21 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import TEST_KEY
-from tests.support import run_cli
+from tests.support import cli_runner
 from tracker.bootstrap import App
-from tracker.edges.cli import context as ctx
 
 
 @pytest.fixture
-def cli(app: App, monkeypatch, capsys):  # type: ignore[no-untyped-def]
-    """Run ``tracker ARGS`` against the test database; returns (exit code, stdout, stderr)."""
-    monkeypatch.setenv("TRACKER_DATABASE_URL", app.settings.database_url)
-    monkeypatch.setenv("TRACKER_MASTER_KEY", TEST_KEY)
-    monkeypatch.setenv("TRACKER_USER", "P-CLI01")
-    monkeypatch.setenv("TRACKER_ROLE", "practitioner")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        ctx.set_app(None)
-        return run_cli(monkeypatch, capsys, *args)
-
-    return run
+def cli(app: App, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """``tracker ARGS`` against the test database (``tests.support.cli_runner``)."""
+    return cli_runner(app, monkeypatch, capsys)
 
 
 OPEN = ["case", "open", "--case-id", "CS-CLI1", "--child-id", "C-CLI00001", "--disposal", "yro",

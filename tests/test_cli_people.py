@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,27 +18,17 @@ import typer.main
 from events.catalogue import EVENT_TYPES
 from events.delivery import ContactAttended
 from events.describe import describe_event
-from tests.conftest import TEST_KEY
-from tests.support import run_cli
+from tests.support import cli_runner, run_cli
 from tracker.bootstrap import App
 from tracker.edges.cli import build, plain, tidy_help
-from tracker.edges.cli import context as ctx
 from tracker.kernel import display
 
 
 @pytest.fixture
-def cli(app: App, monkeypatch: Any, capsys: Any) -> Any:
-    """Run ``tracker ARGS`` against the test database; returns (exit code, stdout, stderr)."""
-    monkeypatch.setenv("TRACKER_DATABASE_URL", app.settings.database_url)
-    monkeypatch.setenv("TRACKER_MASTER_KEY", TEST_KEY)
-    monkeypatch.setenv("TRACKER_USER", "P-CLI01")
-    monkeypatch.setenv("TRACKER_ROLE", "practitioner")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        ctx.set_app(None)
-        return run_cli(monkeypatch, capsys, *args)
-
-    return run
+def cli(app: App, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """``tracker ARGS`` against the test database (``tests.support.cli_runner``)."""
+    return cli_runner(app, monkeypatch, capsys)
 
 
 @pytest.fixture

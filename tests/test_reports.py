@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,10 @@ from projections.kpis import Quarter
 from projections.quarterly_return import LAYOUT, MANIFEST, PERSONAL_LAYOUT
 from projections.queries.board_pack import board_pack
 from projections.queries.kpi_reports import kpi_report, published_kpis, read_cohort
-from tests.conftest import TEST_KEY
-from tests.support import at, open_case, record, run_cli
+from tests.support import at, cli_runner, open_case, record
 from tracker.bootstrap import App
 from tracker.db.report_tables import published_figures
 from tracker.domain.access import Principal
-from tracker.edges.cli import context as ctx
 from tracker.edges.web.mi_pages import board_pack_document
 from tracker.services.board import record_meeting
 from tracker.services.erasure import erase_child
@@ -33,18 +32,10 @@ DOCS = Path(__file__).parents[1] / "docs"
 
 
 @pytest.fixture
-def cli(app: App, monkeypatch, capsys):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("TRACKER_DATABASE_URL", app.settings.database_url)
-    monkeypatch.setenv("TRACKER_MASTER_KEY", TEST_KEY)
-    monkeypatch.setenv("TRACKER_USER", "M-CLI01")
-    monkeypatch.setenv("TRACKER_ROLE", "manager")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        ctx.set_app(None)
-        capsys.readouterr()  # what the scenario's recording printed is not the command's
-        return run_cli(monkeypatch, capsys, *args)
-
-    return run
+def cli(app: App, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """``tracker ARGS`` against the test database (``tests.support.cli_runner``)."""
+    return cli_runner(app, monkeypatch, capsys, "M-CLI01", "manager")
 
 
 def ev(app: App, case_id: str, event_type: str, day: str, **data: Any) -> None:

@@ -6,6 +6,7 @@ child's key. On SQLite and PostgreSQL through the ``app`` fixture."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
@@ -14,12 +15,10 @@ from events.envelope import Actor
 from events.schema import events as events_table
 from projections.projector import Projector
 from tests.api.conftest import PASSWORD, Env
-from tests.conftest import TEST_KEY
-from tests.support import at, open_case, record, run_cli
+from tests.support import at, cli_runner, open_case, record
 from tests.web.conftest import errors_beside, sign_in
 from tracker.bootstrap import App
 from tracker.db.read_models import case_records
-from tracker.edges.cli import context as ctx
 from tracker.services.erasure import erase_child
 
 LABEL = "Child Quill-7"
@@ -146,18 +145,10 @@ def test_erasing_the_child_erases_the_label_everywhere(env: Env) -> None:
 
 
 @pytest.fixture
-def cli(app: App, monkeypatch, capsys):  # type: ignore[no-untyped-def]
-    """``tracker ARGS`` against the test database, as a practitioner of T-A."""
-    monkeypatch.setenv("TRACKER_DATABASE_URL", app.settings.database_url)
-    monkeypatch.setenv("TRACKER_MASTER_KEY", TEST_KEY)
-    monkeypatch.setenv("TRACKER_USER", "P-CLI01")
-    monkeypatch.setenv("TRACKER_ROLE", "practitioner")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        ctx.set_app(None)
-        return run_cli(monkeypatch, capsys, *args)
-
-    return run
+def cli(app: App, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """``tracker ARGS`` against the test database (``tests.support.cli_runner``)."""
+    return cli_runner(app, monkeypatch, capsys)
 
 
 def test_the_cli_opens_a_case_with_a_label(cli, app: App) -> None:  # type: ignore[no-untyped-def]

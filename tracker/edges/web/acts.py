@@ -364,60 +364,47 @@ def end_allocation_submit(request: Request, case_id: CaseId, guard: GuardDep, ac
     return act.save(values, complete=split_holding, remap=holding_problem)
 
 
-# -- warnings -----------------------------------------------------------------------------------
+# -- warnings and breach -----------------------------------------------------------------------
+
+ENFORCEMENT_ACTS = {
+    "warning": (act_forms.warning, failures_to_warn, "warnings"),
+    "breach": (act_forms.breach, failures_to_breach, "breach"),
+}
+"""Each enforcement step's form, the failures it may rest on, and the profile's flag that
+says whether the disposal has the step at all."""
 
 
-def warning_act(request: Request, app: App, guard: CaseGuard, principal: SignedIn,
-                action: str, case_id: str) -> tuple[Act, CaseState]:
+def enforcement_act(request: Request, app: App, guard: CaseGuard, principal: SignedIn,
+                    action: str, case_id: str, slug: str) -> tuple[Act, CaseState]:
     state = guard.writable(principal.user, case_id, action, log_allowed=shown(request))
-    spec = act_forms.warning(failures_to_warn(state, entries(app, case_id)))
-    refusal = enforcement_refusal(state, policy_for(app), "warnings")
+    form, failures, step = ENFORCEMENT_ACTS[slug]
+    spec = form(failures(state, entries(app, case_id)))
+    refusal = enforcement_refusal(state, policy_for(app), step)
     return Act(request, case_id, guard, principal, action, spec,
                extra={"refusal": refusal}), state
 
 
-@router.get("/cases/{case_id}/warning")
-def warning_page(request: Request, case_id: CaseId, app: AppDep, guard: GuardDep,
-                 action: Action, principal: PageUser) -> Response:
-    """A formal warning for an unacceptable failure to comply (where the order has them)."""
-    act, state = warning_act(request, app, guard, principal, action, case_id)
-    return act.show(state, {"occurred_at": local_input(app.clock.now())}, {})
+def _enforcement_routes(slug: str) -> None:
+    """The page and its submission for a formal warning for an unacceptable failure, or for
+    breach proceedings resting on such failures, where the order has them."""
+    path = f"/cases/{{case_id}}/{slug}"
+
+    @router.get(path, name=f"{slug}_page")
+    def page(request: Request, case_id: CaseId, app: AppDep, guard: GuardDep,
+             action: Action, principal: PageUser) -> Response:
+        act, state = enforcement_act(request, app, guard, principal, action, case_id, slug)
+        return act.show(state, {"occurred_at": local_input(app.clock.now())}, {})
+
+    @router.post(path, name=f"{slug}_submit")
+    def submit(request: Request, case_id: CaseId, app: AppDep, guard: GuardDep,
+               action: Action, form: PostedForm) -> Response:
+        principal, values = form
+        act, _state = enforcement_act(request, app, guard, principal, action, case_id, slug)
+        return act.save(values)
 
 
-@router.post("/cases/{case_id}/warning")
-def warning_submit(request: Request, case_id: CaseId, app: AppDep, guard: GuardDep,
-                   action: Action, form: PostedForm) -> Response:
-    principal, values = form
-    act, _state = warning_act(request, app, guard, principal, action, case_id)
-    return act.save(values)
-
-
-# -- breach -------------------------------------------------------------------------------------
-
-
-def breach_act(request: Request, app: App, guard: CaseGuard, principal: SignedIn,
-               action: str, case_id: str) -> tuple[Act, CaseState]:
-    state = guard.writable(principal.user, case_id, action, log_allowed=shown(request))
-    spec = act_forms.breach(failures_to_breach(state, entries(app, case_id)))
-    refusal = enforcement_refusal(state, policy_for(app), "breach")
-    return Act(request, case_id, guard, principal, action, spec,
-               extra={"refusal": refusal}), state
-
-
-@router.get("/cases/{case_id}/breach")
-def breach_page(request: Request, case_id: CaseId, app: AppDep, guard: GuardDep,
-                action: Action, principal: PageUser) -> Response:
-    """Start breach proceedings on unacceptable failures (where the order has them)."""
-    act, state = breach_act(request, app, guard, principal, action, case_id)
-    return act.show(state, {"occurred_at": local_input(app.clock.now())}, {})
-
-
-@router.post("/cases/{case_id}/breach")
-def breach_submit(request: Request, case_id: CaseId, app: AppDep, guard: GuardDep,
-                  action: Action, form: PostedForm) -> Response:
-    principal, values = form
-    act, _state = breach_act(request, app, guard, principal, action, case_id)
-    return act.save(values)
+for _slug in ENFORCEMENT_ACTS:
+    _enforcement_routes(_slug)
 
 
 # -- closing (with a confirmation step) ---------------------------------------------------------
