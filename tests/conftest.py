@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.common import pg_unreachable
 from tracker.bootstrap import App, bootstrap
 from tracker.db.engine import make_engine
 from tracker.db.migrations import upgrade
@@ -192,3 +193,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in grouped:
         item.add_marker(pytest.mark.xdist_group(module_of(item)))
     items[:] = grouped + [item for item in items if module_of(item) not in shared]
+
+
+@pytest.fixture
+def bench_pg(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point a benchmark at the tests' PostgreSQL (``TRACKER_BENCH_PG_URL``), or skip (fail
+    under ``TRACKER_REQUIRE_SERVERS``) when it is not reachable."""
+    monkeypatch.setenv("TRACKER_BENCH_PG_URL", PG_ADMIN_URL)
+    why = pg_unreachable()
+    if why is not None:
+        missing_server("PostgreSQL", why)

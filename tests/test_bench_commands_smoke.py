@@ -12,8 +12,6 @@ import pytest
 import structlog
 
 from bench import commands
-from bench.common import pg_unreachable
-from tests.conftest import PG_ADMIN_URL, missing_server
 
 KEYS = {
     "bench", "backend", "events", "impl", "ms", "ms_p10_p90", "cold_ms", "eventsourcing_ms",
@@ -51,10 +49,6 @@ def test_commands_bench_on_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.postgres
 def test_commands_bench_on_postgresql(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], bench_pg: None
 ) -> None:
-    monkeypatch.setenv("TRACKER_BENCH_PG_URL", PG_ADMIN_URL)
-    why = pg_unreachable()
-    if why is not None:
-        missing_server("PostgreSQL", why)
     _run(capsys, "postgresql")

@@ -12,8 +12,6 @@ import json
 import pytest
 
 from bench import pages
-from bench.common import pg_unreachable
-from tests.conftest import PG_ADMIN_URL, missing_server
 
 KEYS = {
     "bench", "backend", "cases", "open_cases", "events", "page", "users", "seconds",
@@ -48,11 +46,7 @@ def test_pages_bench_on_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.postgres
 def test_pages_bench_on_postgresql(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], bench_pg: None
 ) -> None:
-    monkeypatch.setenv("TRACKER_BENCH_PG_URL", PG_ADMIN_URL)
-    why = pg_unreachable()
-    if why is not None:
-        missing_server("PostgreSQL", why)
     pages.main([*TINY, "--pg"])
     _check(capsys.readouterr().out, "postgresql")

@@ -12,8 +12,6 @@ import json
 import pytest
 
 from bench import append
-from bench.common import pg_unreachable
-from tests.conftest import PG_ADMIN_URL, missing_server
 
 KEYS = {
     "bench", "backend", "events_per_tx", "impl", "events_per_s", "raw_events_per_s",
@@ -47,12 +45,8 @@ def test_append_bench_on_sqlite(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.postgres
 def test_append_bench_on_postgresql(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], bench_pg: None
 ) -> None:
-    monkeypatch.setenv("TRACKER_BENCH_PG_URL", PG_ADMIN_URL)
-    why = pg_unreachable()
-    if why is not None:
-        missing_server("PostgreSQL", why)
     append.main([*TINY, "--backend", "postgresql"])
     lines = _check(capsys.readouterr().out, "postgresql")
     goals = {line["events_per_tx"]: line["goals_met"] for line in lines}
