@@ -209,6 +209,13 @@ def test_auditor_replays_the_case_as_at_an_earlier_date(
     start = case["start_date"]
     assert start is not None
     earlier = date.fromisoformat(start) + timedelta(days=14)
+    # The access log below must name the practitioner and the manager: each reads the
+    # case here, so this test holds alone and in any order (under xdist the practitioner's
+    # test may run in another process, on another demo).
+    for reader in ("practitioner", "manager"):
+        sign_in(page, demo, reader)
+        page.goto(f"{demo.url}/cases/{case_id}")
+        assert page.locator("main h1").count() == 1
 
     sign_in(page, demo, "auditor")
     assert page.url.endswith("/audit")
