@@ -3,11 +3,12 @@
 Several threads append concurrently through the real store, on both of its append paths
 (an unpinned append, and the one-round-trip append at a known head); one transaction is
 slow to commit and one is rolled back. The delay and the failure happen *inside* the
-database (a row trigger on PostgreSQL; a commit hook on SQLite, which has one path), so
-the store's own code runs unchanged. A follower polls ``read_all(after=checkpoint)`` the
-whole time, as a projector does. Afterwards every stored event must have been seen by the
-follower, in order, exactly once. A negative control runs the same race against a naive
-log (a ``bigserial`` table, no writer lock) to show that this check can fail.
+database (a row trigger, calling a function of the test on SQLite), while the writer
+lock is held, so the store's own code runs unchanged on every path. A follower polls
+``read_all(after=checkpoint)`` the whole time, as a projector does. Afterwards every
+stored event must have been seen by the follower, in order, exactly once. A negative
+control runs the same race against a naive log (a ``bigserial`` table, no writer lock)
+to show that this check can fail.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from tracker.kernel.errors import TrackerError
 ACTOR = Actor("P-TEST01", "practitioner")
 WRITERS = ["SLOW", "DOOMED", "PINNED-A", "PINNED-B", "FREE-A", "FREE-B"]
 ROUNDS = 6
+
+
+slept: list[str] = []
+"""The SLOW writes whose SQLite hook slept (the PostgreSQL hook cannot report here)."""
 
 
 @contextmanager
@@ -54,18 +59,35 @@ def _slow_and_doomed(engine: Engine, table: str) -> Iterator[None]:
                 conn.execute(text("DROP FUNCTION test_race_hook()"))
         return
 
-    def on_commit(_conn) -> None:  # type: ignore[no-untyped-def]
-        name = threading.current_thread().name
-        if name.startswith("SLOW"):
-            time.sleep(0.4)
-        elif name.startswith("DOOMED"):
-            raise RuntimeError("doomed")
+    # SQLite: the same trigger, calling a function of this process that every connection
+    # the engine makes has (the store appends through a connection of its own, which
+    # SQLAlchemy's events do not see). Disposing the engine makes every connection anew,
+    # the store's own included.
+    column = "stream_id" if table == "events" else "tag"
 
-    event.listen(engine, "commit", on_commit)
+    def hook(tag: str) -> int:
+        if tag.startswith("SLOW"):
+            time.sleep(0.4)
+            slept.append(tag)
+        elif tag.startswith("DOOMED"):
+            raise RuntimeError("doomed")
+        return 0
+
+    def register(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.create_function("test_race_hook", 1, hook)
+
+    event.listen(engine, "connect", register)
+    engine.dispose()
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TRIGGER test_race_hook AFTER INSERT ON {table} "
+                          f"FOR EACH ROW BEGIN SELECT test_race_hook(NEW.{column}); END"))
     try:
         yield
     finally:
-        event.remove(engine, "commit", on_commit)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER test_race_hook"))
+        event.remove(engine, "connect", register)
+        engine.dispose()
 
 
 def _follow(read: Callable[[int], list[int]], stop: threading.Event, seen: list[int]) -> None:
@@ -117,6 +139,7 @@ def test_follower_sees_every_event_in_order_on_the_store(app: App) -> None:
     def read(after: int) -> list[int]:
         return [r.position for r in app.store.read_all(after=after, limit=50)]
 
+    slept.clear()
     with _slow_and_doomed(app.engine, "events"):
         seen = _race(append_one, read)
     with app.engine.connect() as conn:
@@ -124,6 +147,8 @@ def test_follower_sees_every_event_in_order_on_the_store(app: App) -> None:
         streams = {r[0].split("-")[0] for r in conn.execute(text("SELECT stream_id FROM events"))}
     assert len(stored) == (len(WRITERS) - 1) * ROUNDS
     assert "DOOMED" not in streams and "SLOW" in streams  # the hooks really fired
+    if app.engine.dialect.name == "sqlite":
+        assert len(slept) == ROUNDS  # every SLOW write waited, holding the writer lock
     assert seen == stored  # nothing skipped, nothing twice, in order
     assert stored == list(range(1, len(stored) + 1))  # a rollback leaves no hole
 

@@ -205,3 +205,14 @@ def test_concurrent_first_writes_for_one_child_share_one_key(app: App) -> None:
     assert len(keys) == 4 and keys[0] is not None
     assert len(set(keys)) == 1
     assert SqlKeyring(app.engine, master).key_for("C-RACE0001", create=False) == keys[0]
+
+
+def test_sqlite_appends_go_on_after_the_engine_is_disposed(sqlite_app: App) -> None:
+    """The store's own writer connection is closed with the engine's pool (``App.close``
+    disposes it) and made again by the next append, with the engine's settings."""
+    first = append(sqlite_app, "S1", [Draft(attended(), at("2026-02-01"))], 0)
+    sqlite_app.engine.dispose()
+    more = append(sqlite_app, "S1", [Draft(attended(3), at("2026-02-02"))], 1)
+    assert [r.position for r in first + more] == [1, 2]
+    assert more[0].prev_hash == first[0].hash
+    assert [r.hash for r in sqlite_app.store.read_stream("S1")] == [first[0].hash, more[0].hash]

@@ -7,7 +7,8 @@ errors is written once, here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -74,6 +75,11 @@ class Writer:
 
     def _options(self, conn: Connection) -> Connection:
         return conn
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A SQLAlchemy connection that reads what this transaction sees (before it has
+        written anything): its own."""
+        return nullcontext(self.conn)
 
     def lock_and_read_heads(self, stream_ids: Sequence[str]) -> tuple[int, dict[str, StreamHead]]:
         """Take the writer lock, then read the log head and each stream's head.
@@ -161,6 +167,11 @@ class Backend:
     """One database: its writer, and how its driver says that a table is missing."""
 
     writer: ClassVar[type[Writer]]
+    """The writer transaction on a pooled SQLAlchemy connection (every write may use it)."""
+
+    def append_writer(self, engine: Engine) -> Callable[[], Writer]:
+        """How one ``EventStore`` begins its append transactions (made once per store)."""
+        return lambda: self.writer(engine)
 
     def missing_table(self, error: BaseException) -> bool:
         """Whether the driver's error says a table does not exist (not migrated yet)."""

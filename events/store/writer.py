@@ -70,6 +70,7 @@ class Appender:
         trust_recorded_at: bool,
     ) -> None:
         self.engine = engine
+        self._new_writer = backend_for(engine).append_writer(engine)
         self._keyring = keyring
         self._clock = clock
         self._heads = heads
@@ -113,7 +114,7 @@ class Appender:
         actor: Actor,
         correlation_id: str,
     ) -> tuple[list[RecordedEvent], bool]:
-        with backend_for(self.engine).writer(self.engine) as writer:
+        with self._new_writer() as writer:
             # The lock first, in its own statement; then both heads in one statement.
             position, heads = writer.lock_and_read_heads(stream_ids)
             _refuse_destroyed(writer, _sealed_for(writes, payloads))
@@ -125,7 +126,8 @@ class Appender:
                     continue
                 head = heads[write.stream_id]
                 if write.expected_version is None or write.expected_version != head.version:
-                    existing = self._existing(writer.conn, write.drafts)
+                    with writer.reading() as conn:
+                        existing = self._existing(conn, write.drafts)
                     if existing is not None and _same_all(existing, write):
                         replayed.extend(existing)
                         continue
