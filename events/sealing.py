@@ -19,7 +19,7 @@ import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -105,7 +105,10 @@ class SqlKeyring:
 
     def _keep(self, slot: str, key: bytes | None, *, destroyed: bool = False) -> None:
         with self._lock:
+            before = self._cache.get(slot)
             self._cache[slot] = (float("inf") if destroyed else time.monotonic(), key)
+        if destroyed and before is not None and before[1] is not None:
+            _aead.cache_clear()  # a key this process used is gone: so is its cipher
 
     def _keep_row(self, row: Any) -> None:
         """Cache both keys of one ``child_keys`` row (one read serves both tiers)."""
@@ -168,6 +171,7 @@ class SqlKeyring:
         """Drop every cached key, so a key destroyed by another process is not used again."""
         with self._lock:
             self._cache.clear()
+        _aead.cache_clear()
 
     def destroyed(self, child_id: str, scope: Scope = "all") -> None:
         """Note here that another transaction destroyed the child's keys (see ``destroy``)."""
@@ -421,6 +425,14 @@ def detail_token_of(child_id: str) -> str:
     return f"{PREFIX}{child_id}:{DETAIL_MARK}"
 
 
+@lru_cache(maxsize=256)
+def _aead(key: bytes) -> AESGCM:
+    """The cipher of a data key, made once per key rather than per value: setting up
+    AES-GCM cost twice the encryption of a note. Cleared when this process learns that
+    a key was destroyed, or forgets its keys."""
+    return AESGCM(key)
+
+
 def _seal_value(value: Any, child_id: str, keyring: Keyring, tier: str) -> str:
     key = keyring.key_for(child_id, create=True, tier=tier)
     if key is None:
@@ -428,7 +440,7 @@ def _seal_value(value: Any, child_id: str, keyring: Keyring, tier: str) -> str:
     slot = key_slot(child_id, tier)
     nonce = os.urandom(12)
     plain = _VALUE_JSON.encode(value).encode()
-    blob = nonce + AESGCM(key).encrypt(nonce, plain, slot.encode())
+    blob = nonce + _aead(key).encrypt(nonce, plain, slot.encode())
     mark = DETAIL_MARK if tier == DETAIL else ""
     return f"{PREFIX}{child_id}:{mark}{base64.b64encode(blob).decode()}"
 
@@ -449,6 +461,6 @@ def _open_value(sealed: str, keyring: Keyring, field_tier: str) -> Any:
     blob = base64.b64decode(rest)
     try:
         aad = key_slot(child_id, tier).encode()
-        return json.loads(AESGCM(key).decrypt(blob[:12], blob[12:], aad))
+        return json.loads(_aead(key).decrypt(blob[:12], blob[12:], aad))
     except InvalidTag:
         return _GONE

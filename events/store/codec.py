@@ -8,7 +8,7 @@ from typing import Any
 
 from events.base import STORED, Event
 from events.catalogue import event_class, upcast
-from events.chain import canonical_payload, envelope_hash, iso
+from events.chain import WriteHasher, canonical_payload, iso
 from events.envelope import Actor, Draft, RecordedEvent
 from events.sealing import Keyring, seal, unseal
 
@@ -17,8 +17,8 @@ class Stamp:
     """What every event of one stream write shares: where, when, by whom, why."""
 
     __slots__ = (
-        "correlation_id", "recorded_at", "recorded_at_iso", "recorded_at_utc", "recorded_by",
-        "recorded_role", "stream_id",
+        "_occurred", "correlation_id", "hasher", "recorded_at", "recorded_at_iso",
+        "recorded_at_utc", "recorded_by", "recorded_role", "stream_id",
     )
 
     def __init__(
@@ -31,6 +31,20 @@ class Stamp:
         self.recorded_by = actor.user_id
         self.recorded_role = actor.role
         self.correlation_id = correlation_id
+        self.hasher = WriteHasher(
+            stream_id, self.recorded_at_iso, self.recorded_by, self.recorded_role, correlation_id
+        )
+        self._occurred: tuple[datetime, datetime, str] | None = None
+
+    def occurred(self, moment: datetime) -> tuple[datetime, str]:
+        """``moment`` in UTC and spelt by ``iso``; a write's drafts often share one."""
+        last = self._occurred
+        if last is not None and last[0] == moment:
+            return last[1], last[2]
+        moment_utc = utc(moment)
+        spelt = iso(moment_utc)
+        self._occurred = (moment, moment_utc, spelt)
+        return moment_utc, spelt
 
 
 class Link:
@@ -86,12 +100,10 @@ class Link:
 def link(draft: Draft, payload: str, stamp: Stamp, version: int, prev: str) -> Link:
     """``draft`` chained at ``version`` onto the event whose hash is ``prev``."""
     cls = type(draft.event)
-    occurred_at = utc(draft.occurred_at)
-    event_id, occurred_at_iso = str(draft.event_id), iso(occurred_at)
-    digest = envelope_hash(
-        prev, event_id, stamp.stream_id, version, cls.type, cls.version,
-        occurred_at_iso, stamp.recorded_at_iso, stamp.recorded_by, stamp.recorded_role,
-        stamp.correlation_id, payload,
+    occurred_at, occurred_at_iso = stamp.occurred(draft.occurred_at)
+    event_id = str(draft.event_id)
+    digest = stamp.hasher.digest(
+        prev, event_id, version, cls.type, cls.version, occurred_at_iso, payload
     )
     return Link(draft, occurred_at, version, payload, prev, digest, event_id, occurred_at_iso)
 

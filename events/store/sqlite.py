@@ -66,9 +66,19 @@ class SqliteWriter(Writer):
         return int(position), heads
 
     def insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        # The spellings SQLAlchemy's types store on SQLite: hex UUIDs, naive UTC datetimes.
+        # The spellings SQLAlchemy's types store on SQLite: hex UUIDs, naive UTC datetimes
+        # (spelt once per moment: a write's events share its recorded_at, often more).
+        times: dict[tuple[datetime, Any], str] = {}
+
+        def spelt(moment: datetime) -> str:
+            key = (moment, moment.tzinfo)  # equal instants in two zones spell differently
+            text = times.get(key)
+            if text is None:
+                text = times[key] = _sqlite_time(moment)
+            return text
+
         stored = [
-            (p, e.hex, s, v, t, sv, _sqlite_time(o), _sqlite_time(r), *rest)
+            (p, e.hex, s, v, t, sv, spelt(o), spelt(r), *rest)
             for p, e, s, v, t, sv, o, r, *rest in rows
         ]
         if len(stored) == 1:
