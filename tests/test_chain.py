@@ -8,10 +8,21 @@ from datetime import UTC, datetime, timedelta, timezone
 from uuid import uuid4
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from events.case import CaseOpened
-from events.chain import GENESIS, ChainFields, canonical, envelope_hash, iso, link_hash
+from events.chain import (
+    GENESIS,
+    ChainFields,
+    WriteHasher,
+    canonical,
+    canonical_payload,
+    envelope_hash,
+    iso,
+    link_hash,
+)
 from events.envelope import ENVELOPE_FIELDS, RecordedEvent, column_of
 from events.schema import events as events_table
 from tests.support import at, open_case, record
@@ -179,3 +190,48 @@ def test_the_envelope_is_listed_once_and_every_carrier_has_it() -> None:
         "P-1", "practitioner", "corr", "{}",
     )
     assert fast == reference
+
+
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
+_MOMENTS = st.datetimes(
+    min_value=datetime(1000, 1, 1), max_value=datetime(9998, 12, 31),
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=1)), timezone(-timedelta(hours=5))]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(_TEXT, min_size=6, max_size=6), versions=st.lists(
+    st.integers(0, 2**40), min_size=2, max_size=2), occurred=_MOMENTS, recorded=_MOMENTS)
+def test_a_writes_hasher_hashes_the_reference_bytes(
+    texts: list[str], versions: list[int], occurred: datetime, recorded: datetime
+) -> None:
+    """``WriteHasher`` (the envelope's shared parts spelt once per write) gives exactly
+    ``link_hash``, for every event of the write, whatever the strings hold."""
+    stream, by, role, corr, kind, note = texts
+    fields = ChainFields(
+        event_id=str(uuid4()), stream_id=stream, stream_version=versions[0], type=kind,
+        schema_version=versions[1] % 2**15, occurred_at=occurred, recorded_at=recorded,
+        recorded_by=by, recorded_role=role, correlation_id=corr,
+        payload=canonical_payload({"note": note, "n": versions[0]}),
+    )
+    hasher = WriteHasher(stream, iso(recorded), by, role, corr)
+    for prev in (GENESIS, "f" * 64):  # two events of one write share the hasher
+        fast = hasher.digest(prev, fields.event_id, fields.stream_version, fields.type,
+                             fields.schema_version, iso(occurred), fields.payload)
+        assert fast == link_hash(prev, fields)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=st.dictionaries(_TEXT, _JSON, max_size=6))
+def test_canonical_payload_is_json_dumps(payload: dict[str, object]) -> None:
+    """The payload's spelling is exactly the documented ``json.dumps`` call."""
+    assert canonical_payload(payload) == json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
