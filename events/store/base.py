@@ -81,23 +81,30 @@ class Writer:
         written anything): its own."""
         return nullcontext(self.conn)
 
-    def lock_and_read_heads(self, stream_ids: Sequence[str]) -> tuple[int, dict[str, StreamHead]]:
-        """Take the writer lock, then read the log head and each stream's head.
+    def lock_and_read_heads(
+        self, stream_ids: Sequence[str], children: Sequence[str] = ()
+    ) -> tuple[int, dict[str, StreamHead]]:
+        """Take the writer lock, then read the log head and each stream's head; and the
+        key states of ``children`` with them, for ``destroyed_keys`` (the statements
+        travel together: one round trip on PostgreSQL, one statement on SQLite).
 
         Raises ``StaleConnection`` if the connection turns out to be dead: nothing has
         been written yet, so the append may safely start again on another.
         """
         try:
-            return self._lock_and_read_heads(stream_ids)
+            return self._lock_and_read_heads(stream_ids, children)
         except self._engine.dialect.loaded_dbapi.Error as exc:
             if self._engine.dialect.is_disconnect(exc, self.driver, None):
                 raise StaleConnection(exc) from exc
             raise
 
     def _lock_and_read_heads(
-        self, stream_ids: Sequence[str]
+        self, stream_ids: Sequence[str], children: Sequence[str]
     ) -> tuple[int, dict[str, StreamHead]]:
         raise NotImplementedError
+
+    _key_states: tuple[Sequence[str], list[tuple[str, bool, bool]]] | None = None
+    """The key states read with the heads under the lock: (children, rows)."""
 
     def insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert rows in ``INSERT_COLUMNS`` order (Python values, aware UTC datetimes)."""
@@ -116,10 +123,13 @@ class Writer:
 
         On the driver connection like the other statements under the lock: this runs on
         every append that seals a value, so it skips SQL compilation."""
-        marks = ", ".join([self.PARAM] * len(children))
-        query = self.KEY_STATES.format(marks=marks)
-        rows = self.driver.execute(query, tuple(children)).fetchall()
-        return [(str(c), bool(gone), bool(detail_gone)) for c, gone, detail_gone in rows]
+        if self._key_states is not None and list(self._key_states[0]) == list(children):
+            return self._key_states[1]  # read under this lock, with the heads
+        rows = self.driver.execute(self._key_query(len(children)), tuple(children)).fetchall()
+        return key_rows(rows)
+
+    def _key_query(self, n: int) -> str:
+        return self.KEY_STATES.format(marks=", ".join([self.PARAM] * n))
 
     def insert_at_head(
         self, stamp: Stamp, expected: int, prev: str, links: Sequence[Link],
@@ -161,6 +171,10 @@ class Writer:
             self.driver.rollback()
         except Exception:
             self.conn.invalidate()
+
+
+def key_rows(rows: Sequence[Sequence[Any]]) -> list[tuple[str, bool, bool]]:
+    return [(str(c), bool(gone), bool(detail_gone)) for c, gone, detail_gone in rows]
 
 
 class Backend:

@@ -17,6 +17,7 @@ from events.store.base import (
     StaleConnection,
     StreamHead,
     Writer,
+    key_rows,
 )
 from events.store.codec import Link, Stamp
 
@@ -66,7 +67,7 @@ class PostgresWriter(Writer):
         return self
 
     def _lock_and_read_heads(
-        self, stream_ids: Sequence[str]
+        self, stream_ids: Sequence[str], children: Sequence[str]
     ) -> tuple[int, dict[str, StreamHead]]:
         driver = self.driver
         with driver.pipeline():
@@ -77,6 +78,12 @@ class PostgresWriter(Writer):
                 driver.execute(self.HEADS if i == 0 else self.HEAD, (sid,))
                 for i, sid in enumerate(stream_ids)
             ]
+            keys = (
+                driver.execute(self._key_query(len(children)), tuple(children))
+                if children else None
+            )
+        if keys is not None:
+            self._key_states = (children, key_rows(keys.fetchall()))
         position = 0
         heads: dict[str, StreamHead] = {}
         for i, (sid, cursor) in enumerate(zip(stream_ids, cursors, strict=True)):

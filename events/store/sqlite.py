@@ -23,7 +23,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, event
 
 from events.chain import GENESIS
-from events.store.base import INSERT_COLUMNS, Backend, StaleConnection, StreamHead, Writer
+from events.store.base import (
+    INSERT_COLUMNS,
+    Backend,
+    StaleConnection,
+    StreamHead,
+    Writer,
+    key_rows,
+)
 
 
 class SqliteWriter(Writer):
@@ -47,19 +54,33 @@ class SqliteWriter(Writer):
     def _options(self, conn: Connection) -> Connection:
         return conn.execution_options(sqlite_begin="IMMEDIATE")
 
+    HEADS_AND_KEY = (
+        "SELECT (SELECT coalesce(max(position), 0) FROM events), h.stream_version, h.hash,"
+        " k.child_id, k.destroyed_at IS NOT NULL, k.detail_destroyed_at IS NOT NULL"
+        " FROM (SELECT 1) AS one LEFT JOIN (SELECT stream_version, hash FROM events"
+        " WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1) AS h ON 1"
+        " LEFT JOIN child_keys AS k ON k.child_id = ?"
+    )
+
     def _lock_and_read_heads(
-        self, stream_ids: Sequence[str]
+        self, stream_ids: Sequence[str], children: Sequence[str]
     ) -> tuple[int, dict[str, StreamHead]]:
-        # The lock was taken by BEGIN IMMEDIATE; the log head and the first stream's head
-        # are read in one statement (the usual append has one stream).
+        # The lock was taken by BEGIN IMMEDIATE. The log head, the first stream's head
+        # and (the usual append: one case, one child) the key's state in one statement.
         driver = self.driver
         heads: dict[str, StreamHead] = {}
         if not stream_ids:
-            return int(driver.execute(self.POSITION).fetchone()[0]), heads
-        position, version, digest = driver.execute(self.HEADS, (stream_ids[0],)).fetchone()
-        heads[stream_ids[0]] = StreamHead(0, GENESIS) if version is None else (
-            StreamHead(version, digest)
-        )
+            position = driver.execute(self.POSITION).fetchone()[0]
+        elif len(children) == 1:
+            position, version, digest, child, gone, detail_gone = driver.execute(
+                self.HEADS_AND_KEY, (stream_ids[0], children[0])
+            ).fetchone()
+            heads[stream_ids[0]] = _head(version, digest)
+            rows = [] if child is None else [(child, gone, detail_gone)]
+            self._key_states = (children, key_rows(rows))
+        else:
+            position, version, digest = driver.execute(self.HEADS, (stream_ids[0],)).fetchone()
+            heads[stream_ids[0]] = _head(version, digest)
         for sid in stream_ids[1:]:
             row = driver.execute(self.HEAD, (sid,)).fetchone()
             heads[sid] = StreamHead(0, GENESIS) if row is None else StreamHead(row[0], row[1])
@@ -211,6 +232,12 @@ class SqliteBackend(Backend):
             return super().append_writer(engine)
         held = HeldConnection(engine)
         return lambda: SqliteDriverWriter(engine, held)
+
+
+def _head(version: int | None, digest: str | None) -> StreamHead:
+    return StreamHead(0, GENESIS) if version is None or digest is None else (
+        StreamHead(version, digest)
+    )
 
 
 def _sqlite_time(moment: datetime) -> str:

@@ -116,8 +116,9 @@ class Appender:
     ) -> tuple[list[RecordedEvent], bool]:
         with self._new_writer() as writer:
             # The lock first, in its own statement; then both heads in one statement.
-            position, heads = writer.lock_and_read_heads(stream_ids)
-            _refuse_destroyed(writer, _sealed_for(writes, payloads))
+            slots = _sealed_for(writes, payloads)
+            position, heads = writer.lock_and_read_heads(stream_ids, _children(slots))
+            _refuse_destroyed(writer, slots)
             rows: list[tuple[Any, ...]] = []
             recorded: list[RecordedEvent] = []
             replayed: list[RecordedEvent] = []
@@ -250,6 +251,11 @@ def _sealed_for(
         for w, ps in zip(writes, payloads, strict=True)
         if w.subject_id is not None and any(PREFIX in p for p in ps)
     })
+
+
+def _children(slots: Sequence[str]) -> list[str]:
+    """The children whose keys ``slots`` name, in ``_refuse_destroyed``'s order."""
+    return list(dict.fromkeys(slot.partition(":")[0] for slot in slots))
 
 
 def _refuse_destroyed(writer: Writer, slots: Sequence[str]) -> None:
