@@ -399,11 +399,26 @@ def sqlite_impls(streams: int) -> Iterator[dict[str, Impl]]:
         stack.callback(datastore.close)
         recorder = SQLiteApplicationRecorder(datastore)
         recorder.create_table()
+        with app.engine.connect() as conn:
+            tracker = _durability(conn.connection.driver_connection)
+        with datastore.get_connection(commit=False) as es_conn:
+            es = _durability(es_conn.cursor().sqlite_cursor)
+        settings = {"tracker": tracker, "raw": _durability(raw.conn), "eventsourcing": es}
+        if len(set(settings.values())) != 1:
+            raise RuntimeError(f"the three SQLite files are not equally durable: {settings}")
         yield {
             "tracker": TrackerImpl(app, streams),
             "raw": raw,
             "eventsourcing": EventsourcingImpl(recorder, streams),
         }
+
+
+def _durability(cursor: Any) -> tuple[str, int]:
+    """A SQLite connection's ``journal_mode`` and ``synchronous``: the bench compares like
+    with like (eventsourcing sets WAL itself and leaves ``synchronous`` at SQLite's
+    default, FULL in this build; the tracker and the raw driver set FULL)."""
+    mode = str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+    return mode, int(cursor.execute("PRAGMA synchronous").fetchone()[0])
 
 
 # -- measuring ---------------------------------------------------------------------------
