@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
 import orjson
 from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, select
@@ -14,7 +14,7 @@ from projections.alert_rules import read_policy
 from projections.alerts import AlertView, row_to_dict
 from projections.asat import AsAt
 from projections.aspire import STAGES
-from projections.due import DueItem, due_items
+from projections.due import AwaitingCountersignature, DueItem, due_items
 from projections.oversight import (
     LevelChangeView,
     OversightView,
@@ -80,6 +80,7 @@ class CaseloadRow(TypedDict):
     due: list[DueItem]
     open_alerts: int
     awaiting_countersignature: list[str]
+    countersign: NotRequired[list[AwaitingCountersignature]]  # not on lines projected before
 
 
 class PractitionerCompliance(TypedDict):
