@@ -1,0 +1,70 @@
+"""The dashboard's aggregates are counted by the database (issue 14, goal 4: "counted in
+SQL, not refolded per view"): the compliance figures summed by a ``GROUP BY`` over the
+projected lines equal the fold of every case as at the request, whether every line is
+exact, some are not (those cases are evaluated on the spot and added), or none is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from projections import queries
+from projections.projector import Projector
+from projections.queries import cases as case_queries
+from tests.projections.helpers import seed
+from tracker.bootstrap import App
+from tracker.db.read_models import aspire
+from tracker.kernel.clock import FixedClock
+
+
+@pytest.fixture
+def swept(app: App, clock: FixedClock) -> App:
+    seed(app, 24, 3)
+    Projector(app).catch_up()
+    Projector(app).sweep(clock.now())  # every line judged today: all exact
+    return app
+
+
+def _folded(app: App, **kwargs: Any) -> list[queries.PractitionerCompliance]:
+    return queries.compliance_by_practitioner(app, as_at=app.clock.now(), **kwargs)
+
+
+def test_compliance_is_summed_by_the_database_when_every_line_is_exact(
+    swept: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = swept
+    folded = _folded(app)
+    assert folded and sum(r["cases"] for r in folded) > 5
+    assert any(r["overdue_cases"] for r in folded)
+    assert any(r["on_time_rate"] is not None for r in folded)
+
+    def no_fold(*_a: Any, **_k: Any) -> list[Any]:
+        raise AssertionError("a case was evaluated although every line is exact")
+
+    monkeypatch.setattr(case_queries, "_evaluated", no_fold)
+    assert queries.compliance_by_practitioner(app) == folded
+    team = folded[0]["team"]
+    assert queries.compliance_by_practitioner(app, team=team) == _folded(app, team=team)
+
+
+def test_a_line_that_is_not_exact_is_evaluated_and_added_to_the_database_counts(
+    swept: App,
+) -> None:
+    app = swept
+    folded = _folded(app)
+    broken = queries.caseload(app)[0]["case_id"]
+    with app.engine.begin() as conn:  # one line behind its record, with wrong figures
+        conn.execute(update(aspire).where(aspire.c.case_id == broken).values(
+            position=aspire.c.position - 1, overdue=99, assessment="overdue",
+            summary='{"obligations": {"done_on_time": 500}}'))
+    assert queries.compliance_by_practitioner(app) == folded
+
+
+def test_no_exact_line_means_every_case_is_evaluated(swept: App) -> None:
+    app = swept
+    folded = _folded(app)
+    with app.engine.begin() as conn:
+        conn.execute(update(aspire).values(summary=None))
+    assert queries.compliance_by_practitioner(app) == folded
