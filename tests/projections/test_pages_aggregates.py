@@ -1,21 +1,25 @@
 """The dashboard's aggregates are counted by the database (issue 14, goal 4: "counted in
 SQL, not refolded per view"): the compliance figures summed by a ``GROUP BY`` over the
 projected lines equal the fold of every case as at the request, whether every line is
-exact, some are not (those cases are evaluated on the spot and added), or none is."""
+exact, some are not (those cases are evaluated on the spot and added), or none is; and
+so do the engagement months summed per practitioner and month over the projected
+calendars."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from projections import queries
 from projections.projector import Projector
 from projections.queries import cases as case_queries
+from projections.queries import reports
 from tests.projections.helpers import seed
 from tracker.bootstrap import App
-from tracker.db.read_models import aspire
+from tracker.db.read_models import aspire, engagement
 from tracker.kernel.clock import FixedClock
 
 
@@ -68,3 +72,54 @@ def test_no_exact_line_means_every_case_is_evaluated(swept: App) -> None:
     with app.engine.begin() as conn:
         conn.execute(update(aspire).values(summary=None))
     assert queries.compliance_by_practitioner(app) == folded
+
+
+def _engagement_evaluated(app: App) -> tuple[Any, Any]:
+    """The service's and each practitioner's months with no projected calendar: every case
+    evaluated on the spot (the reference the database's sums must equal)."""
+    with app.engine.begin() as conn:
+        conn.execute(update(engagement).values(calendar=None))
+    return (queries.engagement_series(app),
+            queries.engagement_by_practitioner(app, team=None))
+
+
+def test_engagement_is_summed_by_the_database_when_every_calendar_is_exact(
+    swept: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = swept
+    calendars = reports._calendars
+
+    def none_left(*args: Any, **kwargs: Any) -> Any:
+        found = calendars(*args, **kwargs)
+        assert found == [], "a case was read one by one although every calendar is exact"
+        return found
+
+    monkeypatch.setattr(reports, "_calendars", none_left)
+    summed = (queries.engagement_series(app),
+              queries.engagement_by_practitioner(app, team=None))
+    teams = sorted({r["team"] for r in queries.caseload(app)})
+    team_months = {t: queries.engagement_by_practitioner(app, team=t) for t in teams}
+    assert all(len(months) > 1 for months in team_months.values())  # "" and practitioners
+    assert summed[0] and sum(m["attended"] for m in summed[0]) > 0
+    assert any(m["cases"] for m in summed[0])
+    monkeypatch.undo()
+    assert _engagement_evaluated(app) == summed
+    assert {t: queries.engagement_by_practitioner(app, team=t) for t in teams} == team_months
+
+
+def test_engagement_adds_the_cases_the_database_may_not_sum(
+    swept: App, clock: FixedClock
+) -> None:
+    app = swept
+    clock.set(clock.now() + timedelta(days=40))  # open cases' months judged 40 days ago
+    with app.engine.begin() as conn:  # and one calendar behind its record, with wrong figures
+        some = conn.execute(select(engagement.c.case_id).limit(1)).scalar_one()
+        conn.execute(update(engagement).where(engagement.c.case_id == some).values(
+            position=engagement.c.position - 1, calendar='{"2026-01": [99,0,0,0,0,0,0]}'))
+    summed = (queries.engagement_series(app, start=date(2026, 1, 1)),
+              queries.engagement_by_practitioner(app, team=None, end=date(2026, 9, 30)))
+    with app.engine.begin() as conn:
+        conn.execute(update(engagement).values(calendar=None))
+    assert summed == (queries.engagement_series(app, start=date(2026, 1, 1)),
+                      queries.engagement_by_practitioner(app, team=None,
+                                                         end=date(2026, 9, 30)))
