@@ -140,8 +140,9 @@ def _month_sums(
     """Each current case manager's cases' engagement per calendar month, summed: the
     projected calendars that are exact as at ``at`` by the database (``GROUP BY``
     practitioner and month over each row's months), the rest case by case as
-    ``_calendars`` reads them. Every practitioner with a case in scope has an entry, even
-    one without a month."""
+    ``_calendars`` reads them (found in one pass over the cases in scope, which reads no
+    calendar the database sums). Every practitioner with a case in scope has an entry,
+    even one without a month."""
     exact = _exact_calendar(conn, at)
     joined = R.join(E, E.c.case_id == R.c.case_id, isouter=True)
     scope: list[ColumnElement[bool]] = [R.c.case_id.not_in(select(Q.c.case_id))]
@@ -149,9 +150,17 @@ def _month_sums(
         scope.append(R.c.team == team)
     if practitioner is not None:
         scope.append(R.c.practitioner == practitioner)
-    out: dict[str | None, MonthSums] = {
-        p: {} for p in conn.execute(select(R.c.practitioner).distinct()
-                                    .select_from(R).where(*scope)).scalars()}
+    out: dict[str | None, MonthSums] = {}
+    rest: list[Any] = []  # one pass over the team's cases: who holds them, and the ones not summed
+    for r in conn.execute(
+            select(R.c.case_id, R.c.practitioner, R.c.closed_on, R.c.position,
+                   case((exact, None), else_=E.c.calendar).label("calendar"),
+                   E.c.position.label("evaluated_position"), E.c.evaluated_at,
+                   case((exact, True), else_=False).label("summed"))
+            .select_from(joined).where(*scope).order_by(R.c.case_id)):
+        out.setdefault(r.practitioner, {})
+        if not r.summed:
+            rest.append(r)
     if conn.dialect.name == "postgresql":
         each = func.jsonb_each(cast(E.c.calendar, JSONB)).table_valued(
             "key", "value").alias("cal_month")
@@ -170,7 +179,7 @@ def _month_sums(
              .group_by(R.c.practitioner, each.c.key))
     for row in conn.execute(query):
         out.setdefault(row[0], {})[row[1]] = [int(n or 0) for n in row[2:]]
-    for p, calendar in _calendars(app, conn, at, scope=[~exact, *scope]):
+    for p, calendar in _calendars(app, conn, at, rest):
         mine = out.setdefault(p, {})
         for key, counts in calendar.items():
             found = mine.setdefault(key, [0] * (len(CALENDAR_FIELDS) + 1))
@@ -192,20 +201,17 @@ def _merged(groups: Iterable[MonthSums]) -> MonthSums:
 
 
 def _calendars(
-    app: App, conn: Connection, at: AsAt, *, scope: list[ColumnElement[bool]]
+    app: App, conn: Connection, at: AsAt, rows: Iterable[Any]
 ) -> list[tuple[str | None, dict[str, list[int]]]]:
     """The engagement per calendar month (``rows.engagement_calendar``), with its current
-    case manager, of every case in ``scope`` (those the database did not sum): the
-    projected one where it is exact as at ``at`` (written from the case's latest record,
-    and judged on the same day, or after the case closed: a closed case's months no longer
-    change), else evaluated from the record on the spot."""
-    query = (select(R.c.case_id, R.c.practitioner, R.c.closed_on, R.c.position,
-                    E.c.calendar, E.c.position.label("evaluated_position"), E.c.evaluated_at)
-             .select_from(R.join(E, E.c.case_id == R.c.case_id, isouter=True))
-             .where(*scope))
+    case manager, of the cases the database did not sum (``rows``: case id, practitioner,
+    closed_on, position, calendar, evaluated_position, evaluated_at): the projected one
+    where it is exact as at ``at`` (written from the case's latest record, and judged on
+    the same day, or after the case closed: a closed case's months no longer change), else
+    evaluated from the record on the spot."""
     out: list[tuple[str | None, dict[str, list[int]]]] = []
     stale: dict[str, str | None] = {}
-    for r in conn.execute(query.order_by(R.c.case_id)):
+    for r in rows:
         if r.calendar is not None and r.evaluated_position == r.position:
             day = local_date(r.evaluated_at)
             if day == at.day or (r.closed_on is not None and r.closed_on <= day):
