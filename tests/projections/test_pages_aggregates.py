@@ -100,8 +100,9 @@ def test_engagement_is_summed_by_the_database_when_every_calendar_is_exact(
     teams = sorted({r["team"] for r in queries.caseload(app)})
     team_months = {t: queries.engagement_by_practitioner(app, team=t) for t in teams}
     assert all(len(months) > 1 for months in team_months.values())  # "" and practitioners
-    assert summed[0] and sum(m["attended"] for m in summed[0]) > 0
-    assert any(m["cases"] for m in summed[0])
+    service = summed[1][""]  # the service's calendar months (CalendarMonth)
+    assert service and sum(m["attended"] for m in service) > 0
+    assert any(m["cases"] for m in service) and summed[0] == service
     monkeypatch.undo()
     assert _engagement_evaluated(app) == summed
     assert {t: queries.engagement_by_practitioner(app, team=t) for t in teams} == team_months
