@@ -29,6 +29,24 @@ class DueItem(TypedDict):
     status: str
 
 
+class AwaitingCountersignature(TypedDict):
+    """A document awaiting a manager's countersignature: its kind (``assessment`` /
+    ``plan``), the event that recorded it (the countersign page's address) and its date."""
+
+    document: str
+    event_id: str
+    date: str
+
+
+def awaiting_countersignature(views: CaseViews) -> list[AwaitingCountersignature]:
+    """The case's documents awaiting countersignature, oldest first, each with its event id
+    so a list can link to its countersign page without reading the case again."""
+    if not views.exists:
+        return []
+    return [{"document": d["document"], "event_id": d["document_event_id"], "date": d["date"]}
+            for d in views.aspire.get("countersignature", []) if d["status"] == "awaiting"]
+
+
 class AuditActionView(TypedDict):
     """One action an audit found (its description stays in the log, sealed)."""
 

@@ -15,7 +15,7 @@ from projections import source
 from projections.asat import AsAt
 from projections.aspire import STAGES, stage_of
 from projections.continuity import stored as stored_continuity
-from projections.due import due_items
+from projections.due import awaiting_countersignature, due_items
 from projections.projector.writes import Row, chunks
 from projections.record import (
     Alloc,
@@ -57,6 +57,7 @@ def caseload_summary(views: CaseViews) -> dict[str, Any]:
     ``obligations`` counts the case's obligations by status (the on-time rate)."""
     h = views.header
     stages = {s: stage_of(views.aspire, s) for s in STAGES}
+    awaiting = awaiting_countersignature(views)
     due = due_items(views)  # stages, oversight and audit actions: one list for every reader
     obligations: dict[str, int] = {}
     for found in stages.values():
@@ -81,9 +82,8 @@ def caseload_summary(views: CaseViews) -> dict[str, Any]:
         "overdue": int(views.aspire.get("overdue", 0)),
         "next_due": views.aspire.get("next_due"),
         "due": due,
-        "awaiting_countersignature": [
-            d["document"] for d in views.aspire.get("countersignature", [])
-            if d["status"] == "awaiting"],
+        "awaiting_countersignature": [d["document"] for d in awaiting],
+        "countersign": awaiting,  # with each document's event: the countersign page
         "obligations": obligations,
     }
 

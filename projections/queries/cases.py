@@ -5,16 +5,28 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    case,
+    func,
+    select,
+    type_coerce,
+)
+from sqlalchemy import cast as cast_
+from sqlalchemy.dialects.postgresql import JSONB
 
 from projections.alert_rules import read_policy
 from projections.alerts import AlertView, row_to_dict
 from projections.asat import AsAt
-from projections.aspire import STAGES
-from projections.due import DueItem, due_items
+from projections.aspire import STAGES, STATUS_ORDER
+from projections.due import AwaitingCountersignature, DueItem, due_items
 from projections.oversight import (
     LevelChangeView,
     OversightView,
@@ -80,6 +92,7 @@ class CaseloadRow(TypedDict):
     due: list[DueItem]
     open_alerts: int
     awaiting_countersignature: list[str]
+    countersign: NotRequired[list[AwaitingCountersignature]]  # not on lines projected before
 
 
 class PractitionerCompliance(TypedDict):
@@ -222,14 +235,25 @@ def _current(
         .select_from(R.join(V, V.c.case_id == R.c.case_id, isouter=True)),
         teams, practitioner)).all()
     out = [orjson.loads(r.summary) for r in found if r.fresh and r.is_open]
+    out = [s for s in out if (teams is None or s["team"] in teams)
+           and (practitioner is None or s["practitioner"] == practitioner)]
     stale = [r.case_id for r in found if not r.fresh]
-    if stale:
-        policy = read_policy(app)
-        for record in load(conn, stale, KeyringDob.for_app(app)).values():
-            with folding(record.case_id):
-                views = evaluate_all(record, at, policy)
-            if views.exists and views.header.get("open"):
-                out.append(caseload_summary(views))
+    return out + _evaluated(app, conn, at, stale, teams, practitioner) if stale else out
+
+
+def _evaluated(
+    app: App, conn: Connection, at: AsAt, case_ids: list[str],
+    teams: Collection[str] | None, practitioner: str | None,
+) -> list[Summary]:
+    """The caseload lines of ``case_ids`` evaluated from their records as at ``at`` (the
+    cases whose projected line is not exact), those still open and in scope."""
+    out = []
+    policy = read_policy(app)
+    for record in load(conn, case_ids, KeyringDob.for_app(app)).values():
+        with folding(record.case_id):
+            views = evaluate_all(record, at, policy)
+        if views.exists and views.header.get("open"):
+            out.append(caseload_summary(views))
     return [s for s in out if (teams is None or s["team"] in teams)
             and (practitioner is None or s["practitioner"] == practitioner)]
 
@@ -316,37 +340,107 @@ def caseload(
 def compliance_by_practitioner(
     app: App, *, team: str | None = None, as_at: datetime | date | None = None
 ) -> list[PractitionerCompliance]:
-    """Per practitioner (current case manager): cases, stage statuses and on-time rate,
-    summed from the cases' caseload lines (projected ones as at now)."""
+    """Per practitioner (current case manager): cases, stage statuses and on-time rate.
+
+    As at now (the default) the projected lines that are exact are counted by the database
+    (``GROUP BY`` over ``rm_aspire``: ``_compliance_counts``) and only the cases whose line
+    is not exact are evaluated here and added, so the work per request does not grow with
+    the team; a moment in the past evaluates the records as they stood."""
+    counts: dict[tuple[str, str], _Counts] = {}
     if as_at is None:
+        at = as_at_of(app, None)
+        teams = None if team is None else {team}
         with app.engine.connect() as conn:
-            summaries = _current(app, conn, as_at_of(app, None),
-                                 None if team is None else {team}, None)
+            counts = _compliance_counts(conn, at, teams)
+            stale = [r.case_id for r in conn.execute(_scope(
+                select(R.c.case_id).select_from(
+                    R.join(V, V.c.case_id == R.c.case_id, isouter=True)).where(~_fresh(at)),
+                teams, None))]
+            summaries = _evaluated(app, conn, at, stale, teams, None) if stale else []
     else:
         summaries = [caseload_summary(v) for v in _caseload_views(
             app, practitioner=None, team=team, as_at=as_at)]
-    groups: dict[tuple[str, str], list[Summary]] = defaultdict(list)
     for s in summaries:
-        groups[(s["practitioner"] or "(none)", s["team"])].append(s)
+        found = counts.setdefault((s["practitioner"] or "(none)", s["team"]), _Counts())
+        found.add(s)
     out: list[PractitionerCompliance] = []
-    for (practitioner, team_id), items in sorted(groups.items()):
-        stages: dict[str, dict[str, int]] = {s: defaultdict(int) for s in STAGES}
-        obligations: dict[str, int] = defaultdict(int)
-        for s in items:
-            for stage in STAGES:
-                stages[stage][s["stages"][stage]["status"] or "not_due"] += 1
-            for status, n in s["obligations"].items():
-                obligations[status] += n
+    for (practitioner, team_id), c in sorted(counts.items()):
+        obligations = {k: n for k, n in c.obligations.items() if n}
+        for judged_status in ("done_on_time", "done_late", "overdue"):  # always shown
+            obligations.setdefault(judged_status, 0)
         judged = obligations["done_on_time"] + obligations["done_late"] + obligations["overdue"]
         out.append({
             "practitioner": practitioner,
             "team": team_id,
-            "cases": len(items),
-            "overdue_cases": sum(1 for s in items if s["overdue"]),
-            "stages": {s: dict(v) for s, v in stages.items()},
-            "obligations": dict(obligations),
+            "cases": c.cases,
+            "overdue_cases": c.overdue_cases,
+            "stages": {s: {k: n for k, n in c.stages[s].items() if n} for s in STAGES},
+            "obligations": obligations,
             "on_time_rate": round(obligations["done_on_time"] / judged, 3) if judged else None,
         })
+    return out
+
+
+class _Counts:
+    """One practitioner's compliance counts, as the database sums them or a line adds."""
+
+    def __init__(self) -> None:
+        self.cases = 0
+        self.overdue_cases = 0
+        self.stages: dict[str, dict[str, int]] = {s: defaultdict(int) for s in STAGES}
+        self.obligations: dict[str, int] = defaultdict(int)
+
+    def add(self, summary: Summary) -> None:
+        """Count one case's caseload line (one evaluated on the spot)."""
+        self.cases += 1
+        self.overdue_cases += 1 if summary["overdue"] else 0
+        for stage in STAGES:
+            self.stages[stage][summary["stages"][stage]["status"] or "not_due"] += 1
+        for status, n in summary["obligations"].items():
+            self.obligations[status] += n
+
+
+def _obligation_count(conn: Connection, status: str) -> ColumnElement[Any]:
+    """A line's count of obligations in ``status``, read from its stored JSON by the
+    database (SQLite's ``json_extract``, PostgreSQL's ``->>``); 0 when it has none."""
+    if conn.dialect.name == "postgresql":
+        doc: ColumnElement[Any] = cast_(V.c.summary, JSONB)
+    else:
+        doc = type_coerce(V.c.summary, JSON)
+    return func.coalesce(doc["obligations"][status].as_integer(), 0)
+
+
+def _compliance_counts(
+    conn: Connection, at: AsAt, teams: Collection[str] | None
+) -> dict[tuple[str, str], _Counts]:
+    """The compliance counts of every open case whose projected line is exact as at
+    ``at``, summed per practitioner and team by the database in one ``GROUP BY``."""
+    practitioner = func.coalesce(V.c.practitioner, "(none)")
+    columns: list[ColumnElement[Any]] = [
+        practitioner.label("practitioner"), V.c.team, func.count().label("cases"),
+        func.sum(case((V.c.overdue > 0, 1), else_=0)).label("overdue_cases")]
+    keys: list[tuple[str, str, str]] = []
+    for stage in STAGES:
+        column = V.c[stage]
+        for status in STATUS_ORDER:
+            hit = (column.is_(None) | (column == status)) if status == "not_due" \
+                else column == status
+            columns.append(func.sum(case((hit, 1), else_=0)))
+            keys.append(("stage", stage, status))
+    for status in STATUS_ORDER:
+        columns.append(func.sum(_obligation_count(conn, status)))
+        keys.append(("obligation", "", status))
+    query = _scope(select(*columns).select_from(R.join(V, V.c.case_id == R.c.case_id))
+                   .where(_fresh(at), V.c.is_open), teams, None)
+    if teams is not None:
+        query = query.where(V.c.team.in_(sorted(teams)))
+    out: dict[tuple[str, str], _Counts] = {}
+    for row in conn.execute(query.group_by(practitioner, V.c.team)):
+        found = out[(row.practitioner, row.team)] = _Counts()
+        found.cases, found.overdue_cases = int(row.cases), int(row.overdue_cases)
+        for (kind, stage, status), n in zip(keys, row[4:], strict=True):
+            target = found.stages[stage] if kind == "stage" else found.obligations
+            target[status] += int(n or 0)
     return out
 
 

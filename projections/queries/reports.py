@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, timedelta
 from typing import Any, TypedDict
 
 import orjson
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Integer,
+    Row,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from projections import ratings as rating_rules
 from projections.alert_rules import read_policy
@@ -28,7 +43,7 @@ from tracker.db.read_models import engagement as E  # noqa: N812
 from tracker.db.read_models import quarantine as Q  # noqa: N812
 from tracker.db.sample_tables import TABLES as SAMPLE_TABLES
 from tracker.db.sample_tables import dip_sample_cases, dip_samples
-from tracker.kernel.clock import local_date
+from tracker.kernel.clock import local_date, start_of_local_day
 from tracker.kernel.errors import FieldProblem, InvalidInput, SampleNotFound
 from tracker.services.app import App
 
@@ -78,8 +93,8 @@ def engagement_series(
         months: list[EngagementMonth] = views.engagement.get("months", [])
         return months
     with app.engine.connect() as conn:
-        calendars = _calendars(app, conn, at, team=team, practitioner=practitioner)
-    return _series([c for _p, c in calendars], start, end)
+        sums = _month_sums(app, conn, at, team=team, practitioner=practitioner)
+    return _series(_merged(sums.values()), start, end)
 
 
 def engagement_by_practitioner(
@@ -87,36 +102,116 @@ def engagement_by_practitioner(
 ) -> dict[str, list[CalendarMonth]]:
     """Each practitioner's calendar months (their current cases, open and closed, as
     ``engagement_series`` with ``practitioner``), and under ``""`` the whole team's (as
-    ``engagement_series`` without), in one read of the team's rows."""
+    ``engagement_series`` without), from one sum of the team's rows by the database."""
     at = as_at_of(app, None)
     with app.engine.connect() as conn:
-        calendars = _calendars(app, conn, at, team=team, practitioner=None)
-    mine: dict[str, list[dict[str, list[int]]]] = defaultdict(list)
-    for practitioner, calendar in calendars:
-        mine[""].append(calendar)
-        if practitioner is not None:
-            mine[practitioner].append(calendar)
-    return {p: _series(found, start, end) for p, found in mine.items()}
+        sums = _month_sums(app, conn, at, team=team, practitioner=None)
+    out = {p: _series(months, start, end) for p, months in sums.items() if p is not None}
+    if sums:
+        out[""] = _series(_merged(sums.values()), start, end)
+    return out
+
+
+MonthSums = dict[str, list[int]]
+"""Calendar months (``YYYY-MM``) -> the ``CALENDAR_FIELDS`` summed over cases, then the
+number of cases active that month (attended or missed)."""
+
+
+def _exact_calendar(conn: Connection, at: AsAt) -> ColumnElement[bool]:
+    """A projected calendar the database may sum as it stands: written from the case's
+    latest record and judged on the request's London day, or judged no earlier than the
+    UTC midnight that starts the day the case closed (a closed case's months no longer
+    change; London's midnight is never later than UTC's, so this never takes a row the
+    exact test in ``_calendars`` would refuse). Never NULL, so ``~`` is its complement."""
+    if conn.dialect.name == "postgresql":
+        closed_from: ColumnElement[Any] = func.timezone("UTC", cast(R.c.closed_on, DateTime))
+    else:  # naive UTC text, 'YYYY-MM-DD HH:MM:SS': compared with the date's text
+        closed_from = cast(R.c.closed_on, String)
+    return and_(
+        E.c.calendar.is_not(None), E.c.position.is_not(None), E.c.position == R.c.position,
+        or_(and_(E.c.evaluated_at >= start_of_local_day(at.day),
+                 E.c.evaluated_at < start_of_local_day(at.day + timedelta(days=1))),
+            and_(R.c.closed_on.is_not(None), E.c.evaluated_at >= closed_from)))
+
+
+def _month_sums(
+    app: App, conn: Connection, at: AsAt, *, team: str | None, practitioner: str | None
+) -> dict[str | None, MonthSums]:
+    """Each current case manager's cases' engagement per calendar month, summed: the
+    projected calendars that are exact as at ``at`` by the database (``GROUP BY``
+    practitioner and month over each row's months), the rest case by case as
+    ``_calendars`` reads them (found in one pass over the cases in scope, which reads no
+    calendar the database sums). Every practitioner with a case in scope has an entry,
+    even one without a month."""
+    exact = _exact_calendar(conn, at)
+    joined = R.join(E, E.c.case_id == R.c.case_id, isouter=True)
+    scope: list[ColumnElement[bool]] = [R.c.case_id.not_in(select(Q.c.case_id))]
+    if team is not None:
+        scope.append(R.c.team == team)
+    if practitioner is not None:
+        scope.append(R.c.practitioner == practitioner)
+    out: dict[str | None, MonthSums] = {}
+    rest: list[Any] = []  # one pass over the team's cases: who holds them, and the ones not summed
+    for r in conn.execute(
+            select(R.c.case_id, R.c.practitioner, R.c.closed_on, R.c.position,
+                   case((exact, None), else_=E.c.calendar).label("calendar"),
+                   E.c.position.label("evaluated_position"), E.c.evaluated_at,
+                   case((exact, True), else_=False).label("summed"))
+            .select_from(joined).where(*scope).order_by(R.c.case_id)):
+        out.setdefault(r.practitioner, {})
+        if not r.summed:
+            rest.append(r)
+    if conn.dialect.name == "postgresql":
+        each = func.jsonb_each(cast(E.c.calendar, JSONB)).table_valued(
+            "key", "value").alias("cal_month")
+
+        def field(i: int) -> ColumnElement[Any]:
+            return cast(each.c.value.op("->>")(i), Integer)
+    else:
+        each = func.json_each(E.c.calendar).table_valued("key", "value").alias("cal_month")
+
+        def field(i: int) -> ColumnElement[Any]:
+            return cast(func.json_extract(each.c.value, f"$[{i}]"), Integer)
+    sums = [func.sum(field(i)) for i in range(len(CALENDAR_FIELDS))]
+    active = func.sum(case((field(0) + field(1) + field(2) > 0, 1), else_=0))
+    query = (select(R.c.practitioner, each.c.key, *sums, active)
+             .select_from(joined).join(each, literal(True)).where(exact, *scope)
+             .group_by(R.c.practitioner, each.c.key))
+    for row in conn.execute(query):
+        out.setdefault(row[0], {})[row[1]] = [int(n or 0) for n in row[2:]]
+    for p, calendar in _calendars(app, conn, at, rest):
+        mine = out.setdefault(p, {})
+        for key, counts in calendar.items():
+            found = mine.setdefault(key, [0] * (len(CALENDAR_FIELDS) + 1))
+            for i, n in enumerate(counts):
+                found[i] += n
+            found[-1] += 1 if counts[0] or counts[1] or counts[2] else 0
+    return out
+
+
+def _merged(groups: Iterable[MonthSums]) -> MonthSums:
+    """Several practitioners' month sums added together (the whole team's)."""
+    out: MonthSums = {}
+    for months in groups:
+        for key, counts in months.items():
+            found = out.setdefault(key, [0] * len(counts))
+            for i, n in enumerate(counts):
+                found[i] += n
+    return out
 
 
 def _calendars(
-    app: App, conn: Connection, at: AsAt, *, team: str | None, practitioner: str | None
+    app: App, conn: Connection, at: AsAt, rows: Iterable[Any]
 ) -> list[tuple[str | None, dict[str, list[int]]]]:
-    """Every case's engagement per calendar month (``rows.engagement_calendar``) with its
-    current case manager: the projected one where it is exact as at ``at`` (written from
-    the case's latest record, and judged on the same day, or after the case closed: a
-    closed case's months no longer change), else evaluated from the record on the spot."""
-    query = (select(R.c.case_id, R.c.practitioner, R.c.closed_on, R.c.position,
-                    E.c.calendar, E.c.position.label("evaluated_position"), E.c.evaluated_at)
-             .select_from(R.join(E, E.c.case_id == R.c.case_id, isouter=True))
-             .where(R.c.case_id.not_in(select(Q.c.case_id))))
-    if team is not None:
-        query = query.where(R.c.team == team)
-    if practitioner is not None:
-        query = query.where(R.c.practitioner == practitioner)
+    """The engagement per calendar month (``rows.engagement_calendar``), with its current
+    case manager, of the cases the database did not sum (``rows``: case id, practitioner,
+    closed_on, position, calendar, evaluated_position, evaluated_at): the projected one
+    where it is exact as at ``at`` (written from the case's latest record, and judged on
+    the same day, or after the case closed: a closed case's months no longer change), else
+    evaluated from the record on the spot."""
     out: list[tuple[str | None, dict[str, list[int]]]] = []
     stale: dict[str, str | None] = {}
-    for r in conn.execute(query.order_by(R.c.case_id)):
+    for r in rows:
         if r.calendar is not None and r.evaluated_position == r.position:
             day = local_date(r.evaluated_at)
             if day == at.day or (r.closed_on is not None and r.closed_on <= day):
@@ -133,29 +228,19 @@ def _calendars(
     return out
 
 
-def _series(
-    calendars: list[dict[str, list[int]]], start: date | None, end: date | None
-) -> list[CalendarMonth]:
-    """Calendar months summed over cases, limited to ``start``..``end``."""
+def _series(sums: MonthSums, start: date | None, end: date | None) -> list[CalendarMonth]:
+    """Month sums as chart points, limited to ``start``..``end``."""
     first = f"{start.year:04d}-{start.month:02d}" if start else "0000-00"
     last = f"{end.year:04d}-{end.month:02d}" if end else "9999-99"
-    sums: dict[str, list[int]] = {}
-    cases: dict[str, int] = defaultdict(int)
-    for calendar in calendars:
-        for key, counts in calendar.items():
-            if not first <= key <= last:
-                continue
-            found = sums.setdefault(key, [0] * len(CALENDAR_FIELDS))
-            for i, n in enumerate(counts):
-                found[i] += n
-            if counts[0] or counts[1] or counts[2]:  # attended or missed: active that month
-                cases[key] += 1
     out: list[CalendarMonth] = []
     for key in sorted(sums):
-        attended, acceptable, unacceptable, required, contacts, score, scored = sums[key]
+        if not first <= key <= last:
+            continue
+        attended, acceptable, unacceptable, required, contacts, score, scored, active = \
+            sums[key]
         total = attended + unacceptable
         out.append({
-            "month": key, "cases": cases[key], "attended": attended,
+            "month": key, "cases": active, "attended": attended,
             "missed_acceptable": acceptable, "missed_unacceptable": unacceptable,
             "required": required, "contacts": contacts,
             "attendance_rate": round(attended / total, 3) if total else None,

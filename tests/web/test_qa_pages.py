@@ -190,7 +190,8 @@ def test_open_audit_actions_are_due_with_an_alert_and_marked_done_right_there(
     assert due == [("audit:AA-1", "overdue", "2026-10-01"), ("audit:AA-2", "due", "2026-12-01")]
     sign_in(env.client, "prac.a")
     caseload = env.client.get("/caseload").text
-    assert "Audit action (audit) by 1 October 2026" in caseload
+    assert "Action from a QA audit</a> by 1 October 2026" in caseload
+    assert f'href="{CASE}/audit-action">Action from a QA audit</a>' in caseload  # its form
 
     case = env.client.get(CASE).text
     due_list = case.split('id="due-list"', 1)[1].split("</ul>", 1)[0]

@@ -12,8 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from projections.alert_rules import TEXT
 from projections.aspire import STAGES
-from projections.queries import CalendarMonth, RatingsReport
-from tracker.domain.access import can_list_samples
+from projections.due import DueItem
+from projections.queries import CalendarMonth, CaseloadRow, RatingsReport
+from tracker.domain.access import can_list_samples, can_record
 from tracker.edges.api.auth import SignedIn
 from tracker.edges.api.deps import Action, AppDep, ReportsDep
 from tracker.edges.api.team_reads import Reports
@@ -21,7 +22,7 @@ from tracker.edges.web import charts
 from tracker.edges.web.act_forms import saved_notice
 from tracker.edges.web.common import anchor, render
 from tracker.edges.web.deps import PageUser, PostedForm
-from tracker.edges.web.forms import FormValues, day_field, friendly
+from tracker.edges.web.forms import FormValues, day_field, friendly, words
 from tracker.edges.web.staff import staff_names
 from tracker.kernel.errors import AccessDenied, FieldProblem, InvalidInput
 from tracker.services.accounts import IDENTIFIER_RE, User, can_acknowledge
@@ -55,6 +56,62 @@ def team_roles(user: User, *roles: str) -> None:
 
 router = APIRouter(include_in_schema=False)
 
+PANEL = ("act/panel", "panel_held")
+DUE_FORMS: dict[str, tuple[str, str]] = {
+    "assessment": ("log/assessment", "assessment_completed"),
+    "assessment_resubmission": ("log/assessment", "assessment_completed"),
+    "plan": ("log/plan", "plan_agreed"),
+    "plan_resubmission": ("log/plan", "plan_agreed"),
+    "review": ("log/review", "review_completed"),
+    "review_after_change": ("log/review", "review_completed"),
+    "contacts": ("log/contact", "contact_attended"),
+    "home_visit": ("log/contact", "contact_attended"),
+    "first_appointment": ("log/contact", "contact_attended"),
+    "follow_up": ("follow-up", "missed_contact_followed_up"),
+    "initial_panel": PANEL, "progress_panel": PANEL, "panel_after_failure": PANEL,
+    "final_panel": PANEL,
+    "contract": ("act/contract", "contract_agreed"),
+    "oversight_action": ("oversight/done", "oversight_action_completed"),
+    "audit_action": ("audit-action", "audit_action_completed"),
+}
+"""The form (under ``/cases/<id>/``) that does each kind of thing due, and the event it
+records (whether the reader may record it decides whether the item links there)."""
+
+DUE_LABELS = {"audit_action": "Action from a QA audit",
+              "oversight_action": "Action from management oversight"}
+"""Labels of due items that are not a stage's obligation (the rest: kind and stage)."""
+
+
+def due_shown(user: User, row: CaseloadRow) -> dict[str, Any]:
+    """A caseload row with each due item's label and, where the reader may do it, the
+    address of the form that does it (a follow-up names its missed appointment); and each
+    document awaiting countersignature with its countersign page, for a manager of the
+    team. Built from the row alone: no read per row."""
+    case, team = row["case_id"], row["team"]
+    due = []
+    for item in row["due"]:
+        form = DUE_FORMS.get(item["kind"])
+        href = None
+        if form is not None and can_record(user, team, form[1]):
+            href = f"/cases/{case}/{form[0]}"
+            subject = item["subject"] or ""
+            if item["kind"] == "follow_up" and subject.startswith("missed:"):
+                href += "?" + urlencode({"missed": subject.removeprefix("missed:")})
+        due.append({**item, "label": _due_label(item), "href": href})
+    signs = can_record(user, team, "document_countersigned")
+    awaiting = [{**d, "href": f"/cases/{case}/countersign/{d['event_id']}" if signs else None}
+                for d in row.get("countersign") or []]
+    if not awaiting:  # a line projected before documents carried their event: no link
+        awaiting = [{"document": d, "href": None} for d in row["awaiting_countersignature"]]
+    return {**row, "due": due, "countersign": awaiting}
+
+
+def _due_label(item: DueItem) -> str:
+    """What the thing due is: "Follow up (delivery)", "Action from a QA audit"."""
+    if item["kind"] in DUE_LABELS:
+        return DUE_LABELS[item["kind"]]
+    return f"{words(item['kind'])} ({item['stage']})"
+
 
 @router.get("/caseload")
 def caseload_page(
@@ -86,7 +143,8 @@ def caseload_page(
     query = {"team": team[:64], "scope": scope[:8], "practitioner": practitioner[:64],
              "stage": stage if valid else "", "status": status if valid else ""}
     return render(request, "caseload.html", {
-        "title": "Caseload", "found": found, "rows": found["rows"], "mine": mine,
+        "title": "Caseload", "found": found, "rows": [due_shown(user, r) for r in found["rows"]],
+        "mine": mine,
         "team": team[:64], "teams": sorted(user.teams), "overdue": found["overdue_cases"],
         "narrowed": {"practitioner": practitioner.strip(), "stage": stage,
                      "status": status if stage in STAGES else ""} if narrowing else None,
