@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 import structlog
 from sqlalchemy import Connection, delete, func, select
@@ -344,7 +345,10 @@ class Projector:
             at_head = True
         released = self._retry(conn, retry, builders, problems)
         new_cps: dict[str, int] = {}
-        with Writes(conn, threaded=len(builders) > THREADED_WRITES_FROM) as writes:
+        # Pipelined (PostgreSQL): records, views, audits and checkpoints go in one round
+        # trip at the end, in this transaction; threaded for large ones.
+        with Writes(conn, threaded=len(builders) > THREADED_WRITES_FROM,
+                    pipelined=True) as writes:
             if builders:
                 rows = []
                 for case_id, builder in builders.items():
@@ -357,11 +361,12 @@ class Projector:
             if at_head or released:
                 self._derive(conn, writes, cps, part, models, position, now, new_cps,
                              stale | {p.case_id for p in problems}, released, problems)
-            writes.flush()
+            writes.ready_to_read()
             failed = {p.case_id for p in problems}
             quarantine.put(conn, problems, now, self.policy.version)
             quarantine.release(conn, released - failed, now, self.policy.version)
-            cp_store.save(conn, new_cps, self.policy.version, now, part)
+            writes.submit(partial(cp_store.save, new_cps=new_cps,
+                                  policy_version=self.policy.version, now=now, part=part))
         self._cache_position = position
         before = min(cp_store.effective(cps[m], self.policy.version) for m in models)
         after = min(new_cps.get(m, cp_store.effective(cps[m], self.policy.version)) for m in models)
@@ -445,7 +450,7 @@ class Projector:
         version = self.policy.version
         touched: dict[str, set[str]] = {}
         between: dict[int, list[str]] = {}
-        writes.flush()  # the connection is ours again for reading
+        writes.ready_to_read()  # pending writes touch no row read here
         for name in (*PER_CASE, "alerts"):
             if name not in models:
                 continue
@@ -506,7 +511,7 @@ class Projector:
                 writes.submit(replace_audits_job(
                     [c for c in chunk if c in touched["audits"]], audit_list))
         if "alerts" in touched:
-            writes.flush()
+            writes.ready_to_read()
             ids = sorted(touched["alerts"])
             result = alerts.reconcile(conn, ids, holding, now, version)
             if result.raised or result.resolved:
