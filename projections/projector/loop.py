@@ -328,12 +328,14 @@ class Projector:
         retry = set(stale) if self._retry_all else set()
         problems: list[Problem] = []
         read = 0
+        seen: set[str] = set()  # every case with an event in (records_cp, position]
         while read < budget:
             want = min(read_size, budget - read)
             batch = source.read_after(conn, position, want, upto=head, partition=part)
             if batch:
                 read += len(batch)
                 position = batch[-1].position
+                seen.update(e.stream_id for e in batch)
                 self._fold_batch(conn, batch, builders, stale, retry, problems)
                 if on_progress is not None:
                     on_progress(len(batch), max(0, head - position))
@@ -360,7 +362,8 @@ class Projector:
                 new_cps["records"] = position
             if at_head or released:
                 self._derive(conn, writes, cps, part, models, position, now, new_cps,
-                             stale | {p.case_id for p in problems}, released, problems)
+                             stale | {p.case_id for p in problems}, released, problems,
+                             (records_cp, seen))
             writes.ready_to_read()
             failed = {p.case_id for p in problems}
             quarantine.put(conn, problems, now, self.policy.version)
@@ -442,11 +445,15 @@ class Projector:
         stale: set[str],
         forced: set[str],
         problems: list[Problem],
+        read: tuple[int, set[str]] = (-1, set()),
     ) -> None:
         """Bring the view models, audits and alerts up to the records' position.
 
         ``forced`` cases (just out of quarantine) are evaluated for every model; ``stale``
-        ones (quarantined) are not; a case whose evaluation fails joins ``problems``."""
+        ones (quarantined) are not; a case whose evaluation fails joins ``problems``.
+        ``read`` is (p, the cases of every event in (p, records_at] of the partition): this
+        transaction read them all, so a model at p needs no query for its cases (the
+        worker's usual step: every model was at the records' checkpoint)."""
         version = self.policy.version
         touched: dict[str, set[str]] = {}
         between: dict[int, list[str]] = {}
@@ -462,7 +469,8 @@ class Projector:
                     new_cps[name] = records_at
                 continue
             if cp not in between:
-                between[cp] = source.streams_between(conn, cp, records_at, part)
+                between[cp] = (sorted(read[1]) if cp == read[0]
+                               else source.streams_between(conn, cp, records_at, part))
             touched[name] = set(between[cp])
             new_cps[name] = records_at
         for name in (*PER_CASE, "alerts"):
