@@ -57,6 +57,10 @@ log = structlog.get_logger("projections.projector")
 
 PER_CASE = ("aspire", "engagement", "continuity", "enforcement", "audits")
 DERIVE_CHUNK = 500
+ERASED = "personal_data_erased"
+CACHE_MAX = 20_000
+"""Records kept between catch-ups (a worker's next hint touches the same open cases);
+above this many (after a rebuild) the cache is emptied."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (events just applied, events still behind the head)."""
@@ -93,7 +97,7 @@ class Projector:
         check(self.policy)
         self.sealer = KeyringDob.for_app(app)
         self._cache: dict[str, CaseRecord] = {}
-        self._cache_position: int | None = None
+        self._cache_position: tuple[Partition, int] | None = None
         self._retry_all = False
 
     # -- public -------------------------------------------------------------------------
@@ -162,8 +166,9 @@ class Projector:
                     if at_head or (limit is not None and done >= limit):
                         break
         finally:
-            self._cache.clear()
-            self._cache_position = None
+            if len(self._cache) > CACHE_MAX:
+                self._cache.clear()
+                self._cache_position = None
             self.sealer.forget()
         assert start is not None
         return max(0, end[0] - start[0], end[1] - start[1])
@@ -187,6 +192,8 @@ class Projector:
         in ``partitions`` partitions (default: as stored); returns the number of
         partitions. Several processes, one per partition, can then ``catch_up`` at once."""
         cp_store.selected(only)
+        self._cache.clear()
+        self._cache_position = None
         if partitions is not None and not 1 <= partitions <= cp_store.MAX_PARTITIONS:
             raise InvalidInput([FieldProblem(
                 "partitions", f"must be between 1 and {cp_store.MAX_PARTITIONS}")])
@@ -317,7 +324,9 @@ class Projector:
         on_progress: ProgressCallback | None,
     ) -> tuple[tuple[int, int], tuple[int, int], bool, int]:
         records_cp = cps["records"][0]
-        if self._cache_position != records_cp:
+        if self._cache_position != (part, records_cp):
+            # Another projector (or a reset) moved the records since this one last wrote
+            # them, or this is another partition: what the cache holds may be stale.
             self._cache.clear()
         now = self.app.clock.now()
         at_head = False
@@ -370,7 +379,7 @@ class Projector:
             quarantine.release(conn, released - failed, now, self.policy.version)
             writes.submit(partial(cp_store.save, new_cps=new_cps,
                                   policy_version=self.policy.version, now=now, part=part))
-        self._cache_position = position
+        self._cache_position = (part, position)
         before = min(cp_store.effective(cps[m], self.policy.version) for m in models)
         after = min(new_cps.get(m, cp_store.effective(cps[m], self.policy.version)) for m in models)
         return (records_cp, before), (position, after), at_head, read
@@ -384,6 +393,11 @@ class Projector:
         A case whose event fails to fold is quarantined (``problems``) and left out; a new
         event on a quarantined case marks it for a retry (it may be the correction)."""
         fresh = {e.stream_id for e in batch if e.stream_id not in builders}
+        for e in batch:
+            if e.type == ERASED and e.stream_id in fresh:
+                # The child's key may be gone: restore from the stored row, as a projector
+                # starting now would (a cached record may still hold the date of birth).
+                self._cache.pop(e.stream_id, None)
         missing = [c for c in fresh if c not in self._cache]
         if missing:
             self._cache.update(load(conn, missing, self.sealer))
