@@ -68,9 +68,10 @@ def project(w: Workers) -> int:
         return 0
     s = w.app.settings
     started = time.perf_counter()
-    done = w.projector().catch_up(
-        batch_size=s.projection_batch_size, limit=s.projection_message_limit
-    )
+    with w.projecting() as projector:
+        done = projector.catch_up(
+            batch_size=s.projection_batch_size, limit=s.projection_message_limit
+        )
     if done >= s.projection_message_limit:
         w.hint(tlog.current_correlation_id())
     created = enqueue_deliveries(w) if done else 0
@@ -87,9 +88,10 @@ def project_partition(w: Workers, index: int) -> int:
     w.partition_gates[index].clear()  # before reading, as ``project`` clears the hint's gate
     s = w.app.settings
     started = time.perf_counter()
-    done = w.projector(index).catch_up(
-        batch_size=s.projection_batch_size, limit=s.projection_message_limit
-    )
+    with w.projecting(index) as projector:
+        done = projector.catch_up(
+            batch_size=s.projection_batch_size, limit=s.projection_message_limit
+        )
     if done >= s.projection_message_limit:
         w.hint_partition(index, tlog.current_correlation_id())
     created = enqueue_deliveries(w) if done else 0
@@ -100,7 +102,8 @@ def project_partition(w: Workers, index: int) -> int:
 
 def sweep(w: Workers, as_at: datetime) -> None:
     """The time-based rules as at ``as_at`` (the scheduled moment); it catches up first."""
-    w.projector().sweep(as_at)
+    with w.projecting() as projector:
+        projector.sweep(as_at)
     created = enqueue_deliveries(w)
     record_run(w.app, "sweep", as_at)
     log.info("sweep_done", as_at=as_at.isoformat(), deliveries=created)

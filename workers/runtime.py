@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
-from contextlib import suppress
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -74,7 +74,8 @@ class Workers:
         self.outbox = Outbox(app.engine, app.clock, app.settings)
         self.actors: Actors = declare_actors(broker, self)
         self._quiet_until = 0.0
-        self._local = threading.local()
+        self._projectors: dict[int | None, tuple[threading.Lock, Projector]] = {}
+        self._projectors_lock = threading.Lock()
         self._channels: dict[str, Channel] | None = None
 
     @property
@@ -117,16 +118,21 @@ class Workers:
 
     # -- the worker side ---------------------------------------------------------------
 
-    def projector(self, partition: int | None = None) -> Projector:
-        """This thread's projector of one partition, or of all of them in turn (built on
-        first use; it caches within a catch-up)."""
-        mine: dict[int | None, Projector] | None = getattr(self._local, "projectors", None)
-        if mine is None:
-            mine = self._local.projectors = {}
-        projector = mine.get(partition)
-        if projector is None:
-            projector = mine[partition] = make_projector(self.app, partition)
-        return projector
+    @contextmanager
+    def projecting(self, partition: int | None = None) -> Iterator[Projector]:
+        """The projector of one partition (or of all of them in turn), for this thread
+        alone while the block runs. One per partition in the process, shared by its
+        threads, so the records it keeps between catch-ups serve whichever thread takes
+        the next hint; two threads on one partition would wait for each other on its
+        checkpoint lock anyway."""
+        with self._projectors_lock:
+            entry = self._projectors.get(partition)
+            if entry is None:
+                entry = self._projectors[partition] = (
+                    threading.Lock(), make_projector(self.app, partition))
+        lock, projector = entry
+        with lock:
+            yield projector
 
     def hint_partition(self, index: int, correlation_id: str | None = None) -> bool:
         """Enqueue one partition's catch-up unless one is pending for it."""

@@ -29,6 +29,13 @@ it (``tracker project --rebuild --processes N``). ``Projector(app)`` without a p
 projects every partition of the stored layout in turn, so single-process callers work
 under any layout.
 
+Records kept between catch-ups. A projector keeps the records it folded or loaded (up
+to ``loop.CACHE_MAX``) for its next catch-up, as long as the records' checkpoint of its
+partition is still where it left it (the checkpoint is locked, so nobody else moved the
+records in between); otherwise it loads them again. A case with a ``personal_data_erased``
+event is restored from its stored row (its child's key may be gone); the keys themselves
+are still forgotten after every catch-up.
+
 Time. Views and alerts are evaluated as at ``app.clock.now()``; ``sweep(as_at)``
 re-evaluates the time-based rules of every open case with no new event.
 """

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from projections import source
@@ -171,13 +171,18 @@ def effective(checkpoint: Checkpoint, policy_version: str) -> int:
 
 def save(conn: Connection, new_cps: dict[str, int], policy_version: str, now: datetime,
          part: Partition = Partition(0, 1)) -> None:
-    """Move the checkpoints; the records' one is independent of the policy."""
-    for name, position in new_cps.items():
-        version = None if name == "records" else policy_version
-        conn.execute(
-            update(checkpoints).where(checkpoints.c.name == row_name(name, part))
-            .values(position=position, policy_version=version, updated_at=now)
-        )
+    """Move the checkpoints; the records' one is independent of the policy. One
+    ``executemany`` (on PostgreSQL psycopg pipelines it: one round trip, not one a model)."""
+    if not new_cps:
+        return
+    conn.execute(
+        update(checkpoints).where(checkpoints.c.name == bindparam("b_name"))
+        .values(position=bindparam("b_position"), policy_version=bindparam("b_version"),
+                updated_at=now),
+        [{"b_name": row_name(name, part), "b_position": position,
+          "b_version": None if name == "records" else policy_version}
+         for name, position in new_cps.items()],
+    )
 
 
 def positions(conn: Connection) -> dict[str, int]:

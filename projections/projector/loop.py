@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 import structlog
 from sqlalchemy import Connection, delete, func, select
@@ -56,6 +57,10 @@ log = structlog.get_logger("projections.projector")
 
 PER_CASE = ("aspire", "engagement", "continuity", "enforcement", "audits")
 DERIVE_CHUNK = 500
+ERASED = "personal_data_erased"
+CACHE_MAX = 20_000
+"""Records kept between catch-ups (a worker's next hint touches the same open cases);
+above this many (after a rebuild) the cache is emptied."""
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (events just applied, events still behind the head)."""
@@ -92,7 +97,7 @@ class Projector:
         check(self.policy)
         self.sealer = KeyringDob.for_app(app)
         self._cache: dict[str, CaseRecord] = {}
-        self._cache_position: int | None = None
+        self._cache_position: tuple[Partition, int] | None = None
         self._retry_all = False
 
     # -- public -------------------------------------------------------------------------
@@ -161,8 +166,9 @@ class Projector:
                     if at_head or (limit is not None and done >= limit):
                         break
         finally:
-            self._cache.clear()
-            self._cache_position = None
+            if len(self._cache) > CACHE_MAX:
+                self._cache.clear()
+                self._cache_position = None
             self.sealer.forget()
         assert start is not None
         return max(0, end[0] - start[0], end[1] - start[1])
@@ -186,6 +192,8 @@ class Projector:
         in ``partitions`` partitions (default: as stored); returns the number of
         partitions. Several processes, one per partition, can then ``catch_up`` at once."""
         cp_store.selected(only)
+        self._cache.clear()
+        self._cache_position = None
         if partitions is not None and not 1 <= partitions <= cp_store.MAX_PARTITIONS:
             raise InvalidInput([FieldProblem(
                 "partitions", f"must be between 1 and {cp_store.MAX_PARTITIONS}")])
@@ -316,7 +324,9 @@ class Projector:
         on_progress: ProgressCallback | None,
     ) -> tuple[tuple[int, int], tuple[int, int], bool, int]:
         records_cp = cps["records"][0]
-        if self._cache_position != records_cp:
+        if self._cache_position != (part, records_cp):
+            # Another projector (or a reset) moved the records since this one last wrote
+            # them, or this is another partition: what the cache holds may be stale.
             self._cache.clear()
         now = self.app.clock.now()
         at_head = False
@@ -327,12 +337,14 @@ class Projector:
         retry = set(stale) if self._retry_all else set()
         problems: list[Problem] = []
         read = 0
+        seen: set[str] = set()  # every case with an event in (records_cp, position]
         while read < budget:
             want = min(read_size, budget - read)
             batch = source.read_after(conn, position, want, upto=head, partition=part)
             if batch:
                 read += len(batch)
                 position = batch[-1].position
+                seen.update(e.stream_id for e in batch)
                 self._fold_batch(conn, batch, builders, stale, retry, problems)
                 if on_progress is not None:
                     on_progress(len(batch), max(0, head - position))
@@ -344,7 +356,10 @@ class Projector:
             at_head = True
         released = self._retry(conn, retry, builders, problems)
         new_cps: dict[str, int] = {}
-        with Writes(conn, threaded=len(builders) > THREADED_WRITES_FROM) as writes:
+        # Pipelined (PostgreSQL): records, views, audits and checkpoints go in one round
+        # trip at the end, in this transaction; threaded for large ones.
+        with Writes(conn, threaded=len(builders) > THREADED_WRITES_FROM,
+                    pipelined=True) as writes:
             if builders:
                 rows = []
                 for case_id, builder in builders.items():
@@ -356,13 +371,15 @@ class Projector:
                 new_cps["records"] = position
             if at_head or released:
                 self._derive(conn, writes, cps, part, models, position, now, new_cps,
-                             stale | {p.case_id for p in problems}, released, problems)
-            writes.flush()
+                             stale | {p.case_id for p in problems}, released, problems,
+                             (records_cp, seen))
+            writes.ready_to_read()
             failed = {p.case_id for p in problems}
             quarantine.put(conn, problems, now, self.policy.version)
             quarantine.release(conn, released - failed, now, self.policy.version)
-            cp_store.save(conn, new_cps, self.policy.version, now, part)
-        self._cache_position = position
+            writes.submit(partial(cp_store.save, new_cps=new_cps,
+                                  policy_version=self.policy.version, now=now, part=part))
+        self._cache_position = (part, position)
         before = min(cp_store.effective(cps[m], self.policy.version) for m in models)
         after = min(new_cps.get(m, cp_store.effective(cps[m], self.policy.version)) for m in models)
         return (records_cp, before), (position, after), at_head, read
@@ -376,6 +393,11 @@ class Projector:
         A case whose event fails to fold is quarantined (``problems``) and left out; a new
         event on a quarantined case marks it for a retry (it may be the correction)."""
         fresh = {e.stream_id for e in batch if e.stream_id not in builders}
+        for e in batch:
+            if e.type == ERASED and e.stream_id in fresh:
+                # The child's key may be gone: restore from the stored row, as a projector
+                # starting now would (a cached record may still hold the date of birth).
+                self._cache.pop(e.stream_id, None)
         missing = [c for c in fresh if c not in self._cache]
         if missing:
             self._cache.update(load(conn, missing, self.sealer))
@@ -437,15 +459,19 @@ class Projector:
         stale: set[str],
         forced: set[str],
         problems: list[Problem],
+        read: tuple[int, set[str]] = (-1, set()),
     ) -> None:
         """Bring the view models, audits and alerts up to the records' position.
 
         ``forced`` cases (just out of quarantine) are evaluated for every model; ``stale``
-        ones (quarantined) are not; a case whose evaluation fails joins ``problems``."""
+        ones (quarantined) are not; a case whose evaluation fails joins ``problems``.
+        ``read`` is (p, the cases of every event in (p, records_at] of the partition): this
+        transaction read them all, so a model at p needs no query for its cases (the
+        worker's usual step: every model was at the records' checkpoint)."""
         version = self.policy.version
         touched: dict[str, set[str]] = {}
         between: dict[int, list[str]] = {}
-        writes.flush()  # the connection is ours again for reading
+        writes.ready_to_read()  # pending writes touch no row read here
         for name in (*PER_CASE, "alerts"):
             if name not in models:
                 continue
@@ -457,7 +483,8 @@ class Projector:
                     new_cps[name] = records_at
                 continue
             if cp not in between:
-                between[cp] = source.streams_between(conn, cp, records_at, part)
+                between[cp] = (sorted(read[1]) if cp == read[0]
+                               else source.streams_between(conn, cp, records_at, part))
             touched[name] = set(between[cp])
             new_cps[name] = records_at
         for name in (*PER_CASE, "alerts"):
@@ -506,7 +533,7 @@ class Projector:
                 writes.submit(replace_audits_job(
                     [c for c in chunk if c in touched["audits"]], audit_list))
         if "alerts" in touched:
-            writes.flush()
+            writes.ready_to_read()
             ids = sorted(touched["alerts"])
             result = alerts.reconcile(conn, ids, holding, now, version)
             if result.raised or result.resolved:

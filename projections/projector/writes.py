@@ -6,10 +6,13 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Table, delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from tracker.db.read_models import audits
 from tracker.kernel.errors import StoreUnavailable
@@ -58,14 +61,26 @@ def replace_audits_job(case_ids: list[str], rows: list[Row]) -> Job:
 
 
 class Writes:
-    """This transaction's writes, in order. With ``threaded``, a helper thread runs them on
-    the connection while the main thread computes the next rows, so the database writes
-    while Python works; the main thread ``flush``es before it uses the connection itself.
-    A failed write is raised at the next ``flush`` (and the transaction rolls back)."""
+    """This transaction's writes, in order, in one of three ways.
 
-    def __init__(self, conn: Connection, *, threaded: bool) -> None:
+    - ``threaded``: a helper thread runs them on the connection while the main thread
+      computes the next rows (large transactions: the database writes while Python works).
+    - ``pipelined`` (PostgreSQL): they wait until ``flush`` and are then sent in one
+      psycopg pipeline: every statement in one message, one round trip for the lot
+      instead of one per table (the latency path: small transactions at the head).
+    - neither: each runs when submitted.
+
+    ``ready_to_read`` frees the connection for the main thread's reads. Pipelined writes
+    stay pending across reads, so a caller reads only rows no pending write touches (the
+    projector reads events, records it has not folded in this transaction, alerts and the
+    quarantine; it writes records, views and audits). A failed write is raised at the next
+    ``flush`` (or ``ready_to_read``, threaded) and the transaction rolls back."""
+
+    def __init__(self, conn: Connection, *, threaded: bool, pipelined: bool = False) -> None:
         self._conn = conn
         self._threaded = threaded
+        self._pipelined = pipelined and not threaded and conn.dialect.name == "postgresql"
+        self._pending: list[Job] = []
         self._error: BaseException | None = None
         self._abandoned = False
         self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=16)
@@ -89,12 +104,24 @@ class Writes:
                 self._queue.task_done()
 
     def submit(self, job: Job) -> None:
-        if self._thread is None:
+        if self._pipelined:
+            self._pending.append(job)
+        elif self._thread is None:
             job(self._conn)
-            return
-        self._queue.put(job)
+        else:
+            self._queue.put(job)
+
+    def ready_to_read(self) -> None:
+        """The main thread may read on the connection (pipelined writes stay pending)."""
+        if not self._pipelined:
+            self.flush()
 
     def flush(self) -> None:
+        if self._pending:
+            jobs, self._pending = self._pending, []
+            with pipeline(self._conn):
+                for job in jobs:
+                    job(self._conn)
         if self._thread is not None:
             self._queue.join()
         if self._error is not None:
@@ -107,11 +134,26 @@ class Writes:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is not None:
             self._abandoned = True  # the transaction is rolling back: skip what is queued
+            self._pending.clear()
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join()
         if exc_type is None:
             self.flush()
+
+
+@contextmanager
+def pipeline(conn: Connection) -> Iterator[None]:
+    """psycopg's pipeline mode on this connection for the block: statements are sent
+    without waiting for their results, which arrive together at the end (one round trip).
+    Only for statements whose results nobody reads. An error the server reports at the
+    end is raised as SQLAlchemy's exception for it, as if the statement had raised it."""
+    driver: Any = conn.connection.dbapi_connection
+    try:
+        with driver.pipeline():
+            yield
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
 
 
 def chunks(items: list[str], size: int) -> Iterator[list[str]]:
