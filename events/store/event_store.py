@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, bindparam, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from events.base import BASIC
@@ -25,6 +25,12 @@ from tracker.kernel.clock import Clock
 from tracker.kernel.errors import CaseAlreadyExists
 
 AppendListener = Callable[[Sequence[RecordedEvent]], None]
+
+
+_STREAM = select(T).where(T.c.stream_id == bindparam("stream_id")).order_by(T.c.stream_version)
+_STREAM_FROM = _STREAM.where(T.c.stream_version >= bindparam("from_version"))
+"""A case's events (from a version on): built once, because every command reads its case's
+tail and building the expression each time cost more than SQLite's whole read of it."""
 
 
 class _NoKeys:
@@ -175,6 +181,15 @@ class EventStore:
         who may see a case, which needs no personal data, and must not open a child's key
         (nor cost more) for a case the reader may not see.
         """
+        keyring = self._keyring if unseal else NO_KEYS
+        if to_version is None and recorded_before is None:
+            rows = (self._rows(_STREAM, {"stream_id": stream_id}) if from_version is None
+                    else self._rows(_STREAM_FROM, {"stream_id": stream_id,
+                                                   "from_version": from_version}))
+            events = [decode(r._mapping, keyring) for r in rows]
+            if events:
+                self._heads.saw(stream_id, events[-1].stream_version, events[-1].hash)
+            return events
         query = select(T).where(T.c.stream_id == stream_id).order_by(T.c.stream_version)
         if from_version is not None:
             query = query.where(T.c.stream_version >= from_version)
@@ -182,11 +197,7 @@ class EventStore:
             query = query.where(T.c.stream_version <= to_version)
         if recorded_before is not None:
             query = query.where(T.c.recorded_at < recorded_before)
-        keyring = self._keyring if unseal else NO_KEYS
-        events = [decode(r._mapping, keyring) for r in self._rows(query)]
-        if events and to_version is None and recorded_before is None:
-            self._heads.saw(stream_id, events[-1].stream_version, events[-1].hash)
-        return events
+        return [decode(r._mapping, keyring) for r in self._rows(query)]
 
     def read_event(self, stream_id: str, event_id: UUID) -> RecordedEvent | None:
         """One event of a stream by its id, unsealed (None if the stream has no such event)."""
@@ -263,11 +274,11 @@ class EventStore:
         child = json.loads(rows[0][0]).get("child_id") if rows else None
         return str(child) if child else None
 
-    def _rows(self, query: Any) -> list[Any]:
+    def _rows(self, query: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
         for attempt in range(2):
             try:
                 with self.engine.connect() as conn:
-                    return list(conn.execute(query).all())
+                    return list(conn.execute(query, params).all())
             except DBAPIError as exc:
                 if attempt == 0 and exc.connection_invalidated:
                     continue  # a pooled connection had died; a read can simply go again
