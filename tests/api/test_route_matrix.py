@@ -441,6 +441,7 @@ def allowed_reads(world: World, role: str, case_id: str) -> int:
                   limit=1).total
 
 
+@pytest.mark.timeout(1200)  # one item of 8,192 probes: past the suite's 300 s at load 30+
 def test_case_routes_follow_the_table(world: World) -> None:
     """Every case-scoped route x role x relation answers as the table says; an allowed case
     read leaves an access-log row; a refused write stores nothing."""
