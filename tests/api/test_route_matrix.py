@@ -22,6 +22,7 @@ After every refused write the case's stream must be unchanged.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -237,15 +238,18 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         users[name] = uid
     entries = seed(app, clock)
     pages, csrf = {}, {}
-    with TestClient(fastapi_app, raise_server_exceptions=False) as api:
+    # Each page client is entered, so it keeps one event-loop thread for all its requests
+    # (a client used without ``with`` starts a thread and a loop per request: thousands
+    # here). The app has no lifespan, so entering changes nothing the requests see.
+    with ExitStack() as clients:
+        api = clients.enter_context(TestClient(fastapi_app, raise_server_exceptions=False))
         for name in [*PEOPLE, "anonymous"]:
-            client = TestClient(fastapi_app, raise_server_exceptions=False)
+            client = clients.enter_context(
+                TestClient(fastapi_app, raise_server_exceptions=False))
             if name != "anonymous":
                 csrf[name] = sign_in(client, f"mx.{name}")
             pages[name] = client
         yield World(app, api, pages, csrf, tokens, users, entries)
-        for client in pages.values():
-            client.close()
     app.close()
 
 
@@ -437,6 +441,7 @@ def allowed_reads(world: World, role: str, case_id: str) -> int:
                   limit=1).total
 
 
+@pytest.mark.timeout(1200)  # one item of 8,192 probes: past the suite's 300 s at load 30+
 def test_case_routes_follow_the_table(world: World) -> None:
     """Every case-scoped route x role x relation answers as the table says; an allowed case
     read leaves an access-log row; a refused write stores nothing."""
