@@ -174,8 +174,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     built once per module; spread over workers they would be built once per worker, and a
     module's closing check (``test_zz_…``, reading what its earlier tests counted) would
     run where those tests did not. So the whole of such a module gets one ``xdist_group``
-    (``--dist loadgroup`` sends a group to one worker, in order), and these modules go
-    first, so the longest pieces start early and single tests fill in around them.
+    (``--dist loadgroup`` sends a group to one worker, in order; a parametrised module
+    fixture makes one group per parameter), and these modules go first, so the longest
+    pieces start early and single tests fill in around them.
     """
     if not config.pluginmanager.hasplugin("xdist") or not config.getoption("numprocesses"):
         return  # one process (the default): collection order, exactly as before
@@ -188,10 +189,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         chains = info.name2fixturedefs.values() if info is not None else ()
         return any(d.scope == "module" for chain in chains for d in chain)
 
+    def group_of(item: pytest.Item) -> str:
+        # A module fixture with parameters (the route matrix's world, per back end) is
+        # built once per parameter anyway: each parameter's tests can go to their own
+        # worker, so the module's two long halves run side by side.
+        info = getattr(item, "_fixtureinfo", None)
+        callspec = getattr(item, "callspec", None)
+        if info is None or callspec is None:
+            return module_of(item)
+        ids = [str(callspec.params[name]) for name, chain in info.name2fixturedefs.items()
+               if name in callspec.params and any(d.scope == "module" for d in chain)]
+        return module_of(item) + (f"[{','.join(ids)}]" if ids else "")
+
     shared = {module_of(item) for item in items if shares_a_module_fixture(item)}
     grouped = [item for item in items if module_of(item) in shared]
     for item in grouped:
-        item.add_marker(pytest.mark.xdist_group(module_of(item)))
+        item.add_marker(pytest.mark.xdist_group(group_of(item)))
     items[:] = grouped + [item for item in items if module_of(item) not in shared]
 
 
