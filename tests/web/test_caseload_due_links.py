@@ -1,8 +1,9 @@
-"""Each thing due on the caseload links to the form that does it, for a reader who may do
-it (review item: the due list was plain text): a follow-up to the follow-up form for that
-missed appointment, an overdue assessment to the assessment form, a document awaiting
-countersignature to its countersign page for the team's manager. The links are built from
-the caseload line alone (``due_shown``), and every form they name is a real page."""
+"""Each thing due on the caseload (and on the case page) links to the form that does it, for
+a reader who may do it (review item: the due list was plain text): a follow-up to the
+follow-up form for that missed appointment, an overdue assessment to the assessment form, a
+document awaiting countersignature to its countersign page for the team's manager. The
+links come from one map (``due_forms``) and the caseload line alone (``due_shown``), and
+every form they name is a real page."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from projections.projector import Projector
 from tests.api.conftest import Env
 from tests.support import at, open_case, record
 from tests.web.conftest import sign_in
-from tracker.edges.web.manager_pages import DUE_FORMS
+from tracker.edges.web.due_forms import DUE_FORMS
 
 CASE = "/cases/CS-TEST1"
 
@@ -46,12 +47,18 @@ def test_a_missed_appointment_links_to_its_follow_up_and_the_assessment_to_its_f
     assert (f"{CASE}/log/contact", "First appointment (delivery)") in links
     form = env.client.get(follow_up)
     assert form.status_code == 200
+    # The case page's own due list links the same forms, from the same map.
+    due = env.client.get(CASE).text.split('id="due-list"', 1)[1].split("</ul>", 1)[0]
+    assert f'href="{html.escape(follow_up)}">Record the follow-up' in due
+    assert f'href="{CASE}/log/assessment">Record the assessment' in due
     assert f'<option value="{missed.event_id}" selected>' in form.text  # that appointment
     assessment = env.client.get(f"{CASE}/log/assessment")
     assert assessment.status_code == 200 and "Record an assessment" in assessment.text
     sign_in(env.client, "manager.a")  # a manager may not record these: the items stay text
     page = env.client.get("/caseload").text
     assert due_links(page) == [] and "Follow up (delivery)" in page
+    due = env.client.get(CASE).text.split('id="due-list"', 1)[1].split("</ul>", 1)[0]
+    assert "Assessment by" in due and "href=" not in due
 
 
 def test_a_document_awaiting_countersignature_links_the_manager_to_its_page(
@@ -79,6 +86,6 @@ def test_every_form_a_due_item_names_is_a_page_of_the_app(env: Env) -> None:
     allocated(env, "2026-10-01")
     Projector(env.app).catch_up()
     sign_in(env.client, "prac.a")
-    for kind, (form, _event) in DUE_FORMS.items():
-        found = env.client.get(f"{CASE}/{form}")
+    for kind, form in DUE_FORMS.items():
+        found = env.client.get(f"{CASE}/{form.path}")
         assert found.status_code not in (404, 405), (kind, found.status_code)

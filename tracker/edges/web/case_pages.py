@@ -6,6 +6,7 @@ Reading a case goes through ``CaseGuard.read`` (access-logged); every form goes 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -15,9 +16,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from events.base import date_in_range, moment_in_range
 from projections.countersignature import CountersignView
+from projections.due import DueItem
 from projections.history import HistoryEvent, case_history
 from projections.replay import ReplayView, TimelineEntry
 from tracker.domain.access import (
+    Principal,
     can_audit_case,
     can_record_manager_act,
     can_write_case,
@@ -39,6 +42,7 @@ from tracker.edges.web.act_forms import (
 )
 from tracker.edges.web.common import render
 from tracker.edges.web.deps import PageUser, PostedForm
+from tracker.edges.web.due_forms import due_href
 from tracker.edges.web.forms import (
     DOMAINS,
     FORMS,
@@ -377,6 +381,8 @@ def case_page(
         "levels_awaiting": view.get("levels_awaiting_agreement", []) if view else [],
         "case_manager": names(state.case_manager.practitioner) if state.case_manager else "",
         "can_write": writer and not state.closed,
+        "due_links": {} if state.closed or not view else due_links(
+            case_id, view.get("due") or [], principal.user, state),
         "forms": {} if state.closed else {
             slug: spec for slug, spec in FORMS.items()
             if may_record(principal.user, state.teams, spec.event_type)
@@ -580,3 +586,16 @@ def record_form(
             raise
         return found
     return None
+
+
+def due_links(case_id: str, due: Sequence[DueItem], user: Principal, state: CaseState
+              ) -> dict[tuple[str, str], dict[str, str]]:
+    """Each thing due that the reader may do, keyed by (kind, subject): the address and
+    words of its form, from the one map the caseload uses too."""
+    links: dict[tuple[str, str], dict[str, str]] = {}
+    for item in due:
+        found = due_href(case_id, item)
+        if found is not None and may_record(user, state.teams, found[1].event_type):
+            links[(item["kind"], item["subject"] or "")] = {"href": found[0],
+                                                            "text": found[1].text}
+    return links

@@ -22,6 +22,7 @@ from tracker.edges.web import charts
 from tracker.edges.web.act_forms import saved_notice
 from tracker.edges.web.common import anchor, render
 from tracker.edges.web.deps import PageUser, PostedForm
+from tracker.edges.web.due_forms import due_href
 from tracker.edges.web.forms import FormValues, day_field, friendly, words
 from tracker.edges.web.staff import staff_names
 from tracker.kernel.errors import AccessDenied, FieldProblem, InvalidInput
@@ -56,27 +57,6 @@ def team_roles(user: User, *roles: str) -> None:
 
 router = APIRouter(include_in_schema=False)
 
-PANEL = ("act/panel", "panel_held")
-DUE_FORMS: dict[str, tuple[str, str]] = {
-    "assessment": ("log/assessment", "assessment_completed"),
-    "assessment_resubmission": ("log/assessment", "assessment_completed"),
-    "plan": ("log/plan", "plan_agreed"),
-    "plan_resubmission": ("log/plan", "plan_agreed"),
-    "review": ("log/review", "review_completed"),
-    "review_after_change": ("log/review", "review_completed"),
-    "contacts": ("log/contact", "contact_attended"),
-    "home_visit": ("log/contact", "contact_attended"),
-    "first_appointment": ("log/contact", "contact_attended"),
-    "follow_up": ("follow-up", "missed_contact_followed_up"),
-    "initial_panel": PANEL, "progress_panel": PANEL, "panel_after_failure": PANEL,
-    "final_panel": PANEL,
-    "contract": ("act/contract", "contract_agreed"),
-    "oversight_action": ("oversight/done", "oversight_action_completed"),
-    "audit_action": ("audit-action", "audit_action_completed"),
-}
-"""The form (under ``/cases/<id>/``) that does each kind of thing due, and the event it
-records (whether the reader may record it decides whether the item links there)."""
-
 DUE_LABELS = {"audit_action": "Action from a QA audit",
               "oversight_action": "Action from management oversight"}
 """Labels of due items that are not a stage's obligation (the rest: kind and stage)."""
@@ -90,13 +70,8 @@ def due_shown(user: User, row: CaseloadRow) -> dict[str, Any]:
     case, team = row["case_id"], row["team"]
     due = []
     for item in row["due"]:
-        form = DUE_FORMS.get(item["kind"])
-        href = None
-        if form is not None and can_record(user, team, form[1]):
-            href = f"/cases/{case}/{form[0]}"
-            subject = item["subject"] or ""
-            if item["kind"] == "follow_up" and subject.startswith("missed:"):
-                href += "?" + urlencode({"missed": subject.removeprefix("missed:")})
+        found = due_href(case, item)
+        href = found[0] if found and can_record(user, team, found[1].event_type) else None
         due.append({**item, "label": _due_label(item), "href": href})
     signs = can_record(user, team, "document_countersigned")
     awaiting = [{**d, "href": f"/cases/{case}/countersign/{d['event_id']}" if signs else None}
